@@ -1,0 +1,77 @@
+#include "cli.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <iostream>
+#include <sstream>
+
+#include "base/error.hpp"
+#include "base/version.hpp"
+#include "kernels/arch.hpp"
+
+namespace diffuse::cli {
+namespace {
+
+// The deepest subcommand that was given on the command line (or the app itself).
+const CLI::App* invoked_command(const CLI::App& app) {
+  const CLI::App* current = &app;
+  for (bool descended = true; descended;) {
+    descended = false;
+    for (const CLI::App* sub : current->get_subcommands()) {
+      current = sub;
+      descended = true;
+      break;
+    }
+  }
+  return current;
+}
+
+int usage_error(const CLI::App& app, const std::string& message) {
+  const CLI::App* command = invoked_command(app);
+  std::cerr << "diffuse: error: " << message << "\n\n" << command->help();
+  return 2;
+}
+
+}  // namespace
+
+int run(CLI::App& app, int argc, char** argv) {
+  // CLI11 would report an unknown command as "a subcommand is required"; name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    const auto commands = app.get_subcommands([](const CLI::App*) { return true; });
+    const bool known = std::any_of(commands.begin(), commands.end(),
+                                   [&](const CLI::App* c) { return c->check_name(argv[1]); });
+    if (!known) {
+      std::string names;
+      for (const CLI::App* c : commands) names += (names.empty() ? "" : ", ") + c->get_name();
+      return usage_error(app, std::string("unknown command '") + argv[1] + "': allowed are " + names);
+    }
+  }
+  try {
+    app.parse(argc, argv);
+    return 0;
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    return usage_error(app, e.what());
+  } catch (const Error& e) {
+    return usage_error(app, e.what());
+  } catch (const std::exception& e) {
+    std::cerr << "diffuse: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+std::string format_number(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+std::string version_text() {
+  std::ostringstream out;
+  out << "diffuse " << version_string << " (SIMD: " << kernels::simd_arch_name() << ", "
+      << kernels::simd_float_lanes() << " float lanes)";
+  return out.str();
+}
+
+}  // namespace diffuse::cli

@@ -1,0 +1,9 @@
+#pragma once
+// Each command adds itself to the application; main() lists them.
+#include <CLI/CLI.hpp>
+
+namespace diffuse::cli {
+
+void add_schedule_command(CLI::App& app);
+
+}  // namespace diffuse::cli

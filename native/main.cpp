@@ -1,0 +1,12 @@
+// diffuse: train, sample and evaluate diffusion models from the command line.
+#include "cli.hpp"
+#include "commands/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"diffuse: train, sample and evaluate diffusion models.", "diffuse"};
+  app.set_version_flag("--version", diffuse::cli::version_text(), "Print the version and SIMD arch");
+  app.require_subcommand(1, 1);
+  app.footer("Run 'diffuse COMMAND --help' for a command's options.");
+  diffuse::cli::add_schedule_command(app);
+  return diffuse::cli::run(app, argc, argv);
+}
