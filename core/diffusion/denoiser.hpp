@@ -1,0 +1,34 @@
+#pragma once
+// What samplers and the ELBO need from a model: its prediction for noisy rows at given steps.
+// The MLP denoiser (nn/mlp_denoiser.hpp) implements it; tests also use analytic denoisers (the
+// exact optimal prediction for a Gaussian mixture), which is how samplers and the ELBO are checked
+// independently of training.
+#include <cstddef>
+
+#include "base/executor.hpp"
+#include "base/tensor.hpp"
+#include "diffusion/parameterization.hpp"
+
+namespace diffuse {
+
+class Denoiser {
+ public:
+  virtual ~Denoiser() = default;
+
+  virtual std::size_t data_dim() const = 0;      // D
+  virtual Prediction prediction() const = 0;     // what predict() returns: eps, x0 or v
+
+  // out (B, D): the prediction for rows x_t (B, D), row b at step t(b) (diffusers' index).
+  virtual void predict(Tensor2& out, const Tensor2& x_t, const Steps& t,
+                       const Executor& executor) = 0;
+
+  // The same with every row at one step t, as samplers call it; models may share the work that
+  // depends only on t (the time embedding's contribution to the first layer).
+  virtual void predict_at(Tensor2& out, const Tensor2& x_t, int t, const Executor& executor) {
+    Steps steps = Steps::from_shape({x_t.shape(0)});
+    steps.fill(t);
+    predict(out, x_t, steps, executor);
+  }
+};
+
+}  // namespace diffuse
