@@ -3,6 +3,7 @@
 // straight from docs/reference-workload.md (no code shared with core/nn): the forward that the
 // production float32 forward is compared against and that gradient checks difference.
 // Tensors are row-major std::vector<double>.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -82,9 +83,18 @@ inline Vec ref_sinusoidal(double v, std::size_t W) {
   return e;
 }
 
+inline double min_abs(const Vec& v) {
+  double m = INFINITY;
+  for (double x : v) m = std::min(m, std::abs(x));
+  return m;
+}
+
 // The whole model: out (B, D) for x (B, D), t (B,), parameters theta in the layout's order.
+// min_abs_pre, if given, receives the smallest |pre-activation| of the trunk (ReLU's kink).
 inline Vec ref_mlp_forward(const MlpConfig& c, const ParamLayout& layout, const Vec& theta,
-                           const Vec& x, const std::vector<std::int32_t>& t) {
+                           const Vec& x, const std::vector<std::int32_t>& t,
+                           double* min_abs_pre = nullptr) {
+  double closest = INFINITY;
   const std::size_t B = t.size(), D = c.data_dim, E = c.time_embed, H = c.hidden;
   auto off = [&](const std::string& name) { return layout.find(name).offset; };
   // time features e (B, E)
@@ -120,15 +130,19 @@ inline Vec ref_mlp_forward(const MlpConfig& c, const ParamLayout& layout, const 
       const std::string norm = "norms." + std::to_string(l);
       const Vec ln =
           ref_layernorm(h, theta, theta, B, H, off(norm + ".weight"), off(norm + ".bias"));
-      const Vec a = ref_activation(
-          c.activation,
-          ref_linear(ln, theta, theta, B, H, H, off(name + ".weight"), off(name + ".bias")));
+      const Vec pre =
+          ref_linear(ln, theta, theta, B, H, H, off(name + ".weight"), off(name + ".bias"));
+      closest = std::min(closest, min_abs(pre));
+      const Vec a = ref_activation(c.activation, pre);
       for (std::size_t i = 0; i < B * H; ++i) h[i] += a[i];
     } else {
-      h = ref_activation(c.activation, ref_linear(h, theta, theta, B, in, H, off(name + ".weight"),
-                                                  off(name + ".bias")));
+      const Vec pre =
+          ref_linear(h, theta, theta, B, in, H, off(name + ".weight"), off(name + ".bias"));
+      closest = std::min(closest, min_abs(pre));
+      h = ref_activation(c.activation, pre);
     }
   }
+  if (min_abs_pre != nullptr) *min_abs_pre = closest;
   return ref_linear(h, theta, theta, B, H, D, off("output.weight"), off("output.bias"));
 }
 
