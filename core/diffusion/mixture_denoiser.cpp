@@ -34,23 +34,42 @@ MixtureDenoiser::MixtureDenoiser(GaussianMixture data, const NoiseSchedule& sche
   }
 }
 
-void MixtureDenoiser::row_posterior_mean(double* out, const float* x, int t,
-                                         double* scratch) const {
+void MixtureDenoiser::step_terms(StepTerms& terms, int t) const {
   const std::size_t K = data_.components(), D = data_.dims();
   const auto i = static_cast<std::size_t>(t);
   const double ab = schedule_->alpha_bar(i), s = schedule_->sqrt_alpha_bar(i);
-  // Log responsibilities, unnormalized: log w_k + log N(x; s mu_k, ab s_k^2 + 1 - ab).
-  double peak = -std::numeric_limits<double>::infinity();
+  terms.t = t;
+  terms.log_norm.resize(K);
+  terms.centre.resize(K * D);
+  terms.precision.resize(K * D);
+  terms.gain.resize(K * D);
   for (std::size_t k = 0; k < K; ++k) {
-    double log_joint = std::log(data_.weights(k));
+    double log_norm = std::log(data_.weights(k));
     for (std::size_t d = 0; d < D; ++d) {
       const double var0 = data_.stds(k, d) * data_.stds(k, d);
       const double var_t = ab * var0 + (1.0 - ab);
-      const double diff = static_cast<double>(x[d]) - s * data_.means(k, d);
-      log_joint -= 0.5 * (std::log(var_t) + diff * diff / var_t);
+      log_norm -= 0.5 * std::log(var_t);
+      terms.centre[k * D + d] = s * data_.means(k, d);
+      terms.precision[k * D + d] = 1.0 / var_t;
+      terms.gain[k * D + d] = s * var0 / var_t;
     }
-    scratch[k] = log_joint;
-    peak = std::max(peak, log_joint);
+    terms.log_norm[k] = log_norm;
+  }
+}
+
+void MixtureDenoiser::row_posterior_mean(double* out, const float* x, const StepTerms& terms,
+                                         double* scratch) const {
+  const std::size_t K = data_.components(), D = data_.dims();
+  // Log responsibilities, unnormalized: log w_k + log N(x; sqrt(ab) mu_k, var_t,k) + const.
+  double peak = -std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < K; ++k) {
+    double quadratic = 0.0;
+    for (std::size_t d = 0; d < D; ++d) {
+      const double diff = static_cast<double>(x[d]) - terms.centre[k * D + d];
+      quadratic += diff * diff * terms.precision[k * D + d];
+    }
+    scratch[k] = terms.log_norm[k] - 0.5 * quadratic;
+    peak = std::max(peak, scratch[k]);
   }
   double total = 0.0;
   for (std::size_t k = 0; k < K; ++k) total += scratch[k] = std::exp(scratch[k] - peak);
@@ -58,10 +77,9 @@ void MixtureDenoiser::row_posterior_mean(double* out, const float* x, int t,
   for (std::size_t k = 0; k < K; ++k) {
     const double r = scratch[k] / total;
     for (std::size_t d = 0; d < D; ++d) {
-      const double var0 = data_.stds(k, d) * data_.stds(k, d);
-      const double gain = s * var0 / (ab * var0 + (1.0 - ab));
-      const double mean_k = data_.means(k, d);
-      out[d] += r * (mean_k + gain * (static_cast<double>(x[d]) - s * mean_k));
+      // E_k[x_0 | x_t] = mu_k + gain (x_t - sqrt(ab) mu_k)
+      const double residual = static_cast<double>(x[d]) - terms.centre[k * D + d];
+      out[d] += r * (data_.means(k, d) + terms.gain[k * D + d] * residual);
     }
   }
 }
@@ -71,10 +89,14 @@ void MixtureDenoiser::posterior_mean_x0(MixtureMatrix& out, const Tensor2& x_t, 
   const std::size_t B = x_t.shape(0), D = data_.dims(), K = data_.components();
   DIFFUSE_ASSERT(x_t.shape(1) == D && t.size() == B);
   out.resize({B, D});
-  run_rows(B, executor, [&](std::size_t b) {
-    DIFFUSE_ASSERT(t(b) >= 0 && t(b) < schedule_->T);
+  run_row_blocks(B, executor, [&](std::size_t first, std::size_t end) {
     std::vector<double> scratch(K);
-    row_posterior_mean(out.data() + b * D, x_t.data() + b * D, t(b), scratch.data());
+    StepTerms terms;  // recomputed only when t changes from one row to the next
+    for (std::size_t b = first; b < end; ++b) {
+      DIFFUSE_ASSERT(t(b) >= 0 && t(b) < schedule_->T);
+      if (t(b) != terms.t) step_terms(terms, t(b));
+      row_posterior_mean(out.data() + b * D, x_t.data() + b * D, terms, scratch.data());
+    }
   });
 }
 

@@ -11,6 +11,8 @@
 //   E[x_0 | x_t] = sum_k r_k(x_t) E_k[x_0 | x_t]
 // then eps = (x_t - sqrt(ab) x0) / sqrt(1 - ab) and v = sqrt(ab) eps - sqrt(1 - ab) x0
 // (diffusion/parameterization.hpp). Where ab = 0 (zero terminal SNR) E[x_0 | x_t] is the data mean.
+#include <vector>
+
 #include "data/gaussian_mixture.hpp"
 #include "diffusion/denoiser.hpp"
 #include "diffusion/schedule.hpp"
@@ -37,8 +39,18 @@ class MixtureDenoiser final : public Denoiser {
                          const Executor& executor) const;
 
  private:
-  // E[x_0 | x_t] for one row x (D,) at step t; scratch holds K values.
-  void row_posterior_mean(double* out, const float* x, int t, double* scratch) const;
+  // What E[x_0 | x_t] needs at one step t, per component k and dimension d (K * D each).
+  struct StepTerms {
+    int t = -1;
+    std::vector<double> log_norm;   // (K,) log w_k - sum_d log(var_t,kd) / 2
+    std::vector<double> centre;     // (K, D) sqrt(ab) mu_kd
+    std::vector<double> precision;  // (K, D) 1 / var_t,kd, var_t = ab s_kd^2 + 1 - ab
+    std::vector<double> gain;       // (K, D) sqrt(ab) s_kd^2 / var_t,kd
+  };
+  void step_terms(StepTerms& terms, int t) const;
+  // E[x_0 | x_t] for one row x (D,) at terms.t; scratch holds K values.
+  void row_posterior_mean(double* out, const float* x, const StepTerms& terms,
+                          double* scratch) const;
 
   GaussianMixture data_;
   const NoiseSchedule* schedule_;
