@@ -297,3 +297,19 @@ TEST_CASE("an empty batch gives an empty output") {
   m.predict_at(out, x, 5, serial_executor());
   CHECK(out.shape(0) == 0);
 }
+
+TEST_CASE("a copied model predicts the same with its own buffers") {
+  MlpConfig c = small(true, true, 4, Activation::silu);
+  MlpDenoiser m(c);
+  Rng rng(18);
+  m.init_params(rng);
+  const Batch b = random_batch(6, 2, 19);
+  Tensor2 a, out_copy;
+  m.predict(a, b.x, b.t, serial_executor());  // m's buffers exist before the copy
+  MlpDenoiser copy = m;
+  copy.predict(out_copy, b.x, b.t, serial_executor());
+  CHECK(as_vector(out_copy) == as_vector(a));
+  copy.params()[0] += 1.0f;  // the copy owns its parameters
+  m.predict(a, b.x, b.t, serial_executor());
+  CHECK(as_vector(out_copy) == as_vector(a));
+}
