@@ -13,7 +13,8 @@ namespace diffuse {
 
 // ---- dense: y = act(x W^T + b) ----------------------------------------------------------------
 
-// y (B, out); cache pre (B, out) = x W^T + b; x (B, in); w (out, in), b (out,).
+// y (B, out); cache pre (B, out) = x W^T + b; x (B, in); w (out, in), b (out,). y may alias pre
+// (inference, where the pre-activation is not kept), not x.
 void dense_block_forward(float* y, float* pre, const float* x, const float* w, const float* b,
                          std::size_t B, std::size_t in, std::size_t out, kernels::Activation act,
                          const Executor& executor);
@@ -48,7 +49,7 @@ struct ResidualCache {
   float* pre;      // (B, H) LayerNorm(h) W^T + b
 };
 
-// y (B, H) must not alias h (B, H).
+// y (B, H) must not alias h (B, H) or cache.ln_out; it may alias cache.pre (inference).
 void residual_block_forward(float* y, const ResidualCache& cache, const float* h,
                             const ResidualParams& params, std::size_t B, std::size_t H,
                             kernels::Activation act, const Executor& executor);

@@ -52,25 +52,40 @@ MlpDenoiser::MlpDenoiser(const MlpConfig& config) : config_(config) {
   grads_ = params_allocate(layout_);
 }
 
+namespace {
+
+// torch.nn.Linear's reset_parameters: weight (out, in) and bias (out,) ~ U(-1/sqrt(in), 1/sqrt(in))
+// (kaiming_uniform with a = sqrt(5) gives the same bound for the weight).
+void init_linear(float* weight, float* bias, std::size_t out, std::size_t in, Rng& rng) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  for (float* v : {weight, bias}) {
+    const std::size_t n = v == weight ? out * in : out;
+    rng.fill_uniform(v, n);  // [0, 1)
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>((2.0 * v[i] - 1.0) * bound);
+  }
+}
+
+}  // namespace
+
 void MlpDenoiser::init_params(Rng& rng) {
+  const std::size_t D = config_.data_dim, E = config_.time_embed, H = config_.hidden;
+  const MlpOffsets& o = offsets_;
+  float* base = params_.data();
   std::fill(params_.begin(), params_.end(), 0.0f);
-  for (const ParamSlice& s : layout_.slices()) {
-    float* v = params_.data() + s.offset;
-    const bool norm = s.name.rfind("norms.", 0) == 0;
-    if (norm) {
-      const bool weight = s.name.size() > 7 && s.name.compare(s.name.size() - 7, 7, ".weight") == 0;
-      std::fill(v, v + s.size, weight ? 1.0f : 0.0f);
-      continue;
-    }
-    // A Linear's weight [out, in] and its bias share the bound 1/sqrt(in) (torch.nn.Linear).
-    const std::string module = s.name.substr(0, s.name.rfind('.'));
-    const std::size_t in = layout_.find(module + ".weight").shape[1];
-    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
-    rng.fill_uniform(v, s.size);
-    for (std::size_t i = 0; i < s.size; ++i) {
-      v[i] = static_cast<float>((2.0 * v[i] - 1.0) * bound);
+  // Draws in layout order: time_proj, layers.0 .., output (LayerNorm draws nothing).
+  if (config_.time_projection) {
+    init_linear(base + o.time_proj_weight, base + o.time_proj_bias, E, E, rng);
+  }
+  for (std::size_t l = 0; l < config_.layers; ++l) {
+    const std::size_t in = l == 0 ? mlp_input_width(config_) : H;
+    init_linear(base + o.layer_weight[l], base + o.layer_bias[l], H, in, rng);
+  }
+  if (config_.residual) {
+    for (std::size_t l = 1; l < config_.layers; ++l) {
+      std::fill(base + o.norm_weight[l], base + o.norm_weight[l] + H, 1.0f);  // bias stays 0
     }
   }
+  init_linear(base + o.output_weight, base + o.output_bias, D, H, rng);
 }
 
 void MlpDenoiser::zero_grad() {

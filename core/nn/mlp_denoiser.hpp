@@ -12,6 +12,7 @@
 // Sampling: predict / predict_at (diffusion/denoiser.hpp) on their own buffers, so they never
 // disturb a forward_train cache. Buffer sizes: nn/mlp_workspace.hpp.
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "base/aligned.hpp"
@@ -50,7 +51,8 @@ class MlpDenoiser final : public Denoiser {
   // by slice in layout order with rng.fill_uniform; LayerNorm weight 1, bias 0.
   void init_params(Rng& rng);
 
-  // out (B, D) for x_t (B, D), t (B,); keeps what backward needs.
+  // out (B, D) for x_t (B, D), t (B,); keeps what backward needs. In every forward (here, predict,
+  // predict_at) out may be the same tensor as x_t: the input is consumed before out is written.
   void forward_train(Tensor2& out, const Tensor2& x_t, const Steps& t, const Executor& executor);
   // grads += dL/dparams for d_out (B, D) = dL/dout of the last forward_train (same B).
   void backward(const Tensor2& d_out, const Executor& executor);

@@ -44,7 +44,6 @@ void MlpWorkspace::prepare(const MlpConfig& c, std::size_t B, MlpWorkspaceKind k
       shared_h[0] = carve.take(B * H);
       shared_h[1] = carve.take(B * H);
     }
-    float* shared_pre = train ? nullptr : carve.take(B * H);
     MlpLayerBuffers shared_ln;
     if (!train && c.residual && L > 1) {
       shared_ln.ln_out = carve.take(B * H);
@@ -61,9 +60,11 @@ void MlpWorkspace::prepare(const MlpConfig& c, std::size_t B, MlpWorkspaceKind k
         buf.ln_mean = ln ? carve.take(B) : nullptr;
         buf.ln_rstd = ln ? carve.take(B) : nullptr;
       } else {
+        // Inference never reads a pre-activation again: it shares the output buffer, and the
+        // activation runs in place.
         buf = shared_ln;
-        buf.pre = shared_pre;
         buf.h = shared_h[l % 2];
+        buf.pre = buf.h;
       }
     }
     d_h[0] = train ? carve.take(B * H) : nullptr;

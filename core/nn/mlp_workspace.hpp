@@ -8,10 +8,11 @@
 // each buffer rounded up to a multiple of 16):
 //   training   B (D_in + E [+ 2E with the time projection]) + L B 2H + R B (H + 2)
 //              + backward scratch B (3H [+ H residual] [+ 2E time projection])
-//   inference  B (D_in + E [+ 2E]) + 3 B H [+ B (H + 2) residual] + H
+//   inference  B (D_in + E [+ 2E]) + 2 B H [+ B (H + 2) residual] + H
 // The reference model (D = 2, E = 32, H = 128, L = 3) at B = 256 trains in 256 (34 + 32 + 768 +
-// 384) floats = 1.25 MB of activations, beside 5 x 37,634 floats (params, grads, Adam m and v,
-// EMA) = 0.75 MB of parameter-sized buffers.
+// 384) floats = 1.25 MB of activations, beside 5 x 37,762 floats (params, grads, Adam m and v,
+// EMA) = 0.75 MB of parameter-sized buffers; sampling 10,000 points needs 10,000 (34 + 32 + 256)
+// floats = 12.9 MB.
 #include <cstddef>
 #include <vector>
 
@@ -22,7 +23,7 @@ namespace diffuse {
 
 // Where hidden layer l (0-based) writes in forward. ln_* are used by residual layers l >= 1 only.
 struct MlpLayerBuffers {
-  float* pre = nullptr;      // (B, H) Linear output before the activation
+  float* pre = nullptr;      // (B, H) Linear output before the activation (inference: == h)
   float* h = nullptr;        // (B, H) the layer's output h_{l+1}
   float* ln_out = nullptr;   // (B, H) LayerNorm(h_l)
   float* ln_mean = nullptr;  // (B,)

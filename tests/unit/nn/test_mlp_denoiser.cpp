@@ -297,3 +297,39 @@ TEST_CASE("an empty batch gives an empty output") {
   m.predict_at(out, x, 5, serial_executor());
   CHECK(out.shape(0) == 0);
 }
+
+TEST_CASE("a copied model predicts the same with its own buffers") {
+  MlpConfig c = small(true, true, 4, Activation::silu);
+  MlpDenoiser m(c);
+  Rng rng(18);
+  m.init_params(rng);
+  const Batch b = random_batch(6, 2, 19);
+  Tensor2 a, out_copy;
+  m.predict(a, b.x, b.t, serial_executor());  // m's buffers exist before the copy
+  MlpDenoiser copy = m;
+  copy.predict(out_copy, b.x, b.t, serial_executor());
+  CHECK(as_vector(out_copy) == as_vector(a));
+  copy.params()[0] += 1.0f;  // the copy owns its parameters
+  m.predict(a, b.x, b.t, serial_executor());
+  CHECK(as_vector(out_copy) == as_vector(a));
+}
+
+TEST_CASE("out may be the same tensor as x_t") {
+  MlpDenoiser m(small(true, true, 4, Activation::silu));
+  Rng rng(20);
+  m.init_params(rng);
+  const Batch b = random_batch(5, 2, 21);
+  Tensor2 want_rows, want_at, want_train, x;
+  m.predict(want_rows, b.x, b.t, serial_executor());
+  m.predict_at(want_at, b.x, 42, serial_executor());
+  m.forward_train(want_train, b.x, b.t, serial_executor());
+  x = b.x;
+  m.predict(x, x, b.t, serial_executor());
+  CHECK(as_vector(x) == as_vector(want_rows));
+  x = b.x;
+  m.predict_at(x, x, 42, serial_executor());
+  CHECK(as_vector(x) == as_vector(want_at));
+  x = b.x;
+  m.forward_train(x, x, b.t, serial_executor());
+  CHECK(as_vector(x) == as_vector(want_train));
+}
