@@ -32,7 +32,7 @@ std::vector<std::string_view> split_fields(std::string_view line) {
 }
 
 // The offending text for a message: quoted, shortened if long, control characters escaped.
-std::string quoted(std::string_view text) {
+std::string quote_text(std::string_view text) {
   constexpr std::size_t max_length = 40;
   std::string out = "'";
   for (std::size_t i = 0; i < text.size() && i < max_length; ++i) {
@@ -135,7 +135,7 @@ class Reader {
                           : result == Parse::out_of_range ? " is outside the float32 range"
                           : field.empty()                 ? " (an empty field) is not a number"
                                                           : " is not a number";
-    fail(source_, " line ", number, ", column ", column + 1, ": ", quoted(field), problem,
+    fail(source_, " line ", number, ", column ", column + 1, ": ", quote_text(field), problem,
          ": expected ", columns_, " comma-separated finite numbers (float32)");
   }
 
@@ -190,7 +190,7 @@ void csv_write_points(std::ostream& out, const Tensor2& points,
     }
     for (std::size_t c = 0; c < D; ++c) {
       if (header[c].find_first_of(",\r\n") != std::string::npos || trim(header[c]).empty()) {
-        fail("CSV column name ", quoted(header[c]),
+        fail("CSV column name ", quote_text(header[c]),
              " is invalid: expected a non-blank name without commas or line breaks");
       }
       out << (c == 0 ? "" : ",") << header[c];

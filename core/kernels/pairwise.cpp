@@ -4,11 +4,12 @@
 #include <cmath>
 
 // GCC 12 reports its own AVX-512 intrinsics (_mm512_undefined_ps in the masked sqrt, roundscale
-// and convert that xsimd::sqrt and xsimd::exp use) as maybe-uninitialized once they are inlined
+// and convert that xsimd::sqrt and xsimd::exp use) as (maybe-)uninitialized once they are inlined
 // into a loop: a false positive located in the compiler's header, silenced for that header only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <xsimd/xsimd.hpp>
 #if defined(__GNUC__) && !defined(__clang__)

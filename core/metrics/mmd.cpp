@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "base/error.hpp"
@@ -42,7 +43,9 @@ double mmd_median_bandwidth(const Tensor2& x, const Tensor2& y, std::size_t medi
   if (median_points < 2) fail("median_points = ", median_points, ": expected at least 2");
   const std::size_t N = x.shape(0) + y.shape(0), K = std::min(N, median_points), D = x.shape(1);
   std::vector<const float*> points(K);
-  for (std::size_t k = 0; k < K; ++k) points[k] = pooled_point(x, y, k * N / K);
+  for (std::size_t k = 0; k < K; ++k) {  // in 64 bits: k N overflows a 32-bit size_t (WASM)
+    points[k] = pooled_point(x, y, static_cast<std::size_t>(std::uint64_t{k} * N / K));
+  }
   std::vector<double> distances;
   distances.reserve(K * (K - 1) / 2);
   for (std::size_t a = 0; a < K; ++a) {

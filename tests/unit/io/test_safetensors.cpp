@@ -83,7 +83,8 @@ TEST_CASE("safetensors round trip: names, shapes, values bit for bit, metadata, 
     CHECK(t.shape == tensors[k].shape);
     CHECK(t.dtype == "F32");
     REQUIRE(t.values.size() == (k == 0 || k == 3 ? 6u : k == 1 ? 1u : 0u));
-    CHECK(std::memcmp(t.values.data(), tensors[k].data, 4 * t.values.size()) == 0);
+    if (!t.values.empty())
+      CHECK(std::memcmp(t.values.data(), tensors[k].data, 4 * t.values.size()) == 0);
   }
   REQUIRE(back.find("b") != nullptr);
   CHECK(back.find("b")->shape == std::vector<std::size_t>{6});
