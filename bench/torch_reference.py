@@ -310,12 +310,21 @@ def cmd_bench_worker(args):
         out["sample_seconds"]["ddim50"] = _time_sampling("ddim", args.sample_n)
     if not args.skip_ddpm:
         out["sample_seconds"]["ddpm1000"] = _time_sampling("ddpm", args.sample_n)
+    out["loadavg_1min_end"] = os.getloadavg()[0]
     write_json("-", out)
 
 
 def _summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values),
             "values": values}
+
+
+def _wait_until_quiet(threshold, timeout):
+    """On a shared machine: wait (at most timeout s) until the 1-minute load average is below
+    threshold; 0 disables."""
+    t0 = time.time()
+    while threshold > 0 and os.getloadavg()[0] >= threshold and time.time() - t0 < timeout:
+        time.sleep(10)
 
 
 def cmd_bench(args):
@@ -326,6 +335,7 @@ def cmd_bench(args):
     runs = {c: [] for c in configs}
     for rep in range(args.repeats):
         for c in configs:  # interleaved, so slow phases of a noisy machine hit every configuration
+            _wait_until_quiet(args.quiet_load, args.quiet_timeout)
             env = dict(os.environ)
             for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "LD_LIBRARY_PATH"):
                 env.pop(k, None)
@@ -341,7 +351,8 @@ def cmd_bench(args):
                 raise RuntimeError(f"bench-worker ({c}) failed:\n{proc.stderr}")
             runs[c].append(json.loads(proc.stdout))
             r = runs[c][-1]
-            print(f"[{rep + 1}/{args.repeats}] {c:18s} blas={r['environment']['blas']}"
+            print(f"[{rep + 1}/{args.repeats}] {c:20s} load {r['environment']['loadavg_1min']:.1f}"
+                  f" blas={r['environment']['blas']}"
                   f"/{r['environment'].get('openblas_core', '-')}  steps/s "
                   + "  ".join(f"B={b}: {v:.0f}" for b, v in r["train_steps_per_second"].items())
                   + "  sample s " + "  ".join(f"{k}: {v:.2f}" for k, v in r["sample_seconds"].items()),
@@ -350,6 +361,7 @@ def cmd_bench(args):
               "steps_4096": args.steps_4096, "sample_n": args.sample_n, "configs": {}}
     for c, rs in runs.items():
         summary = {"env": BENCH_CONFIGS[c], "environment": rs[0]["environment"],
+                   "loadavg_1min": [r["environment"]["loadavg_1min"] for r in rs],
                    "train_steps_per_second": {}, "sample_seconds": {}}
         for key in ("train_steps_per_second", "sample_seconds"):
             names = sorted({k for r in rs for k in r[key]})
@@ -469,6 +481,9 @@ def build_parser():
     p.add_argument("--ddpm-once", default="reference-blas",
                    help="configurations whose DDPM-1000 timing runs in the first repetition only")
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--quiet-load", type=float, default=0.0,
+                   help="before each run wait until the 1-min load average is below this (0: no wait)")
+    p.add_argument("--quiet-timeout", type=float, default=600.0, help="longest wait, s")
     p.add_argument("--json")
     p.set_defaults(func=cmd_bench)
 

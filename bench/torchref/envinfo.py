@@ -38,6 +38,7 @@ def environment():
         "torch": torch.__version__,
         "numpy": np.__version__,
         "torch_num_threads": torch.get_num_threads(),
+        "loadavg_1min": os.getloadavg()[0],  # the machine is shared: how busy it was
         "cpu": _cpu_model(),
         "os_cpu_count": os.cpu_count(),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
