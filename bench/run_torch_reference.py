@@ -128,7 +128,7 @@ def main():
     ap.add_argument("--n-test", type=int, default=2000, help="NLL test points (gaussians8)")
     ap.add_argument("--save-at", default="1000,3000,5000")
     ap.add_argument("--bench-repeats", type=int, default=5)
-    ap.add_argument("--quiet-load", type=float, default=1.5,
+    ap.add_argument("--quiet-load", type=float, default=0.0,
                     help="bench: wait for a 1-min load average below this before each run")
     ap.add_argument("--runs", default=str(HERE / "runs"))
     ap.add_argument("--results", default=str(HERE / "results"))
@@ -147,6 +147,7 @@ def main():
         (results / "torch_gaussians8_nll.json").write_text(json.dumps(r, indent=2) + "\n")
     if "bench" in parts:
         run(["bench", "--repeats", args.bench_repeats, "--quiet-load", args.quiet_load,
+             "--quiet-timeout", 60, "--no-ddpm", "openblas-skylakex-1t,reference-blas",
              "--json", results / "torch_bench.json"])
 
 

@@ -212,7 +212,8 @@ def cmd_nll(args):
         if not args.oracle:
             raise ValueError("give --checkpoint PATH (or --oracle for the exact mixture denoiser)")
         # the normalization a training run with this seed would use
-        train_x = toy2d.make_dataset(args.dataset, args.n_train, args.seed, toy2d.STREAM_TRAIN)
+        train_x = toy2d.make_dataset(args.dataset or args.oracle_mixture, args.n_train, args.seed,
+                                     toy2d.STREAM_TRAIN)
         mean, std = toy2d.normalization(train_x)
         sched = schedule.make_schedule(args.schedule, args.timesteps, args.beta_start, args.beta_end)
         source = {}
@@ -269,7 +270,9 @@ BENCH_CONFIGS = {
 }
 
 
-def _time_training(batch, steps, warmup_steps):
+def _time_training(batch, steps, warmup_steps, budget):
+    """steps/s over `steps` timed steps, or fewer (at least 10) if they take longer than
+    `budget` seconds (the reference BLAS at batch 4096 runs ~1 step/s)."""
     sched = schedule.make_schedule()
     data = toy2d.make_dataset("moons", 10_000, 0, toy2d.STREAM_TRAIN)
     mean, std = toy2d.normalization(data)
@@ -279,10 +282,12 @@ def _time_training(batch, steps, warmup_steps):
     for _ in range(warmup_steps):
         trainer.step()
     t0 = time.perf_counter()
-    for _ in range(steps):
+    done = 0
+    while done < steps and (done < 10 or time.perf_counter() - t0 < budget):
         loss = trainer.step()
+        done += 1
     float(loss)
-    return steps / (time.perf_counter() - t0)
+    return done / (time.perf_counter() - t0)
 
 
 def _time_sampling(sampler, n):
@@ -305,7 +310,8 @@ def cmd_bench_worker(args):
     out = {"environment": envinfo.environment(), "train_steps_per_second": {}, "sample_seconds": {}}
     for batch, steps in ((256, args.steps_256), (4096, args.steps_4096)):
         if steps:
-            out["train_steps_per_second"][str(batch)] = _time_training(batch, steps, max(5, steps // 20))
+            out["train_steps_per_second"][str(batch)] = _time_training(
+                batch, steps, max(5, steps // 20), args.train_budget)
     if not args.skip_ddim:
         out["sample_seconds"]["ddim50"] = _time_sampling("ddim", args.sample_n)
     if not args.skip_ddpm:
@@ -341,10 +347,11 @@ def cmd_bench(args):
                 env.pop(k, None)
             env.update(BENCH_CONFIGS[c])
             cmd = [sys.executable, __file__, "bench-worker", "--steps-256", str(args.steps_256),
+                   "--train-budget", str(args.train_budget),
                    "--steps-4096", str(args.steps_4096), "--sample-n", str(args.sample_n)]
             if args.threads:
                 cmd += ["--threads", str(args.threads)]
-            if args.skip_ddpm or (c in args.ddpm_once.split(",") and rep > 0):
+            if args.skip_ddpm or c in args.no_ddpm.split(","):
                 cmd.append("--skip-ddpm")
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
             if proc.returncode != 0:
@@ -478,8 +485,10 @@ def build_parser():
     p.add_argument("--steps-4096", type=int, default=100)
     p.add_argument("--sample-n", type=int, default=10_000)
     p.add_argument("--skip-ddpm", action="store_true")
-    p.add_argument("--ddpm-once", default="reference-blas",
-                   help="configurations whose DDPM-1000 timing runs in the first repetition only")
+    p.add_argument("--no-ddpm", default="reference-blas",
+                   help="configurations without the DDPM-1000 timing (it is 20 DDIM-50 runs' work)")
+    p.add_argument("--train-budget", type=float, default=30.0,
+                   help="at most this many seconds per training measurement (>= 10 steps)")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--quiet-load", type=float, default=0.0,
                    help="before each run wait until the 1-min load average is below this (0: no wait)")
@@ -489,6 +498,7 @@ def build_parser():
 
     p = sub.add_parser("bench-worker")  # internal: one repetition, JSON on stdout
     p.add_argument("--steps-256", type=int, default=1000)
+    p.add_argument("--train-budget", type=float, default=30.0)
     p.add_argument("--steps-4096", type=int, default=100)
     p.add_argument("--sample-n", type=int, default=10_000)
     p.add_argument("--skip-ddpm", action="store_true")

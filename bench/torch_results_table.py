@@ -66,18 +66,19 @@ def bench_table():
     print(f"Median (min – max) of {r['repeats']} interleaved repetitions, each in a fresh process "
           f"({r['steps_256']:,} timed steps at batch 256, {r['steps_4096']} at 4096; sampling "
           f"{r['sample_n']:,} points).\n")
-    print("| configuration | sgemm from | torch threads | train steps/s, B=256 | train steps/s, B=4096 "
-          "| DDPM-1000 sampling, s | DDIM-50 sampling, s |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| configuration | sgemm from | torch threads | load (1 min) | train steps/s, B=256 "
+          "| train steps/s, B=4096 | DDPM-1000 sampling, s | DDIM-50 sampling, s |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, c in r["configs"].items():
         e = c["environment"]
         blas = e["blas"] + (f" ({e['openblas_core']}, {e['openblas_num_threads']} thr)"
                             if e["blas"] == "openblas" else "")
         tr, sm = c["train_steps_per_second"], c["sample_seconds"]
         ddpm = sm.get("ddpm1000")
-        ddpm_txt = "" if ddpm is None else (fmt_spread(ddpm, 1) if len(ddpm["values"]) > 1
+        ddpm_txt = "not run" if ddpm is None else (fmt_spread(ddpm, 1) if len(ddpm["values"]) > 1
                                            else f"{ddpm['median']:.1f} (1 run)")
-        print(f"| {name} | {blas} | {e['torch_num_threads']} | {fmt_spread(tr['256'], 0)} | "
+        load = sorted(c["loadavg_1min"])[len(c["loadavg_1min"]) // 2]
+        print(f"| {name} | {blas} | {e['torch_num_threads']} | {load:.1f} | {fmt_spread(tr['256'], 0)} | "
               f"{fmt_spread(tr['4096'], 1)} | {ddpm_txt} | {fmt_spread(sm['ddim50'], 2)} |")
     print()
 

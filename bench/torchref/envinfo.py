@@ -39,6 +39,7 @@ def environment():
         "numpy": np.__version__,
         "torch_num_threads": torch.get_num_threads(),
         "loadavg_1min": os.getloadavg()[0],  # the machine is shared: how busy it was
+        "nice": os.nice(0),
         "cpu": _cpu_model(),
         "os_cpu_count": os.cpu_count(),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
