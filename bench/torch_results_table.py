@@ -2,10 +2,11 @@
 """Prints the Markdown tables of docs/benchmarks.md ("PyTorch reference") from
 bench/results/torch_*.json, so the document quotes the stored numbers and nothing else.
 
-  /usr/bin/python3 bench/torch_results_table.py
+  /usr/bin/python3 bench/torch_results_table.py [moons] [nll] [bench]
 """
 import json
 import pathlib
+import sys
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
@@ -61,11 +62,12 @@ def nll_table():
           f"{fmt_spread(o['true_nll_nats'], 3)} | {fmt_spread(o['gap_nats'], 3)} |\n")
 
 
-def bench_table():
-    r = json.loads((RESULTS / "torch_bench.json").read_text())
+def bench_table(name="torch_bench.json"):
+    r = json.loads((RESULTS / name).read_text())
     print(f"Median (min – max) of {r['repeats']} interleaved repetitions, each in a fresh process "
-          f"({r['steps_256']:,} timed steps at batch 256, {r['steps_4096']} at 4096; sampling "
-          f"{r['sample_n']:,} points).\n")
+          f"(up to {r['steps_256']:,} timed steps at batch 256 and {r['steps_4096']} at 4096, at most "
+          f"30 s each; sampling {r['sample_n']:,} points). Load is the median 1-minute load average "
+          "at the start of the runs (2 vCPUs).\n")
     print("| configuration | sgemm from | torch threads | load (1 min) | train steps/s, B=256 "
           "| train steps/s, B=4096 | DDPM-1000 sampling, s | DDIM-50 sampling, s |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -84,8 +86,9 @@ def bench_table():
 
 
 if __name__ == "__main__":
-    for part in (moons_table, nll_table, bench_table):
+    parts = {"moons": moons_table, "nll": nll_table, "bench": bench_table}
+    for key in sys.argv[1:] or parts:
         try:
-            part()
+            parts[key]()
         except FileNotFoundError as e:
             print(f"(missing {e.filename})\n")
