@@ -1,6 +1,6 @@
 #pragma once
-// Internal to core/kernels: packing op(B) into the panels the micro-kernel streams, and splitting a
-// product into independent tasks. Shared by gemm and the fused linear kernels.
+// Internal to core/kernels: packing operands into the panels the micro-kernel streams, and
+// splitting a product into independent tasks. Shared by gemm and the fused linear kernels.
 #include <cstddef>
 #include <functional>
 
@@ -10,34 +10,52 @@
 
 namespace diffuse::kernels::detail {
 
-// K is cut into blocks of block_k so that one packed panel (block_k x NR floats: 32 KiB with
+// K is cut into blocks of block_k so that one packed panel of B (block_k x NR floats: 32 KiB with
 // AVX-512) stays in L1 while every row tile of a block streams past it.
 inline constexpr std::size_t block_k = 256;
-// Rows of A swept per panel before moving on, so that the block of A (block_m x block_k) stays in
+// Rows of C swept per panel before moving on, so that the block of A (block_m x block_k) stays in
 // L2 while all panels of B pass over it.
 inline constexpr std::size_t block_m = 16 * tile_rows;
 
-// op(B) (K, N) packed for the whole of K: for each k block [k0, k0 + kc), `panels` panels of
-// kc x NR floats (k-major, columns past N zero). Panel (k0, p) starts at k0 * padded_n + p * kc * NR.
+inline std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
+
+// op(B) (K, N) packed for the whole of K. For each k block [k0, k0 + kc): `panels` panels, each kc
+// rows of its width (k-major, columns past N zero). Every panel is NR = tile_cols wide except that
+// the last is one vector wide when at most one vector of columns is left (so N = 34 computes 48
+// columns, not 64). Panel (k0, p) starts at k0 * padded_n + p * kc * NR.
 struct PackedB {
   const float* data = nullptr;
   std::size_t K = 0, N = 0, panels = 0;
+  std::size_t last_width = 0;  // NR or lanes
 
-  std::size_t padded_n() const { return panels * tile_cols; }
+  std::size_t padded_n() const { return (panels - 1) * tile_cols + last_width; }
   std::size_t kc(std::size_t k0) const { return K - k0 < block_k ? K - k0 : block_k; }
+  std::size_t width(std::size_t p) const { return p + 1 == panels ? last_width : tile_cols; }
   const float* panel(std::size_t k0, std::size_t p) const {
     return data + k0 * padded_n() + p * kc(k0) * tile_cols;
   }
 };
 
-inline std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
-
-// Packs op(B) into a per-thread buffer (reused across calls, grown as needed) and returns its view.
-// Panels are packed as independent tasks on the executor.
+// Packs op(B) into the calling thread's scratch buffer (reused across calls, grown as needed) and
+// returns its view. Panels are packed as independent tasks on the executor.
 PackedB pack_b(Transpose trans_b, const float* B, std::size_t ldb, std::size_t K, std::size_t N,
                const Executor& executor);
 
-// A split of an (tiles_m x tiles_n) grid of tiles into chunks_m x chunks_n rectangular tasks.
+// Floats from one packed A tile to the next: kc * MR plus one cache line, so that the tiles, which
+// the packing loop writes side by side, do not all fall into the same L1 set (kc * MR * 4 bytes is
+// a multiple of 4 KiB for the usual kc).
+inline std::size_t a_tile_stride(std::size_t kc) { return kc * tile_rows + 16; }
+
+// Packs rows [i0, i1) of op(A) = A^T (A stored (K, M)) over k in [k0, k0 + kc) as row tiles of MR:
+// tile t holds op(A)(i0 + t MR + r, k0 + k) at [t a_tile_stride(kc) + k MR + r], rows past i1
+// zero. A tile then
+// reads like a transposed A with lda = MR: one contiguous stream instead of kc lines lda apart
+// (which, with lda a multiple of 128 floats, all fall into a few L1 sets and evict each other).
+// Returns the calling thread's scratch buffer holding the tiles.
+const float* pack_a_transposed(const float* A, std::size_t lda, std::size_t i0, std::size_t i1,
+                               std::size_t k0, std::size_t kc);
+
+// A split of a (tiles_m x tiles_n) grid of tiles into chunks_m x chunks_n rectangular tasks.
 struct TaskGrid {
   std::size_t chunks_m = 1, chunks_n = 1;
   std::size_t count() const { return chunks_m * chunks_n; }

@@ -25,7 +25,8 @@ inline constexpr std::size_t tile_cols = tile_vectors * lanes;                  
 
 // Loads the first n (< lanes) floats at p into a vector, zero-filling the rest; never reads p[n..].
 inline Batch load_partial(const float* p, std::size_t n) {
-  alignas(64) float tmp[lanes] = {};
+  alignas(64) float tmp[lanes];
+  Batch(0.0f).store_aligned(tmp);  // one vector store (an `= {}` initializer becomes a memset call)
   for (std::size_t i = 0; i < n; ++i) tmp[i] = p[i];
   return Batch::load_aligned(tmp);
 }
@@ -44,20 +45,20 @@ inline std::size_t lanes_valid(std::size_t n_valid, std::size_t v) {
   return n_valid - start < lanes ? n_valid - start : lanes;
 }
 
-// acc(r, v) += sum over k < kc of op(A)(r, k) * Bp(k, v), k in increasing order.
+// acc(r, v) += sum over k < kc of op(A)(r, k) * B(k, v), k in increasing order.
 // op(A)(r, k) is a[r * lda + k] (A not transposed: row r is contiguous) or a[k * lda + r]
-// (A transposed: the MR values of one k are contiguous). Bp is a packed panel: kc rows of NR floats,
-// 64-byte aligned.
+// (A transposed, or a packed A panel with lda = MR: the MR values of one k are contiguous).
+// B(k, v) is the v-th vector of row k at b + k * ldb: a packed panel (ldb = NR) or, for short
+// products, op(B) itself.
 template <std::size_t MR, std::size_t NV, bool a_transposed>
-inline void tile_accumulate(Batch (&acc)[MR][NV], const float* a, std::size_t lda, const float* bp,
-                            std::size_t kc) {
-  constexpr std::size_t nr = NV * lanes;
+inline void tile_accumulate(Batch (&acc)[MR][NV], const float* a, std::size_t lda, const float* b,
+                            std::size_t ldb, std::size_t kc) {
   for (std::size_t k = 0; k < kc; ++k) {
-    Batch b[NV];
-    for (std::size_t v = 0; v < NV; ++v) b[v] = Batch::load_aligned(bp + k * nr + v * lanes);
+    Batch bk[NV];
+    for (std::size_t v = 0; v < NV; ++v) bk[v] = Batch::load_unaligned(b + k * ldb + v * lanes);
     for (std::size_t r = 0; r < MR; ++r) {
       const Batch ar(a_transposed ? a[k * lda + r] : a[r * lda + k]);
-      for (std::size_t v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(ar, b[v], acc[r][v]);
+      for (std::size_t v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(ar, bk[v], acc[r][v]);
     }
   }
 }
@@ -66,6 +67,27 @@ template <std::size_t MR, std::size_t NV>
 inline void tile_zero(Batch (&acc)[MR][NV]) {
   for (std::size_t r = 0; r < MR; ++r) {
     for (std::size_t v = 0; v < NV; ++v) acc[r][v] = Batch(0.0f);
+  }
+}
+
+// C tile (MR, n_valid) at c = alpha * acc + beta * C; beta = 0 never reads C. Columns past n_valid
+// are neither read nor written.
+template <std::size_t MR, std::size_t NV>
+inline void tile_store_scaled(const Batch (&acc)[MR][NV], float* c, std::size_t ldc,
+                              std::size_t n_valid, float alpha, float beta) {
+  const Batch va(alpha), vb(beta);
+  for (std::size_t r = 0; r < MR; ++r) {
+    float* row = c + r * ldc;
+    for (std::size_t v = 0; v < NV; ++v) {
+      const std::size_t n = lanes_valid(n_valid, v);
+      if (n == lanes) {
+        const Batch prior = beta == 0.0f ? Batch(0.0f) : vb * Batch::load_unaligned(row + v * lanes);
+        xsimd::fma(va, acc[r][v], prior).store_unaligned(row + v * lanes);
+      } else if (n > 0) {
+        const Batch prior = beta == 0.0f ? Batch(0.0f) : vb * load_partial(row + v * lanes, n);
+        store_partial(row + v * lanes, xsimd::fma(va, acc[r][v], prior), n);
+      }
+    }
   }
 }
 
