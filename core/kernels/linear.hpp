@@ -27,7 +27,7 @@ void linear_forward_ref(Activation act, float* y, float* pre, const float* x, co
                         const float* bias, std::size_t B, std::size_t in, std::size_t out);
 
 // Backward, given dy = dL/dy (B, out), the forward's pre (B, out) and input x (B, in):
-//   dpre     = dy * act'(pre)             (B, out)   overwritten; dpre may be dy itself
+//   dpre     = dy * act'(pre)             (B, out)   overwritten; dpre may be dy or pre itself
 //   dbias   += sum_b dpre(b, :)           (out,)     skipped when dbias is nullptr
 //   dweight += dpre^T x                   (out, in)  accumulates, as every parameter gradient
 //   dx       = dpre weight                (B, in)    overwritten; skipped when dx is nullptr
