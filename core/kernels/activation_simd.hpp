@@ -11,10 +11,9 @@
 // estimate (14 bits with AVX-512, 12 with SSE; an exact division in WebAssembly) refined by one
 // Newton step to about 1 ulp. GELU uses xsimd's erfc, accurate to a few ulp.
 #include <cstdint>
-#include <xsimd/xsimd.hpp>
 
+#include "kernels/gemm_tile.hpp"  // first: it includes xsimd behind a warning pragma
 #include "kernels/activation.hpp"
-#include "kernels/gemm_tile.hpp"
 
 namespace diffuse::kernels::detail {
 

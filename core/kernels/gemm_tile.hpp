@@ -12,15 +12,18 @@
 // Every accumulator is an independent chain of fma over k in increasing order, so an element of C
 // gets the same bits whichever tile, task or thread computes it.
 #include <cstddef>
-#include <xsimd/xsimd.hpp>
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (the deliberately
-// undefined pass-through operand of masked max, sqrt, shift and rcp14; GCC bug 105593, fixed in
-// GCC 13) wherever they are inlined. Every kernel file includes this header and gets the false
-// positive muted.
+// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics (the deliberately
+// undefined pass-through operand of masked max, sqrt, round, convert, shift and rcp14; GCC bug
+// 105593, fixed in GCC 13) wherever they are inlined. Every kernel file includes this header (before
+// anything else that includes xsimd: the pragma must precede the intrinsics headers) and gets the
+// false positive muted.
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
+
+#include <xsimd/xsimd.hpp>
 
 namespace diffuse::kernels::detail {
 
@@ -84,6 +87,16 @@ template <std::size_t MR, std::size_t NV>
 inline void tile_store_scaled(const Batch (&acc)[MR][NV], float* c, std::size_t ldc,
                               std::size_t n_valid, float alpha, float beta) {
   const Batch va(alpha), vb(beta);
+  if (n_valid == NV * lanes) {  // a whole tile: straight-line code
+    for (std::size_t r = 0; r < MR; ++r) {
+      for (std::size_t v = 0; v < NV; ++v) {
+        float* at = c + r * ldc + v * lanes;
+        const Batch out = beta == 0.0f ? va * acc[r][v] : xsimd::fma(va, acc[r][v], vb * Batch::load_unaligned(at));
+        out.store_unaligned(at);
+      }
+    }
+    return;
+  }
   for (std::size_t r = 0; r < MR; ++r) {
     float* row = c + r * ldc;
     for (std::size_t v = 0; v < NV; ++v) {

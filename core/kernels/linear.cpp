@@ -39,6 +39,36 @@ struct BiasActivationEpilogue {
   template <std::size_t MR, std::size_t NV>
   DIFFUSE_ALWAYS_INLINE void store(const Batch (&acc)[MR][NV], std::size_t i, std::size_t j,
                                    std::size_t n_valid, bool first_k, bool last_k) const {
+    if (n_valid == NV * lanes && first_k && last_k) {
+      store_full(acc, i, j);
+    } else {
+      store_general(acc, i, j, n_valid, first_k, last_k);
+    }
+  }
+
+  // The common case, a whole tile and all of K in one block: straight-line code, the accumulators
+  // never leave their registers.
+  template <std::size_t MR, std::size_t NV>
+  DIFFUSE_ALWAYS_INLINE void store_full(const Batch (&acc)[MR][NV], std::size_t i, std::size_t j) const {
+    Batch b[NV];
+    for (std::size_t v = 0; v < NV; ++v) {
+      b[v] = bias != nullptr ? Batch::load_unaligned(bias + j + v * lanes) : Batch(0.0f);
+    }
+    const bool keep_pre = pre != nullptr && pre != y;
+    for (std::size_t r = 0; r < MR; ++r) {
+      for (std::size_t v = 0; v < NV; ++v) {
+        const std::size_t at = (i + r) * ld + j + v * lanes;
+        const Batch sum = acc[r][v] + b[v];
+        if (keep_pre) sum.store_unaligned(pre + at);
+        detail::activate<act>(sum).store_unaligned(y + at);
+      }
+    }
+  }
+
+  // Edge tiles (columns past N) and blocks of a K longer than block_k.
+  template <std::size_t MR, std::size_t NV>
+  void store_general(const Batch (&acc)[MR][NV], std::size_t i, std::size_t j, std::size_t n_valid,
+                     bool first_k, bool last_k) const {
     float* partial = pre != nullptr ? pre : y;
     Batch b[NV];
     for (std::size_t v = 0; v < NV; ++v) {
