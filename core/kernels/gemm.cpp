@@ -45,6 +45,10 @@ void gemm(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N, st
     detail::gemm_small(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, executor);
     return;
   }
+  if (detail::gemm_few_rows_applies(trans_a, trans_b, M, N, K)) {
+    detail::gemm_few_rows(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, executor);
+    return;
+  }
   const detail::PackedB bp = detail::pack_b(trans_b, B, ldb, K, N, executor);
   const detail::BlockedProblem pr{trans_a, M, N, K, A, lda};
   detail::gemm_blocked(pr, bp, ScaleEpilogue{alpha, beta, C, ldc}, executor);

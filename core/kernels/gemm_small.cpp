@@ -1,6 +1,8 @@
 #include "kernels/gemm_small.hpp"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <vector>
 
 #include "kernels/gemm_pack.hpp"
@@ -78,7 +80,62 @@ void dot_rows(std::size_t i_begin, std::size_t i_end, std::size_t N, std::size_t
   }
 }
 
+// The few-rows path: MR rows of C by few_rows_vectors vectors, op(B) read in place.
+constexpr std::size_t few_rows_vectors = 4;
+constexpr std::size_t few_rows_cols = few_rows_vectors * lanes;
+// At most half a tile of rows: 4 x 4 = 16 accumulators with AVX-512, 2 x 4 = 8 with SSE.
+constexpr std::size_t few_rows_max = tile_rows / 2;
+
+template <std::size_t MR, bool a_transposed>
+void few_rows_block(const float* a, std::size_t lda, const float* b, std::size_t ldb, std::size_t K,
+                    float* c, std::size_t ldc, float alpha, float beta) {
+  Batch acc[MR][few_rows_vectors];
+  tile_zero(acc);
+  tile_accumulate<MR, few_rows_vectors, a_transposed>(acc, a, lda, b, ldb, K);
+  tile_store_scaled(acc, c, ldc, few_rows_cols, alpha, beta);
+}
+
+using FewRowsFn = void (*)(const float*, std::size_t, const float*, std::size_t, std::size_t, float*,
+                           std::size_t, float, float);
+
+template <bool a_transposed, std::size_t... R>
+constexpr std::array<FewRowsFn, sizeof...(R)> make_few_rows_table(std::index_sequence<R...>) {
+  return {&few_rows_block<R + 1, a_transposed>...};
+}
+
+FewRowsFn few_rows_fn(bool a_transposed, std::size_t m) {
+  static constexpr auto plain = make_few_rows_table<false>(std::make_index_sequence<few_rows_max>{});
+  static constexpr auto transposed = make_few_rows_table<true>(std::make_index_sequence<few_rows_max>{});
+  return a_transposed ? transposed[m - 1] : plain[m - 1];
+}
+
 }  // namespace
+
+bool gemm_few_rows_applies(Transpose /*trans_a*/, Transpose trans_b, std::size_t M, std::size_t N,
+                           std::size_t /*K*/) {
+  return trans_b == Transpose::no && M <= few_rows_max && N >= few_rows_cols;
+}
+
+void gemm_few_rows(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N, std::size_t K,
+                   float alpha, const float* A, std::size_t lda, const float* B, std::size_t ldb,
+                   float beta, float* C, std::size_t ldc, const Executor& executor) {
+  // Whole blocks of few_rows_cols columns here (one task each); the rest through gemm's tiles.
+  const std::size_t blocks = N / few_rows_cols;
+  const FewRowsFn fn = few_rows_fn(trans_a == Transpose::yes, M);
+  const TaskGrid grid = plan_tasks(blocks, 1, executor.concurrency());
+  run_tasks(executor, grid.count(), [&](std::size_t t) {
+    std::size_t q0, q1;
+    chunk_range(blocks, grid.count(), t, q0, q1);
+    for (std::size_t q = q0; q < q1; ++q) {
+      const std::size_t j = q * few_rows_cols;
+      fn(A, lda, B + j, ldb, K, C + j, ldc, alpha, beta);
+    }
+  });
+  const std::size_t done = blocks * few_rows_cols;
+  if (done < N) {
+    gemm(trans_a, trans_b, M, N - done, K, alpha, A, lda, B + done, ldb, beta, C + done, ldc, executor);
+  }
+}
 
 bool gemm_small_applies(Transpose trans_a, Transpose /*trans_b*/, std::size_t /*M*/, std::size_t N,
                         std::size_t /*K*/) {
