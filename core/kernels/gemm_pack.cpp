@@ -1,12 +1,53 @@
 #include "kernels/gemm_pack.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "base/aligned.hpp"
 
 namespace diffuse::kernels::detail {
 namespace {
+
+// In-register transpose of a lanes x lanes block, one bit of the index at a time: the stage for
+// bit h swaps, for every pair of rows (i, i + h) with bit h clear in i, the lanes with bit h set in
+// row i with the lanes with bit h clear in row i + h. Each stage is two permutes and two blends
+// per pair of rows, log2(lanes) stages in all (4 for AVX-512, 2 for SSE and WebAssembly).
+template <unsigned H>
+struct TakeLower {  // lane j reads lane j - h where bit h is set
+  static constexpr unsigned get(unsigned j, unsigned) { return (j & H) ? j - H : j; }
+};
+template <unsigned H>
+struct TakeUpper {  // lane j reads lane j + h where bit h is clear
+  static constexpr unsigned get(unsigned j, unsigned) { return (j & H) ? j : j + H; }
+};
+template <unsigned H>
+struct BitSet {
+  static constexpr bool get(unsigned j, unsigned) { return (j & H) != 0; }
+};
+
+template <unsigned H>
+void transpose_stage(Batch (&v)[lanes]) {
+  using Index = xsimd::batch<std::uint32_t>;
+  constexpr auto lower = xsimd::make_batch_constant<Index, TakeLower<H>>();
+  constexpr auto upper = xsimd::make_batch_constant<Index, TakeUpper<H>>();
+  constexpr auto high = xsimd::make_batch_bool_constant<Batch, BitSet<H>>();
+  for (std::size_t i = 0; i < lanes; ++i) {
+    if (i & H) continue;
+    const Batch a = v[i], b = v[i + H];
+    v[i] = xsimd::select(high, xsimd::swizzle(b, lower), a);
+    v[i + H] = xsimd::select(high, b, xsimd::swizzle(a, upper));
+  }
+  if constexpr (H > 1) transpose_stage<H / 2>(v);
+}
+
+// dst row k (stride ld_dst) = column k of the block whose row i starts at src + i * ld_src.
+void transpose_block(const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
+  Batch v[lanes];
+  for (std::size_t i = 0; i < lanes; ++i) v[i] = Batch::load_unaligned(src + i * ld_src);
+  transpose_stage<lanes / 2>(v);
+  for (std::size_t k = 0; k < lanes; ++k) v[k].store_aligned(dst + k * ld_dst);
+}
 
 // One panel: op(B)(k0 + k, j0 + j) for k < kc, j < width into dst (kc, width); columns
 // j >= n_valid are zero.
@@ -26,13 +67,25 @@ void pack_panel(Transpose trans_b, const float* B, std::size_t ldb, std::size_t 
     }
     return;
   }
-  // op(B)(k, j) = B[j * ldb + k]: read each stored row of B contiguously, write a column of dst.
+  // op(B)(k, j) = B[j * ldb + k]: lanes x lanes blocks transposed in registers where the panel
+  // is whole, then the rest element by element.
+  std::size_t k_done = 0;
+  if (n_valid == width) {
+    k_done = kc - kc % lanes;
+    for (std::size_t k = 0; k < k_done; k += lanes) {
+      for (std::size_t j = 0; j < width; j += lanes) {
+        transpose_block(B + (j0 + j) * ldb + k0 + k, ldb, dst + k * width + j, width);
+      }
+    }
+    if (k_done == kc) return;
+  }
+  // Read each stored row of B contiguously, write a column of dst.
   for (std::size_t j = 0; j < n_valid; ++j) {
     const float* src = B + (j0 + j) * ldb + k0;
-    for (std::size_t k = 0; k < kc; ++k) dst[k * width + j] = src[k];
+    for (std::size_t k = k_done; k < kc; ++k) dst[k * width + j] = src[k];
   }
   for (std::size_t j = n_valid; j < width; ++j) {
-    for (std::size_t k = 0; k < kc; ++k) dst[k * width + j] = 0.0f;
+    for (std::size_t k = k_done; k < kc; ++k) dst[k * width + j] = 0.0f;
   }
 }
 
