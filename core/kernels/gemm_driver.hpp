@@ -70,17 +70,30 @@ TileFn<Epilogue> tile_fn(std::size_t nv, std::size_t m) {
 }
 
 // Rows [i_begin, i_end) (i_begin a multiple of MR) by panels [p_begin, p_end) of C.
+//   A not transposed: per block of rows and of K, each panel of B (in L1) sweeps the row tiles,
+//   whose rows are broadcast from A in place.
+//   A transposed: each row tile is packed once per block of K (into L1) and sweeps the panels.
 template <class Epilogue>
 void compute_rectangle(const BlockedProblem& pr, const PackedB& bp, const Epilogue& epi,
                        std::size_t i_begin, std::size_t i_end, std::size_t p_begin,
                        std::size_t p_end) {
-  const bool a_packed = pr.trans_a == Transpose::yes;
   for (std::size_t ib = i_begin; ib < i_end; ib += block_m) {
     const std::size_t ib_end = std::min(i_end, ib + block_m);
     for (std::size_t k0 = 0; k0 < pr.K; k0 += block_k) {
       const std::size_t kc = bp.kc(k0);
-      const float* a_block = a_packed ? pack_a_transposed(pr.A, pr.lda, ib, ib_end, k0, kc) : nullptr;
       const bool first_k = k0 == 0, last_k = k0 + kc == pr.K;
+      if (pr.trans_a == Transpose::yes) {
+        for (std::size_t i = ib; i < ib_end; i += tile_rows) {
+          const std::size_t m = std::min(tile_rows, ib_end - i);
+          const float* a = pack_a_tile_transposed(pr.A, pr.lda, i, m, k0, kc);
+          for (std::size_t p = p_begin; p < p_end; ++p) {
+            const std::size_t j0 = p * tile_cols;
+            tile_fn<Epilogue, true>(bp.width(p) / lanes, m)(a, tile_rows, bp.panel(k0, p), kc, epi, i, j0,
+                                                            std::min(tile_cols, pr.N - j0), first_k, last_k);
+          }
+        }
+        continue;
+      }
       for (std::size_t p = p_begin; p < p_end; ++p) {
         const float* panel = bp.panel(k0, p);
         const std::size_t nv = bp.width(p) / lanes;
@@ -88,13 +101,8 @@ void compute_rectangle(const BlockedProblem& pr, const PackedB& bp, const Epilog
         const std::size_t n_valid = std::min(tile_cols, pr.N - j0);
         for (std::size_t i = ib; i < ib_end; i += tile_rows) {
           const std::size_t m = std::min(tile_rows, ib_end - i);
-          if (a_packed) {
-            const float* a = a_block + (i - ib) / tile_rows * a_tile_stride(kc);
-            tile_fn<Epilogue, true>(nv, m)(a, tile_rows, panel, kc, epi, i, j0, n_valid, first_k, last_k);
-          } else {
-            const float* a = pr.A + i * pr.lda + k0;
-            tile_fn<Epilogue, false>(nv, m)(a, pr.lda, panel, kc, epi, i, j0, n_valid, first_k, last_k);
-          }
+          tile_fn<Epilogue, false>(nv, m)(pr.A + i * pr.lda + k0, pr.lda, panel, kc, epi, i, j0, n_valid,
+                                          first_k, last_k);
         }
       }
     }

@@ -129,25 +129,19 @@ PackedB pack_b(Transpose trans_b, const float* B, std::size_t ldb, std::size_t K
   return packed;
 }
 
-const float* pack_a_transposed(const float* A, std::size_t lda, std::size_t i0, std::size_t i1,
-                               std::size_t k0, std::size_t kc) {
-  const std::size_t tiles = ceil_div(i1 - i0, tile_rows);
-  const std::size_t stride = a_tile_stride(kc);
-  float* out = scratch(Scratch::a, tiles * stride);
-  const std::size_t full = (i1 - i0) / tile_rows;  // tiles with all MR rows
-  const std::size_t rest = (i1 - i0) % tile_rows;
-  // k outer: read each row of A once, contiguously, and deal it out to the tiles.
+const float* pack_a_tile_transposed(const float* A, std::size_t lda, std::size_t i, std::size_t m,
+                                    std::size_t k0, std::size_t kc) {
+  float* out = scratch(Scratch::a, kc * tile_rows);
+  if (m == tile_rows) {  // a fixed-size copy: one vector move per k
+    for (std::size_t k = 0; k < kc; ++k) {
+      std::memcpy(out + k * tile_rows, A + (k0 + k) * lda + i, tile_rows * sizeof(float));
+    }
+    return out;
+  }
   for (std::size_t k = 0; k < kc; ++k) {
-    const float* src = A + (k0 + k) * lda + i0;
-    float* dst = out + k * tile_rows;
-    for (std::size_t t = 0; t < full; ++t) {
-      std::memcpy(dst + t * stride, src + t * tile_rows, tile_rows * sizeof(float));
-    }
-    if (rest > 0) {
-      float* last = dst + full * stride;
-      for (std::size_t r = 0; r < rest; ++r) last[r] = src[full * tile_rows + r];
-      for (std::size_t r = rest; r < tile_rows; ++r) last[r] = 0.0f;
-    }
+    const float* src = A + (k0 + k) * lda + i;
+    for (std::size_t r = 0; r < m; ++r) out[k * tile_rows + r] = src[r];
+    for (std::size_t r = m; r < tile_rows; ++r) out[k * tile_rows + r] = 0.0f;
   }
   return out;
 }

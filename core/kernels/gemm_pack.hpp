@@ -41,19 +41,13 @@ struct PackedB {
 PackedB pack_b(Transpose trans_b, const float* B, std::size_t ldb, std::size_t K, std::size_t N,
                const Executor& executor);
 
-// Floats from one packed A tile to the next: kc * MR plus one cache line, so that the tiles, which
-// the packing loop writes side by side, do not all fall into the same L1 set (kc * MR * 4 bytes is
-// a multiple of 4 KiB for the usual kc).
-inline std::size_t a_tile_stride(std::size_t kc) { return kc * tile_rows + 16; }
-
-// Packs rows [i0, i1) of op(A) = A^T (A stored (K, M)) over k in [k0, k0 + kc) as row tiles of MR:
-// tile t holds op(A)(i0 + t MR + r, k0 + k) at [t a_tile_stride(kc) + k MR + r], rows past i1
-// zero. A tile then
-// reads like a transposed A with lda = MR: one contiguous stream instead of kc lines lda apart
-// (which, with lda a multiple of 128 floats, all fall into a few L1 sets and evict each other).
-// Returns the calling thread's scratch buffer holding the tiles.
-const float* pack_a_transposed(const float* A, std::size_t lda, std::size_t i0, std::size_t i1,
-                               std::size_t k0, std::size_t kc);
+// Packs one row tile of op(A) = A^T (A stored (K, M)): rows [i, i + m) (m <= MR) over k in
+// [k0, k0 + kc) into the calling thread's scratch as kc rows of MR floats (rows past m zero), and
+// returns it. The tile then reads like a transposed A with lda = MR: one contiguous 8 KiB stream
+// that stays in L1 while every panel of B passes, instead of kc lines lda apart (which, with lda a
+// multiple of 128 floats, fall into a few L1 sets and evict each other).
+const float* pack_a_tile_transposed(const float* A, std::size_t lda, std::size_t i, std::size_t m,
+                                    std::size_t k0, std::size_t kc);
 
 // A split of a (tiles_m x tiles_n) grid of tiles into chunks_m x chunks_n rectangular tasks.
 struct TaskGrid {
