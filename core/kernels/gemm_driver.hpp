@@ -114,7 +114,8 @@ template <class Epilogue>
 void gemm_blocked(const BlockedProblem& pr, const PackedB& bp, const Epilogue& epi,
                   const Executor& executor) {
   const std::size_t tiles_m = ceil_div(pr.M, tile_rows);
-  const TaskGrid grid = plan_tasks(tiles_m, bp.panels, executor.concurrency());
+  const TaskGrid grid = plan_tasks(tiles_m, bp.panels, executor.concurrency(),
+                                   static_cast<double>(pr.M) * pr.N * pr.K);
   run_tasks(executor, grid.count(), [&](std::size_t t) {
     std::size_t tm0, tm1, p0, p1;
     chunk_range(tiles_m, grid.chunks_m, t / grid.chunks_n, tm0, tm1);

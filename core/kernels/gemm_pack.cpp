@@ -121,7 +121,8 @@ PackedB pack_b(Transpose trans_b, const float* B, std::size_t ldb, std::size_t K
                const_cast<float*>(packed.panel(k0, p)));
   };
   const std::size_t count = k_blocks * packed.panels;
-  if (executor.concurrency() == 1 || count == 1) {
+  // Packing is a copy: only worth a round trip to other threads when there is a lot of it.
+  if (executor.concurrency() == 1 || count == 1 || static_cast<double>(K) * packed.padded_n() < min_task_work) {
     for (std::size_t t = 0; t < count; ++t) pack_one(t);
   } else {
     executor.run(count, pack_one);
@@ -146,10 +147,11 @@ const float* pack_a_tile_transposed(const float* A, std::size_t lda, std::size_t
   return out;
 }
 
-TaskGrid plan_tasks(std::size_t tiles_m, std::size_t tiles_n, std::size_t concurrency) {
+TaskGrid plan_tasks(std::size_t tiles_m, std::size_t tiles_n, std::size_t concurrency, double work) {
   TaskGrid grid;
   if (concurrency <= 1) return grid;
-  const std::size_t target = 4 * concurrency;
+  const std::size_t by_work = static_cast<std::size_t>(work / min_task_work);
+  const std::size_t target = std::min(4 * concurrency, std::max<std::size_t>(1, by_work));
   grid.chunks_m = std::min(tiles_m, target);
   grid.chunks_n = std::min(tiles_n, ceil_div(target, grid.chunks_m));
   return grid;

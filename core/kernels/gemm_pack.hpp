@@ -57,9 +57,12 @@ struct TaskGrid {
   std::size_t count() const { return chunks_m * chunks_n; }
 };
 
-// One task for a serial executor; otherwise a few tasks per thread (for balance), splitting rows
-// first. The split changes only who computes a tile, never how, so results do not depend on it.
-TaskGrid plan_tasks(std::size_t tiles_m, std::size_t tiles_n, std::size_t concurrency);
+// One task for a serial executor; otherwise a few tasks per thread (for balance), but none
+// smaller than min_task_work (waking a pool thread costs microseconds, as much as a small
+// product), splitting rows first. `work` is the whole job's size in multiply-adds (or elements).
+// The split changes only who computes a tile, never how, so results do not depend on it.
+inline constexpr double min_task_work = 256.0 * 1024.0;
+TaskGrid plan_tasks(std::size_t tiles_m, std::size_t tiles_n, std::size_t concurrency, double work);
 
 // [begin, end) of chunk c when `total` items are cut into `chunks` nearly equal chunks.
 inline void chunk_range(std::size_t total, std::size_t chunks, std::size_t c, std::size_t& begin,

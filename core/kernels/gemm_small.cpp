@@ -122,7 +122,7 @@ void gemm_few_rows(Transpose trans_a, Transpose trans_b, std::size_t M, std::siz
   // Whole blocks of few_rows_cols columns here (one task each); the rest through gemm's tiles.
   const std::size_t blocks = N / few_rows_cols;
   const FewRowsFn fn = few_rows_fn(trans_a == Transpose::yes, M);
-  const TaskGrid grid = plan_tasks(blocks, 1, executor.concurrency());
+  const TaskGrid grid = plan_tasks(blocks, 1, executor.concurrency(), static_cast<double>(M) * N * K);
   run_tasks(executor, grid.count(), [&](std::size_t t) {
     std::size_t q0, q1;
     chunk_range(blocks, grid.count(), t, q0, q1);
@@ -159,7 +159,7 @@ void gemm_small(Transpose /*trans_a*/, Transpose trans_b, std::size_t M, std::si
   }
   // Tasks are row ranges in multiples of 4 rows, so every row is computed the same way.
   const std::size_t groups = ceil_div(M, 4);
-  const TaskGrid grid = plan_tasks(groups, 1, executor.concurrency());
+  const TaskGrid grid = plan_tasks(groups, 1, executor.concurrency(), static_cast<double>(M) * N * K);
   run_tasks(executor, grid.count(), [&](std::size_t t) {
     std::size_t g0, g1;
     chunk_range(groups, grid.count(), t, g0, g1);

@@ -137,7 +137,8 @@ template <Activation act>
 void backward_pass(float* dpre, float* partials, const float* dy, const float* pre, std::size_t B,
                    std::size_t N, const Executor& executor) {
   const std::size_t blocks = detail::ceil_div(B, sum_block);
-  const detail::TaskGrid grid = detail::plan_tasks(blocks, 1, executor.concurrency());
+  // an activation derivative costs about as much as 16 multiply-adds
+  const detail::TaskGrid grid = detail::plan_tasks(blocks, 1, executor.concurrency(), 16.0 * B * N);
   detail::run_tasks(executor, grid.count(), [&](std::size_t t) {
     std::size_t k0, k1;
     detail::chunk_range(blocks, grid.count(), t, k0, k1);
