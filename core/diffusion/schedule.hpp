@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "base/tensor.hpp"
 
 namespace diffuse {
@@ -62,6 +64,11 @@ struct ScheduleColumn {
   const Table* values;
 };
 std::vector<ScheduleColumn> schedule_columns(const NoiseSchedule& schedule);
+
+// {"schedule": "linear", "timesteps": 1000, "beta_start": ..., "beta_end": ..., "zero_terminal_snr": false}
+// for checkpoint metadata; from_json validates and names the bad field.
+nlohmann::json schedule_config_to_json(const ScheduleConfig& config);
+ScheduleConfig schedule_config_from_json(const nlohmann::json& json);
 
 // Validates the configuration and builds every table. Throws Error on invalid configurations.
 NoiseSchedule schedule_make(const ScheduleConfig& config);

@@ -1,0 +1,40 @@
+#pragma once
+// Points as CSV text (docs/reference-workload.md, "CSV file"): one point per line, values
+// separated by commas, an optional header line.
+//
+// Reading accepts:
+//   - an optional header: the first non-blank line, if none of its fields parses as a number
+//     (",x,y" is a header; "1,2,abc" is a data row with a bad value; "nan" parses, and is then
+//     rejected as not finite); it must have as many fields as the data rows;
+//   - blank lines anywhere, spaces and tabs around fields, CRLF line ends;
+//   - every data row with the same number of columns, every value a finite float32.
+// Anything else throws an Error naming the source, the line number, the offending text and what
+// was expected. An input without data rows is an error.
+//
+// Numbers are parsed with strtod and printed with snprintf, so in the "C" numeric locale (the
+// default; nothing in diffuse calls setlocale).
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/tensor.hpp"
+
+namespace diffuse {
+
+struct CsvPoints {
+  std::vector<std::string> header;  // (D,) column names, or empty without a header line
+  Tensor2 points;                   // (n, D)
+};
+
+// `source` names the input in error messages (a path, "<stdin>").
+CsvPoints csv_read(std::istream& in, std::string_view source = "input");
+Tensor2 csv_read_points(std::istream& in, std::string_view source = "input");  // (n, D)
+
+// One line per point, each value the shortest decimal that reads back as the same float32, after
+// a header line if `header` is not empty (then one name per column, without commas or line
+// breaks). Throws Error on a bad header or if the stream fails.
+void csv_write_points(std::ostream& out, const Tensor2& points,  // points: (n, D)
+                      const std::vector<std::string>& header = {});
+
+}  // namespace diffuse

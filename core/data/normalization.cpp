@@ -1,0 +1,120 @@
+#include "data/normalization.hpp"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.hpp"
+
+namespace diffuse {
+namespace {
+
+void check_columns(const Normalization& norm, const Tensor2& x, const char* what) {
+  if (x.shape(1) != norm.mean.size()) {
+    fail("cannot ", what, " points with ", x.shape(1), " columns: the normalization has ",
+         norm.mean.size(), " dimensions");
+  }
+}
+
+std::vector<double> json_numbers(const nlohmann::json& json, const char* key) {
+  const auto it = json.find(key);
+  if (it == json.end())
+    fail("normalization JSON has no \"", key, "\": expected an array of numbers");
+  if (!it->is_array()) {
+    fail("normalization \"", key, "\" is ", it->type_name(), ": expected an array of numbers");
+  }
+  std::vector<double> out;
+  for (std::size_t d = 0; d < it->size(); ++d) {
+    const auto& value = (*it)[d];
+    if (!value.is_number()) {
+      fail("normalization \"", key, "\"[", d, "] is ", value.type_name(), ": expected a number");
+    }
+    out.push_back(value.get<double>());
+  }
+  return out;
+}
+
+}  // namespace
+
+Normalization normalization_fit(const Tensor2& x) {
+  const std::size_t n = x.shape(0), D = x.shape(1);
+  if (n == 0 || D == 0)
+    fail("cannot normalize ", n, " points of dimension ", D, ": need n, D >= 1");
+  Normalization norm{std::vector<double>(D, 0.0), std::vector<double>(D, 0.0)};
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t d = 0; d < D; ++d) norm.mean[d] += x(i, d);
+  }
+  for (double& m : norm.mean) m /= static_cast<double>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t d = 0; d < D; ++d) {
+      const double deviation = x(i, d) - norm.mean[d];
+      norm.stddev[d] += deviation * deviation;
+    }
+  }
+  for (std::size_t d = 0; d < D; ++d) {
+    norm.stddev[d] = std::sqrt(norm.stddev[d] / static_cast<double>(n));
+    if (!(norm.stddev[d] > 0.0) || !std::isfinite(norm.stddev[d]) || !std::isfinite(norm.mean[d])) {
+      fail("cannot normalize dimension ", d, " of ", n, " points: mean ", norm.mean[d],
+           ", standard deviation ", norm.stddev[d],
+           ": expected a finite mean and a positive finite standard deviation");
+    }
+  }
+  return norm;
+}
+
+void normalization_validate(const Normalization& norm) {
+  const std::size_t D = norm.mean.size();
+  if (D == 0 || norm.stddev.size() != D) {
+    fail("normalization has ", D, " means and ", norm.stddev.size(),
+         " standard deviations: expected the same number, at least 1");
+  }
+  for (std::size_t d = 0; d < D; ++d) {
+    if (!std::isfinite(norm.mean[d]))
+      fail("normalization mean[", d, "] = ", norm.mean[d], ": expected a finite number");
+    if (!(norm.stddev[d] > 0.0) || !std::isfinite(norm.stddev[d])) {
+      fail("normalization std[", d, "] = ", norm.stddev[d], ": expected a positive finite number");
+    }
+  }
+}
+
+Tensor2 normalization_apply(const Normalization& norm, const Tensor2& x) {
+  check_columns(norm, x, "normalize");
+  Tensor2 out = Tensor2::from_shape(x.shape());
+  for (std::size_t i = 0; i < x.shape(0); ++i) {
+    for (std::size_t d = 0; d < x.shape(1); ++d) {
+      out(i, d) = static_cast<float>((x(i, d) - norm.mean[d]) / norm.stddev[d]);
+    }
+  }
+  return out;
+}
+
+Tensor2 normalization_undo(const Normalization& norm, const Tensor2& z) {
+  check_columns(norm, z, "denormalize");
+  Tensor2 out = Tensor2::from_shape(z.shape());
+  for (std::size_t i = 0; i < z.shape(0); ++i) {
+    for (std::size_t d = 0; d < z.shape(1); ++d) {
+      out(i, d) = static_cast<float>(z(i, d) * norm.stddev[d] + norm.mean[d]);
+    }
+  }
+  return out;
+}
+
+double normalization_log_det_jacobian(const Normalization& norm) {
+  double log_det = 0.0;
+  for (double s : norm.stddev) log_det -= std::log(s);
+  return log_det;
+}
+
+nlohmann::json normalization_to_json(const Normalization& norm) {
+  return nlohmann::json{{"mean", norm.mean}, {"std", norm.stddev}};
+}
+
+Normalization normalization_from_json(const nlohmann::json& json) {
+  if (!json.is_object())
+    fail("normalization is ", json.type_name(), ": expected an object with \"mean\" and \"std\"");
+  Normalization norm{json_numbers(json, "mean"), json_numbers(json, "std")};
+  normalization_validate(norm);
+  return norm;
+}
+
+}  // namespace diffuse

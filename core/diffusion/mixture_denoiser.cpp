@@ -1,0 +1,123 @@
+#include "diffusion/mixture_denoiser.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "base/check.hpp"
+#include "base/error.hpp"
+#include "diffusion/row_tasks.hpp"
+
+namespace diffuse {
+
+GaussianMixture mixture_marginal(const GaussianMixture& data, double alpha_bar) {
+  GaussianMixture out = data;
+  const double s = std::sqrt(alpha_bar);
+  for (std::size_t k = 0; k < data.components(); ++k) {
+    for (std::size_t d = 0; d < data.dims(); ++d) {
+      const double var0 = data.stds(k, d) * data.stds(k, d);
+      out.means(k, d) = s * data.means(k, d);
+      out.stds(k, d) = std::sqrt(alpha_bar * var0 + (1.0 - alpha_bar));
+    }
+  }
+  return out;
+}
+
+MixtureDenoiser::MixtureDenoiser(GaussianMixture data, const NoiseSchedule& schedule,
+                                 Prediction prediction)
+    : data_(std::move(data)), schedule_(&schedule), prediction_(prediction) {
+  gaussian_mixture_validate(data_);
+  if (prediction != Prediction::eps && prediction != Prediction::x0 &&
+      prediction != Prediction::v) {
+    fail("prediction ", static_cast<int>(prediction), " is unknown: allowed are eps, x0, v");
+  }
+}
+
+void MixtureDenoiser::step_terms(StepTerms& terms, int t) const {
+  const std::size_t K = data_.components(), D = data_.dims();
+  const auto i = static_cast<std::size_t>(t);
+  const double ab = schedule_->alpha_bar(i), s = schedule_->sqrt_alpha_bar(i);
+  terms.t = t;
+  terms.log_norm.resize(K);
+  terms.centre.resize(K * D);
+  terms.precision.resize(K * D);
+  terms.gain.resize(K * D);
+  for (std::size_t k = 0; k < K; ++k) {
+    double log_norm = std::log(data_.weights(k));
+    for (std::size_t d = 0; d < D; ++d) {
+      const double var0 = data_.stds(k, d) * data_.stds(k, d);
+      const double var_t = ab * var0 + (1.0 - ab);
+      log_norm -= 0.5 * std::log(var_t);
+      terms.centre[k * D + d] = s * data_.means(k, d);
+      terms.precision[k * D + d] = 1.0 / var_t;
+      terms.gain[k * D + d] = s * var0 / var_t;
+    }
+    terms.log_norm[k] = log_norm;
+  }
+}
+
+void MixtureDenoiser::row_posterior_mean(double* out, const float* x, const StepTerms& terms,
+                                         double* scratch) const {
+  const std::size_t K = data_.components(), D = data_.dims();
+  // Log responsibilities, unnormalized: log w_k + log N(x; sqrt(ab) mu_k, var_t,k) + const.
+  double peak = -std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < K; ++k) {
+    double quadratic = 0.0;
+    for (std::size_t d = 0; d < D; ++d) {
+      const double diff = static_cast<double>(x[d]) - terms.centre[k * D + d];
+      quadratic += diff * diff * terms.precision[k * D + d];
+    }
+    scratch[k] = terms.log_norm[k] - 0.5 * quadratic;
+    peak = std::max(peak, scratch[k]);
+  }
+  double total = 0.0;
+  for (std::size_t k = 0; k < K; ++k) total += scratch[k] = std::exp(scratch[k] - peak);
+  std::fill(out, out + D, 0.0);
+  for (std::size_t k = 0; k < K; ++k) {
+    const double r = scratch[k] / total;
+    for (std::size_t d = 0; d < D; ++d) {
+      // E_k[x_0 | x_t] = mu_k + gain (x_t - sqrt(ab) mu_k)
+      const double residual = static_cast<double>(x[d]) - terms.centre[k * D + d];
+      out[d] += r * (data_.means(k, d) + terms.gain[k * D + d] * residual);
+    }
+  }
+}
+
+void MixtureDenoiser::posterior_mean_x0(MixtureMatrix& out, const Tensor2& x_t, const Steps& t,
+                                        const Executor& executor) const {
+  const std::size_t B = x_t.shape(0), D = data_.dims(), K = data_.components();
+  DIFFUSE_ASSERT(x_t.shape(1) == D && t.size() == B);
+  out.resize({B, D});
+  run_row_blocks(B, executor, [&](std::size_t first, std::size_t end) {
+    std::vector<double> scratch(K);
+    StepTerms terms;  // recomputed only when t changes from one row to the next
+    for (std::size_t b = first; b < end; ++b) {
+      DIFFUSE_ASSERT(t(b) >= 0 && t(b) < schedule_->T);
+      if (t(b) != terms.t) step_terms(terms, t(b));
+      row_posterior_mean(out.data() + b * D, x_t.data() + b * D, terms, scratch.data());
+    }
+  });
+}
+
+void MixtureDenoiser::predict(Tensor2& out, const Tensor2& x_t, const Steps& t,
+                              const Executor& executor) {
+  const std::size_t B = x_t.shape(0), D = data_.dims();
+  MixtureMatrix x0;
+  posterior_mean_x0(x0, x_t, t, executor);
+  out.resize({B, D});
+  run_rows(B, executor, [&](std::size_t b) {
+    const auto i = static_cast<std::size_t>(t(b));
+    const double s = schedule_->sqrt_alpha_bar(i), r = schedule_->sqrt_one_minus_alpha_bar(i);
+    for (std::size_t d = 0; d < D; ++d) {
+      const double x0_hat = x0(b, d);
+      const double eps = (static_cast<double>(x_t(b, d)) - s * x0_hat) / r;
+      double value = x0_hat;
+      if (prediction_ == Prediction::eps) value = eps;
+      if (prediction_ == Prediction::v) value = s * eps - r * x0_hat;
+      out(b, d) = static_cast<float>(value);
+    }
+  });
+}
+
+}  // namespace diffuse

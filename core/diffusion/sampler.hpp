@@ -1,0 +1,79 @@
+#pragma once
+// Samplers as resumable state machines (seed 002 section 8, "Sampling: the reverse process"): the
+// browser's worker runs one step() at a time in short slices, the CLI shows progress between
+// steps, and sample() runs to completion. The step formulas are in diffusion/sampler_config.hpp.
+//
+// Randomness: x_T is the row noise of stream (seed, "SAMP" 0) and the z of step k (k = 0..K-1,
+// the position in the list) that of stream (seed, "SAMP" k + 1) (diffusion/row_noise.hpp), so a
+// result depends only on (seed, config, n): not on the executor, the slicing, or on whether DDPM
+// or DDIM is run (both draw the same z at the same step).
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "base/executor.hpp"
+#include "base/tensor.hpp"
+#include "diffusion/denoiser.hpp"
+#include "diffusion/sampler_config.hpp"
+#include "diffusion/schedule.hpp"
+
+namespace diffuse {
+
+// Frames for animations, recorded every config.record_every steps and once at the end:
+// ceil(K / record_every) + 1 frames.
+struct Trajectory {
+  std::vector<int> timesteps;   // (F,) frame f shows the state at step timesteps[f]; -1: the end
+  std::vector<Tensor2> x;       // F frames (n, D): x_t before the step at t; the last: the sample
+  std::vector<Tensor2> x0_hat;  // F frames (n, D): the x_0 estimate at t; the last: the sample
+};
+
+class Sampler {
+ public:
+  // n rows starting from x_T ~ N(0, I) drawn from the seed. Validates the config (Error) and that
+  // the denoiser has an x_0 estimate at every visited step (eps models with zero terminal SNR do
+  // not). The denoiser and the schedule must outlive the sampler.
+  Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
+          std::size_t n, std::uint64_t seed);
+  // The same from a given x_T (n, D); the seed still drives the noise of each step.
+  Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
+          Tensor2 x_T, std::uint64_t seed);
+
+  // One reverse step: x_t -> x_prev. Throws Error when already done.
+  void step(const Executor& executor = serial_executor());
+
+  bool done() const { return steps_taken_ == steps_total(); }
+  int steps_taken() const { return steps_taken_; }
+  int steps_total() const { return static_cast<int>(timesteps_.size()); }
+  double progress() const { return static_cast<double>(steps_taken_) / steps_total(); }
+  int timestep() const;  // the t the next step evaluates the model at; -1 when done
+  const std::vector<int>& timesteps() const { return timesteps_; }  // (K,) descending
+
+  const Tensor2& x() const { return x_; }                  // (n, D) the current x_t; the sample when done
+  const Tensor2& predicted_x0() const { return x0_hat_; }  // (n, D) x0_hat of the last step; empty before
+  const Trajectory& trajectory() const { return trajectory_; }
+  const SamplerConfig& config() const { return config_; }
+
+ private:
+  void record_frame(int t, const Tensor2& x0_hat);
+
+  Denoiser* denoiser_;
+  const NoiseSchedule* schedule_;
+  SamplerConfig config_;
+  std::uint64_t seed_;
+  std::vector<int> timesteps_;
+  int steps_taken_ = 0;
+  Tensor2 x_;          // (n, D)
+  Tensor2 x0_hat_;     // (n, D)
+  Tensor2 output_;     // (n, D) the model's raw prediction
+  Tensor2 noise_;      // (n, D)
+  Steps steps_;        // (n,) the current t for every row
+  Trajectory trajectory_;
+};
+
+// Runs a sampler to completion: samples (n, D), and the trajectory if requested (may be null;
+// frames are recorded only when config.record_every > 0).
+void sample(Tensor2& samples, Trajectory* trajectory, Denoiser& denoiser,
+            const NoiseSchedule& schedule, const SamplerConfig& config, std::size_t n,
+            std::uint64_t seed, const Executor& executor = serial_executor());
+
+}  // namespace diffuse

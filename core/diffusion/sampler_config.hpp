@@ -1,0 +1,75 @@
+#pragma once
+// What a sampler does, validated at the edges (CLI flags, page settings), and the coefficients of
+// each of its steps. Defaults are docs/reference-workload.md's "Sampling defaults".
+//
+// Every step goes from x_t (step t) to x_prev, where prev is the NEXT ENTRY of the actual list of
+// timesteps (-1, meaning x_0 with alpha_bar_prev = 1, after the last entry), and is written as
+//   x_prev = c_x0 * x0_hat + c_xt * x_t + noise_std * z,      z ~ N(0, I)
+// with x0_hat the model's output converted to an x_0 estimate (so eps, x0 and v models and
+// zero-terminal-SNR schedules all work; the eps form of the mean divides by zero there).
+//
+// DDPM (ancestral; seed 002 section 8): the posterior mean at x0_hat (seed 004 eq. 11),
+//   c_x0 = posterior_mean_coef1_t, c_xt = posterior_mean_coef2_t, noise_std^2 = beta~_t or beta_t,
+//   read from the schedule's tables when prev = t - 1. With fewer steps than T ("respacing",
+//   Nichol & Dhariwal 2021 section 4) the chain over the visited steps has its own betas,
+//   beta'_t = 1 - alpha_bar_t / alpha_bar_prev, and the same formulas hold with beta'_t in place of
+//   beta_t and alpha_bar_prev in place of alpha_bar_{t-1}:
+//     c_x0 = beta'_t sqrt(alpha_bar_prev) / (1 - alpha_bar_t),
+//     c_xt = (1 - alpha_bar_prev) sqrt(1 - beta'_t) / (1 - alpha_bar_t),
+//     noise_std^2 = (1 - alpha_bar_prev) / (1 - alpha_bar_t) beta'_t (fixed_small) or beta'_t.
+// DDIM (Song et al. 2021, eq. 12), eps_hat = (x_t - sqrt(alpha_bar_t) x0_hat) / sqrt(1 - alpha_bar_t):
+//   x_prev = sqrt(alpha_bar_prev) x0_hat + sqrt(1 - alpha_bar_prev - sigma^2) eps_hat + sigma z,
+//   sigma = eta sqrt((1 - alpha_bar_prev) / (1 - alpha_bar_t)) sqrt(1 - alpha_bar_t / alpha_bar_prev).
+//   With eta = 1 and all T steps sigma^2 = beta~_t and the step is DDPM fixed_small's.
+// No noise is added on the last step (prev = -1) by either sampler.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "diffusion/reverse_step.hpp"
+#include "diffusion/schedule.hpp"
+#include "diffusion/timestep_spacing.hpp"
+
+namespace diffuse {
+
+enum class SamplerKind { ddpm, ddim };
+
+// "ddpm", "ddim"; other names throw Error listing the allowed ones.
+SamplerKind sampler_kind_from_name(std::string_view name);
+std::string sampler_kind_name(SamplerKind kind);
+std::vector<std::string> sampler_kind_names();
+
+constexpr int ddim_default_steps = 50;
+
+struct SamplerConfig {
+  SamplerKind kind = SamplerKind::ddpm;
+  int steps = 0;  // K in [1, T]; 0 means the sampler's default: all T for DDPM, 50 for DDIM
+  TimestepSpacing spacing = TimestepSpacing::trailing;      // which K steps (any spacing with K = T
+                                                            // gives T-1, ..., 0)
+  ReverseVariance variance = ReverseVariance::fixed_small;  // DDPM only
+  double eta = 0.0;                                         // DDIM only, in [0, 1]
+  bool clip_sample = false;   // clip x0_hat to [-clip_range, clip_range] (off for 2D data)
+  double clip_range = 1.0;
+  int record_every = 0;       // trajectory frame every this many steps; 0 records none
+};
+
+// K after applying the default (steps = 0).
+int sampler_steps(const SamplerConfig& config, int T);
+
+// Throws Error naming the first invalid field, its value and what is allowed.
+void sampler_config_validate(const SamplerConfig& config, int T);
+
+// The K timesteps the sampler visits, descending (what the CLI prints). Validates.
+std::vector<int> sampler_timesteps(const SamplerConfig& config, int T);
+
+struct SamplerStepCoefficients {
+  double x0 = 0.0;         // on x0_hat
+  double xt = 0.0;         // on x_t
+  double noise_std = 0.0;  // on z
+};
+
+// The step from t to prev (the next list entry, or -1 for x_0), for config's sampler.
+SamplerStepCoefficients sampler_step_coefficients(const NoiseSchedule& schedule,
+                                                  const SamplerConfig& config, int t, int prev);
+
+}  // namespace diffuse

@@ -1,0 +1,86 @@
+#include "diffusion/timestep_spacing.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/check.hpp"
+#include "base/error.hpp"
+
+namespace diffuse {
+namespace {
+
+// numpy's np.round: to the nearest integer, ties to even (independent of the FPU rounding mode).
+int round_half_even(double x) {
+  const double floor = std::floor(x);
+  const double fraction = x - floor;
+  double rounded = floor;
+  if (fraction > 0.5 || (fraction == 0.5 && std::fmod(floor, 2.0) != 0.0)) rounded = floor + 1.0;
+  return static_cast<int>(rounded);
+}
+
+}  // namespace
+
+std::vector<std::string> timestep_spacing_names() { return {"leading", "trailing", "linspace"}; }
+
+TimestepSpacing timestep_spacing_from_name(std::string_view name) {
+  if (name == "leading") return TimestepSpacing::leading;
+  if (name == "trailing") return TimestepSpacing::trailing;
+  if (name == "linspace") return TimestepSpacing::linspace;
+  fail("unknown timestep spacing '", name, "': allowed are leading, trailing, linspace");
+}
+
+std::string timestep_spacing_name(TimestepSpacing spacing) {
+  switch (spacing) {
+    case TimestepSpacing::leading: return "leading";
+    case TimestepSpacing::trailing: return "trailing";
+    case TimestepSpacing::linspace: return "linspace";
+  }
+  fail("unknown timestep spacing ", static_cast<int>(spacing),
+       ": allowed are leading, trailing, linspace");
+}
+
+void timestep_spacing_validate(int T, int K) {
+  if (T < 1) fail("timesteps T = ", T, " is invalid: must be at least 1");
+  if (K < 1 || K > T) fail("steps = ", K, " is invalid: must be in [1, T] = [1, ", T, "]");
+}
+
+std::vector<int> timestep_spacing_make(TimestepSpacing spacing, int T, int K) {
+  timestep_spacing_validate(T, K);
+  std::vector<int> steps(static_cast<std::size_t>(K));
+  switch (spacing) {
+    case TimestepSpacing::leading: {
+      const int stride = T / K;
+      for (int k = 0; k < K; ++k) steps[static_cast<std::size_t>(k)] = (K - 1 - k) * stride;
+      break;
+    }
+    case TimestepSpacing::trailing: {
+      // As np.arange(T, 0, -T / K): value k is T + k * delta with delta = (T + step) - T.
+      const double step = -static_cast<double>(T) / K;
+      const double delta = (static_cast<double>(T) + step) - static_cast<double>(T);
+      for (int k = 0; k < K; ++k) {
+        steps[static_cast<std::size_t>(k)] = round_half_even(T + k * delta) - 1;
+      }
+      break;
+    }
+    case TimestepSpacing::linspace: {
+      // As np.linspace(0, T - 1, K): value i is i * ((T - 1) / (K - 1)), the last exactly T - 1;
+      // reversed to descend.
+      const double step = K > 1 ? static_cast<double>(T - 1) / (K - 1) : 0.0;
+      for (int i = 0; i < K; ++i) {
+        const double value = i == K - 1 && K > 1 ? static_cast<double>(T - 1) : i * step;
+        steps[static_cast<std::size_t>(K - 1 - i)] = round_half_even(value);
+      }
+      break;
+    }
+    default:
+      fail("unknown timestep spacing ", static_cast<int>(spacing),
+           ": allowed are leading, trailing, linspace");
+  }
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    DIFFUSE_ASSERT(steps[k] >= 0 && steps[k] < T);
+    DIFFUSE_ASSERT(k == 0 || steps[k] < steps[k - 1]);
+  }
+  return steps;
+}
+
+}  // namespace diffuse

@@ -1,0 +1,30 @@
+#pragma once
+// Which K of the T training steps a sampler visits, with diffusers' meanings
+// (docs/reference-workload.md, "Timestep spacings"). Lists are descending, as samplers walk them.
+//   leading:  k * (T // K) for k = 0..K-1 (steps_offset 0)
+//   trailing: round(T - k * T / K) - 1 for k = 0..K-1 (np.round(np.arange(T, 0, -T / K)) - 1);
+//             always includes T - 1 (Lin et al. 2024)
+//   linspace: round(linspace(0, T - 1, K))
+// Rounding is numpy's: half to even. Where np.arange returns K + 1 values for trailing (e.g.
+// T = 50, K = 29, whose extra last value rounds to 0 and becomes -1 in diffusers), the list here
+// keeps the K values of the formula.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace diffuse {
+
+enum class TimestepSpacing { leading, trailing, linspace };
+
+// "leading", "trailing", "linspace"; other names throw Error listing the allowed ones.
+TimestepSpacing timestep_spacing_from_name(std::string_view name);
+std::string timestep_spacing_name(TimestepSpacing spacing);
+std::vector<std::string> timestep_spacing_names();
+
+// Throws Error unless T >= 1 and 1 <= K <= T.
+void timestep_spacing_validate(int T, int K);
+
+// The K timesteps (diffusers' indices in [0, T - 1]), strictly descending.
+std::vector<int> timestep_spacing_make(TimestepSpacing spacing, int T, int K);
+
+}  // namespace diffuse

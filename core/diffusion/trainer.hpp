@@ -1,0 +1,108 @@
+#pragma once
+// The training loop's one step (seed 004, "The Complete Training Algorithm"; ARCHITECTURE
+// lesson 11): draw a batch x_0, timesteps t ~ U{0..T-1} and noise eps ~ N(0, I); jump to x_t;
+// predict; loss; backward in reverse order; clip; Adam; EMA. Nothing else: logging, checkpoints,
+// progress and UI live in the caller.
+//
+// Randomness: every step's draws come from counter-based streams keyed by (purpose, step) (see
+// base/rng.hpp), so a run is a pure function of (seed, configuration, data) and resuming needs
+// only the step number: a resumed run ends with the same weights as an uninterrupted one.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/executor.hpp"
+#include "base/tensor.hpp"
+#include "data/normalization.hpp"
+#include "diffusion/loss_by_t.hpp"
+#include "diffusion/schedule.hpp"
+#include "diffusion/train_config.hpp"
+#include "nn/ema.hpp"
+#include "nn/mlp_denoiser.hpp"
+#include "nn/optimizer.hpp"
+
+namespace diffuse {
+
+// The training set, already normalized, with the statistics that map it back to data units.
+struct TrainingData {
+  Tensor2 points;               // (N, D) normalized
+  Normalization normalization;  // how points were made from the raw data
+  std::string source;           // a data set name ("moons") or a file name, for the record
+};
+
+// The raw points of a data set (N, D), normalized with statistics fitted to them.
+TrainingData training_data_from_points(const Tensor2& raw, const std::string& source);
+
+struct TrainStepResult {
+  std::int64_t step = 0;  // updates done after this call
+  double loss = 0;        // the batch loss before the update
+  double grad_norm = 0;   // the gradient's global norm before clipping
+  float learning_rate = 0;
+  bool finite = true;     // false: loss or gradient was NaN/Inf and nothing was updated
+};
+
+// What a checkpoint needs to resume a run exactly.
+struct TrainerState {
+  std::int64_t step = 0;
+  AlignedBuffer params;  // (P,) raw weights
+  AdamState adam;
+  EmaState ema;
+};
+
+class Trainer {
+ public:
+  // Validates the setup (train_setup_validate) and the data's width against the model; draws the
+  // initial weights from the seed; the EMA starts as a copy of them.
+  Trainer(const ScheduleConfig& schedule, const MlpConfig& model, const TrainConfig& train,
+          TrainingData data);
+
+  // One optimization step. If the loss or the gradient is not finite, nothing changes and the
+  // result says so (the caller stops and keeps its last good checkpoint).
+  TrainStepResult step(const Executor& executor);
+
+  std::int64_t steps_done() const { return state_step_; }
+  bool finished() const { return state_step_ >= train_.steps; }
+
+  const ScheduleConfig& schedule_config() const { return schedule_.config; }
+  const NoiseSchedule& schedule() const { return schedule_; }
+  const MlpConfig& model_config() const { return model_.config(); }
+  const TrainConfig& train_config() const { return train_; }
+  const TrainingData& data() const { return data_; }
+  const LossByT& loss_by_t() const { return loss_by_t_; }
+
+  const MlpDenoiser& model() const { return model_; }  // raw weights
+  const AlignedBuffer& ema_weights() const { return ema_.weights(); }
+
+  // A denoiser holding the EMA weights (or the raw ones), for sampling and the ELBO.
+  std::unique_ptr<MlpDenoiser> make_denoiser(bool use_ema = true) const;
+
+  TrainerState state() const;
+  // Restores a saved state (sizes checked; Error on mismatch).
+  void set_state(TrainerState state);
+  // Changes the planned number of steps (resuming with a longer or shorter run).
+  void set_total_steps(std::int64_t steps);
+
+ private:
+  void draw_batch();
+
+  NoiseSchedule schedule_;
+  TrainConfig train_;
+  TrainingData data_;
+  MlpDenoiser model_;
+  Adam adam_;
+  Ema ema_;
+  LossByT loss_by_t_;
+  std::int64_t state_step_ = 0;
+
+  // Batch buffers, reused every step.
+  Tensor2 x0_, eps_, x_t_, output_, grad_output_;  // (B, D)
+  Steps t_;                                        // (B,)
+  std::vector<std::int32_t> rows_;                 // (B,) indices into the training set
+};
+
+// Stream ids of the trainer's counter-based random draws: (purpose << 40) | step.
+enum class TrainStream : std::uint64_t { init = 1, batch_rows = 2, timesteps = 3, noise = 4 };
+std::uint64_t train_stream(TrainStream purpose, std::int64_t step);
+
+}  // namespace diffuse

@@ -1,0 +1,72 @@
+#pragma once
+// A checkpoint: the model's configuration and weights, and everything needed to resume training
+// exactly, in one safetensors file (io/safetensors.hpp).
+//
+// Tensors:
+//   <name>                   the EMA weights under PyTorch's names and shapes ("layers.0.weight"
+//                            [128, 34], ...): what sampling uses, and what a torch.nn.Module of
+//                            the same structure loads (state_dict keys without "training.")
+//   training.params.<name>   the raw weights          } present in checkpoints written during
+//   training.adam_m.<name>   Adam's first moment      } training; absent from exports
+//   training.adam_v.<name>   Adam's second moment     }
+//   training.data            (N, D) the normalized training set, so a resume needs nothing else
+// Metadata (strings): "format" = "diffuse-checkpoint", "format_version" = "1", "config" = JSON
+// {"schedule", "model", "train", "data": {"source", "normalization", "train_size"}, "step",
+//  "adam_step", "ema_updates", "diffuse_version"}.
+//
+// Reading validates the format, the version, every configuration field, every tensor's presence
+// and shape, and that weights are finite, and reports the first problem as an Error.
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/aligned.hpp"
+#include "data/normalization.hpp"
+#include "diffusion/schedule.hpp"
+#include "diffusion/train_config.hpp"
+#include "diffusion/trainer.hpp"
+#include "nn/mlp_config.hpp"
+#include "nn/mlp_denoiser.hpp"
+
+namespace diffuse {
+
+inline constexpr int checkpoint_format_version = 1;
+inline constexpr const char* checkpoint_format_name = "diffuse-checkpoint";
+
+struct CheckpointData {
+  std::string source;           // the data set's name or the CSV file it came from
+  Normalization normalization;  // maps samples back to data units
+  std::size_t train_size = 0;   // N
+};
+
+struct Checkpoint {
+  ScheduleConfig schedule;
+  MlpConfig model;
+  TrainConfig train;
+  CheckpointData data;
+  std::int64_t step = 0;     // optimizer updates done
+  AlignedBuffer ema_params;  // (P,) the sampling weights in the model's flat layout
+  // Present when the checkpoint can resume training.
+  std::optional<TrainerState> training;  // raw weights, Adam state, EMA state
+  Tensor2 train_points;                  // (N, D) normalized training set; empty if absent
+};
+
+// A checkpoint of the trainer's current state (with training state and data).
+Checkpoint checkpoint_from_trainer(const Trainer& trainer);
+// Drops the training state: the model, its configuration and the normalization only.
+Checkpoint checkpoint_export(const Checkpoint& checkpoint);
+
+void checkpoint_write(std::ostream& out, const Checkpoint& checkpoint);
+// Validates everything (see above). `source` names the file in errors.
+Checkpoint checkpoint_read(const std::uint8_t* bytes, std::size_t size, std::string_view source);
+Checkpoint checkpoint_read(std::istream& in, std::string_view source);
+
+// A trainer positioned exactly where the checkpoint's run stopped. Error if it has no training state.
+std::unique_ptr<Trainer> checkpoint_resume(const Checkpoint& checkpoint);
+// The model with the EMA weights (or, if use_ema is false, the raw ones, which need training state).
+std::unique_ptr<MlpDenoiser> checkpoint_denoiser(const Checkpoint& checkpoint, bool use_ema = true);
+
+}  // namespace diffuse

@@ -1,0 +1,64 @@
+#pragma once
+// The two building blocks of the MLP trunk (docs/reference-workload.md, "Model" item 3):
+//   dense     y = act(x W^T + b)                       (every plain layer, the time projection)
+//   residual  y = h + act(LayerNorm(h) W^T + b)        (layers 1.. of the residual variant)
+// Forward fills the named cache; backward reads it, overwrites the input gradient, accumulates the
+// parameter gradients (+=), and leaves dL/d(pre-activation) in d_pre for callers that need more.
+#include <cstddef>
+
+#include "base/executor.hpp"
+#include "kernels/activation.hpp"
+
+namespace diffuse {
+
+// ---- dense: y = act(x W^T + b) ----------------------------------------------------------------
+
+// y (B, out); cache pre (B, out) = x W^T + b; x (B, in); w (out, in), b (out,). y may alias pre
+// (inference, where the pre-activation is not kept), not x.
+void dense_block_forward(float* y, float* pre, const float* x, const float* w, const float* b,
+                         std::size_t B, std::size_t in, std::size_t out, kernels::Activation act,
+                         const Executor& executor);
+
+// dx (B, in) overwritten (skipped if nullptr); dw (out, in), db (out,) accumulate;
+// d_pre (B, out) receives dL/dpre. pre (B, out) from forward; dy (B, out); x (B, in).
+void dense_block_backward(float* dx, float* dw, float* db, float* d_pre, const float* pre,
+                          const float* dy, const float* x, const float* w, std::size_t B,
+                          std::size_t in, std::size_t out, kernels::Activation act,
+                          const Executor& executor);
+
+// ---- residual: y = h + act(LayerNorm(h) W^T + b) ------------------------------------------------
+
+struct ResidualParams {
+  const float* ln_weight;  // (H,)
+  const float* ln_bias;    // (H,)
+  const float* weight;     // (H, H)
+  const float* bias;       // (H,)
+};
+
+struct ResidualGrads {
+  float* ln_weight;  // (H,)
+  float* ln_bias;    // (H,)
+  float* weight;     // (H, H)
+  float* bias;       // (H,)
+};
+
+struct ResidualCache {
+  float* ln_out;   // (B, H) LayerNorm(h)
+  float* ln_mean;  // (B,)
+  float* ln_rstd;  // (B,)
+  float* pre;      // (B, H) LayerNorm(h) W^T + b
+};
+
+// y (B, H) must not alias h (B, H) or cache.ln_out; it may alias cache.pre (inference).
+void residual_block_forward(float* y, const ResidualCache& cache, const float* h,
+                            const ResidualParams& params, std::size_t B, std::size_t H,
+                            kernels::Activation act, const Executor& executor);
+
+// dh (B, H) overwritten; grads accumulate. Scratch: d_pre (B, H) receives dL/dpre, d_ln (B, H)
+// dL/d(LayerNorm(h)). dy (B, H); h (B, H) the forward input.
+void residual_block_backward(float* dh, const ResidualGrads& grads, float* d_pre, float* d_ln,
+                             const ResidualCache& cache, const float* dy, const float* h,
+                             const ResidualParams& params, std::size_t B, std::size_t H,
+                             kernels::Activation act, const Executor& executor);
+
+}  // namespace diffuse

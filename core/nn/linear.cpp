@@ -1,0 +1,32 @@
+#include "nn/linear.hpp"
+
+#include "kernels/activation.hpp"
+#include "kernels/gemm.hpp"
+
+namespace diffuse {
+
+using kernels::Transpose;
+
+void linear_forward(float* y, const float* x, const float* w, const float* b, std::size_t B,
+                    std::size_t in, std::size_t out, const Executor& executor) {
+  // Y (B, out) = X (B, in) W^T: W is stored (out, in), i.e. op(B) = W^T with N = out, K = in.
+  kernels::gemm(Transpose::no, Transpose::yes, B, out, in, 1.0f, x, in, w, in, 0.0f, y, out,
+                executor);
+  kernels::add_bias_rows(y, b, B, out);
+}
+
+void linear_backward(float* dx, float* dw, float* db, const float* dy, const float* x,
+                     const float* w, std::size_t B, std::size_t in, std::size_t out,
+                     const Executor& executor) {
+  // dW (out, in) += dY^T (out, B) X (B, in)
+  kernels::gemm(Transpose::yes, Transpose::no, out, in, B, 1.0f, dy, out, x, in, 1.0f, dw, in,
+                executor);
+  kernels::sum_rows_accumulate(db, dy, B, out);
+  if (dx != nullptr) {
+    // dX (B, in) = dY (B, out) W (out, in)
+    kernels::gemm(Transpose::no, Transpose::no, B, in, out, 1.0f, dy, out, w, in, 0.0f, dx, in,
+                  executor);
+  }
+}
+
+}  // namespace diffuse

@@ -1,0 +1,203 @@
+// Checkpoints: exact round trips, resuming through a file, exports, and a clear Error for every
+// kind of corrupt, truncated or foreign file (never a crash).
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/error.hpp"
+#include "base/rng.hpp"
+#include "data/toy2d.hpp"
+#include "io/checkpoint.hpp"
+#include "io/safetensors.hpp"
+
+using namespace diffuse;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::unique_ptr<Trainer> small_trainer(std::int64_t steps = 40) {
+  ScheduleConfig schedule;
+  schedule.timesteps = 50;
+  MlpConfig model;
+  model.hidden = 16;
+  model.layers = 2;
+  model.time_embed = 8;
+  TrainConfig train;
+  train.steps = steps;
+  train.batch = 32;
+  train.warmup_steps = 5;
+  train.seed = 11;
+  Rng rng(3, toy2d_rng_stream);
+  return std::make_unique<Trainer>(schedule, model, train,
+                                   training_data_from_points(toy2d_sample("moons", 200, rng), "moons"));
+}
+
+std::string to_bytes(const Checkpoint& c) {
+  std::ostringstream out;
+  checkpoint_write(out, c);
+  return out.str();
+}
+
+Checkpoint from_bytes(const std::string& bytes) {
+  return checkpoint_read(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), "test.safetensors");
+}
+
+// Rewrites a checkpoint file with edits to its tensors and metadata.
+std::string rewrite(const std::string& bytes, const std::function<void(Safetensors&)>& edit) {
+  Safetensors file = safetensors_read(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  edit(file);
+  std::vector<SafetensorsTensorView> views;
+  for (const auto& t : file.tensors) views.push_back({t.name, t.shape, t.values.data()});
+  std::ostringstream out;
+  safetensors_write(out, views, file.metadata);
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("a checkpoint round-trips every field exactly") {
+  auto trainer = small_trainer();
+  for (int i = 0; i < 10; ++i) trainer->step(serial_executor());
+  const Checkpoint saved = checkpoint_from_trainer(*trainer);
+  const Checkpoint back = from_bytes(to_bytes(saved));
+  CHECK(back.model == saved.model);
+  CHECK(back.schedule.timesteps == 50);
+  CHECK(back.train.seed == 11);
+  CHECK(back.step == 10);
+  CHECK(back.data.source == "moons");
+  CHECK(back.data.normalization.mean == saved.data.normalization.mean);
+  CHECK(back.data.normalization.stddev == saved.data.normalization.stddev);
+  const bool same_ema = back.ema_params == saved.ema_params;
+  const bool same_raw = back.training->params == saved.training->params;
+  const bool same_m = back.training->adam.m == saved.training->adam.m;
+  const bool same_v = back.training->adam.v == saved.training->adam.v;
+  const bool same_data = back.train_points == saved.train_points;
+  CHECK(same_ema);
+  CHECK(same_raw);
+  CHECK(same_m);
+  CHECK(same_v);
+  CHECK(same_data);
+  CHECK(back.training->adam.step == 10);
+  CHECK(back.training->ema.updates == 10);
+}
+
+TEST_CASE("resuming from a checkpoint file ends exactly where an uninterrupted run does") {
+  auto straight = small_trainer();
+  while (!straight->finished()) straight->step(serial_executor());
+
+  auto first = small_trainer();
+  for (int i = 0; i < 17; ++i) first->step(serial_executor());
+  const Checkpoint loaded = from_bytes(to_bytes(checkpoint_from_trainer(*first)));
+  auto resumed = checkpoint_resume(loaded);
+  while (!resumed->finished()) resumed->step(serial_executor());
+
+  const bool same_params = resumed->model().params() == straight->model().params();
+  const bool same_ema = resumed->ema_weights() == straight->ema_weights();
+  CHECK(same_params);
+  CHECK(same_ema);
+}
+
+TEST_CASE("tensor names and shapes are PyTorch's") {
+  auto trainer = small_trainer();
+  const std::string bytes = to_bytes(checkpoint_from_trainer(*trainer));
+  const Safetensors file = safetensors_read(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  REQUIRE(file.find("layers.0.weight") != nullptr);
+  CHECK(file.find("layers.0.weight")->shape == std::vector<std::size_t>{16, 2 + 8});  // [out, in]
+  CHECK(file.find("layers.1.bias")->shape == std::vector<std::size_t>{16});
+  CHECK(file.find("output.weight")->shape == std::vector<std::size_t>{2, 16});
+  CHECK(file.find("training.data")->shape == std::vector<std::size_t>{200, 2});
+}
+
+TEST_CASE("an export samples but cannot resume") {
+  auto trainer = small_trainer();
+  trainer->step(serial_executor());
+  const Checkpoint exported = from_bytes(to_bytes(checkpoint_export(checkpoint_from_trainer(*trainer))));
+  CHECK_FALSE(exported.training.has_value());
+  CHECK_THROWS_WITH(checkpoint_resume(exported), Contains("no training state"));
+  auto model = checkpoint_denoiser(exported);
+  const bool same = model->params() == trainer->ema_weights();
+  CHECK(same);
+}
+
+TEST_CASE("each kind of bad checkpoint gives a clear error") {
+  auto trainer = small_trainer();
+  const std::string good = to_bytes(checkpoint_from_trainer(*trainer));
+
+  SECTION("truncated at every length") {
+    for (std::size_t n = 0; n < good.size(); n += (n < 200 ? 1 : 97)) {
+      CHECK_THROWS_AS(from_bytes(good.substr(0, n)), Error);
+    }
+  }
+  SECTION("another program's safetensors file") {
+    const std::string foreign = rewrite(good, [](Safetensors& f) { f.metadata.clear(); });
+    CHECK_THROWS_WITH(from_bytes(foreign), Contains("not a diffuse checkpoint"));
+  }
+  SECTION("a newer format version") {
+    const std::string newer = rewrite(good, [](Safetensors& f) { f.metadata["format_version"] = "2"; });
+    CHECK_THROWS_WITH(from_bytes(newer), Contains("format version '2'"));
+  }
+  SECTION("config that is not JSON, or misses a field, or has a bad value") {
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) { f.metadata["config"] = "{nope"; })),
+                      Contains("not valid JSON"));
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) {
+                        auto j = nlohmann::json::parse(f.metadata["config"]);
+                        j["model"].erase("hidden");
+                        f.metadata["config"] = j.dump();
+                      })),
+                      Contains("hidden"));
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) {
+                        auto j = nlohmann::json::parse(f.metadata["config"]);
+                        j["schedule"]["timesteps"] = 1;
+                        f.metadata["config"] = j.dump();
+                      })),
+                      Contains("timesteps = 1"));
+  }
+  SECTION("a missing, misshapen, non-finite or unexpected tensor") {
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) {
+                        f.tensors.erase(f.tensors.begin());
+                      })),
+                      Contains("is missing"));
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) {
+                        for (auto& t : f.tensors) {
+                          if (t.name == "output.bias") t.shape = {1, 2};
+                        }
+                      })),
+                      Contains("output.bias' has shape [1, 2]"));
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) {
+                        for (auto& t : f.tensors) {
+                          if (t.name == "layers.1.weight") t.values[5] = std::numeric_limits<float>::quiet_NaN();
+                        }
+                      })),
+                      Contains("non-finite"));
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) {
+                        f.tensors.push_back({"extra.weight", {1}, "F32", {1.0f}});
+                      })),
+                      Contains("unexpected tensor 'extra.weight'"));
+  }
+}
+
+TEST_CASE("randomly mutated checkpoints load or throw Error, never crash") {
+  auto trainer = small_trainer();
+  const std::string good = to_bytes(checkpoint_export(checkpoint_from_trainer(*trainer)));
+  Rng rng(99);
+  int rejected = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string bad = good;
+    const int edits = 1 + static_cast<int>(rng.below(4));
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng.below(static_cast<std::uint32_t>(bad.size()));
+      // Bias the edits towards the header, where structure lives.
+      const std::size_t pos = rng.below(2) ? at : at % std::min<std::size_t>(bad.size(), 600);
+      bad[pos] = static_cast<char>(rng.below(256));
+    }
+    try {
+      from_bytes(bad);
+    } catch (const Error&) {
+      ++rejected;
+    }
+  }
+  CHECK(rejected > 0);
+}

@@ -1,0 +1,47 @@
+// Sinusoidal embeddings against the spec's formula written out independently, plus the values the
+// spec states outright (frequencies from 1 down to 1e-4, emb(0) = [0..., 1...]).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "nn/embedding.hpp"
+#include "reference_nn.hpp"
+
+using namespace diffuse;
+
+TEST_CASE("time embedding follows the spec: sin then cos, frequencies 1 .. 1e-4") {
+  const std::size_t E = 32, half = 16;
+  const std::vector<std::int32_t> t = {0, 1, 17, 999};
+  std::vector<float> emb(t.size() * E);
+  time_embedding_forward(emb.data(), t.data(), t.size(), E);
+  for (std::size_t j = 0; j < half; ++j) {  // t = 0: sin 0, cos 0
+    CHECK(emb[j] == 0.0f);
+    CHECK(emb[half + j] == 1.0f);
+  }
+  // f_0 = 1 and f_{half-1} = 1e-4 exactly as the spec says.
+  CHECK(emb[3 * E + 0] == Approx(std::sin(999.0)).margin(1e-7));
+  CHECK(emb[3 * E + half] == Approx(std::cos(999.0)).margin(1e-7));
+  CHECK(emb[3 * E + half - 1] == Approx(std::sin(999.0 * 1e-4)).margin(1e-7));
+  CHECK(emb[3 * E + E - 1] == Approx(std::cos(999.0 * 1e-4)).margin(1e-7));
+  for (std::size_t r = 0; r < t.size(); ++r) {
+    const auto ref = diffuse::test::ref_sinusoidal(t[r], E);
+    for (std::size_t j = 0; j < E; ++j) {
+      // One rounding of a value in [-1, 1], plus libm's last-bit differences at angles ~1000.
+      CHECK(emb[r * E + j] == Approx(ref[j]).margin(1e-7));
+    }
+  }
+}
+
+TEST_CASE("x embedding gives each coordinate its own block of width W at scale 25") {
+  const std::size_t B = 2, D = 3, W = 8;
+  const std::vector<float> x = {0.0f, 0.5f, -1.25f, 2.0f, 0.01f, -0.3f};
+  std::vector<float> emb(B * D * W);
+  x_embedding_forward(emb.data(), x.data(), B, D, W);
+  for (std::size_t i = 0; i < B * D; ++i) {
+    const auto ref = diffuse::test::ref_sinusoidal(25.0f * x[i], W);
+    for (std::size_t j = 0; j < W; ++j) CHECK(emb[i * W + j] == Approx(ref[j]).margin(1e-7));
+  }
+  CHECK(emb[1 * W + 0] == Approx(std::sin(12.5)).margin(1e-7));  // row 0, coordinate 1, f_0 = 1
+}

@@ -1,0 +1,107 @@
+// No allocation in the steady-state training step or sampling step: after a first step has sized
+// every buffer, further steps of the same batch size must not touch the heap. Counted by replacing
+// the global operator new (std::vector, std::function, strings) and, with glibc, interposing
+// posix_memalign (xsimd's aligned allocator, behind every AlignedBuffer and xtensor container).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#if defined(__GLIBC__)
+#include <dlfcn.h>
+#endif
+
+#include "base/rng.hpp"
+#include "training_step.hpp"
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+  return operator new(n);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+// Catch2 allocates with the nothrow forms: they must pair with the frees above.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  ++allocations;
+  return std::malloc(n == 0 ? 1 : n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& tag) noexcept {
+  return operator new(n, tag);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+
+#if defined(__GLIBC__)
+extern "C" int posix_memalign(void** out, std::size_t alignment, std::size_t size) noexcept {
+  using Fn = int (*)(void**, std::size_t, std::size_t);
+  static const Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "posix_memalign"));
+  ++allocations;
+  return real(out, alignment, size);
+}
+#endif
+
+using namespace diffuse;
+using namespace diffuse::test;
+
+TEST_CASE("the counter sees aligned and ordinary allocations") {
+  const long before = allocations;
+  { AlignedBuffer b(100); }
+  { std::vector<int> v(3); }
+#if defined(__GLIBC__)
+  CHECK(allocations - before == 2);
+#else
+  CHECK(allocations - before >= 1);
+#endif
+}
+
+TEST_CASE("steady-state training and sampling steps allocate nothing") {
+  MlpConfig c;  // the reference model, and the variant with every option
+  MlpConfig full = c;
+  full.residual = true;
+  full.time_projection = true;
+  full.x_embed = 8;
+  for (const MlpConfig& config : {c, full}) {
+    LrSchedule lr;
+    Trainee run(config, lr, 1);
+    const std::size_t B = 64;
+    Tensor2 x = Tensor2::from_shape({B, 2}), target = Tensor2::from_shape({B, 2}), sample;
+    Steps t = Steps::from_shape({B});
+    Rng rng(2);
+    rng.fill_normal(x.data(), x.size());
+    rng.fill_normal(target.data(), target.size());
+    rng.fill_below(t.data(), B, 1000);
+    run.step(x, t, target);                                   // sizes the training buffers
+    run.model.predict_at(sample, x, 999, serial_executor());  // sizes the inference buffers
+    run.model.predict(sample, x, t, serial_executor());
+    const long before = allocations;
+    for (int k = 0; k < 3; ++k) {
+      run.step(x, t, target);
+      run.model.predict_at(sample, x, 999 - k, serial_executor());
+      run.model.predict(sample, x, t, serial_executor());
+    }
+    CHECK(allocations - before == 0);
+  }
+}
