@@ -89,18 +89,14 @@ void pack_panel(Transpose trans_b, const float* B, std::size_t ldb, std::size_t 
   }
 }
 
-// Per-thread scratch buffers, grown on demand and kept for the next call. B is packed by the
-// calling thread and read by all tasks; A blocks are packed by each task's own thread.
-enum class Scratch { b, a };
+}  // namespace
 
-float* scratch(Scratch which, std::size_t n) {
-  thread_local AlignedBuffer for_b, for_a;
-  AlignedBuffer& buffer = which == Scratch::b ? for_b : for_a;
+float* scratch(Scratch slot, std::size_t n) {
+  thread_local AlignedBuffer buffers[4];
+  AlignedBuffer& buffer = buffers[static_cast<std::size_t>(slot)];
   if (buffer.size() < n) buffer.resize(n);
   return buffer.data();
 }
-
-}  // namespace
 
 PackedB pack_b(Transpose trans_b, const float* B, std::size_t ldb, std::size_t K, std::size_t N,
                const Executor& executor) {
@@ -110,7 +106,7 @@ PackedB pack_b(Transpose trans_b, const float* B, std::size_t ldb, std::size_t K
   packed.panels = ceil_div(N, tile_cols);
   const std::size_t rest = N - (packed.panels - 1) * tile_cols;
   packed.last_width = rest <= lanes ? lanes : tile_cols;
-  float* data = scratch(Scratch::b, K * packed.padded_n());
+  float* data = scratch(Scratch::pack_b, K * packed.padded_n());
   packed.data = data;
   const std::size_t k_blocks = ceil_div(K, block_k);
   auto pack_one = [&](std::size_t t) {
@@ -125,14 +121,14 @@ PackedB pack_b(Transpose trans_b, const float* B, std::size_t ldb, std::size_t K
   if (executor.concurrency() == 1 || count == 1 || static_cast<double>(K) * packed.padded_n() < min_task_work) {
     for (std::size_t t = 0; t < count; ++t) pack_one(t);
   } else {
-    executor.run(count, pack_one);
+    executor.run(count, std::cref(pack_one));
   }
   return packed;
 }
 
 const float* pack_a_tile_transposed(const float* A, std::size_t lda, std::size_t i, std::size_t m,
                                     std::size_t k0, std::size_t kc) {
-  float* out = scratch(Scratch::a, kc * tile_rows);
+  float* out = scratch(Scratch::pack_a, kc * tile_rows);
   if (m == tile_rows) {  // a fixed-size copy: one vector move per k
     for (std::size_t k = 0; k < kc; ++k) {
       std::memcpy(out + k * tile_rows, A + (k0 + k) * lda + i, tile_rows * sizeof(float));

@@ -2,7 +2,7 @@
 // Internal to core/kernels: packing operands into the panels the micro-kernel streams, and
 // splitting a product into independent tasks. Shared by gemm and the fused linear kernels.
 #include <cstddef>
-#include <functional>
+#include <functional>  // std::cref
 
 #include "base/executor.hpp"
 #include "kernels/gemm.hpp"
@@ -72,13 +72,21 @@ inline void chunk_range(std::size_t total, std::size_t chunks, std::size_t c, st
 }
 
 // Runs task(i) for i < count: inline when count is 1 (no executor round trip), else on executor.
-inline void run_tasks(const Executor& executor, std::size_t count,
-                      const std::function<void(std::size_t)>& task) {
+// The executor gets a std::function holding a reference to task, which fits std::function's
+// small buffer: no heap allocation in either case (steady-state steps must not allocate).
+template <class Task>
+void run_tasks(const Executor& executor, std::size_t count, const Task& task) {
   if (count == 1) {
     task(0);
   } else {
-    executor.run(count, task);
+    executor.run(count, std::cref(task));
   }
 }
+
+// Per-thread scratch buffers of floats, 64-byte aligned, grown on demand and kept for the next
+// call (so that steady-state steps allocate nothing). Each use has its own slot, since one call
+// may hold several at once (linear_backward's sums while its gemm packs B and A).
+enum class Scratch { pack_b, pack_a, columns, sums };
+float* scratch(Scratch slot, std::size_t n);
 
 }  // namespace diffuse::kernels::detail

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <utility>
-#include <vector>
 
 #include "kernels/gemm_pack.hpp"
 #include "kernels/gemm_tile.hpp"
@@ -146,15 +145,14 @@ void gemm_small(Transpose /*trans_a*/, Transpose trans_b, std::size_t M, std::si
                 std::size_t K, float alpha, const float* A, std::size_t lda, const float* B,
                 std::size_t ldb, float beta, float* C, std::size_t ldc, const Executor& executor) {
   // Columns of op(B) as contiguous rows: B itself when transposed, else a copy (N x K is small).
-  std::vector<float> copy;
   const float* bt = B;
   std::size_t ldbt = ldb;
   if (trans_b == Transpose::no) {
-    copy.resize(N * K);
+    float* copy = scratch(Scratch::columns, N * K);
     for (std::size_t k = 0; k < K; ++k) {
       for (std::size_t j = 0; j < N; ++j) copy[j * K + k] = B[k * ldb + j];
     }
-    bt = copy.data();
+    bt = copy;
     ldbt = K;
   }
   // Tasks are row ranges in multiples of 4 rows, so every row is computed the same way.

@@ -3,8 +3,6 @@
 // dy * act'(pre) with its column sums, then two GEMMs.
 #include "kernels/linear.hpp"
 
-#include <vector>
-
 #include "base/check.hpp"
 #include "kernels/activation_simd.hpp"
 #include "kernels/gemm.hpp"
@@ -194,11 +192,12 @@ void linear_backward(Activation act, float* dx, float* dweight, float* dbias, fl
   // those of sum_rows_accumulate.
   constexpr std::size_t rows = detail::block_k;
   static_assert(rows % sum_block == 0, "row blocks must hold whole blocks of the bias sum");
-  std::vector<float> partials(dbias != nullptr ? detail::ceil_div(B, sum_block) * out : 0);
+  float* partials = dbias != nullptr ? detail::scratch(detail::Scratch::sums, detail::ceil_div(B, sum_block) * out)
+                                     : nullptr;
   for (std::size_t b0 = 0; b0 < B; b0 += rows) {
     const std::size_t m = std::min(rows, B - b0);
     float* dpre_block = dpre + b0 * out;  // (m, out)
-    backward_pass(act, dpre_block, dbias != nullptr ? partials.data() + b0 / sum_block * out : nullptr,
+    backward_pass(act, dpre_block, dbias != nullptr ? partials + b0 / sum_block * out : nullptr,
                   dy + b0 * out, pre + b0 * out, m, out, executor);
     gemm(Transpose::yes, Transpose::no, out, in, m, 1.0f, dpre_block, out, x + b0 * in, in, 1.0f, dweight,
          in, executor);
