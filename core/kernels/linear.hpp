@@ -18,8 +18,9 @@ namespace diffuse::kernels {
 // computed in the GEMM's epilogue while each tile of the product is still in registers, so the
 // bias and the activation cost no pass over memory. pre is what linear_backward needs; pass
 // nullptr when it is not wanted (sampling) and only y is stored. bias may be nullptr (no bias).
-// y and pre must not overlap, except y == pre with act == identity. y holds bit for bit
-// activation_forward(act, pre); results do not depend on the executor's thread count.
+// y and pre must not overlap, except y == pre with act == identity. pre holds bit for bit what
+// gemm + add_bias_rows give and y what activation_forward(act, pre) gives, so a layer can switch
+// to this kernel without changing a result; nor do results depend on the thread count.
 void linear_forward(Activation act, float* y, float* pre, const float* x, const float* weight,
                     const float* bias, std::size_t B, std::size_t in, std::size_t out,
                     const Executor& executor = serial_executor());
@@ -32,9 +33,10 @@ void linear_forward_ref(Activation act, float* y, float* pre, const float* x, co
 //   dweight += dpre^T x                   (out, in)  accumulates, as every parameter gradient
 //   dx       = dpre weight                (B, in)    overwritten; skipped when dx is nullptr
 //                                                     (the first layer needs no input gradient)
-// dpre and dbias are computed in one pass (dpre equals activation_backward and dbias equals
-// sum_rows_accumulate of it, bit for bit); dweight and dx are one gemm each. Results do not depend
-// on the executor's thread count.
+// Examples are processed in blocks of 256 rows (dpre, its column sums and both products of a
+// block while it is in L2). Every output is bit for bit what the unfused calls give:
+// activation_backward, sum_rows_accumulate on dpre, and one gemm each for dweight and dx. Results
+// do not depend on the executor's thread count.
 void linear_backward(Activation act, float* dx, float* dweight, float* dbias, float* dpre,
                      const float* dy, const float* pre, const float* x, const float* weight,
                      std::size_t B, std::size_t in, std::size_t out,

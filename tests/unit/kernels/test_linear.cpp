@@ -87,6 +87,25 @@ TEST_CASE("linear_forward: pre matches the unfused twin, y is exactly activation
   }
 }
 
+TEST_CASE("linear_forward gives bit for bit what gemm, add_bias_rows and activation_forward give") {
+  // So a layer can switch from the unfused calls to the fused kernel without changing a result.
+  std::uint64_t seed = 300;
+  for (const Shape& s : shapes) {
+    const Layer L(s, seed += 3);
+    const std::size_t n = s.B * s.out;
+    std::vector<float> y(n), pre(n), y_check(n), pre_check(n);
+    kernels::linear_forward(Activation::silu, y.data(), pre.data(), L.x.data(), L.w.data(), L.bias.data(), s.B, s.in,
+                            s.out);
+    kernels::gemm(kernels::Transpose::no, kernels::Transpose::yes, s.B, s.out, s.in, 1.0f, L.x.data(), s.in,
+                  L.w.data(), s.in, 0.0f, pre_check.data(), s.out);
+    kernels::add_bias_rows(pre_check.data(), L.bias.data(), s.B, s.out);
+    kernels::activation_forward(Activation::silu, y_check.data(), pre_check.data(), n);
+    INFO("B=" << s.B << " in=" << s.in << " out=" << s.out);
+    CHECK(same_bits(pre.data(), pre_check.data(), n));
+    CHECK(same_bits(y.data(), y_check.data(), n));
+  }
+}
+
 TEST_CASE("linear_forward with identity may write y and pre to the same buffer") {
   const Layer L({37, 20, 40}, 77);
   std::vector<float> both(37 * 40), y(37 * 40), pre(37 * 40);
