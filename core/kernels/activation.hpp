@@ -1,7 +1,9 @@
 #pragma once
 // Element-wise activations and the small row operations around a linear layer, each with its
 // scalar twin (*_ref, same signature). Backward functions take the pre-activation x and
-// overwrite dx (they do not accumulate).
+// overwrite dx (they do not accumulate). The vector kernels (activation_simd.hpp) agree with the
+// twins to a few float32 roundings (GELU: plus the conditioning of erfc and exp on its argument);
+// relu's backward selects, so a non-finite dy where x <= 0 still gives 0 (PyTorch's behaviour).
 //   relu(x) = max(x, 0)
 //   silu(x) = x * sigmoid(x)                 silu'(x) = s (1 + x (1 - s)), s = sigmoid(x)
 //   gelu(x) = x * Phi(x) (exact, erf form, as torch.nn.GELU())   gelu'(x) = Phi(x) + x phi(x)

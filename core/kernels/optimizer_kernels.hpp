@@ -16,7 +16,8 @@ struct AdamStep {
 
 // m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
 // p -= lr * (m / bc1) / (sqrt(v / bc2) + eps) + lr * wd * p     (Kingma & Ba 2015; Loshchilov &
-// Hutter 2019 for the decoupled decay). All arrays have n elements.
+// Hutter 2019 for the decoupled decay). All arrays have n elements. The vector kernel fuses the
+// multiply-adds and uses a refined reciprocal instead of the divide: a few roundings from the twin.
 void adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& step);
 void adam_update_ref(float* p, const float* g, float* m, float* v, std::size_t n,
                      const AdamStep& step);
@@ -25,7 +26,8 @@ void adam_update_ref(float* p, const float* g, float* m, float* v, std::size_t n
 void ema_update(float* ema, const float* p, std::size_t n, float decay);
 void ema_update_ref(float* ema, const float* p, std::size_t n, float decay);
 
-// sum of x^2, accumulated in double
+// sum of x^2. The scalar twin accumulates in double; the vector kernel sums float32 squares in
+// blocks of 64 vectors (relative error about 2^-20) and adds the blocks in double.
 double squared_norm(const float* x, std::size_t n);
 double squared_norm_ref(const float* x, std::size_t n);
 

@@ -1,0 +1,35 @@
+#pragma once
+// Internal to core/kernels: the paths for products too narrow for the tiled kernel.
+//   * N smaller than one vector (a network's output layer, N = D = 2): a tile of C would leave
+//     most lanes idle, so each element of C is a dot product vectorized along K instead.
+//   * M of a few rows (that layer's weight gradient dW += dY^T X, M = D = 2, K = B): a tile of
+//     M rows would have too few accumulators to hide the FMA latency, and packing B (all of X)
+//     would cost more than the product, so a wide row kernel reads op(B) in place.
+#include <cstddef>
+
+#include "base/executor.hpp"
+#include "kernels/gemm.hpp"
+
+namespace diffuse::kernels::detail {
+
+// Whether gemm takes the dot-product path: op(A) rows contiguous (A not transposed) and N below
+// one vector. Depends on the shape only, never on the executor.
+bool gemm_small_applies(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N,
+                        std::size_t K);
+
+// Whether gemm takes the few-rows path: op(B) rows contiguous (B not transposed), M at most
+// small_rows(), N at least one wide block. Depends on the shape only.
+bool gemm_few_rows_applies(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N,
+                           std::size_t K);
+
+// Same contract as gemm, for shapes where gemm_few_rows_applies.
+void gemm_few_rows(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N, std::size_t K,
+                   float alpha, const float* A, std::size_t lda, const float* B, std::size_t ldb,
+                   float beta, float* C, std::size_t ldc, const Executor& executor);
+
+// Same contract as gemm, for shapes where gemm_small_applies.
+void gemm_small(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N, std::size_t K,
+                float alpha, const float* A, std::size_t lda, const float* B, std::size_t ldb,
+                float beta, float* C, std::size_t ldc, const Executor& executor);
+
+}  // namespace diffuse::kernels::detail

@@ -1,0 +1,141 @@
+// Kernel benchmarks timed inside WebAssembly (emscripten_get_now, so JavaScript call overhead is
+// not counted), for bench/wasm_kernels.mjs to print next to the native AVX-512 and SSE4.2 runs of
+// bench_kernels; both time the same workload (bench/kernel_workload.hpp).
+//   benchShapes() -> [{ group, name, transA, transB, M, N, K, beta, count }]  the reference GEMMs
+//   benchGemm(M, N, K, transA, transB, beta, reps, minMs) -> { ok, seconds, minSeconds }
+//   benchKernel(name, n, reps, minMs) -> { ok, seconds, minSeconds }
+//       name: relu | silu | gelu, each also with "_backward"; adam, ema, squared_norm
+//   benchMlp(kind, batch, reps, minMs) -> { ok, seconds, minSeconds, flops }
+//       kind: "train" (one training step) or "sample" (one sampling forward)
+// seconds is the median over reps of the time per call, minSeconds the fastest; each sample lasts
+// at least minMs.
+#include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "../../bench/kernel_workload.hpp"
+#include "base/aligned.hpp"
+#include "base/error.hpp"
+#include "base/rng.hpp"
+#include "guard.hpp"
+#include "kernels/activation.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/optimizer_kernels.hpp"
+
+namespace diffuse::web {
+namespace {
+
+using emscripten::val;
+
+// The median and the minimum over reps of the time per call, as { seconds, minSeconds }.
+template <typename F>
+val time_calls(int reps, double min_ms, F&& f) {
+  f();  // warm up (and let the engine tier up the hot code)
+  int iters = 1;
+  for (;;) {
+    const double t0 = emscripten_get_now();
+    for (int i = 0; i < iters; ++i) f();
+    if (emscripten_get_now() - t0 >= min_ms || iters >= (1 << 24)) break;
+    iters *= 2;
+  }
+  std::vector<double> samples;
+  for (int r = 0; r < std::max(reps, 1); ++r) {
+    const double t0 = emscripten_get_now();
+    for (int i = 0; i < iters; ++i) f();
+    samples.push_back((emscripten_get_now() - t0) * 1e-3 / iters);
+  }
+  std::sort(samples.begin(), samples.end());
+  val out = val::object();
+  out.set("seconds", samples[samples.size() / 2]);
+  out.set("minSeconds", samples.front());
+  return out;
+}
+
+val bench_shapes() {
+  val list = val::array();
+  for (const bench::GemmShape& s : bench::reference_gemm_shapes()) {
+    val item = val::object();
+    item.set("group", s.group);
+    item.set("name", s.name);
+    item.set("transA", s.ta == kernels::Transpose::yes);
+    item.set("transB", s.tb == kernels::Transpose::yes);
+    item.set("M", static_cast<double>(s.M));
+    item.set("N", static_cast<double>(s.N));
+    item.set("K", static_cast<double>(s.K));
+    item.set("beta", s.beta);
+    item.set("count", s.count);
+    list.call<void>("push", item);
+  }
+  return list;
+}
+
+AlignedBuffer random_buffer(std::size_t n, std::uint64_t seed) {
+  AlignedBuffer v(std::max<std::size_t>(n, 1));
+  Rng(seed).fill_uniform(v.data(), v.size());
+  for (float& x : v) x = 2.0f * x - 1.0f;
+  return v;
+}
+
+val bench_gemm(int M, int N, int K, bool trans_a, bool trans_b, double beta, int reps, double min_ms) {
+  return guarded([&] {
+    if (M < 0 || N < 0 || K < 0) fail("benchGemm: sizes must be >= 0, got ", M, " ", N, " ", K);
+    const auto ta = trans_a ? kernels::Transpose::yes : kernels::Transpose::no;
+    const auto tb = trans_b ? kernels::Transpose::yes : kernels::Transpose::no;
+    const std::size_t m = M, n = N, k = K;
+    const AlignedBuffer A = random_buffer(m * k, 1), B = random_buffer(k * n, 2);
+    AlignedBuffer C = random_buffer(m * n, 3);
+    return time_calls(reps, min_ms, [&] {
+      kernels::gemm(ta, tb, m, n, k, 1.0f, A.data(), trans_a ? m : k, B.data(), trans_b ? k : n,
+                    static_cast<float>(beta), C.data(), n);
+    });
+  });
+}
+
+val bench_kernel(const std::string& name, int count, int reps, double min_ms) {
+  return guarded([&] {
+    if (count < 1) fail("benchKernel: n must be >= 1, got ", count);
+    const std::size_t n = count;
+    AlignedBuffer x = random_buffer(n, 4), y = random_buffer(n, 5), m = random_buffer(n, 6), v(n, 0.01f);
+    const kernels::AdamStep step{1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.1f, 0.001f};
+    volatile double sink = 0;
+    if (name == "adam") {
+      return time_calls(reps, min_ms, [&] { kernels::adam_update(x.data(), y.data(), m.data(), v.data(), n, step); });
+    }
+    if (name == "ema") return time_calls(reps, min_ms, [&] { kernels::ema_update(m.data(), x.data(), n, 0.999f); });
+    if (name == "squared_norm") {
+      return time_calls(reps, min_ms, [&] { sink = sink + kernels::squared_norm(x.data(), n); });
+    }
+    const bool backward = name.size() > 9 && name.compare(name.size() - 9, 9, "_backward") == 0;
+    const auto act = kernels::activation_from_name(backward ? name.substr(0, name.size() - 9) : name);
+    if (backward) {
+      return time_calls(reps, min_ms, [&] { kernels::activation_backward(act, m.data(), y.data(), x.data(), n); });
+    }
+    return time_calls(reps, min_ms, [&] { kernels::activation_forward(act, m.data(), x.data(), n); });
+  });
+}
+
+val bench_mlp(const std::string& kind, int batch, int reps, double min_ms) {
+  return guarded([&] {
+    if (batch < 1) fail("benchMlp: batch must be >= 1, got ", batch);
+    if (kind != "train" && kind != "sample") fail("benchMlp: kind '", kind, "': allowed are train, sample");
+    bench::MlpKernels mlp(static_cast<std::size_t>(batch));
+    const bool train = kind == "train";
+    val out = train ? time_calls(reps, min_ms, [&] { mlp.train_step(serial_executor()); })
+                    : time_calls(reps, min_ms, [&] { mlp.sample_forward(serial_executor()); });
+    out.set("flops", train ? mlp.train_flops() : mlp.forward_flops());
+    return out;
+  });
+}
+
+}  // namespace
+}  // namespace diffuse::web
+
+EMSCRIPTEN_BINDINGS(diffuse_bench) {
+  emscripten::function("benchShapes", &diffuse::web::bench_shapes);
+  emscripten::function("benchGemm", &diffuse::web::bench_gemm);
+  emscripten::function("benchKernel", &diffuse::web::bench_kernel);
+  emscripten::function("benchMlp", &diffuse::web::bench_mlp);
+}
