@@ -64,7 +64,7 @@ export const SETTINGS = [
   { name: 'sampler', type: 'enum', default: 'ddpm', values: ['ddpm', 'ddim'], effect: sample,
     label: 'Sampler', names: { ddpm: 'DDPM', ddim: 'DDIM' } },
   { name: 'samplerSteps', type: 'int', default: 0, min: 0, max: 4000, choices: [0, 5, 10, 20, 50, 100, 250, 1000],
-    effect: sample, label: 'Sampling steps', names: { 0: 'default (DDPM: T, DDIM: 50)' } },
+    effect: sample, label: 'Sampling steps', names: { 0: 'default' } },
   { name: 'eta', type: 'number', default: 0, min: 0, max: 1, choices: [0, 0.25, 0.5, 1], effect: sample,
     label: 'DDIM η' },
   { name: 'sampleN', type: 'int', default: 2000, min: 2, max: 20000, choices: [500, 1000, 2000, 5000, 10000],
@@ -84,7 +84,7 @@ export const SETTINGS = [
   { name: 'forwardT', type: 'int', default: 100, min: 0, max: 3999, effect: view, label: 't', control: 'range' },
   { name: 'fieldT', type: 'int', default: 20, min: 0, max: 3999, effect: view, label: 't', control: 'range' },
   { name: 'frameSpace', type: 'enum', default: 'xt', values: ['xt', 'x0'], effect: view, label: 'Show',
-    names: { xt: 'x_t', x0: 'x̂₀ (predicted)' } },
+    names: { xt: 'x_t', x0: 'x̂₀' } },
 ];
 
 export const byName = Object.fromEntries(SETTINGS.map((s) => [s.name, s]));

@@ -12,8 +12,10 @@ const post = (message, transfer = []) => self.postMessage(message, transfer);
 const status = (text, level = 'info') => post({ type: TO_PAGE.status, text, level });
 
 let run = null;
-let lastPreview = 0;
-const PREVIEW_EVERY_MS = 900;
+// Previews share the worker with training: the next starts no sooner than PREVIEW_EVERY_MS, and
+// no sooner than 3 times the last one's duration after it ended (so they take at most ~1/4).
+let nextPreview = 0;
+const PREVIEW_EVERY_MS = 800;
 
 const scheduler = new Scheduler({
   sliceMs: 20,
@@ -26,8 +28,13 @@ const scheduler = new Scheduler({
 
 function startPreview() {
   if (!run || scheduler.has('preview')) return;
-  lastPreview = performance.now();
-  scheduler.start('preview', new PreviewJob(run, post));
+  const started = performance.now();
+  scheduler.start('preview', new PreviewJob(run, post, {
+    onDone: () => {
+      const ended = performance.now();
+      nextPreview = ended + Math.max(PREVIEW_EVERY_MS, 3 * (ended - started));
+    },
+  }));
 }
 
 function startTraining(limit) {
@@ -35,7 +42,7 @@ function startTraining(limit) {
   scheduler.start('train', new TrainJob(run, post, {
     limit,
     onSlice: (stopped) => {
-      if (stopped || performance.now() - lastPreview > PREVIEW_EVERY_MS) startPreview();
+      if (stopped || performance.now() > nextPreview) startPreview();
     },
   }));
 }

@@ -68,8 +68,8 @@ function advanceWithin(samplers, budgetMs) {
 const allDone = (progress) => progress.every((p) => p.done);
 
 export class PreviewJob {
-  constructor(run, post, { n = 600, steps = 20, seed = 7 } = {}) {
-    Object.assign(this, { run, post, token: run.token, step: run.step });
+  constructor(run, post, { n = 500, steps = 16, seed = 7, onDone = () => {} } = {}) {
+    Object.assign(this, { run, post, onDone, token: run.token, step: run.step });
     const options = { sampler: 'ddim', samplerSteps: Math.min(steps, run.describe().settings.timesteps),
       eta: 0, n, seed, chunkRows: 256 };
     this.samplers = ['raw', 'ema'].map((w) => run.withModel(w, (m) => check(m.sampler(options)).sampler));
@@ -80,6 +80,7 @@ export class PreviewJob {
     if (!allDone(advanceWithin(this.samplers, budgetMs))) return false;
     const [raw, ema] = this.samplers.map((s) => check(s.current()).x);
     this.post({ type: TO_PAGE.preview, step: this.step, raw, ema }, [raw.buffer, ema.buffer]);
+    this.onDone();
     return true;
   }
 
