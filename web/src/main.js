@@ -4,7 +4,6 @@ import { fromHash, toHash, changes, adopt, byName, DATASETS, CUSTOM_DATASET } fr
 import { TO_PAGE, TO_WORKER } from './protocol.js';
 import { Controls } from './ui/controls.js';
 import { WorkerClient } from './ui/worker_client.js';
-import { missingFeatures } from './ui/feature.js';
 import { downloadBytes, readBytes, readText } from './ui/files.js';
 import { RunState } from './ui/run_state.js';
 import { Toolbar } from './ui/toolbar.js';
@@ -13,23 +12,12 @@ import { installTestHooks } from './ui/testing.js';
 
 const $ = (id) => document.getElementById(id);
 const QUALITY_STEPS = [5, 10, 20, 50, 100, 200, 500, 1000];
-const QUALITY_POINTS = 400;
 
 const toolbar = new Toolbar();
 const run = new RunState();
 const initial = fromHash(location.hash);
 let settings = initial.values;
 installTestHooks({ settings: () => settings, run });
-
-const missing = missingFeatures();
-if (missing) {
-  const box = $('unsupported');
-  box.hidden = false;
-  box.textContent = `diffuse cannot run here: ${missing}. It needs a browser with WebAssembly SIMD and module ` +
-    'workers: Chrome or Edge 91+, Firefox 89+, Safari 16.4+.';
-  toolbar.status(`unsupported browser: ${missing}`, 'error');
-  throw new Error(missing);  // stop wiring: nothing below can work
-}
 
 const plots = new PlotSet({
   onDrawn: (points) => drawnPoints(points),
@@ -117,7 +105,8 @@ worker
   .on(TO_PAGE.status, ({ text, level }) => toolbar.status(text, level))
   .on(TO_PAGE.configured, ({ run: described, points, reason }) => {
     Object.assign(run, { step: described.step, loss: null, running: false, samples: null,
-      resumable: described.resumable, ready: true });
+      resumable: described.resumable, ready: true, stepsPerSec: 0 });
+    if (!performance.getEntriesByName('diffuse:ready').length) performance.mark('diffuse:ready');
     plots.setData(points, described.normalization, { keepDrawing: plots.data.drawing });
     toolbar.enable(true, { trainable: described.resumable });
     toolbar.setRunning(false);
@@ -146,7 +135,9 @@ worker
     plots.field.update({ field, normalization: field.normalization });
     requestField.answered();
   })
-  .on(TO_PAGE.progress, ({ step, losses, loss, stepsPerSec, running, finished }) => {
+  .on(TO_PAGE.progress, ({ step, losses, loss, stepsPerSec, running, finished, memoryBytes }) => {
+    if (memoryBytes) run.memoryBytes = Math.max(run.memoryBytes, memoryBytes);
+    if (stepsPerSec) run.stepsPerSec = stepsPerSec;
     if (losses.length) {
       plots.loss.update({ losses, first: step - losses.length + 1 });
       run.loss = loss;
@@ -173,6 +164,7 @@ worker
   })
   .on(TO_PAGE.samples, ({ points, n, trajectory, elapsedMs, settings: used }) => {
     run.samples = points;
+    run.samplings += 1;
     plots.samplesDrawn(points, trajectory, settings.frameSpace);
     endJob('sample');
     $('play').disabled = $('frame').disabled = false;
@@ -246,7 +238,7 @@ $('sample').addEventListener('click', () => startJob('sample'));
 $('quality').addEventListener('click', () => {
   plots.quality.reset();
   plots.quality.update({ metric: settings.metric });
-  startJob('quality', { steps: QUALITY_STEPS, n: QUALITY_POINTS });
+  startJob('quality', { steps: QUALITY_STEPS, n: settings.qualityN });
 });
 $('elbo').addEventListener('click', () => startJob('elbo'));
 for (const job of ['sample', 'quality', 'elbo']) {

@@ -78,11 +78,13 @@ export const SETTINGS = [
     effect: sample, label: 'DDPM variance', advanced: true, names: { fixed_small: 'β̃_t (small)', fixed_large: 'β_t (large)' } },
   { name: 'metric', type: 'enum', default: 'energy', values: ['energy', 'mmd'], effect: sample,
     label: 'Quality metric', names: { energy: 'energy distance', mmd: 'MMD² (RBF)' } },
+  { name: 'qualityN', type: 'int', default: 400, min: 20, max: 5000, choices: [100, 200, 400, 1000], effect: sample,
+    label: 'Points' },
   { name: 'elboN', type: 'int', default: 128, min: 2, max: 5000, choices: [32, 128, 512, 2000], effect: sample,
     label: 'Examples' },
   // views
   { name: 'forwardT', type: 'int', default: 100, min: 0, max: 3999, effect: view, label: 't', control: 'range' },
-  { name: 'fieldT', type: 'int', default: 20, min: 0, max: 3999, effect: view, label: 't', control: 'range' },
+  { name: 'fieldT', type: 'int', default: 100, min: 0, max: 3999, effect: view, label: 't', control: 'range' },
   { name: 'frameSpace', type: 'enum', default: 'xt', values: ['xt', 'x0'], effect: view, label: 'Show',
     names: { xt: 'x_t', x0: 'x̂₀' } },
 ];

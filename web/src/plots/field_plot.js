@@ -13,24 +13,25 @@ export class FieldPlot extends PointsPlot {
     const { points, eps } = field;
     const [sx, sy] = normalization.std;
     const n = points.length / 2;
-    let longest = 0;
-    const dirs = new Float32Array(2 * n);
+    const dirs = new Float32Array(2 * n), sizes = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       dirs[2 * i] = -eps[2 * i] * sx;
       dirs[2 * i + 1] = -eps[2 * i + 1] * sy;
-      longest = Math.max(longest, Math.hypot(dirs[2 * i], dirs[2 * i + 1]));
+      sizes[i] = Math.hypot(dirs[2 * i], dirs[2 * i + 1]);
     }
+    // Lengths |v| / (|v| + median): every direction stays visible, the largest approach a full cell.
+    const median = Float32Array.from(sizes).sort()[n >> 1] || 1;
     const cell = (points[2] - points[0]) * map.scale;  // grid spacing in pixels
-    const k = longest > 0 ? (0.9 * cell) / longest : 0;  // pixels per unit of -eps * std
     ctx.save();
     ctx.lineWidth = 1.3;
     ctx.strokeStyle = ctx.fillStyle = theme.sample;
     for (let i = 0; i < n; i++) {
       const x = map.toX(points[2 * i]), y = map.toY(points[2 * i + 1]);
+      const k = sizes[i] > 0 ? (0.95 * cell) / (sizes[i] + median) : 0;  // pixels per unit of -eps * std
       const dx = dirs[2 * i] * k, dy = -dirs[2 * i + 1] * k;
       const len = Math.hypot(dx, dy);
       if (len < 0.5) continue;
-      const alpha = 0.35 + 0.65 * Math.min(1, len / (0.9 * cell));
+      const alpha = 0.3 + 0.7 * (sizes[i] / (sizes[i] + median));
       ctx.globalAlpha = alpha;
       const ex = x + dx, ey = y + dy;
       ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(ex, ey); ctx.stroke();

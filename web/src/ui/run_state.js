@@ -8,8 +8,11 @@ export class RunState {
     this.step = 0;
     this.loss = null;
     this.samples = null;
+    this.samplings = 0;        // sampling runs completed
     this.resumable = true;
     this.ready = false;
+    this.stepsPerSec = 0;
+    this.memoryBytes = 0;      // the largest WebAssembly memory seen
   }
 
   // The last samples as [[x, y], ...] in the data's units.

@@ -3,7 +3,10 @@
 // in the data's own units).
 export function installTestHooks({ settings, run }) {
   window.diffuse = {
-    state: () => ({ settings: { ...settings() }, step: run.step, loss: run.loss, running: run.running, ready: run.ready }),
+    state: () => ({
+      settings: { ...settings() }, step: run.step, loss: run.loss, running: run.running, ready: run.ready,
+      samplings: run.samplings, stepsPerSec: run.stepsPerSec, memoryBytes: run.memoryBytes,
+    }),
     samples: () => run.samplePairs(),
   };
 }
