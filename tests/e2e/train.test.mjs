@@ -70,6 +70,7 @@ test('training moons lowers the loss; samples land near the data; every panel re
     await page.waitForTimeout(1000);
     const shots = await screenshotFigures(page, 'panel');
     assert.ok(shots >= 14, `${shots} panels`);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(resultsDir, 'train-done-full.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(500);

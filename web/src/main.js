@@ -182,9 +182,9 @@ worker
   .on(TO_PAGE.elbo, ({ result, elapsedMs }) => {
     plots.elboResult(result);
     endJob('elbo');
-    $('elbo-note').textContent = `−ELBO ≥ −log p(x): ${result.nllNats.toFixed(3)} nats per point ` +
-      `(± ${result.standardError.toFixed(3)}), ${result.bitsPerDim.toFixed(3)} bits per dimension in the data's units; ` +
-      `${result.examples} examples, ${(elapsedMs / 1000).toFixed(1)} s.`;
+    $('elbo-note').textContent = `−ELBO ≥ −log p(x₀): ${result.nllNats.toFixed(3)} ± ${result.standardError.toFixed(3)} ` +
+      `nats per point (normalized data), or ${result.bitsPerDim.toFixed(3)} bits per dimension in the data's own ` +
+      `units; ${result.examples} examples, ${(elapsedMs / 1000).toFixed(1)} s.`;
   })
   .on(TO_PAGE.jobStopped, ({ job }) => endJob(job))
   .on(TO_PAGE.checkpoint, ({ bytes, step }) => {

@@ -18,22 +18,24 @@ export class ElboTerms extends Plot {
       ['−ELBO (total)', result.nllNats, theme.text],
     ];
     this.canvas.setAttribute('aria-label', rows.map(([n, v]) => `${n}: ${v.toFixed(4)} nats`).join('; '));
-    const labelWidth = Math.min(170, width * 0.42);
-    const left = labelWidth + 8, right = width - 64;
+    // Each term: its name on one line, its bar (from 0) and value on the next.
+    const left = 8, right = width - 64;
     const lo = Math.min(0, ...rows.map((r) => r[1])), hi = Math.max(0, ...rows.map((r) => r[1]));
     const scale = (v) => left + ((v - lo) / (hi - lo || 1)) * (right - left);
-    const rowHeight = Math.min(34, (height - 8) / rows.length);
-    ctx.textBaseline = 'middle';
+    const rowHeight = Math.min(48, (height - 4) / rows.length);
+    const bar = Math.min(14, rowHeight * 0.32);
     rows.forEach(([name, value, color], i) => {
-      const y = 4 + i * rowHeight + rowHeight / 2;
-      ctx.fillStyle = theme.text;
-      ctx.textAlign = 'right';
-      ctx.fillText(name, labelWidth, y);
-      ctx.fillStyle = color;
-      const x0 = scale(Math.min(0, value)), x1 = scale(Math.max(0, value));
-      ctx.fillRect(x0, y - rowHeight * 0.3, Math.max(1, x1 - x0), rowHeight * 0.6);
+      const top = 2 + i * rowHeight;
       ctx.fillStyle = theme.text;
       ctx.textAlign = 'left';
+      ctx.textBaseline = 'top';
+      ctx.fillText(name, left, top + 2);
+      const y = top + rowHeight * 0.62;
+      ctx.fillStyle = color;
+      const x0 = scale(Math.min(0, value)), x1 = scale(Math.max(0, value));
+      ctx.fillRect(x0, y - bar / 2, Math.max(1, x1 - x0), bar);
+      ctx.fillStyle = theme.text;
+      ctx.textBaseline = 'middle';
       ctx.fillText(formatNumber(value), Math.max(x1, scale(0)) + 6, y);
     });
     ctx.strokeStyle = theme.axis;

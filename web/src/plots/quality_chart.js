@@ -18,7 +18,7 @@ export class QualityChart extends Plot {
 
   draw(ctx, width, height) {
     const { points, metric } = this.data;
-    const frame = chartFrame(width, height, { left: 44, right: 80 });
+    const frame = chartFrame(width, height, { left: 44, right: 16 });
     const values = points.map((p) => Math.max(p.value, FLOOR));
     const hi = values.length ? Math.max(...values) * 1.5 : 1;
     const lo = values.length ? Math.min(...values) / 1.5 : FLOOR;
@@ -28,6 +28,10 @@ export class QualityChart extends Plot {
     drawAxes(ctx, frame, x, y, { xLabel: 'sampling steps', yLabel: metric === 'mmd' ? 'MMD² (log)' : 'energy distance D² (log)',
       xTicks: [5, 10, 20, 50, 100, 200, 500, 1000].filter((k) => k >= x.domain[0] && k <= x.domain[1]) });
     if (!points.length) return this.placeholder(ctx, width, height, 'press Measure');
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(frame.left, frame.top, frame.width, frame.height);
+    ctx.clip();
     for (const [sampler, color] of [['ddpm', theme.ddpm], ['ddim', theme.ddim]]) {
       const mine = points.filter((p) => p.sampler === sampler).sort((a, b) => a.steps - b.steps);
       if (!mine.length) continue;
@@ -45,10 +49,20 @@ export class QualityChart extends Plot {
         ctx.arc(x(p.steps), y(Math.max(p.value, FLOOR)), 3, 0, 2 * Math.PI);
         ctx.fill();
       }
-      const last = mine[mine.length - 1];
-      ctx.textAlign = 'left';
-      ctx.textBaseline = 'middle';
-      ctx.fillText(sampler === 'ddpm' ? 'DDPM' : 'DDIM (η=0)', x(last.steps) + 8, y(Math.max(last.value, FLOOR)));
     }
+    this.legend(ctx, frame);
+  }
+
+  legend(ctx, frame) {
+    ctx.restore();
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    [['DDPM', theme.ddpm], ['DDIM (η = 0)', theme.ddim]].forEach(([name, color], i) => {
+      const x = frame.right - 96, y = frame.top + 10 + 16 * i;
+      ctx.fillStyle = color;
+      ctx.fillRect(x, y - 1.5, 14, 3);
+      ctx.fillStyle = theme.text;
+      ctx.fillText(name, x + 20, y);
+    });
   }
 }
