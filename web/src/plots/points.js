@@ -75,6 +75,7 @@ export class PointsPlot extends Plot {
     ctx.fillStyle = theme.muted;
     ctx.textBaseline = 'bottom';
     ctx.textAlign = 'left';
+    if (width < 220) return ctx.restore();  // small plots: the grid alone
     for (const v of xs) if (map.toX(v) < width - 14) ctx.fillText(formatNumber(v), map.toX(v) + 2, height - 1);
     ctx.textBaseline = 'top';
     for (const v of ys) if (map.toY(v) > 14 && map.toY(v) < height - 14) ctx.fillText(formatNumber(v), 2, map.toY(v) + 1);

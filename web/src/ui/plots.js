@@ -47,6 +47,8 @@ export class PlotSet {
       plot.update({ view: this.view, background });
     }
     if (!keepDrawing) this.restoreData();
+    this.raw.update({ message: 'sampling…' });
+    this.ema.update({ message: 'sampling…' });
     this.trajectory.update({ message: 'press Sample' });
     this.samples.update({ message: 'press Sample' });
     this.density.update({ message: 'press Sample' });
@@ -61,8 +63,8 @@ export class PlotSet {
   }
 
   preview(raw, ema) {
-    this.raw.update({ layers: [{ points: raw, color: theme.sample }] });
-    this.ema.update({ layers: [{ points: ema, color: theme.sampleAlt }] });
+    this.raw.update({ layers: [{ points: raw, color: theme.sample }], message: '' });
+    this.ema.update({ layers: [{ points: ema, color: theme.sampleAlt }], message: '' });
   }
 
   samplesDrawn(points, trajectory, space) {
