@@ -98,8 +98,11 @@ const requestField = latestOnly(TO_WORKER.field, () => {
 worker
   .on(TO_PAGE.ready, ({ version, simd }) => {
     $('build-info').textContent = `Version ${version}, ${simd}.`;
-    const note = initial.problems.length ? ` (ignored from the link: ${initial.problems.join('; ')})` : '';
-    configure(`loading ${settings.dataset}…${note}`);
+    configure(`loading ${settings.dataset}…`);
+  })
+  .on(TO_PAGE.configureFailed, ({ error }) => {
+    toolbar.enable(run.ready, { trainable: run.resumable });
+    toolbar.status(run.ready ? `${error} (the current run goes on)` : error, 'error');
   })
   .on(TO_PAGE.fatal, ({ error }) => toolbar.status(`cannot start: ${error}`, 'error'))
   .on(TO_PAGE.status, ({ text, level }) => toolbar.status(text, level))
@@ -118,7 +121,11 @@ worker
     $('data-caption').textContent = `${described.source}: ${described.trainSize.toLocaleString('en')} points, ` +
       `a model of ${described.params.toLocaleString('en')} parameters`;
     $('cli-train').textContent = cliCommand();
-    if (reason !== 'checkpoint') toolbar.status(`ready: ${described.source}, step ${described.step}. Press Train.`);
+    const ignored = initial.problems.splice(0).join('; ');
+    if (reason !== 'checkpoint') {
+      toolbar.status(`ready: ${described.source}, step ${described.step}. Press Train.` +
+        (ignored ? ` (Ignored from the link: ${ignored}.)` : ''), ignored ? 'warn' : 'info');
+    }
     requestForward();
     requestField();
   })

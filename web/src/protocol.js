@@ -29,6 +29,8 @@ export const TO_PAGE = Object.freeze({
   status: 'status',               // { text, level: 'info' | 'warn' | 'error' }
   configured: 'configured',       // { run: { step, params, trainSize, source, normalization, settings },
                                   //   points (display subset), reason, resumable }
+  configureFailed: 'configureFailed',  // { error }: the settings cannot make a run; the current
+                                  //   run (if any) goes on unchanged
   schedule: 'schedule',           // { tables: { alpha_bar, snr, beta, ... (Float64Array) } }
   forward: 'forward',             // { t, points, alphaBar }
   progress: 'progress',           // { step, losses (this slice), loss, lr, stepsPerSec, running,

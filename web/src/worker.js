@@ -68,8 +68,15 @@ const handlers = {
     post({ type: TO_PAGE.ready, version: info.version, simd: info.simd, datasets: module.datasetNames() });
   },
   [TO_WORKER.configure]({ settings, data, reason }) {
+    let described;
+    try {
+      described = run.configure(settings, data);  // throws, keeping the current run, if invalid
+    } catch (error) {
+      post({ type: TO_PAGE.configureFailed, error: String(error.message ?? error) });
+      return;
+    }
     stopRunJobs();
-    announce(run.configure(settings, data), reason);
+    announce(described, reason);
     startPreview();
   },
   [TO_WORKER.update]({ settings }) {
@@ -108,7 +115,12 @@ const handlers = {
     post({ type: TO_PAGE.checkpoint, bytes, step }, [bytes.buffer]);
   },
   [TO_WORKER.checkpointLoad]({ bytes, name }) {
-    const described = run.load(bytes, name);  // throws (keeping the current run) if invalid
+    let described;
+    try {
+      described = run.load(bytes, name);  // throws, keeping the current run, if invalid
+    } catch (error) {
+      throw new Error(`cannot load this checkpoint: ${error.message ?? error}`);
+    }
     stopRunJobs();
     announce(described, 'checkpoint');
     post({ type: TO_PAGE.loaded, name, step: described.step, settings: described.settings,
