@@ -2,8 +2,13 @@
 // without WebAssembly SIMD what is missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openPage, resultsDir, state, waitReady } from './helpers.mjs';
+
+const statusMatches = (page, pattern) => page.waitForFunction(
+  (source) => new RegExp(source).test(document.querySelector('[data-testid=status]').textContent), pattern.source,
+  { timeout: 60000 });
 
 test('loads with no console errors, every test hook present, ready to train', { timeout: 120000 }, async () => {
   const { page, problems, close } = await openPage();
@@ -80,6 +85,36 @@ test('without WebAssembly SIMD the page says so clearly', { timeout: 60000 }, as
     await page.waitForSelector('#unsupported:not([hidden])');
     assert.match(await page.textContent('#unsupported'), /WebAssembly SIMD/);
     assert.match(await page.textContent('[data-testid=status]'), /unsupported/);
+  } finally {
+    await close();
+  }
+});
+
+test('your own data: drawn points and a CSV file each start a run on them', { timeout: 120000 }, async () => {
+  const { page, problems, close } = await openPage({ hash: '#hidden=32' });
+  try {
+    await waitReady(page);
+    await page.click('#draw');
+    const box = await page.locator('#plot-data').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+    await page.mouse.down();
+    for (let i = 0; i <= 20; i++) await page.mouse.move(box.x + box.width * (0.3 + 0.02 * i), box.y + box.height * (0.3 + 0.015 * i));
+    await page.mouse.up();
+    await statusMatches(page, /ready: drawn/);
+    assert.equal((await state(page)).settings.dataset, 'custom');
+    await page.screenshot({ path: path.join(resultsDir, 'page-drawn.png') });
+    await page.click('#draw');  // done drawing: the data plot shows the run's data again
+
+    const csv = path.join(resultsDir, 'ring.csv');
+    const lines = ['x,y'];
+    for (let i = 0; i < 200; i++) lines.push(`${Math.cos(i / 10).toFixed(4)},${Math.sin(i / 10).toFixed(4)}`);
+    writeFileSync(csv, lines.join('\n'));
+    await page.setInputFiles('#csv', csv);
+    await statusMatches(page, /ready: ring\.csv/);
+    assert.match(await page.textContent('#data-caption'), /200 points/);
+    await page.click('#step');
+    await page.waitForFunction(() => window.diffuse.state().step === 1);
+    assert.deepEqual(problems, []);
   } finally {
     await close();
   }

@@ -57,10 +57,12 @@ function apply(next, changedName) {
   toolbar.setStep(run.step, settings.steps);
 }
 
+// An edited address (or Back): adopt its settings. Custom data cannot be in a link, so a run on
+// custom data keeps it unless the address names a data set.
 window.addEventListener('hashchange', () => {
-  const parsed = fromHash(location.hash);
-  apply({ ...parsed.values, dataset: settings.dataset === CUSTOM_DATASET && !location.hash.includes('dataset=')
-    ? CUSTOM_DATASET : parsed.values.dataset });
+  const next = fromHash(location.hash).values;
+  const keepCustom = settings.dataset === CUSTOM_DATASET && !new URLSearchParams(location.hash.slice(1)).has('dataset');
+  apply(keepCustom ? { ...next, dataset: CUSTOM_DATASET } : next);
 });
 
 function configure(reason, data) {
