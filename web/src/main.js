@@ -27,17 +27,27 @@ const plots = new PlotSet({
   },
 });
 const controls = new Controls(document, { onChange: (name, value) => apply({ ...settings, [name]: value }, name) });
-controls.set(settings);
+showSettings();
 const worker = new WorkerClient(new URL('./worker.js', import.meta.url), {
   onCrash: (message) => toolbar.status(`the worker stopped: ${message}`, 'error'),
 });
 
 // ---- settings: controls and the URL hash ----------------------------------------------------------
 
+// The controls show the settings; those that the current choices ignore are disabled (the cosine
+// schedule has no beta range, eta is DDIM's, the reverse variance DDPM's).
+function showSettings() {
+  controls.set(settings);
+  controls.enable('betaStart', settings.schedule !== 'cosine');
+  controls.enable('betaEnd', settings.schedule !== 'cosine');
+  controls.enable('eta', settings.sampler === 'ddim');
+  controls.enable('variance', settings.sampler === 'ddpm');
+}
+
 function apply(next, changedName) {
   const diff = changes(settings, next);
   settings = next;
-  controls.set(settings);
+  showSettings();
   const hash = toHash(settings);
   if (hash !== location.hash) history.replaceState(null, '', hash || location.pathname + location.search);
   if (diff.reset.includes('dataset')) {
@@ -178,7 +188,7 @@ worker
     endJob('sample');
     $('play').disabled = $('frame').disabled = false;
     $('samples-caption').textContent = `${n.toLocaleString('en')} points, ${used.sampler.toUpperCase()}, ` +
-      `${trajectory.timesteps.length > 1 ? `${usedSteps(used)} steps, ` : ''}${(elapsedMs / 1000).toFixed(1)} s`;
+      `${usedSteps(used)} steps, ${(elapsedMs / 1000).toFixed(1)} s`;
     toolbar.status(`sampled ${n.toLocaleString('en')} points in ${(elapsedMs / 1000).toFixed(1)} s`);
     plots.trajectory.play();
     $('play').textContent = 'Pause';
@@ -204,7 +214,7 @@ worker
   .on(TO_PAGE.loaded, ({ name, step, settings: incoming, source, resumable }) => {
     const adopted = adopt(settings, { ...incoming, dataset: DATASETS.includes(source) ? source : CUSTOM_DATASET });
     settings = adopted.values;
-    controls.set(settings);
+    showSettings();
     history.replaceState(null, '', toHash(settings) || location.pathname);
     toolbar.setStep(step, settings.steps);
     $('cli-train').textContent = cliCommand();

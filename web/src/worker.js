@@ -29,12 +29,17 @@ const scheduler = new Scheduler({
 function startPreview() {
   if (!run || scheduler.has('preview')) return;
   const started = performance.now();
-  scheduler.start('preview', new PreviewJob(run, post, {
-    onDone: () => {
-      const ended = performance.now();
-      nextPreview = ended + Math.max(PREVIEW_EVERY_MS, 3 * (ended - started));
-    },
-  }));
+  try {
+    scheduler.start('preview', new PreviewJob(run, post, {
+      onDone: () => {
+        const ended = performance.now();
+        nextPreview = ended + Math.max(PREVIEW_EVERY_MS, 3 * (ended - started));
+      },
+    }));
+  } catch (error) {  // a preview is never worth stopping training for
+    nextPreview = performance.now() + 10 * PREVIEW_EVERY_MS;
+    status(`preview: ${error.message ?? error}`, 'warn');
+  }
 }
 
 function startTraining(limit) {
