@@ -60,7 +60,8 @@ export async function sampleAndWait(page, timeout) {
 export function cliHas(name) {
   if (!existsSync(nativeBinary)) return false;
   try {
-    return execFileSync(nativeBinary, ['--help'], { encoding: 'utf8' }).split('\n').some((l) => l.trim().startsWith(name));
+    const help = execFileSync(nativeBinary, ['--help'], { encoding: 'utf8' });
+    return help.split('\n').some((line) => new RegExp(`^\\s+${name}(\\s|$)`).test(line));
   } catch {
     return false;
   }
