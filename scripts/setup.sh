@@ -13,6 +13,7 @@ packages=(
   emscripten node-acorn binaryen wabt         # WebAssembly build; wabt's wasm-objdump for tests
   chromium                                    # end-to-end browser tests (driven by playwright-core)
   python3-numpy python3-torch                 # reference computations and the PyTorch benchmark
+  libopenblas0-pthread                        # a real BLAS under torch (else it runs the netlib reference)
 )
 
 # Node.js: use the machine's own if it has one (Debian's npm conflicts with nodesource builds).

@@ -11,10 +11,10 @@
 namespace diffuse {
 namespace {
 
-Tensor2 initial_noise(std::size_t n, std::size_t D, std::uint64_t seed) {
+Tensor2 initial_noise(std::size_t n, std::size_t D, std::uint64_t seed, std::size_t first_row) {
   if (n == 0) fail("number of samples n = 0 is invalid: must be at least 1");
   Tensor2 x = Tensor2::from_shape({n, D});
-  row_noise_fill_rows(x, seed, noise_stream(stream_tag_sampler, 0), 0, serial_executor());
+  row_noise_fill_rows(x, seed, noise_stream(stream_tag_sampler, 0), first_row, serial_executor());
   return x;
 }
 
@@ -35,15 +35,17 @@ void apply_step(Tensor2& x, const Tensor2& x0_hat, const Tensor2& z,
 }  // namespace
 
 Sampler::Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
-                 std::size_t n, std::uint64_t seed)
-    : Sampler(denoiser, schedule, config, initial_noise(n, denoiser.data_dim(), seed), seed) {}
+                 std::size_t n, std::uint64_t seed, std::size_t first_row)
+    : Sampler(denoiser, schedule, config, initial_noise(n, denoiser.data_dim(), seed, first_row),
+              seed, first_row) {}
 
 Sampler::Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
-                 Tensor2 x_T, std::uint64_t seed)
+                 Tensor2 x_T, std::uint64_t seed, std::size_t first_row)
     : denoiser_(&denoiser),
       schedule_(&schedule),
       config_(config),
       seed_(seed),
+      first_row_(first_row),
       timesteps_(sampler_timesteps(config, schedule.T)),
       x_(std::move(x_T)) {
   const std::size_t n = x_.shape(0), D = denoiser.data_dim();
@@ -88,7 +90,7 @@ void Sampler::step(const Executor& executor) {
 
   const SamplerStepCoefficients c = sampler_step_coefficients(*schedule_, config_, t, prev);
   if (c.noise_std > 0.0) {
-    row_noise_fill_rows(noise_, seed_, noise_stream(stream_tag_sampler, k + 1), 0, executor);
+    row_noise_fill_rows(noise_, seed_, noise_stream(stream_tag_sampler, k + 1), first_row_, executor);
   }
   apply_step(x_, x0_hat_, noise_, c, executor);
   ++steps_taken_;

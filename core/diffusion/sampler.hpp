@@ -32,11 +32,14 @@ class Sampler {
   // n rows starting from x_T ~ N(0, I) drawn from the seed. Validates the config (Error) and that
   // the denoiser has an x_0 estimate at every visited step (eps models with zero terminal SNR do
   // not). The denoiser and the schedule must outlive the sampler.
+  // first_row: these are rows first_row .. first_row + n - 1 of a run with this seed (their x_T
+  // and z are those rows' noise), so a large run split into row chunks, each its own sampler,
+  // gives exactly the rows of the whole run (the browser steps chunks to keep slices short).
   Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
-          std::size_t n, std::uint64_t seed);
+          std::size_t n, std::uint64_t seed, std::size_t first_row = 0);
   // The same from a given x_T (n, D); the seed still drives the noise of each step.
   Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
-          Tensor2 x_T, std::uint64_t seed);
+          Tensor2 x_T, std::uint64_t seed, std::size_t first_row = 0);
 
   // One reverse step: x_t -> x_prev. Throws Error when already done.
   void step(const Executor& executor = serial_executor());
@@ -60,6 +63,7 @@ class Sampler {
   const NoiseSchedule* schedule_;
   SamplerConfig config_;
   std::uint64_t seed_;
+  std::size_t first_row_;
   std::vector<int> timesteps_;
   int steps_taken_ = 0;
   Tensor2 x_;          // (n, D)

@@ -87,7 +87,10 @@ Checkpoint checkpoint_read(std::istream& in, std::string_view source) {
   char chunk[1 << 16];
   while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
     bytes.insert(bytes.end(), chunk, chunk + in.gcount());
-    if (bytes.size() > max_checkpoint_bytes) fail(source, ": larger than 4 GiB, not a checkpoint");
+    // (a uint64 comparison: on wasm32, size_t cannot reach 4 GiB and clang rejects the tautology)
+    if (static_cast<std::uint64_t>(bytes.size()) > max_checkpoint_bytes) {
+      fail(source, ": larger than 4 GiB, not a checkpoint");
+    }
   }
   return checkpoint_read(bytes.data(), bytes.size(), source);
 }

@@ -1,6 +1,7 @@
 // Build information and the RNG, so that JavaScript can report the SIMD arch and tests can check
 // that the WebAssembly build draws the same numbers as the native one.
 #include <emscripten/bind.h>
+#include <emscripten/heap.h>
 
 #include <vector>
 
@@ -22,6 +23,9 @@ val build_info() {
   out.set("floatLanes", static_cast<int>(kernels::simd_float_lanes()));
   return out;
 }
+
+// The WebAssembly memory's current size in bytes (it only grows).
+double memory_bytes() { return static_cast<double>(emscripten_get_heap_size()); }
 
 // rngDraws(seed, stream, n): seeds are decimal strings (64-bit values do not fit a JS number).
 val rng_draws(const std::string& seed, const std::string& stream, int n) {
@@ -46,4 +50,5 @@ val rng_draws(const std::string& seed, const std::string& stream, int n) {
 EMSCRIPTEN_BINDINGS(diffuse_info) {
   emscripten::function("buildInfo", &diffuse::web::build_info);
   emscripten::function("rngDraws", &diffuse::web::rng_draws);
+  emscripten::function("memoryBytes", &diffuse::web::memory_bytes);
 }

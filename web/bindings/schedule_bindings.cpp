@@ -3,6 +3,7 @@
 
 #include "diffusion/schedule.hpp"
 #include "guard.hpp"
+#include "settings.hpp"
 #include "typed_arrays.hpp"
 
 namespace diffuse::web {
@@ -14,14 +15,7 @@ using emscripten::val;
 //   { ok, schedule, timesteps, beta: Float64Array(T), alpha_bar: ..., ... } or { ok: false, error }
 val schedule_tables(val options) {
   return guarded([&] {
-    ScheduleConfig config;
-    if (options.hasOwnProperty("schedule")) {
-      config.kind = schedule_kind_from_name(options["schedule"].as<std::string>());
-    }
-    if (options.hasOwnProperty("timesteps")) config.timesteps = options["timesteps"].as<int>();
-    if (options.hasOwnProperty("betaStart")) config.beta_start = options["betaStart"].as<double>();
-    if (options.hasOwnProperty("betaEnd")) config.beta_end = options["betaEnd"].as<double>();
-    if (options.hasOwnProperty("zeroSnr")) config.zero_terminal_snr = options["zeroSnr"].as<bool>();
+    const ScheduleConfig config = schedule_settings(options);
     const NoiseSchedule schedule = schedule_make(config);
     val out = val::object();
     out.set("schedule", schedule_kind_name(config.kind));

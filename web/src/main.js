@@ -1,46 +1,325 @@
-// Foundation page: loads the WebAssembly core and plots the schedule's alpha_bar and log-SNR.
-import createDiffuseModule from '../wasm/diffuse.mjs';
+// Wiring only: settings (state.js) <-> controls and the URL; page events -> worker messages
+// (protocol.js); worker messages -> plots, the top bar and the run's state. No training happens here.
+import { fromHash, toHash, changes, adopt, byName, DATASETS, CUSTOM_DATASET } from './state.js';
+import { TO_PAGE, TO_WORKER } from './protocol.js';
+import { Controls } from './ui/controls.js';
+import { WorkerClient } from './ui/worker_client.js';
+import { downloadBytes, readBytes, readText } from './ui/files.js';
+import { RunState } from './ui/run_state.js';
+import { Toolbar } from './ui/toolbar.js';
+import { PlotSet } from './ui/plots.js';
+import { installTestHooks } from './ui/testing.js';
 
-const status = document.getElementById('status');
-const inputs = ['schedule', 'timesteps', 'zero-snr'].map((id) => document.getElementById(id));
+const $ = (id) => document.getElementById(id);
+const QUALITY_STEPS = [5, 10, 20, 50, 100, 200, 500, 1000];
 
-function plot(canvas, tables) {
-  const ctx = canvas.getContext('2d');
-  const { width, height } = canvas;
-  ctx.clearRect(0, 0, width, height);
-  const T = tables.timesteps;
-  const series = [
-    { values: tables.alpha_bar, color: '#1f77b4', label: 'ᾱ_t', lo: 0, hi: 1 },
-    { values: tables.snr.map((s) => Math.log(Math.max(s, 1e-12))), color: '#d62728', label: 'log SNR', lo: -15, hi: 12 },
-  ];
-  for (const s of series) {
-    ctx.strokeStyle = s.color;
-    ctx.beginPath();
-    for (let t = 0; t < T; t++) {
-      const x = (t / (T - 1)) * (width - 20) + 10;
-      const y = height - 10 - ((Math.min(Math.max(s.values[t], s.lo), s.hi) - s.lo) / (s.hi - s.lo)) * (height - 20);
-      if (t === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+const toolbar = new Toolbar();
+const run = new RunState();
+const initial = fromHash(location.hash);
+let settings = initial.values;
+installTestHooks({ settings: () => settings, run });
+
+const plots = new PlotSet({
+  onDrawn: (points) => drawnPoints(points),
+  onFrame: (frame, frames, t) => {
+    $('frame').max = frames - 1;
+    $('frame').value = frame;
+  },
+});
+const controls = new Controls(document, { onChange: (name, value) => apply({ ...settings, [name]: value }, name) });
+showSettings();
+const worker = new WorkerClient(new URL('./worker.js', import.meta.url), {
+  onCrash: (message) => toolbar.status(`the worker stopped: ${message}`, 'error'),
+});
+
+// ---- settings: controls and the URL hash ----------------------------------------------------------
+
+// The controls show the settings; those that the current choices ignore are disabled (the cosine
+// schedule has no beta range, eta is DDIM's, the reverse variance DDPM's).
+function showSettings() {
+  controls.set(settings);
+  controls.enable('betaStart', settings.schedule !== 'cosine');
+  controls.enable('betaEnd', settings.schedule !== 'cosine');
+  controls.enable('eta', settings.sampler === 'ddim');
+  controls.enable('variance', settings.sampler === 'ddpm');
+}
+
+function apply(next, changedName) {
+  const diff = changes(settings, next);
+  settings = next;
+  showSettings();
+  const hash = toHash(settings);
+  if (hash !== location.hash) history.replaceState(null, '', hash || location.pathname + location.search);
+  if (diff.reset.includes('dataset')) {
+    const wantsDrawing = settings.dataset === CUSTOM_DATASET && changedName === 'dataset';
+    setDrawing(wantsDrawing);
+    if (wantsDrawing) return;  // the run starts with the first stroke
+  }
+  if (diff.reset.length) {
+    const label = changedName ? byName[changedName].label : diff.reset.map((n) => byName[n].label).join(', ');
+    configure(`${label} changed: a new run, training restarts from step 0`);
+  } else if (diff.live.length) {
+    worker.send(TO_WORKER.update, { settings, changed: diff.live });
+  }
+  if (diff.view.includes('forwardT')) requestForward();
+  if (diff.view.includes('fieldT') || diff.sample.includes('weights')) requestField();
+  if (diff.view.includes('frameSpace')) plots.trajectory.update({ space: settings.frameSpace });
+  toolbar.setStep(run.step, settings.steps);
+}
+
+// An edited address (or Back): adopt its settings. Custom data cannot be in a link, so a run on
+// custom data keeps it unless the address names a data set.
+window.addEventListener('hashchange', () => {
+  const next = fromHash(location.hash).values;
+  const keepCustom = settings.dataset === CUSTOM_DATASET && !new URLSearchParams(location.hash.slice(1)).has('dataset');
+  apply(keepCustom ? { ...next, dataset: CUSTOM_DATASET } : next);
+});
+
+function configure(reason, data) {
+  toolbar.enable(false);
+  toolbar.status(reason);
+  worker.send(TO_WORKER.configure, { settings, data, reason });
+}
+
+// ---- requests that only need the latest answer (slider drags) -------------------------------------
+
+function latestOnly(type, build) {
+  let busy = false, again = false;
+  const request = () => {
+    if (busy) { again = true; return; }
+    busy = true;
+    worker.send(type, build());
+  };
+  request.answered = () => {
+    busy = false;
+    if (again) { again = false; request(); }
+  };
+  return request;
+}
+const requestForward = latestOnly(TO_WORKER.forward, () => ({ t: Math.min(settings.forwardT, settings.timesteps - 1) }));
+const requestField = latestOnly(TO_WORKER.field, () => {
+  const v = plots.view ?? { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
+  const side = Math.max(v.xmax - v.xmin, v.ymax - v.ymin);
+  const cx = (v.xmin + v.xmax) / 2, cy = (v.ymin + v.ymax) / 2;
+  return { t: Math.min(settings.fieldT, settings.timesteps - 1), weights: settings.weights,
+    grid: { xmin: cx - side / 2, xmax: cx + side / 2, ymin: cy - side / 2, ymax: cy + side / 2, nx: 22, ny: 22 } };
+});
+
+// ---- worker messages -------------------------------------------------------------------------------
+
+worker
+  .on(TO_PAGE.ready, ({ version, simd }) => {
+    $('build-info').textContent = `Version ${version}, ${simd}.`;
+    configure(`loading ${settings.dataset}…`);
+  })
+  .on(TO_PAGE.configureFailed, ({ error }) => {
+    toolbar.enable(run.ready, { trainable: run.resumable });
+    toolbar.status(run.ready ? `${error} (the current run goes on)` : error, 'error');
+  })
+  .on(TO_PAGE.fatal, ({ error }) => toolbar.status(`cannot start: ${error}`, 'error'))
+  .on(TO_PAGE.status, ({ text, level }) => toolbar.status(text, level))
+  .on(TO_PAGE.configured, ({ run: described, points, reason }) => {
+    Object.assign(run, { step: described.step, loss: null, running: false, samples: null,
+      resumable: described.resumable, ready: true, stepsPerSec: 0 });
+    if (!performance.getEntriesByName('diffuse:ready').length) performance.mark('diffuse:ready');
+    plots.setData(points, described.normalization, { keepDrawing: plots.data.drawing });
+    toolbar.enable(true, { trainable: described.resumable });
+    toolbar.setRunning(false);
+    toolbar.setStep(described.step, settings.steps);
+    toolbar.setLoss(null);
+    toolbar.setRate(0);
+    $('sample').disabled = false;
+    $('download').disabled = false;
+    $('data-caption').textContent = `${described.source}: ${described.trainSize.toLocaleString('en')} points, ` +
+      `a model of ${described.params.toLocaleString('en')} parameters`;
+    $('cli-train').textContent = cliCommand();
+    const ignored = initial.problems.splice(0).join('; ');
+    if (reason !== 'checkpoint') {
+      toolbar.status(`ready: ${described.source}, step ${described.step}. Press Train.` +
+        (ignored ? ` (Ignored from the link: ${ignored}.)` : ''), ignored ? 'warn' : 'info');
     }
-    ctx.stroke();
-  }
-  ctx.fillStyle = '#1f77b4';
-  ctx.fillText('ᾱ_t (0..1)', 20, 20);
-  ctx.fillStyle = '#d62728';
-  ctx.fillText('log SNR (−15..12)', 20, 36);
+    requestForward();
+    requestField();
+  })
+  .on(TO_PAGE.schedule, ({ tables }) => {
+    plots.schedule.update({ tables, t: Math.min(settings.forwardT, tables.timesteps - 1) });
+    for (const name of ['forwardT', 'fieldT']) controls.setMax(name, tables.timesteps - 1);
+  })
+  .on(TO_PAGE.forward, ({ t, points, alphaBar }) => {
+    plots.forwardAt(points, t);
+    $('forward-caption').textContent = `(ᾱ_t = ${alphaBar.toPrecision(3)} at t = ${t})`;
+    requestForward.answered();
+  })
+  .on(TO_PAGE.field, (field) => {
+    plots.field.update({ field, normalization: field.normalization });
+    requestField.answered();
+  })
+  .on(TO_PAGE.progress, ({ step, losses, loss, stepsPerSec, running, finished, memoryBytes }) => {
+    if (memoryBytes) run.memoryBytes = Math.max(run.memoryBytes, memoryBytes);
+    if (stepsPerSec) run.stepsPerSec = stepsPerSec;
+    if (losses.length) {
+      plots.loss.update({ losses, first: step - losses.length + 1 });
+      run.loss = loss;
+      toolbar.setLoss(loss);
+    }
+    run.step = step;
+    run.running = running;
+    toolbar.setStep(step, settings.steps);
+    toolbar.setRunning(running);
+    if (stepsPerSec) toolbar.setRate(stepsPerSec);
+    if (!running && !finished && losses.length === 0) toolbar.status(`paused at step ${step}`);
+  })
+  .on(TO_PAGE.lossByT, ({ values, starts }) => plots.lossByTUpdate(values, starts))
+  .on(TO_PAGE.preview, ({ step, raw, ema }) => {
+    plots.preview(raw, ema);
+    $('preview-step').textContent = step.toLocaleString('en');
+    requestField();
+  })
+  .on(TO_PAGE.jobProgress, ({ job, done, total, label }) => {
+    const bar = $(`${job}-progress`);
+    bar.hidden = false;
+    bar.value = done / total;
+    bar.title = label;
+  })
+  .on(TO_PAGE.samples, ({ points, n, trajectory, elapsedMs, settings: used }) => {
+    run.samples = points;
+    run.samplings += 1;
+    plots.samplesDrawn(points, trajectory, settings.frameSpace);
+    endJob('sample');
+    $('play').disabled = $('frame').disabled = false;
+    $('samples-caption').textContent = `${n.toLocaleString('en')} points, ${used.sampler.toUpperCase()}, ` +
+      `${usedSteps(used)} steps, ${(elapsedMs / 1000).toFixed(1)} s`;
+    toolbar.status(`sampled ${n.toLocaleString('en')} points in ${(elapsedMs / 1000).toFixed(1)} s`);
+    plots.trajectory.play();
+    $('play').textContent = 'Pause';
+  })
+  .on(TO_PAGE.qualityPoint, ({ sampler, steps, value, metric }) => plots.quality.update({ point: { sampler, steps, value }, metric }))
+  .on(TO_PAGE.qualityDone, ({ elapsedMs }) => {
+    endJob('quality');
+    toolbar.status(`measured sample quality in ${(elapsedMs / 1000).toFixed(1)} s`);
+  })
+  .on(TO_PAGE.elbo, ({ result, elapsedMs }) => {
+    plots.elboResult(result);
+    endJob('elbo');
+    $('elbo-note').textContent = `−ELBO ≥ −log p(x₀): ${result.nllNats.toFixed(3)} ± ${result.standardError.toFixed(3)} ` +
+      `nats per point (normalized data), or ${result.bitsPerDim.toFixed(3)} bits per dimension in the data's own ` +
+      `units; ${result.examples} examples, ${(elapsedMs / 1000).toFixed(1)} s.`;
+  })
+  .on(TO_PAGE.jobStopped, ({ job }) => endJob(job))
+  .on(TO_PAGE.checkpoint, ({ bytes, step }) => {
+    const name = `diffuse-${settings.dataset}-step${step}.safetensors`;
+    downloadBytes(bytes, name);
+    toolbar.status(`saved ${name} (${(bytes.length / 1024).toFixed(0)} KiB)`);
+  })
+  .on(TO_PAGE.loaded, ({ name, step, settings: incoming, source, resumable }) => {
+    const adopted = adopt(settings, { ...incoming, dataset: DATASETS.includes(source) ? source : CUSTOM_DATASET });
+    settings = adopted.values;
+    showSettings();
+    history.replaceState(null, '', toHash(settings) || location.pathname);
+    toolbar.setStep(step, settings.steps);
+    $('cli-train').textContent = cliCommand();
+    const extra = adopted.problems.length ? ` Note: ${adopted.problems.join('; ')}.` : '';
+    toolbar.status(`loaded ${name}: ${source}, step ${step}${resumable ? '' : ' (an export: sampling only)'}.${extra}`);
+  });
+
+worker.send(TO_WORKER.init);
+
+// ---- buttons ---------------------------------------------------------------------------------------
+
+function startJob(job, fields) {
+  $(`${job}-cancel`).hidden = false;
+  const bar = $(`${job}-progress`);
+  bar.hidden = false;
+  bar.value = 0;
+  worker.send(TO_WORKER[job], { settings, ...fields });
 }
 
-const diffuse = await createDiffuseModule();
-const info = diffuse.buildInfo();
-function refresh() {
-  const tables = diffuse.scheduleTables({
-    schedule: inputs[0].value, timesteps: Number(inputs[1].value), zeroSnr: inputs[2].checked,
-  });
-  if (!tables.ok) {
-    status.textContent = `error: ${tables.error}`;
-    return;
-  }
-  plot(document.getElementById('schedule-plot'), tables);
-  status.textContent = `ready: diffuse ${info.version}, ${info.simd}`;
+function endJob(job) {
+  $(`${job}-cancel`).hidden = true;
+  $(`${job}-progress`).hidden = true;
 }
-inputs.forEach((input) => input.addEventListener('input', refresh));
-refresh();
+
+function usedSteps(s) {
+  if (s.samplerSteps > 0) return s.samplerSteps;
+  return s.sampler === 'ddpm' ? s.timesteps : Math.min(50, s.timesteps);
+}
+
+function cliCommand() {
+  const s = settings;
+  const data = DATASETS.includes(s.dataset) ? `--dataset ${s.dataset}` : '--data points.csv';
+  return `diffuse train ${data} --steps ${s.steps} --batch ${s.batch} --lr ${s.lr} --seed ${s.seed} --out run.safetensors`;
+}
+
+$('train').addEventListener('click', () => worker.send(run.running ? TO_WORKER.pause : TO_WORKER.train));
+$('step').addEventListener('click', (e) => worker.send(TO_WORKER.step, { n: e.shiftKey ? 100 : 1 }));
+$('reset').addEventListener('click', () => configure('reset: a fresh model, training restarts from step 0'));
+$('sample').addEventListener('click', () => startJob('sample'));
+$('quality').addEventListener('click', () => {
+  plots.quality.reset();
+  plots.quality.update({ metric: settings.metric });
+  startJob('quality', { steps: QUALITY_STEPS, n: settings.qualityN });
+});
+$('elbo').addEventListener('click', () => startJob('elbo'));
+for (const job of ['sample', 'quality', 'elbo']) {
+  $(`${job}-cancel`).addEventListener('click', () => worker.send(TO_WORKER.cancel, { job }));
+}
+$('download').addEventListener('click', () => worker.send(TO_WORKER.checkpointSave));
+$('upload').addEventListener('change', async (event) => {
+  const file = event.target.files[0];
+  event.target.value = '';
+  if (!file) return;
+  const bytes = await readBytes(file);
+  toolbar.status(`reading ${file.name}…`);
+  worker.send(TO_WORKER.checkpointLoad, { bytes, name: file.name }, [bytes.buffer]);
+});
+$('csv').addEventListener('change', async (event) => {
+  const file = event.target.files[0];
+  event.target.value = '';
+  if (!file) return;
+  const text = await readText(file);
+  settings = { ...settings, dataset: CUSTOM_DATASET };
+  controls.set(settings);
+  configure(`loading ${file.name}: a new run`, { csv: text, source: file.name });
+});
+$('play').addEventListener('click', () => {
+  if (plots.trajectory.playing) plots.trajectory.pause(); else plots.trajectory.play();
+  $('play').textContent = plots.trajectory.playing ? 'Pause' : 'Play';
+});
+$('frame').addEventListener('input', () => {
+  plots.trajectory.pause();
+  $('play').textContent = 'Play';
+  plots.trajectory.seek(Number($('frame').value));
+});
+
+// Drawing your own data: every stroke (after a short pause) starts a run on the drawn points.
+let drawTimer = 0;
+function drawnPoints(points) {
+  clearTimeout(drawTimer);
+  if (points.length < 8) return;
+  drawTimer = setTimeout(() => {
+    settings = { ...settings, dataset: CUSTOM_DATASET };
+    controls.set(settings);
+    history.replaceState(null, '', toHash(settings) || location.pathname);
+    configure(`${points.length / 2} drawn points: a new run`, { points, source: 'drawn' });
+  }, 350);
+}
+function setDrawing(on) {
+  if (on === plots.data.drawing) return;
+  plots.data.setDrawing(on);
+  if (!on) plots.restoreData();
+  $('draw').setAttribute('aria-pressed', String(on));
+  $('draw').textContent = on ? 'Done drawing' : 'Draw points';
+  $('draw-clear').hidden = !on;
+  if (on) toolbar.status('drawing: drag over the data plot; each stroke restarts training on your points');
+}
+$('draw').addEventListener('click', () => setDrawing(!plots.data.drawing));
+$('draw-clear').addEventListener('click', () => plots.data.clearDrawing());
+
+// Space starts and pauses training when no control has the keyboard.
+document.addEventListener('keydown', (event) => {
+  const target = event.target;
+  if (event.key !== ' ' || event.repeat || target.closest('input, select, button, textarea, canvas, summary')) return;
+  if ($('train').disabled) return;
+  event.preventDefault();
+  $('train').click();
+});

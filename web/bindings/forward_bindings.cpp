@@ -1,0 +1,74 @@
+// The forward process for the page's slider: x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps
+// (seed 002 section 6) for a fixed set of points and ONE fixed draw of eps, so that moving t moves
+// every point smoothly along its own straight path from x_0 towards its own eps.
+#include <emscripten/bind.h>
+
+#include "base/rng.hpp"
+#include "diffusion/forward_process.hpp"
+#include "guard.hpp"
+#include "handles.hpp"
+#include "settings.hpp"
+#include "typed_arrays.hpp"
+
+namespace diffuse::web {
+
+using emscripten::val;
+
+namespace {
+
+constexpr std::uint64_t forward_rng_stream = 0x465744;  // "FWD"
+
+// The points are normalized with their own statistics (as training does), noised there, and
+// returned in data units, where pure noise is N(mean, diag(std^2)).
+struct ForwardHandle : NonCopyable {
+  NoiseSchedule schedule;
+  Normalization normalization;
+  Tensor2 x0;   // (n, 2) normalized
+  Tensor2 eps;  // (n, 2) fixed noise
+
+  // forward.at(t) -> { points: x_t (data units), t, alphaBar }
+  val at(int t) const {
+    return guarded([&] {
+      if (t < 0 || t >= schedule.T) fail("t = ", t, " is invalid: must be in [0, ", schedule.T - 1, "]");
+      Steps steps = Steps::from_shape({x0.shape(0)});
+      steps.fill(t);
+      Tensor2 x_t;
+      q_sample(x_t, x0, eps, steps, schedule);
+      val out = val::object();
+      out.set("points", points_to_js(normalization_undo(normalization, x_t)));
+      out.set("t", t);
+      out.set("alphaBar", schedule.alpha_bar(t));
+      return out;
+    });
+  }
+};
+
+// forwardCreate(scheduleSettings, points (data units, flat n*2), seed) -> { forward }
+val forward_create(val settings, val points, val seed) {
+  return guarded([&] {
+    auto handle = std::make_unique<ForwardHandle>();
+    handle->schedule = schedule_make(schedule_settings(settings));
+    const Tensor2 raw = points_from_js(points, 2, "points");
+    if (raw.shape(0) < 2) fail("the forward process needs at least 2 points");
+    handle->normalization = normalization_fit(raw);
+    handle->x0 = normalization_apply(handle->normalization, raw);
+    handle->eps = Tensor2::from_shape(raw.shape());
+    val seed_holder = val::object();
+    seed_holder.set("seed", seed);
+    Rng(SettingsReader(seed_holder).seed("seed", 0), forward_rng_stream)
+        .fill_normal(handle->eps.data(), handle->eps.size());
+    val out = val::object();
+    out.set("timesteps", handle->schedule.T);
+    out.set("forward", val(std::move(handle)));
+    return out;
+  });
+}
+
+}  // namespace
+}  // namespace diffuse::web
+
+EMSCRIPTEN_BINDINGS(diffuse_forward) {
+  emscripten::class_<diffuse::web::ForwardHandle>("ForwardProcess")
+      .function("at", &diffuse::web::ForwardHandle::at);
+  emscripten::function("forwardCreate", &diffuse::web::forward_create);
+}

@@ -1,0 +1,80 @@
+// A frozen model: the learned eps-field on a grid (what the reverse process follows), and the
+// factories of samplers and ELBO evaluations (sampler_bindings.cpp, elbo_bindings.cpp).
+#include <emscripten/bind.h>
+
+#include "diffusion/parameterization.hpp"
+#include "guard.hpp"
+#include "handles.hpp"
+#include "settings.hpp"
+#include "typed_arrays.hpp"
+
+namespace diffuse::web {
+
+using emscripten::val;
+
+std::unique_ptr<MlpDenoiser> ModelHandle::clone_denoiser() const {
+  auto out = std::make_unique<MlpDenoiser>(denoiser->config());
+  std::copy(denoiser->params().begin(), denoiser->params().end(), out->params().begin());
+  return out;
+}
+
+// At every grid point x_t the model's eps_theta(x_t, t) (whatever it predicts, converted), so
+// -eps_theta / sqrt(1 - alpha_bar_t) is its estimate of the score grad log q(x_t), and its x_0
+// estimate x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps_theta) / sqrt(alpha_bar_t) (seed 004).
+val ModelHandle::field(int t, val grid) {
+  return guarded([&] {
+    if (t < 0 || t >= schedule.T) fail("field: t = ", t, " is invalid: must be in [0, ", schedule.T - 1, "]");
+    const SettingsReader g(grid);
+    const double xmin = g.number("xmin", -3), xmax = g.number("xmax", 3);
+    const double ymin = g.number("ymin", -3), ymax = g.number("ymax", 3);
+    const auto nx = static_cast<std::size_t>(g.integer("nx", 20, 1, 512));
+    const auto ny = static_cast<std::size_t>(g.integer("ny", 20, 1, 512));
+    if (!(xmax > xmin) || !(ymax > ymin)) fail("field: the grid's ranges must be increasing");
+    Tensor2 points = Tensor2::from_shape({nx * ny, 2});
+    for (std::size_t j = 0; j < ny; ++j) {
+      for (std::size_t i = 0; i < nx; ++i) {
+        points(j * nx + i, 0) = static_cast<float>(xmin + (i + 0.5) * (xmax - xmin) / nx);
+        points(j * nx + i, 1) = static_cast<float>(ymin + (j + 0.5) * (ymax - ymin) / ny);
+      }
+    }
+    const Tensor2 x_t = normalization_apply(normalization, points);
+    Tensor2 output, eps, x0_hat;
+    denoiser->predict_at(output, x_t, t, serial_executor());
+    Steps steps = Steps::from_shape({nx * ny});
+    steps.fill(t);
+    predicted_eps(eps, output, denoiser->prediction(), x_t, steps, schedule);
+    predicted_x0(x0_hat, output, denoiser->prediction(), x_t, steps, schedule);
+    val out = val::object();
+    out.set("points", points_to_js(points));
+    out.set("eps", points_to_js(eps));
+    out.set("x0Hat", points_to_js(normalization_undo(normalization, x0_hat)));
+    out.set("nx", static_cast<double>(nx));
+    out.set("ny", static_cast<double>(ny));
+    out.set("t", t);
+    return out;
+  });
+}
+
+val ModelHandle::info() const {
+  return guarded([&] {
+    val out = val::object();
+    out.set("step", static_cast<double>(step));
+    out.set("ema", ema);
+    out.set("params", static_cast<double>(denoiser->layout().count()));
+    out.set("timesteps", schedule.T);
+    out.set("normalization", normalization_to_js(normalization));
+    out.set("settings", settings_to_js(schedule.config, model, train));
+    return out;
+  });
+}
+
+}  // namespace diffuse::web
+
+EMSCRIPTEN_BINDINGS(diffuse_model) {
+  using diffuse::web::ModelHandle;
+  emscripten::class_<ModelHandle>("Model")
+      .function("field", &ModelHandle::field)
+      .function("sampler", &ModelHandle::sampler)
+      .function("elbo", &ModelHandle::elbo)
+      .function("info", &ModelHandle::info);
+}

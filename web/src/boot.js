@@ -1,0 +1,16 @@
+// The entry point: checks that this browser can run the page (WebAssembly SIMD, module workers)
+// before loading it, and otherwise says clearly what is missing.
+import { missingFeatures } from './ui/feature.js';
+
+const missing = missingFeatures();
+if (missing) {
+  const box = document.getElementById('unsupported');
+  box.hidden = false;
+  box.textContent = `diffuse cannot run in this browser: ${missing}. It needs WebAssembly SIMD and module ` +
+    'workers: Chrome or Edge 91+, Firefox 89+ or Safari 16.4+.';
+  const status = document.getElementById('status');
+  status.textContent = `unsupported browser: ${missing}`;
+  status.className = 'status error';
+} else {
+  import('./main.js');
+}

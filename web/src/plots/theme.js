@@ -1,0 +1,24 @@
+// Colours and type shared by every plot (the CSS uses the same palette).
+export const theme = Object.freeze({
+  font: '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+  text: '#2b2f36',
+  muted: '#8a8f98',
+  grid: '#eeece8',
+  axis: '#c9c5bd',
+  data: 'rgba(150, 140, 125, 0.45)',   // the training data, always in the background
+  sample: '#2f62d9',                    // model samples
+  sampleAlt: '#0f8f7f',                 // EMA samples
+  noise: '#e0772f',                     // x_t of the forward process
+  predicted: '#8b4fd8',                 // x0_hat
+  lossRaw: 'rgba(47, 98, 217, 0.22)',
+  loss: '#2f62d9',
+  ddpm: '#2f62d9',
+  ddim: '#e0772f',
+});
+
+// n evenly spaced colours from light to deep blue, for densities.
+export function blues(value) {
+  const v = Math.max(0, Math.min(1, value));
+  const r = Math.round(255 - v * (255 - 24)), g = Math.round(255 - v * (255 - 62)), b = Math.round(255 - v * (255 - 160));
+  return [r, g, b];
+}

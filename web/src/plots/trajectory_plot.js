@@ -1,0 +1,81 @@
+// The reverse process as an animation: recorded frames of the sampler, from x_T ~ N(0, I) to the
+// samples, showing either x_t or the model's running estimate x0_hat of where each point ends.
+// play() / pause() / seek(frame); onFrame(frame, frames, t) reports the position.
+import { PointsPlot, drawPoints } from './points.js';
+import { theme } from './theme.js';
+
+const FRAME_MS = 45;
+const HOLD_MS = 1200;  // pause on the last frame before looping
+const TRAIL = 3;       // earlier frames drawn faintly behind the current one
+
+export class TrajectoryPlot extends PointsPlot {
+  constructor(canvas, { label, onFrame = () => {} } = {}) {
+    super(canvas, { label });
+    this.onFrame = onFrame;
+    this.playing = false;
+  }
+
+  empty() { return { ...super.empty(), trajectory: null, frame: 0, space: 'xt' }; }
+
+  update(data) {
+    super.update(data);
+    if (data.trajectory) this.seek(0);
+  }
+
+  frames() { return this.data.trajectory?.frames ?? 0; }
+
+  seek(frame) {
+    const frames = this.frames();
+    if (!frames) return;
+    this.data.frame = Math.max(0, Math.min(frames - 1, frame));
+    const t = this.data.trajectory.timesteps[this.data.frame];
+    this.onFrame(this.data.frame, frames, t);
+    this.redraw();
+  }
+
+  play() {
+    if (!this.frames() || this.playing) return;
+    this.playing = true;
+    if (this.data.frame >= this.frames() - 1) this.seek(0);
+    let last = performance.now();
+    const tick = (time) => {
+      if (!this.playing) return;
+      const atEnd = this.data.frame >= this.frames() - 1;
+      if (time - last >= (atEnd ? HOLD_MS : FRAME_MS)) {
+        last = time;
+        this.seek(atEnd ? 0 : this.data.frame + 1);
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }
+
+  pause() { this.playing = false; }
+
+  framePoints(f) {
+    const { trajectory, space } = this.data;
+    const size = trajectory.n * 2;
+    const source = space === 'x0' && f < trajectory.frames - 1 ? trajectory.x0Hat : trajectory.x;
+    return source.subarray(f * size, (f + 1) * size);
+  }
+
+  drawLayers(ctx, map, width) {
+    const { trajectory, frame, space } = this.data;
+    if (!trajectory || !trajectory.frames) return;
+    const color = space === 'x0' ? theme.predicted : theme.sample;
+    ctx.save();
+    for (let f = Math.max(0, frame - TRAIL); f < frame; f++) {
+      ctx.globalAlpha = 0.12 * (1 + f - (frame - TRAIL));
+      drawPoints(ctx, map, this.framePoints(f), color, 2);
+    }
+    ctx.globalAlpha = 1;
+    drawPoints(ctx, map, this.framePoints(frame), color, 2.2);
+    ctx.restore();
+    const t = trajectory.timesteps[frame];
+    const label = t < 0 ? 'x₀: the samples' : space === 'x0' ? `x̂₀ predicted at t = ${t}` : `x_t at t = ${t}`;
+    ctx.fillStyle = theme.text;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'top';
+    ctx.fillText(label, width - 6, 6);
+  }
+}

@@ -1,0 +1,50 @@
+// Every message between the page (main.js) and the worker (worker.js). A message is
+// { type, ...fields }; the fields are listed next to each type. Typed arrays travel as transfers.
+//
+// Points are always flat Float32Arrays [x0, y0, x1, y1, ...] in the data's own units.
+
+// Page -> worker.
+export const TO_WORKER = Object.freeze({
+  init: 'init',                   // {}: load the WebAssembly module
+  configure: 'configure',         // { settings, data?: { points, source } | { checkpoint } , reason }:
+                                  //   a new run (data, schedule, model, seed); training stops
+  update: 'update',               // { settings, changed: [names] }: live training settings
+  train: 'train',                 // {}: start or resume training
+  pause: 'pause',                 // {}: stop training after the current slice
+  step: 'step',                   // { n }: n training steps, then stop
+  forward: 'forward',             // { t }: x_t of the data at step t (fixed noise)
+  sample: 'sample',               // { settings }: sample settings.sampleN points
+  field: 'field',                 // { t, grid: { xmin, xmax, ymin, ymax, nx, ny }, weights }
+  quality: 'quality',             // { settings, steps: [K...], n }: sample quality vs steps
+  elbo: 'elbo',                   // { settings }: the ELBO's terms on settings.elboN examples
+  cancel: 'cancel',               // { job }: stop a sampling / quality / ELBO job
+  checkpointSave: 'checkpointSave',  // {}: the run as safetensors bytes
+  checkpointLoad: 'checkpointLoad',  // { bytes: Uint8Array, name }: a checkpoint file
+});
+
+// Worker -> page.
+export const TO_PAGE = Object.freeze({
+  ready: 'ready',                 // { version, simd, datasets }
+  fatal: 'fatal',                 // { error }: the module cannot run at all
+  status: 'status',               // { text, level: 'info' | 'warn' | 'error' }
+  configured: 'configured',       // { run: { step, params, trainSize, source, normalization, settings },
+                                  //   points (display subset), reason, resumable }
+  configureFailed: 'configureFailed',  // { error }: the settings cannot make a run; the current
+                                  //   run (if any) goes on unchanged
+  schedule: 'schedule',           // { tables: { alpha_bar, snr, beta, ... (Float64Array) } }
+  forward: 'forward',             // { t, points, alphaBar }
+  progress: 'progress',           // { step, losses (this slice), loss, lr, stepsPerSec, running,
+                                  //   finished, memoryBytes }
+  lossByT: 'lossByT',             // { values, starts }
+  preview: 'preview',             // { step, raw, ema }: samples of the current weights
+  jobProgress: 'jobProgress',     // { job: 'sample' | 'quality' | 'elbo', done, total, label }
+  samples: 'samples',             // { points, n, trajectory: { timesteps, frames, n, x, x0Hat },
+                                  //   elapsedMs, settings }
+  field: 'field',                 // { t, points, eps, x0Hat, nx, ny, normalization }
+  qualityPoint: 'qualityPoint',   // { sampler, steps, value, metric }
+  qualityDone: 'qualityDone',     // { elapsedMs }
+  elbo: 'elbo',                   // { result: { prior, diffusion, decoder, nllNats, ..., perT } }
+  jobStopped: 'jobStopped',       // { job }: a job ended without a result (cancelled or failed)
+  checkpoint: 'checkpoint',       // { bytes: Uint8Array, step, name }
+  loaded: 'loaded',               // { settings, step, source, resumable, name }
+});

@@ -1,0 +1,173 @@
+// Every setting of the page, declared once: name, type, default, allowed values, and what a change
+// does (its effect). The settings round-trip through the URL hash (only values that differ from
+// the defaults are written), so a link reproduces a setup. The names are the ones the WebAssembly
+// bindings read (web/bindings/settings.cpp).
+//
+// Effects:
+//   reset   the run changes meaning (data, schedule, model shape, seed): training restarts
+//   live    applied to the running trainer at once, keeping its weights and optimizer state
+//   sample  used by the next sampling, quality or ELBO run
+//   view    only what a plot shows
+
+export const DATASETS = ['moons', 'circles', 'gaussians8', 'gaussians25', 'swissroll', 'checkerboard', 'spirals'];
+export const CUSTOM_DATASET = 'custom';  // drawn points, a CSV file, or a checkpoint's own data
+
+const live = 'live', reset = 'reset', sample = 'sample', view = 'view';
+
+export const SETTINGS = [
+  // data
+  { name: 'dataset', type: 'enum', default: 'moons', values: [...DATASETS, CUSTOM_DATASET], effect: reset,
+    label: 'Data set', testid: 'dataset' },
+  { name: 'trainSize', type: 'int', default: 10000, min: 2, max: 100000, choices: [1000, 2000, 10000, 50000],
+    effect: reset, label: 'Training points', advanced: true },
+  // noise schedule
+  { name: 'schedule', type: 'enum', default: 'linear', values: ['linear', 'scaled_linear', 'cosine', 'sigmoid'],
+    effect: reset, label: 'Schedule' },
+  { name: 'timesteps', type: 'int', default: 1000, min: 2, max: 4000, choices: [50, 100, 250, 500, 1000, 2000],
+    effect: reset, label: 'Steps T' },
+  { name: 'betaStart', type: 'number', default: 1e-4, min: 1e-7, max: 0.5, choices: [1e-5, 1e-4, 5e-4, 1e-3],
+    effect: reset, label: 'β start' },
+  { name: 'betaEnd', type: 'number', default: 0.02, min: 1e-6, max: 0.999, choices: [0.01, 0.02, 0.05, 0.1],
+    effect: reset, label: 'β end' },
+  { name: 'zeroSnr', type: 'bool', default: false, effect: reset, label: 'Zero terminal SNR' },
+  // model
+  { name: 'hidden', type: 'int', default: 128, min: 1, max: 1024, choices: [16, 32, 64, 128, 256, 512],
+    effect: reset, label: 'Width' },
+  { name: 'layers', type: 'int', default: 3, min: 1, max: 8, choices: [1, 2, 3, 4, 5, 6],
+    effect: reset, label: 'Depth' },
+  { name: 'prediction', type: 'enum', default: 'eps', values: ['eps', 'x0', 'v'], effect: reset,
+    label: 'Predicts', names: { eps: 'ε (noise)', x0: 'x₀ (data)', v: 'v' } },
+  { name: 'activation', type: 'enum', default: 'silu', values: ['silu', 'relu', 'gelu'], effect: reset,
+    label: 'Activation', advanced: true },
+  { name: 'timeEmbed', type: 'int', default: 32, min: 4, max: 256, choices: [8, 16, 32, 64, 128],
+    effect: reset, label: 'Time embedding', advanced: true },
+  { name: 'residual', type: 'bool', default: false, effect: reset, label: 'Residual + LayerNorm', advanced: true },
+  // training
+  { name: 'lr', type: 'number', default: 1e-3, min: 1e-6, max: 1, choices: [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+    effect: live, label: 'Learning rate' },
+  { name: 'batch', type: 'int', default: 256, min: 1, max: 8192, choices: [32, 64, 128, 256, 512, 1024, 4096],
+    effect: live, label: 'Batch' },
+  { name: 'steps', type: 'int', default: 10000, min: 1, max: 1000000,
+    choices: [1000, 2000, 3000, 5000, 10000, 20000, 50000], effect: live, label: 'Training steps' },
+  { name: 'lossWeighting', type: 'enum', default: 'none', values: ['none', 'min_snr'], effect: live,
+    label: 'Loss weighting', names: { none: 'none', min_snr: 'min-SNR (γ = 5)' } },
+  { name: 'lrSchedule', type: 'enum', default: 'cosine', values: ['cosine', 'constant'], effect: live,
+    label: 'LR schedule', advanced: true },
+  { name: 'warmup', type: 'int', default: 100, min: 0, max: 100000, choices: [0, 100, 500, 1000],
+    effect: live, label: 'Warm-up steps', advanced: true },
+  { name: 'emaDecay', type: 'number', default: 0.999, min: 0, max: 0.99999, choices: [0.99, 0.995, 0.999, 0.9999],
+    effect: live, label: 'EMA decay', advanced: true },
+  { name: 'gradClip', type: 'number', default: 1, min: 0, max: 1000, choices: [0, 0.5, 1, 5],
+    effect: live, label: 'Gradient clip', advanced: true },
+  { name: 'seed', type: 'int', default: 0, min: 0, max: 2 ** 31 - 1, effect: reset, label: 'Seed' },
+  // sampling
+  // The page's one departure from the CLI's defaults: it samples with DDIM (50 steps) rather than
+  // DDPM's 1000, twenty times fewer model evaluations, so that Sample answers in seconds.
+  { name: 'sampler', type: 'enum', default: 'ddim', values: ['ddpm', 'ddim'], effect: sample,
+    label: 'Sampler', names: { ddpm: 'DDPM', ddim: 'DDIM' } },
+  { name: 'samplerSteps', type: 'int', default: 0, min: 0, max: 4000, choices: [0, 5, 10, 20, 50, 100, 250, 1000],
+    effect: sample, label: 'Sampling steps', names: { 0: 'default' } },
+  { name: 'eta', type: 'number', default: 0, min: 0, max: 1, choices: [0, 0.25, 0.5, 1], effect: sample,
+    label: 'DDIM η' },
+  { name: 'sampleN', type: 'int', default: 2000, min: 2, max: 20000, choices: [500, 1000, 2000, 5000, 10000],
+    effect: sample, label: 'Points' },
+  { name: 'sampleSeed', type: 'int', default: 0, min: 0, max: 2 ** 31 - 1, effect: sample, label: 'Sampling seed' },
+  { name: 'weights', type: 'enum', default: 'ema', values: ['ema', 'raw'], effect: sample, label: 'Weights',
+    names: { ema: 'EMA', raw: 'raw' } },
+  { name: 'spacing', type: 'enum', default: 'trailing', values: ['trailing', 'leading', 'linspace'],
+    effect: sample, label: 'Step spacing', advanced: true },
+  { name: 'variance', type: 'enum', default: 'fixed_small', values: ['fixed_small', 'fixed_large'],
+    effect: sample, label: 'DDPM variance', advanced: true, names: { fixed_small: 'β̃_t (small)', fixed_large: 'β_t (large)' } },
+  { name: 'metric', type: 'enum', default: 'energy', values: ['energy', 'mmd'], effect: sample,
+    label: 'Quality metric', names: { energy: 'energy distance', mmd: 'MMD² (RBF)' } },
+  { name: 'qualityN', type: 'int', default: 400, min: 20, max: 5000, choices: [100, 200, 400, 1000], effect: sample,
+    label: 'Points' },
+  { name: 'elboN', type: 'int', default: 128, min: 2, max: 5000, choices: [32, 128, 512, 2000], effect: sample,
+    label: 'Examples' },
+  // views
+  { name: 'forwardT', type: 'int', default: 100, min: 0, max: 3999, effect: view, label: 't', control: 'range' },
+  { name: 'fieldT', type: 'int', default: 100, min: 0, max: 3999, effect: view, label: 't', control: 'range' },
+  { name: 'frameSpace', type: 'enum', default: 'xt', values: ['xt', 'x0'], effect: view, label: 'Show',
+    names: { xt: 'x_t', x0: 'x̂₀' } },
+];
+
+export const byName = Object.fromEntries(SETTINGS.map((s) => [s.name, s]));
+
+// The value of `text` (from the URL or a control) for a declaration, or undefined if invalid.
+export function parseValue(decl, text) {
+  const raw = String(text).trim();
+  switch (decl.type) {
+    case 'enum': return decl.values.includes(raw) ? raw : undefined;
+    case 'bool': return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined;
+    case 'int': case 'number': {
+      if (raw === '') return undefined;
+      const x = Number(raw);
+      if (!Number.isFinite(x) || (decl.type === 'int' && !Number.isInteger(x))) return undefined;
+      return x < decl.min || x > decl.max ? undefined : x;
+    }
+    default: return undefined;
+  }
+}
+
+export function formatValue(decl, value) {
+  return decl.type === 'bool' ? (value ? 'true' : 'false') : String(value);
+}
+
+export function defaults() {
+  return Object.fromEntries(SETTINGS.map((s) => [s.name, s.default]));
+}
+
+// Settings from a URL hash ("#dataset=circles&hidden=64"): the defaults overridden by every valid
+// entry; `problems` lists the entries that were ignored and why.
+export function fromHash(hash) {
+  const values = defaults();
+  const problems = [];
+  const params = new URLSearchParams(String(hash).replace(/^#/, ''));
+  for (const [name, text] of params) {
+    const decl = byName[name];
+    if (!decl) { problems.push(`unknown setting "${name}"`); continue; }
+    const value = parseValue(decl, text);
+    if (value === undefined) problems.push(`${name} = "${text}" is not allowed`);
+    else values[name] = value;
+  }
+  if (values.dataset === CUSTOM_DATASET) {
+    values.dataset = byName.dataset.default;
+    problems.push('custom data cannot travel in a link');
+  }
+  return { values, problems };
+}
+
+// The hash for these settings: only those that differ from their defaults, in declaration order.
+export function toHash(values) {
+  const params = new URLSearchParams();
+  for (const decl of SETTINGS) {
+    const value = values[decl.name];
+    if (value !== undefined && value !== decl.default) params.set(decl.name, formatValue(decl, value));
+  }
+  const text = params.toString();
+  return text ? `#${text}` : '';
+}
+
+// The names whose values differ between two settings objects, grouped by effect.
+export function changes(before, after) {
+  const out = { reset: [], live: [], sample: [], view: [] };
+  for (const decl of SETTINGS) {
+    if (before[decl.name] !== after[decl.name]) out[decl.effect].push(decl.name);
+  }
+  return out;
+}
+
+// The settings (and nothing else) from an object such as a checkpoint's configuration: the known
+// names with valid values; the rest is reported.
+export function adopt(values, incoming) {
+  const out = { ...values };
+  const problems = [];
+  for (const [name, value] of Object.entries(incoming)) {
+    const decl = byName[name];
+    if (!decl) continue;
+    const parsed = parseValue(decl, formatValue(decl, value));
+    if (parsed === undefined) problems.push(`${name} = ${value} is outside what the page offers`);
+    else out[name] = parsed;
+  }
+  return { values: out, problems };
+}

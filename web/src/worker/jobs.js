@@ -1,0 +1,212 @@
+// The worker's jobs, each run by the Scheduler in slices of about `budgetMs`:
+//   TrainJob    optimizer steps, as many per slice as fit (measured, adaptive)
+//   PreviewJob  a quick DDIM sample of the raw and the EMA weights while training runs
+//   SampleJob   the page's sampler settings, with a trajectory for the animation
+//   QualityJob  sample quality against the data for DDPM and DDIM at several step counts
+//   ElboJob     the ELBO's terms, exactly (every t) on a few examples
+import { TO_PAGE } from '../protocol.js';
+import { check } from './run.js';
+
+const now = () => performance.now();
+
+export class TrainJob {
+  // limit: stop after this many steps (the Step button); onSlice(): called after every slice.
+  constructor(run, post, { limit = Infinity, onSlice = () => {} } = {}) {
+    Object.assign(this, { run, post, limit, onSlice, token: run.token });
+    this.msPerStep = null;
+    this.lastN = 1;
+    this.lastByT = 0;
+  }
+
+  slice(budgetMs) {
+    const trainer = this.run.trainer;
+    if (!trainer || this.token !== this.run.token) return true;
+    const fit = this.msPerStep ? Math.floor(budgetMs / this.msPerStep) : 1;
+    const n = Math.max(1, Math.min(fit, 2 * this.lastN, this.limit, 5000));
+    const start = now();
+    const r = check(trainer.train(n));
+    const k = r.losses.length;
+    if (k > 0) {
+      const perStep = (now() - start) / k;
+      this.msPerStep = this.msPerStep === null ? perStep : 0.7 * this.msPerStep + 0.3 * perStep;
+      this.lastN = k;
+    }
+    this.limit -= k;
+    const stop = r.finished || !r.finite || this.limit <= 0;
+    this.post({
+      type: TO_PAGE.progress, step: r.step, losses: r.losses, loss: k ? r.losses[k - 1] : r.loss,
+      lr: r.lr, stepsPerSec: this.msPerStep ? 1000 / this.msPerStep : 0, running: !stop,
+      finished: r.finished, memoryBytes: this.run.module.memoryBytes(),
+    }, [r.losses.buffer]);
+    if (stop || now() - this.lastByT > 250) {
+      this.lastByT = now();
+      const byT = check(trainer.lossByT());
+      this.post({ type: TO_PAGE.lossByT, values: byT.values, starts: byT.starts });
+    }
+    if (!r.finite) {
+      this.post({ type: TO_PAGE.status, level: 'error',
+        text: `the loss became NaN or infinite at step ${r.step}: lower the learning rate and reset` });
+    } else if (r.finished) {
+      this.post({ type: TO_PAGE.status, level: 'info',
+        text: `finished all ${r.step.toLocaleString('en')} steps (raise “Training steps” to go on)` });
+    }
+    this.onSlice(stop);
+    return stop;
+  }
+}
+
+// Advances samplers one unit of work at a time until all are done or the budget is spent; returns
+// the last progress of each ({ unitsDone, unitsTotal, done, stepsTaken, stepsTotal }).
+function advanceWithin(samplers, budgetMs) {
+  const start = now();
+  let last;
+  do {
+    last = samplers.map((s) => check(s.advance(1)));
+  } while (!last.every((p) => p.done) && now() - start < budgetMs);
+  return last;
+}
+const allDone = (progress) => progress.every((p) => p.done);
+
+export class PreviewJob {
+  constructor(run, post, { n = 500, steps = 16, seed = 7, onDone = () => {} } = {}) {
+    Object.assign(this, { run, post, onDone, token: run.token, step: run.step });
+    const options = { sampler: 'ddim', samplerSteps: Math.min(steps, run.describe().settings.timesteps),
+      eta: 0, n, seed, chunkRows: 256 };
+    this.samplers = ['raw', 'ema'].map((w) => run.withModel(w, (m) => check(m.sampler(options)).sampler));
+  }
+
+  slice(budgetMs) {
+    if (this.token !== this.run.token) return true;
+    if (!allDone(advanceWithin(this.samplers, budgetMs))) return false;
+    const [raw, ema] = this.samplers.map((s) => check(s.current()).x);
+    this.post({ type: TO_PAGE.preview, step: this.step, raw, ema }, [raw.buffer, ema.buffer]);
+    this.onDone();
+    return true;
+  }
+
+  dispose() { this.samplers.forEach((s) => s.delete()); }
+}
+
+// The sampler's number of steps K for page settings (0 means the sampler's default).
+export function samplerSteps(settings) {
+  if (settings.samplerSteps > 0) return Math.min(settings.samplerSteps, settings.timesteps);
+  return settings.sampler === 'ddpm' ? settings.timesteps : Math.min(50, settings.timesteps);
+}
+
+export class SampleJob {
+  constructor(run, post, settings, { animationPoints = 1024 } = {}) {
+    Object.assign(this, { run, post, settings, animationPoints, started: now(), token: run.token });
+    const recordEvery = Math.max(1, Math.ceil(samplerSteps(settings) / 100));
+    const options = { ...settings, n: settings.sampleN, seed: settings.sampleSeed, recordEvery, chunkRows: 1024 };
+    const created = run.withModel(settings.weights, (m) => check(m.sampler(options)));
+    this.sampler = created.sampler;
+    this.lastProgress = 0;
+  }
+
+  slice(budgetMs) {
+    if (this.token !== this.run.token) return true;
+    const [p] = advanceWithin([this.sampler], budgetMs);
+    if (!p.done) {
+      if (now() - this.lastProgress > 100) {
+        this.lastProgress = now();
+        this.post({ type: TO_PAGE.jobProgress, job: 'sample', done: p.unitsDone, total: p.unitsTotal,
+          label: `step ${p.stepsTaken} of ${p.stepsTotal}` });
+      }
+      return false;
+    }
+    const points = check(this.sampler.current()).x;
+    const trajectory = check(this.sampler.trajectory(this.animationPoints));
+    this.post({
+      type: TO_PAGE.samples, points, n: points.length / 2, elapsedMs: now() - this.started,
+      settings: this.settings, trajectory: { timesteps: trajectory.timesteps, frames: trajectory.frames,
+        n: trajectory.n, x: trajectory.x, x0Hat: trajectory.x0Hat },
+    }, [points.buffer, trajectory.x.buffer, trajectory.x0Hat.buffer]);
+    return true;
+  }
+
+  dispose() { this.sampler.delete(); }
+}
+
+// The metric between samples and reference points: energy distance (U-statistic) or MMD^2.
+export function quality(module, metric, samples, reference) {
+  if (metric === 'mmd') return check(module.mmd(samples, reference, {})).mmd2;
+  return check(module.energyDistance(samples, reference)).u;
+}
+
+export class QualityJob {
+  constructor(run, post, settings, { steps, n }) {
+    Object.assign(this, { run, post, settings, n, started: now(), token: run.token });
+    this.reference = run.points.slice(0, Math.min(run.points.length, 2 * 2000));
+    const T = settings.timesteps;
+    this.queue = steps.filter((k) => k <= T).flatMap((k) => [['ddim', k], ['ddpm', k]]);
+    this.total = this.queue.length;
+    this.current = null;
+  }
+
+  slice(budgetMs) {
+    if (this.token !== this.run.token) return true;
+    const start = now();
+    while (now() - start < budgetMs) {
+      if (!this.current) {
+        if (this.queue.length === 0) {
+          this.post({ type: TO_PAGE.qualityDone, elapsedMs: now() - this.started });
+          return true;
+        }
+        const [sampler, K] = this.queue.shift();
+        const options = { ...this.settings, sampler, samplerSteps: K, eta: sampler === 'ddim' ? 0 : this.settings.eta,
+          n: this.n, seed: this.settings.sampleSeed, chunkRows: 256 };
+        const s = this.run.withModel(this.settings.weights, (m) => check(m.sampler(options)).sampler);
+        this.current = { sampler, K, s };
+      }
+      if (check(this.current.s.advance(1)).done) this.finishOne();
+    }
+    return false;
+  }
+
+  finishOne() {
+    const { sampler, K, s } = this.current;
+    const points = check(s.current()).x;
+    s.delete();
+    this.current = null;
+    const value = quality(this.run.module, this.settings.metric, points, this.reference);
+    this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, value, metric: this.settings.metric });
+    this.post({ type: TO_PAGE.jobProgress, job: 'quality', done: this.total - this.queue.length, total: this.total,
+      label: `${sampler.toUpperCase()} ${K} steps` });
+  }
+
+  dispose() { this.current?.s.delete(); }
+}
+
+export class ElboJob {
+  constructor(run, post, settings) {
+    Object.assign(this, { run, post, settings, started: now(), token: run.token });
+    const n = Math.min(settings.elboN, run.points.length / 2);
+    if (n < 2) throw new Error('the ELBO needs data points (at least 2)');
+    const examples = run.points.slice(0, 2 * n);
+    const options = { strata: 0, variance: settings.variance, seed: settings.sampleSeed, batch: Math.min(n, 256) };
+    const created = run.withModel(settings.weights, (m) => check(m.elbo(examples, options)));
+    this.elbo = created.elbo;
+    this.lastProgress = 0;
+  }
+
+  slice(budgetMs) {
+    if (this.token !== this.run.token) return true;
+    const start = now();
+    let p;
+    do { p = check(this.elbo.advance(1)); } while (!p.done && now() - start < budgetMs);
+    if (!p.done) {
+      if (now() - this.lastProgress > 100) {
+        this.lastProgress = now();
+        this.post({ type: TO_PAGE.jobProgress, job: 'elbo', done: p.unitsDone, total: p.unitsTotal,
+          label: `${p.unitsDone} of ${p.unitsTotal} terms` });
+      }
+      return false;
+    }
+    const result = check(this.elbo.result());
+    delete result.ok;
+    this.post({ type: TO_PAGE.elbo, result, elapsedMs: now() - this.started });
+    return true;
+  }
+
+  dispose() { this.elbo.delete(); }
+}
