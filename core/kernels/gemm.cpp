@@ -49,10 +49,6 @@ void gemm(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N, st
     detail::gemm_few_rows(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, executor);
     return;
   }
-  if (detail::gemm_few_terms_applies(trans_b, N, K)) {
-    detail::gemm_few_terms(trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, executor);
-    return;
-  }
   if (const std::size_t rest = detail::gemm_column_tail(trans_a, trans_b, N)) {
     const std::size_t whole = N - rest;  // whole panels through the tiles, the rest separately
     if (whole > 0) gemm(trans_a, trans_b, M, whole, K, alpha, A, lda, B, ldb, beta, C, ldc, executor);

@@ -1,8 +1,6 @@
-// Two narrow paths of gemm (gemm_small.hpp) that write C from rows of an operand:
-//   * the column tail: a few columns of C = alpha A^T B + beta C, where row k of A (stored
-//     (K, M)) holds op(A)(:, k) contiguously, so each column of C is a sum over k of a row of A
-//     scaled by one element of B, vectorized along M;
-//   * few terms: K <= 4, each row of C a sum of K rows of B scaled by elements of op(A).
+// The column-tail path of gemm (gemm_small.hpp): a few columns of C = alpha A^T B + beta C, where
+// row k of A (stored (K, M)) holds op(A)(:, k) contiguously, so each column of C is a sum over k
+// of a row of A scaled by one element of B, vectorized along M.
 #include <algorithm>
 #include <array>
 #include <utility>
@@ -90,58 +88,7 @@ constexpr std::array<TailFn, sizeof...(R)> make_tail_table(std::index_sequence<R
   return {&tail_rows<R + 1>...};
 }
 
-constexpr std::size_t max_terms = 4;
-
-// Rows [i_begin, i_end) of C = alpha op(A) B + beta C for K <= max_terms: per vector of a row, an
-// fma chain over k in order (as in a tile), then the epilogue.
-void few_terms_rows(bool a_transposed, std::size_t i_begin, std::size_t i_end, std::size_t N,
-                    std::size_t K, float alpha, const float* A, std::size_t lda, const float* B,
-                    std::size_t ldb, float beta, float* C, std::size_t ldc) {
-  const std::size_t n_vec = N - N % lanes;
-  const Batch va(alpha), vb(beta);
-  for (std::size_t i = i_begin; i < i_end; ++i) {
-    Batch a[max_terms];
-    for (std::size_t k = 0; k < K; ++k) a[k] = Batch(a_transposed ? A[k * lda + i] : A[i * lda + k]);
-    float* row = C + i * ldc;
-    for (std::size_t j = 0; j < N; j += lanes) {
-      const std::size_t n = j < n_vec ? lanes : N - n_vec;
-      Batch acc(0.0f);
-      for (std::size_t k = 0; k < K; ++k) {
-        const Batch b = n == lanes ? Batch::load_unaligned(B + k * ldb + j) : load_partial(B + k * ldb + j, n);
-        acc = xsimd::fma(a[k], b, acc);
-      }
-      if (n == lanes) {
-        const Batch prior = beta == 0.0f ? Batch(0.0f) : vb * Batch::load_unaligned(row + j);
-        xsimd::fma(va, acc, prior).store_unaligned(row + j);
-      } else {
-        const Batch prior = beta == 0.0f ? Batch(0.0f) : vb * load_partial(row + j, n);
-        store_partial(row + j, xsimd::fma(va, acc, prior), n);
-      }
-    }
-  }
-}
-
 }  // namespace
-
-bool gemm_few_terms_applies(Transpose trans_b, std::size_t N, std::size_t K) {
-  // Measured: with 4 lanes (SSE, WebAssembly) this is 1.3x faster than tiles of K = 2 at
-  // (256, 128, 2); with AVX-512 the tiles are as fast or faster (both are bound by writing C).
-  return lanes < 16 && trans_b == Transpose::no && K >= 1 && K <= max_terms && N >= lanes;
-}
-
-void gemm_few_terms(Transpose trans_a, std::size_t M, std::size_t N, std::size_t K, float alpha,
-                    const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
-                    float* C, std::size_t ldc, const Executor& executor) {
-  const std::size_t rows = 16;  // tasks are blocks of rows
-  const std::size_t blocks = ceil_div(M, rows);
-  const TaskGrid grid = plan_tasks(blocks, 1, executor.concurrency(), static_cast<double>(M) * N * (K + 2));
-  run_tasks(executor, grid.count(), [&](std::size_t t) {
-    std::size_t b0, b1;
-    chunk_range(blocks, grid.count(), t, b0, b1);
-    few_terms_rows(trans_a == Transpose::yes, b0 * rows, std::min(M, b1 * rows), N, K, alpha, A, lda, B, ldb,
-                   beta, C, ldc);
-  });
-}
 
 std::size_t gemm_column_tail(Transpose trans_a, Transpose trans_b, std::size_t N) {
   if (trans_a != Transpose::yes || trans_b != Transpose::no) return 0;

@@ -5,8 +5,6 @@
 //   * M of a few rows (that layer's weight gradient dW += dY^T X, M = D = 2, K = B): a tile of
 //     M rows would have too few accumulators to hide the FMA latency, and packing B (all of X)
 //     would cost more than the product, so a wide row kernel reads op(B) in place.
-//   * K of a few terms (the output layer's input gradient dX = dY W, K = D = 2) with 4 lanes: a
-//     tile would be all epilogue, so each row of C is written straight from a few rows of op(B).
 //   * A transposed with N a few columns past whole panels (the first layer's dW += dY^T X,
 //     N = D + E = 34, or N = 2 alone): the last panel would compute 16 or 32 columns for 2, so the
 //     tiles take the whole panels and the last few columns are sums of rows of A (contiguous along
@@ -42,15 +40,6 @@ std::size_t gemm_column_tail(Transpose trans_a, Transpose trans_b, std::size_t N
 void gemm_columns_transposed_a(std::size_t M, std::size_t R, std::size_t K, float alpha,
                                const float* A, std::size_t lda, const float* B, std::size_t ldb,
                                float beta, float* C, std::size_t ldc, const Executor& executor);
-
-// Whether gemm takes the few-terms path: 4-lane builds, B not transposed, 1 <= K <= 4, N at
-// least one vector.
-bool gemm_few_terms_applies(Transpose trans_b, std::size_t N, std::size_t K);
-
-// Same contract as gemm, for shapes where gemm_few_terms_applies.
-void gemm_few_terms(Transpose trans_a, std::size_t M, std::size_t N, std::size_t K, float alpha,
-                    const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta,
-                    float* C, std::size_t ldc, const Executor& executor);
 
 // Same contract as gemm, for shapes where gemm_small_applies.
 void gemm_small(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N, std::size_t K,
