@@ -21,8 +21,9 @@ namespace diffuse::kernels::detail {
 bool gemm_small_applies(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N,
                         std::size_t K);
 
-// Whether gemm takes the few-rows path: op(B) rows contiguous (B not transposed), M at most
-// small_rows(), N at least one wide block. Depends on the shape only.
+// Whether gemm takes the few-rows path: op(B) rows contiguous (B not transposed), M at most half
+// a tile's rows (4 with AVX-512, 2 with 4 lanes), N at least one wide block of 4 vectors.
+// Depends on the shape only.
 bool gemm_few_rows_applies(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N,
                            std::size_t K);
 
