@@ -100,6 +100,14 @@ void print_row(const Options& opt, const std::string& group, const std::string& 
   }
 }
 
+// The kernel's best case on this machine right now: one panel, every operand in L1. On a shared
+// machine the available FMA throughput varies (another process on the sibling hyperthread halves
+// it), so the other rows are best read as fractions of this one.
+void bench_probe(const Options& opt, const Executor& executor) {
+  const bench::GemmShape probe{"probe", "L1-resident (192,32,128)", Transpose::no, Transpose::no, 192, 32, 128, 0.0f, 1};
+  print_row(opt, probe.group, probe.name, gemm_time(opt, probe, executor), 2.0 * 192 * 32 * 128, "GFLOP/s");
+}
+
 void bench_gemm(const Options& opt, const Executor& executor) {
   std::string group;
   Timing step;
@@ -213,6 +221,7 @@ int main(int argc, char** argv) {
                 kernels::simd_arch_name().c_str(), kernels::simd_float_lanes(), opt.threads,
                 opt.min ? "minimum" : "median", opt.reps, opt.min_ms);
   }
+  bench_probe(opt, pool);
   bench_gemm(opt, pool);
   bench_mlp(opt, pool);
   bench_elementwise(opt);

@@ -53,6 +53,8 @@ async function runWasm() {
   console.error('running WebAssembly (node) ...');
   const diffuse = await loadDiffuse();
   const info = diffuse.buildInfo();
+  const probe = check(diffuse.benchGemm(192, 32, 128, false, false, 0, reps, ms), 'probe');
+  record('wasm', 'probe', 'L1-resident (192,32,128)', 'GFLOP/s', 2 * 192 * 32 * 128, probe.seconds, probe.minSeconds);
   const steps = new Map();  // group -> { median, min, flops }
   for (const s of diffuse.benchShapes()) {
     const r = check(diffuse.benchGemm(s.M, s.N, s.K, s.transA, s.transB, s.beta, reps, ms), s.name);

@@ -49,6 +49,13 @@ void gemm(Transpose trans_a, Transpose trans_b, std::size_t M, std::size_t N, st
     detail::gemm_few_rows(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, executor);
     return;
   }
+  if (const std::size_t rest = detail::gemm_column_tail(trans_a, trans_b, N)) {
+    const std::size_t whole = N - rest;  // whole panels through the tiles, the rest separately
+    if (whole > 0) gemm(trans_a, trans_b, M, whole, K, alpha, A, lda, B, ldb, beta, C, ldc, executor);
+    detail::gemm_columns_transposed_a(M, rest, K, alpha, A, lda, B + whole, ldb, beta, C + whole, ldc,
+                                      executor);
+    return;
+  }
   const detail::PackedB bp = detail::pack_b(trans_b, B, ldb, K, N, executor);
   const detail::BlockedProblem pr{trans_a, M, N, K, A, lda};
   detail::gemm_blocked(pr, bp, ScaleEpilogue{alpha, beta, C, ldc}, executor);

@@ -10,7 +10,12 @@
 //   forward     Y = X W^T   gemm(no,  yes, B, out, in, ...)   (W is PyTorch's [out, in])
 //   backward    dX = dY W   gemm(no,  no,  B, in, out, ...)
 //   backward    dW += dY^T X gemm(yes, no, out, in, B, ..., beta = 1)
-// beta = 0 overwrites C without reading it (C may hold NaN). M, N or K may be 0.
+// beta = 0 overwrites C without reading it (C may hold NaN). M, N or K may be 0 (K = 0: C = beta C).
+//
+// gemm is the blocked xsimd kernel (gemm_driver.hpp, with narrow shapes in gemm_small.hpp); its
+// result depends on the shape and the build only, never on the executor's thread count: tasks
+// decide who computes a tile of C, not how. It allocates nothing once its per-thread scratch has
+// grown to the largest shape seen.
 #include <cstddef>
 
 #include "base/executor.hpp"

@@ -84,18 +84,27 @@ ThreadPool::ThreadPool(std::size_t threads) : state_(std::make_unique<State>()) 
   if (threads == 0) fail("thread count = 0: must be at least 1");
   state_->threads = threads;
   state_->workers.reserve(threads - 1);
-  for (std::size_t t = 1; t < threads; ++t) {
-    state_->workers.emplace_back([s = state_.get()] { s->worker_loop(); });
+  try {
+    for (std::size_t t = 1; t < threads; ++t) {
+      state_->workers.emplace_back([s = state_.get()] { s->worker_loop(); });
+    }
+  } catch (...) {
+    stop_and_join();  // the threads already started must not outlive a failed constructor
+    throw;
   }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_and_join(); }
+
+void ThreadPool::stop_and_join() {
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->stop = true;
   }
   state_->wake.notify_all();
-  for (std::thread& w : state_->workers) w.join();
+  for (std::thread& w : state_->workers) {
+    if (w.joinable()) w.join();
+  }
 }
 
 void ThreadPool::run(std::size_t n, const std::function<void(std::size_t)>& task) const {

@@ -34,6 +34,7 @@ class ThreadPool final : public Executor {
 
  private:
   struct State;
+  void stop_and_join();
   std::unique_ptr<State> state_;
 };
 

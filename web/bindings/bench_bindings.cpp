@@ -7,12 +7,16 @@
 //       name: relu | silu | gelu, each also with "_backward"; adam, ema, squared_norm
 //   benchMlp(kind, batch, reps, minMs) -> { ok, seconds, minSeconds, flops }
 //       kind: "train" (one training step) or "sample" (one sampling forward)
+//   checkKernels() -> { ok, checked, failures, first }   gemm (every path, all transposes) and the
+//       activations against their scalar twins inside WebAssembly, where there is no FMA and
+//       the reciprocal estimate is a division: the native tests' tolerances, rerun on SIMD128.
 // seconds is the median over reps of the time per call, minSeconds the fastest; each sample lasts
 // at least minMs.
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -130,6 +134,69 @@ val bench_mlp(const std::string& kind, int batch, int reps, double min_ms) {
   });
 }
 
+// gemm against gemm_ref with the tolerance derived in tests/unit/kernels/test_gemm.cpp:
+// |C - Cref| <= (2K + 2 blocks + 4) u (|alpha| S + |beta C0|), S = sum_k |op(A)(i,k) op(B)(k,j)|.
+void check_gemm(std::size_t M, std::size_t N, std::size_t K, bool ta, bool tb, float alpha,
+                float beta, std::size_t& checked, std::size_t& failures, std::string& first) {
+  const auto at = ta ? kernels::Transpose::yes : kernels::Transpose::no;
+  const auto bt = tb ? kernels::Transpose::yes : kernels::Transpose::no;
+  const std::size_t lda = ta ? M : K, ldb = tb ? K : N;
+  const AlignedBuffer A = random_buffer(M * K, 11), B = random_buffer(K * N, 12), C0 = random_buffer(M * N, 13);
+  AlignedBuffer C = C0, ref = C0;
+  kernels::gemm(at, bt, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), N);
+  kernels::gemm_ref(at, bt, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, ref.data(), N);
+  const double u = 1.0 / (1 << 24), blocks = (K + 255) / 256;
+  for (std::size_t i = 0; i < M; ++i) {
+    for (std::size_t j = 0; j < N; ++j) {
+      double S = 0;
+      for (std::size_t k = 0; k < K; ++k) {
+        S += std::abs(static_cast<double>(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]));
+      }
+      const double tol = (2.0 * K + 2 * blocks + 4) * u * (std::abs(alpha) * S + std::abs(beta * C0[i * N + j]));
+      ++checked;
+      if (!(std::abs(static_cast<double>(C[i * N + j]) - ref[i * N + j]) <= tol) && failures++ == 0) {
+        first = error_message("gemm M=", M, " N=", N, " K=", K, " transA=", ta, " transB=", tb, " C(", i, ",", j,
+                              ") = ", C[i * N + j], ", reference ", ref[i * N + j]);
+      }
+    }
+  }
+}
+
+val check_kernels() {
+  return guarded([&] {
+    std::size_t checked = 0, failures = 0;
+    std::string first;
+    const std::size_t shapes[][3] = {{1, 1, 1}, {9, 33, 17}, {256, 128, 34}, {256, 2, 128}, {256, 128, 2},
+                                     {128, 34, 256}, {2, 128, 256}, {37, 130, 300}, {70, 9, 5}};
+    for (const auto& s : shapes) {
+      for (int t = 0; t < 4; ++t) {
+        check_gemm(s[0], s[1], s[2], t & 1, t & 2, t == 3 ? -0.5f : 1.0f, t >= 2 ? 1.0f : 0.0f, checked, failures, first);
+      }
+    }
+    // SiLU and GELU to 16 u (GELU: plus its arguments' conditioning, (16 + 2 x^2) u), as natively.
+    const std::size_t n = 1001;
+    AlignedBuffer x(n), y(n), ref(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = -12.0f + 24.0f * static_cast<float>(i) / (n - 1);
+    for (const auto act : {kernels::Activation::silu, kernels::Activation::gelu}) {
+      kernels::activation_forward(act, y.data(), x.data(), n);
+      kernels::activation_forward_ref(act, ref.data(), x.data(), n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double rel = act == kernels::Activation::gelu ? 16 + 2.0 * x[i] * x[i] : 16;
+        ++checked;
+        if (!(std::abs(static_cast<double>(y[i]) - ref[i]) <= rel / (1 << 24) * std::abs(ref[i]) + 1e-37) &&
+            failures++ == 0) {
+          first = error_message(kernels::activation_name(act), "(", x[i], ") = ", y[i], ", reference ", ref[i]);
+        }
+      }
+    }
+    val out = val::object();
+    out.set("checked", static_cast<double>(checked));
+    out.set("failures", static_cast<double>(failures));
+    out.set("first", first);
+    return out;
+  });
+}
+
 }  // namespace
 }  // namespace diffuse::web
 
@@ -138,4 +205,5 @@ EMSCRIPTEN_BINDINGS(diffuse_bench) {
   emscripten::function("benchGemm", &diffuse::web::bench_gemm);
   emscripten::function("benchKernel", &diffuse::web::bench_kernel);
   emscripten::function("benchMlp", &diffuse::web::bench_mlp);
+  emscripten::function("checkKernels", &diffuse::web::check_kernels);
 }

@@ -52,7 +52,10 @@ TEST_CASE("gemm on 2 and 3 threads equals serial gemm bit for bit") {
   big.K = 4096;
   big.beta = 1.0f;
   check_threads_agree(big, ++seed, two, three);
+  big.N = 34;  // whole panels plus a column tail (with A transposed)
+  check_threads_agree(big, ++seed, two, three);
   big.M = 10000;
+  big.N = 128;
   big.K = 34;
   big.beta = 0.0f;
   check_threads_agree(big, ++seed, two, three);
