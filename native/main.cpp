@@ -7,6 +7,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", diffuse::cli::version_text(), "Print the version and SIMD arch");
   app.require_subcommand(1, 1);
   app.footer("Run 'diffuse COMMAND --help' for a command's options.");
+  diffuse::cli::add_train_command(app);
   diffuse::cli::add_schedule_command(app);
   return diffuse::cli::run(app, argc, argv);
 }
