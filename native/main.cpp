@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1, 1);
   app.footer("Run 'diffuse COMMAND --help' for a command's options.");
   diffuse::cli::add_train_command(app);
+  diffuse::cli::add_sample_command(app);
   diffuse::cli::add_schedule_command(app);
   return diffuse::cli::run(app, argc, argv);
 }

@@ -6,5 +6,6 @@ namespace diffuse::cli {
 
 void add_schedule_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_sample_command(CLI::App& app);
 
 }  // namespace diffuse::cli
