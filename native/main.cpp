@@ -9,6 +9,8 @@ int main(int argc, char** argv) {
   app.footer("Run 'diffuse COMMAND --help' for a command's options.");
   diffuse::cli::add_train_command(app);
   diffuse::cli::add_sample_command(app);
+  diffuse::cli::add_elbo_command(app);
+  diffuse::cli::add_eval_command(app);
   diffuse::cli::add_schedule_command(app);
   return diffuse::cli::run(app, argc, argv);
 }

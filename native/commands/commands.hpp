@@ -7,5 +7,7 @@ namespace diffuse::cli {
 void add_schedule_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
+void add_elbo_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 }  // namespace diffuse::cli
