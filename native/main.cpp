@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   diffuse::cli::add_sample_command(app);
   diffuse::cli::add_elbo_command(app);
   diffuse::cli::add_eval_command(app);
+  diffuse::cli::add_info_command(app);
+  diffuse::cli::add_export_command(app);
+  diffuse::cli::add_predict_command(app);
   diffuse::cli::add_schedule_command(app);
   return diffuse::cli::run(app, argc, argv);
 }

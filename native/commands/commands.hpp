@@ -9,5 +9,8 @@ void add_train_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
 void add_elbo_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
 
 }  // namespace diffuse::cli
