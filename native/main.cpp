@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   diffuse::cli::add_info_command(app);
   diffuse::cli::add_export_command(app);
   diffuse::cli::add_predict_command(app);
+  diffuse::cli::add_bench_command(app);
   diffuse::cli::add_schedule_command(app);
   return diffuse::cli::run(app, argc, argv);
 }
