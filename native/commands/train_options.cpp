@@ -214,7 +214,6 @@ void prepare_fresh(TrainRun& run, const TrainOptions& o, const CLI::App& command
   run.model.data_dim = run.data.points.shape(1);
   train_setup_validate(run.schedule, run.model, run.train);
   run.total_steps = run.train.steps;
-  warn_terminal_alpha_bar(run.schedule);
 }
 
 void prepare_resume(TrainRun& run, const TrainOptions& o, const CLI::App& command) {
@@ -273,6 +272,7 @@ TrainRun train_run_prepare(const TrainOptions& o, const CLI::App& command) {
   run.save_every = o.save_every;
   run.stop_at = o.stop_at;
   run.quiet = o.quiet;
+  if (!run.resume) warn_terminal_alpha_bar(run.schedule);  // after every check: errors stay one line
   return run;
 }
 

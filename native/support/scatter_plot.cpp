@@ -156,7 +156,10 @@ std::string tick_label(double value, double step) {
   const int decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(step) - 1e-9)), 0, 8);
   char text[40];
   std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return std::string(text) == "-0" ? "0" : text;
+  std::string label = text;
+  // A value that rounds to zero prints as "-0.0" when negative: drop the sign.
+  if (label[0] == '-' && label.find_first_not_of("0.", 1) == std::string::npos) label.erase(0, 1);
+  return label;
 }
 
 Canvas scatter_plot_draw(const ScatterPlot& plot) {
