@@ -121,6 +121,7 @@ void run_eval(const EvalOptions& o, const CLI::App& command) {
   run_work([&] {
     ThreadPool pool(static_cast<std::size_t>(o.threads));
     const Tensor2 samples = draw_samples(run, o, pool);
+    require_finite(samples, "samples");
     // One bandwidth for both rows, from the data alone, so that the two MMDs are comparable.
     MmdOptions mmd;
     mmd.bandwidth = mmd_median_bandwidth(run.data, run.baseline);

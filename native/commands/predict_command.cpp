@@ -42,6 +42,7 @@ void run_predict(const PredictOptions& o) {
     t.fill(static_cast<std::int32_t>(o.t));
     Tensor2 out;
     model->predict(out, x, t, serial_executor());
+    require_finite(out, "predictions");
     const std::string name = prediction_name(c.model.prediction);
     std::vector<std::string> header;
     for (std::size_t d = 0; d < out.shape(1); ++d) header.push_back(name + std::to_string(d));

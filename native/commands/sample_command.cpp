@@ -149,6 +149,7 @@ void sample_and_write(const SampleOptions& o, const SampleRun& run) {
   }
   progress.finish();
   const Tensor2 samples = normalization_undo(c.data.normalization, sampler.x());  // (n, D)
+  require_finite(samples, "samples");
   write_samples(o, run, samples);
   if (!o.trajectory.empty()) write_trajectory(o.trajectory, sampler.trajectory(), c.data.normalization);
   std::cout << "wrote " << o.n << " samples (" << sampler_description(run.config, schedule.T) << "; "

@@ -36,8 +36,16 @@ class SmoothedLoss {
 
 std::string loss_status(const SmoothedLoss& loss) {
   char text[40];
-  std::snprintf(text, sizeof text, "loss %.4f", loss.value());
+  const double value = loss.value();
+  std::snprintf(text, sizeof text, std::abs(value) < 1e4 ? "loss %.4f" : "loss %.3e", value);
   return text;
+}
+
+// "NaN", "inf", or the number: printf's "-nan" says nothing more.
+std::string value_text(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return format_number(value);
 }
 
 [[noreturn]] void stop_diverged(const Trainer& trainer, const TrainStepResult& result,
@@ -47,7 +55,7 @@ std::string loss_status(const SmoothedLoss& loss) {
   throw Failure(error_message(
       "training diverged at step ", step, " of ", trainer.train_config().steps, ": the ",
       std::isfinite(result.loss) ? "gradient norm" : "loss", " is ",
-      std::isfinite(result.loss) ? result.grad_norm : result.loss,
+      value_text(std::isfinite(result.loss) ? result.grad_norm : result.loss),
       " (learning rate ", result.learning_rate, "); that step was not applied and '", run.out,
       "' holds the last good state (step ", result.step, "). Try a lower learning rate (--lr ",
       trainer.train_config().learning_rate, " now) or gradient clipping (--grad-clip)"));

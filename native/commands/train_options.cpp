@@ -90,7 +90,7 @@ void add_training_options(CLI::App& c, TrainOptions& o) {
       ->check(positive_number())->capture_default_str()->group("Training");
   c.add_option("--lr-schedule", o.lr_schedule, "cosine (decay to 0 at --steps) | constant")
       ->check(one_of({"cosine", "constant"}))->capture_default_str()->group("Training");
-  c.add_option("--warmup", o.warmup, "Linear warm-up updates from learning rate 0")
+  c.add_option("--warmup", o.warmup, "Linear warm-up updates from learning rate 0 (default: at most --steps)")
       ->check(int_range(0, 1'000'000'000))->capture_default_str()->group("Training");
   add_optimizer_options(c, o);
   c.add_option("--loss", o.loss, "Space of the squared error: eps | x0 | v (default: the prediction's)")
@@ -151,7 +151,8 @@ TrainConfig train_config_from(const TrainOptions& o, const CLI::App& command) {
   t.batch = static_cast<std::size_t>(o.batch);
   t.learning_rate = o.lr;
   t.lr_schedule = lr_schedule_kind_from_name(o.lr_schedule);
-  t.warmup_steps = o.warmup;
+  // The default warm-up shortens for runs shorter than it; an explicit one must fit.
+  t.warmup_steps = command.count("--warmup") > 0 ? o.warmup : std::min(o.warmup, o.steps);
   if (t.warmup_steps > t.steps) fail("--warmup ", o.warmup, " is more than --steps ", o.steps);
   t.optimizer.kind = optimizer_kind_from_name(o.optimizer);
   t.optimizer.weight_decay = static_cast<float>(o.weight_decay);

@@ -1,6 +1,7 @@
 #include "support/datasets.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 
 #include "base/error.hpp"
@@ -55,5 +56,14 @@ Tensor2 rows_slice(const Tensor2& points, std::size_t first, std::size_t n) {
 }
 
 Tensor2 rows_head(const Tensor2& points, std::size_t n) { return rows_slice(points, 0, n); }
+
+void require_finite(const Tensor2& values, const std::string& what) {
+  const std::size_t bad = static_cast<std::size_t>(
+      std::count_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); }));
+  if (bad > 0) {
+    fail(bad, " of ", values.size(), " values of the ", what, " are not finite (NaN or infinite): ",
+         "the model's outputs overflow (did its training diverge?); nothing was written");
+  }
+}
 
 }  // namespace diffuse::cli

@@ -48,4 +48,9 @@ Tensor2 rows_head(const Tensor2& points, std::size_t n);
 // Rows [first, first + n) of points.                                                     (n, D)
 Tensor2 rows_slice(const Tensor2& points, std::size_t first, std::size_t n);
 
+// Throws Error unless every value is finite: a model whose weights diverged produces NaN or
+// infinities, which no output format should carry silently (and CSV cannot read back).
+// `what` names the values in the message ("samples").
+void require_finite(const Tensor2& values, const std::string& what);
+
 }  // namespace diffuse::cli
