@@ -97,10 +97,9 @@ std::string plot_png(const SampleRun& run, const Tensor2& samples, int size,
   ScatterPlot plot;
   plot.size = size;
   plot.title = c.data.source + ": " + sampler_description(run.config, c.schedule.timesteps);
-  plot.subtitle = model_path + ", step " + std::to_string(c.step) + " of " +
-                  std::to_string(c.train.steps) + ", " + prediction_name(c.model.prediction) +
-                  " prediction, " + schedule_kind_name(c.schedule.kind) + " schedule, T = " +
-                  std::to_string(c.schedule.timesteps);
+  plot.subtitle = model_path + ": step " + std::to_string(c.step) + ", " +
+                  prediction_name(c.model.prediction) + " model, " +
+                  schedule_kind_name(c.schedule.kind) + " T=" + std::to_string(c.schedule.timesteps);
   if (c.model.data_dim > 2) plot.x_label = "x0", plot.y_label = "x1";
   if (data) plot.layers.push_back({&*data, {150, 154, 166}, 0.30f, 1.6f, "training data"});
   plot.layers.push_back({&samples, {219, 68, 55}, 0.55f, 2.0f, "samples"});

@@ -102,6 +102,13 @@ void draw_axes(Canvas& canvas, const Frame& f, const ScatterPlot& plot) {
   canvas.text(12, f.top + f.height / 2 - Canvas::text_height() / 2, plot.y_label, muted);
 }
 
+// The text, shortened with "..." until it fits `width` pixels at `scale`.
+std::string fitted(std::string text, int width, int scale) {
+  if (Canvas::text_width(text, scale) <= width) return text;
+  while (!text.empty() && Canvas::text_width(text + "...", scale) > width) text.pop_back();
+  return text + "...";
+}
+
 void draw_frame_and_title(Canvas& canvas, const Frame& f, const ScatterPlot& plot) {
   const int bottom = f.top + f.height, right = f.left + f.width;
   canvas.hline(f.left - 1, right, f.top - 1, ink);
@@ -109,12 +116,17 @@ void draw_frame_and_title(Canvas& canvas, const Frame& f, const ScatterPlot& plo
   canvas.vline(f.left - 1, f.top - 1, bottom, ink);
   canvas.vline(right, f.top - 1, bottom, ink);
   // The title in a double-struck bold: the same text again one pixel to the right.
-  const int x = f.left + f.width / 2 - Canvas::text_width(plot.title, 3) / 2;
+  // Long titles drop to the smaller size before they are shortened.
+  const int room = canvas.width() - 16;
+  const int scale = Canvas::text_width(plot.title, 3) <= room ? 3 : 2;
+  const std::string title = fitted(plot.title, room, scale);
+  const int x = canvas.width() / 2 - Canvas::text_width(title, scale) / 2;
   const int y = plot.subtitle.empty() ? 18 : 8;
-  canvas.text(x, y, plot.title, ink, 3);
-  canvas.text(x + 1, y, plot.title, ink, 3);
+  canvas.text(x, y, title, ink, scale);
+  canvas.text(x + 1, y, title, ink, scale);
   if (!plot.subtitle.empty()) {
-    canvas.text(f.left + f.width / 2 - Canvas::text_width(plot.subtitle) / 2, y + 30, plot.subtitle, muted);
+    const std::string subtitle = fitted(plot.subtitle, room, 2);
+    canvas.text(canvas.width() / 2 - Canvas::text_width(subtitle) / 2, y + 30, subtitle, muted);
   }
 }
 
