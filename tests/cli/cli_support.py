@@ -94,10 +94,11 @@ def read_csv(path):
     return np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
 
 
-def moons(n, rng):
-    """Independent draws of `moons` as docs/reference-workload.md defines it (numpy's RNG)."""
+def moons(n, rng, noise=0.05):
+    """Independent draws of `moons` as docs/reference-workload.md defines it (numpy's RNG); another
+    noise standard deviation than the data set's 0.05 gives a sharper or blurrier version."""
     a = rng.uniform(0, np.pi, n)
     upper = rng.uniform(size=n) < 0.5
     x = np.where(upper, np.cos(a), 1 - np.cos(a))
     y = np.where(upper, np.sin(a), 0.5 - np.sin(a))
-    return np.stack([x, y], 1) + rng.normal(0, 0.05, (n, 2))
+    return np.stack([x, y], 1) + rng.normal(0, noise, (n, 2))
