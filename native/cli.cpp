@@ -31,12 +31,13 @@ const CLI::App* invoked_command(const CLI::App& app) {
 int usage_error(const CLI::App& app, const std::string& message) {
   const CLI::App* command = invoked_command(app);
   std::string path = command->get_name();
-  for (const CLI::App* parent = command->get_parent(); parent != nullptr; parent = parent->get_parent()) {
+  for (const CLI::App* parent = command->get_parent(); parent != nullptr;
+       parent = parent->get_parent()) {
     path = parent->get_name() + " " + path;
   }
   std::cerr << "diffuse: error: " << message << "\n"
-            << CLI::Formatter().make_usage(command, path)
-            << "Run '" << path << " --help' for the options.\n";
+            << CLI::Formatter().make_usage(command, path) << "Run '" << path
+            << " --help' for the options.\n";
   return exit_usage;
 }
 
@@ -51,7 +52,8 @@ int run(CLI::App& app, int argc, char** argv) {
     if (!known) {
       std::string names;
       for (const CLI::App* c : commands) names += (names.empty() ? "" : ", ") + c->get_name();
-      return usage_error(app, std::string("unknown command '") + argv[1] + "': allowed are " + names);
+      return usage_error(app,
+                         std::string("unknown command '") + argv[1] + "': allowed are " + names);
     }
   }
   try {

@@ -89,8 +89,9 @@ TrainItem bench_training(std::size_t batch, std::size_t threads, const Plan& pla
   train.batch = batch;
   train.steps = 1'000'000'000;  // never finishes; the warm-up and schedule are the reference's
   Rng rng(0, toy2d_rng_stream);
-  Trainer trainer(ScheduleConfig{}, MlpConfig{}, train,
-                  training_data_from_points(toy2d_sample(Toy2d::moons, train.train_size, rng), "moons"));
+  Trainer trainer(
+      ScheduleConfig{}, MlpConfig{}, train,
+      training_data_from_points(toy2d_sample(Toy2d::moons, train.train_size, rng), "moons"));
   ThreadPool pool(threads);
   for (int i = 0; i < 2; ++i) trainer.step(pool);  // buffers sized, caches warm
   const double seconds = median_seconds_per_unit(plan, [&] { trainer.step(pool); });
@@ -116,9 +117,9 @@ SampleItem bench_sampling(SamplerKind kind, bool full, const Plan& plan, const E
   Sampler sampler(model, schedule, config, sample_points, 0);
   sampler.step(executor);  // warm-up
   item.seconds = K * median_seconds_per_unit(plan, [&] {
-    if (sampler.done()) sampler = Sampler(model, schedule, config, sample_points, 0);
-    sampler.step(executor);
-  });
+                   if (sampler.done()) sampler = Sampler(model, schedule, config, sample_points, 0);
+                   sampler.step(executor);
+                 });
   return item;
 }
 
@@ -135,11 +136,12 @@ void print_text(const BenchOptions& o, const std::vector<TrainItem>& train,
               o.full ? "" : " (--full for longer ones and complete sampling runs)");
   std::printf("training, reference model (37,762 parameters) on moons:\n");
   for (const TrainItem& t : train) {
-    std::printf("  batch %4zu, %zu thread%s  %9.1f steps/s  %10.0f examples/s\n", t.batch, t.threads,
-                t.threads == 1 ? " " : "s", t.steps_per_second, t.steps_per_second * t.batch);
+    std::printf("  batch %4zu, %zu thread%s  %9.1f steps/s  %10.0f examples/s\n", t.batch,
+                t.threads, t.threads == 1 ? " " : "s", t.steps_per_second,
+                t.steps_per_second * t.batch);
   }
-  std::printf("\nsampling %zu points, %lld thread%s:\n", sample_points, static_cast<long long>(o.threads),
-              o.threads == 1 ? "" : "s");
+  std::printf("\nsampling %zu points, %lld thread%s:\n", sample_points,
+              static_cast<long long>(o.threads), o.threads == 1 ? "" : "s");
   for (const SampleItem& s : samples) {
     std::printf("  %s, %4d steps  %9.2f s%s\n", s.sampler == "ddpm" ? "DDPM" : "DDIM", s.steps,
                 s.seconds, s.extrapolated ? "  (time per step x steps)" : "");
@@ -156,14 +158,18 @@ void print_json(const BenchOptions& o, const std::vector<TrainItem>& train,
   j["threads"] = o.threads;
   j["train"] = nlohmann::ordered_json::array();
   for (const TrainItem& t : train) {
-    j["train"].push_back({{"batch", t.batch}, {"threads", t.threads},
+    j["train"].push_back({{"batch", t.batch},
+                          {"threads", t.threads},
                           {"steps_per_second", t.steps_per_second},
                           {"examples_per_second", t.steps_per_second * t.batch}});
   }
   j["sample"] = nlohmann::ordered_json::array();
   for (const SampleItem& s : samples) {
-    j["sample"].push_back({{"sampler", s.sampler}, {"steps", s.steps}, {"n", sample_points},
-                           {"seconds", s.seconds}, {"extrapolated", s.extrapolated}});
+    j["sample"].push_back({{"sampler", s.sampler},
+                           {"steps", s.steps},
+                           {"n", sample_points},
+                           {"seconds", s.seconds},
+                           {"extrapolated", s.extrapolated}});
   }
   j["peak_memory_mib"] = peak_memory_mib();
   std::cout << j.dump(2) << '\n';
@@ -177,14 +183,16 @@ void run_bench(const BenchOptions& o) {
     for (std::size_t batch : {256, 4096}) {
       for (std::size_t threads : {std::size_t{1}, all}) {
         if (threads == 1 && all == 1 && !train.empty() && train.back().batch == batch) continue;
-        if (!o.json) std::fprintf(stderr, "bench: training, batch %zu, %zu thread(s)...\n", batch, threads);
+        if (!o.json)
+          std::fprintf(stderr, "bench: training, batch %zu, %zu thread(s)...\n", batch, threads);
         train.push_back(bench_training(batch, threads, plan));
       }
     }
     ThreadPool pool(all);
     std::vector<SampleItem> samples;
     for (SamplerKind kind : {SamplerKind::ddpm, SamplerKind::ddim}) {
-      if (!o.json) std::fprintf(stderr, "bench: sampling, %s...\n", sampler_kind_name(kind).c_str());
+      if (!o.json)
+        std::fprintf(stderr, "bench: sampling, %s...\n", sampler_kind_name(kind).c_str());
       samples.push_back(bench_sampling(kind, o.full, o.full ? Plan{3, 0.0} : plan, pool));
     }
     if (o.json) {
@@ -201,11 +209,16 @@ void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* c = app.add_subcommand(
       "bench", "Measure training steps/s and sampling time of the reference workload (not a test)");
-  c->add_flag("--full", o->full, "Longer repetitions (5 of 3 s) and complete sampling runs (3 each)");
+  c->add_flag("--full", o->full,
+              "Longer repetitions (5 of 3 s) and complete sampling runs (3 each)");
   c->add_flag("--json", o->json, "Print the results as JSON");
   o->threads = static_cast<std::int64_t>(ThreadPool::hardware_threads());
   c->add_option("--threads", o->threads, "The \"all threads\" count (default: all cores)")
-      ->check(int_range(1, 1024))->capture_default_str();
+      ->check(int_range(1, 1024))
+      ->capture_default_str();
+  c->footer(
+      "Quick mode measures each item for about 1.5 s (3 repetitions of 0.5 s); sampling "
+      "times are the median time of one step times the number of steps.");
   c->callback([o] { run_bench(*o); });
 }
 

@@ -54,17 +54,20 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
   run.dataset = dataset_resolve("--dataset", o.dataset);
   run.seed = parse_seed(o.seed);
   if (run.dataset.generated()) {
-    if (c.model.data_dim != 2) fail("--dataset ", o.dataset, " is 2D but the model has D = ", c.model.data_dim);
-    run.points = dataset_draw(*run.dataset.set, static_cast<std::size_t>(o.n), run.seed, test_rng_stream);
+    if (c.model.data_dim != 2)
+      fail("--dataset ", o.dataset, " is 2D but the model has D = ", c.model.data_dim);
+    run.points =
+        dataset_draw(*run.dataset.set, static_cast<std::size_t>(o.n), run.seed, test_rng_stream);
   } else {
     run.points = dataset_read_csv("--dataset", run.dataset.path);
     if (run.points.shape(1) != c.model.data_dim) {
-      fail("--dataset '", o.dataset, "' has ", run.points.shape(1), " columns but the model has D = ",
-           c.model.data_dim);
+      fail("--dataset '", o.dataset, "' has ", run.points.shape(1),
+           " columns but the model has D = ", c.model.data_dim);
     }
     if (command.count("--n") > 0) {
       if (static_cast<std::size_t>(o.n) > run.points.shape(0)) {
-        fail("--n ", o.n, " is more than the ", run.points.shape(0), " points of '", o.dataset, "'");
+        fail("--n ", o.n, " is more than the ", run.points.shape(0), " points of '", o.dataset,
+             "'");
       }
       run.points = rows_head(run.points, static_cast<std::size_t>(o.n));
     }
@@ -78,7 +81,8 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
   run.config.log_std_sum = -normalization_log_det_jacobian(c.data.normalization);
   elbo_config_validate(run.config, c.schedule.timesteps);
   const NoiseSchedule schedule = schedule_make(c.schedule);
-  for (int t = 0; t < schedule.T; ++t) reverse_step_check_prediction(c.model.prediction, schedule, t);
+  for (int t = 0; t < schedule.T; ++t)
+    reverse_step_check_prediction(c.model.prediction, schedule, t);
   return run;
 }
 
@@ -133,11 +137,14 @@ nlohmann::ordered_json to_json(const ElboRun& run, const ElboOptions& o, const E
   j["nll_bound_nats"] = r.nll_bound_nats;
   j["nll_bound_data_nats"] = r.nll_bound_data_nats;
   j["bits_per_dim"] = r.bits_per_dim;
-  j["standard_error"] = std::isfinite(r.standard_error) ? nlohmann::json(r.standard_error) : nlohmann::json();
+  j["standard_error"] =
+      std::isfinite(r.standard_error) ? nlohmann::json(r.standard_error) : nlohmann::json();
   j["monte_carlo_standard_error"] = std::isfinite(r.monte_carlo_standard_error)
-                                        ? nlohmann::json(r.monte_carlo_standard_error) : nlohmann::json();
-  j["per_t"] = r.per_t.size() > 0 ? nlohmann::json(std::vector<double>(r.per_t.begin(), r.per_t.end()))
-                                  : nlohmann::json();
+                                        ? nlohmann::json(r.monte_carlo_standard_error)
+                                        : nlohmann::json();
+  j["per_t"] = r.per_t.size() > 0
+                   ? nlohmann::json(std::vector<double>(r.per_t.begin(), r.per_t.end()))
+                   : nlohmann::json();
   if (truth) {
     j["true_nll_data_nats"] = truth->mean;
     j["true_nll_standard_error"] = truth->standard_error;
@@ -147,7 +154,8 @@ nlohmann::ordered_json to_json(const ElboRun& run, const ElboOptions& o, const E
   return j;
 }
 
-void print_row(const std::string& name, const std::string& what, double value, const std::string& note = {}) {
+void print_row(const std::string& name, const std::string& what, double value,
+               const std::string& note = {}) {
   std::cout << "  " << std::left << std::setw(10) << name << std::setw(62) << what << std::right
             << std::setw(12) << std::fixed << std::setprecision(4) << value << note << '\n';
 }
@@ -172,16 +180,17 @@ void print_text(const ElboRun& run, const ElboOptions& o, const ElboResult& r,
             << (run.dataset.generated() ? "fresh points of " : "points of ") << o.dataset
             << " (seed " << o.seed << ", " << (o.raw ? "raw" : "EMA") << " weights, variance "
             << o.variance << ")\n"
-            << (run.config.strata > 0 ? "stratified estimate: one t in each of " +
-                                            std::to_string(run.config.strata) + " strata of t = 1.." +
-                                            std::to_string(T - 1)
-                                      : "exact: all " + std::to_string(T - 1) + " denoising terms")
+            << (run.config.strata > 0
+                    ? "stratified estimate: one t in each of " + std::to_string(run.config.strata) +
+                          " strata of t = 1.." + std::to_string(T - 1)
+                    : "exact: all " + std::to_string(T - 1) + " denoising terms")
             << "\n\n  " << std::left << std::setw(72) << "term" << std::right << std::setw(12)
             << "nats/example" << '\n';
   print_row("L_T", "prior matching: KL(q(x_T | x_0) || N(0, I))", r.prior);
   print_row("sum L_t", "denoising matching: sum KL(q(x_t-1|x_t,x_0) || p(x_t-1|x_t))", r.diffusion);
   print_row("L_0", "reconstruction: -log p(x_0 | x_1)", r.decoder);
-  const std::string se = "  +- " + format_number(std::round(r.standard_error * 1e4) / 1e4) + " (s.e.)";
+  const std::string se =
+      "  +- " + format_number(std::round(r.standard_error * 1e4) / 1e4) + " (s.e.)";
   print_row("total", "negative ELBO, normalized space", r.nll_bound_nats, se);
   print_row("", "negative ELBO, data units", r.nll_bound_data_nats, se);
   print_row("", "bits per dimension (data units)", r.bits_per_dim);
@@ -209,26 +218,43 @@ void run_elbo(const ElboOptions& o, const CLI::App& command) {
 
 void add_elbo_command(CLI::App& app) {
   auto o = std::make_shared<ElboOptions>();
-  CLI::App* c = app.add_subcommand("elbo", "Bound the model's negative log-likelihood (the ELBO) on test data");
-  c->add_option("--model", o->model, "Checkpoint to evaluate")->required();
-  c->add_option("--dataset", o->dataset, "Test data: " + dataset_help() + " (named sets: fresh draws)")
-      ->required();
-  c->add_option("--n", o->n, "Test points (a CSV file: its first N; default all)")
-      ->check(int_range(1, 10'000'000))->capture_default_str();
-  c->add_option("--strata", o->strata, "0: exact sum over every t; K: stratified estimate with K strata")
-      ->check(int_range(0, 100000))->capture_default_str();
-  c->add_option("--variance", o->variance, "Reverse variance: fixed_small (beta~) | fixed_large (beta)")
-      ->check(one_of(reverse_variance_names()))->capture_default_str();
+  CLI::App* c = app.add_subcommand(
+      "elbo", "Bound the model's negative log-likelihood (the ELBO) on test data");
+  c->add_option("--model", o->model, "Checkpoint to evaluate")->required()->type_name("FILE");
+  c->add_option("--dataset", o->dataset,
+                "Test data: " + dataset_help() + " (named sets: fresh draws)")
+      ->required()
+      ->type_name("NAME|FILE");
+  c->add_option("--n", o->n,
+                "Test points: fresh draws of a named set; of a CSV file its first N (default: all)")
+      ->check(int_range(1, 10'000'000))
+      ->capture_default_str();
+  c->add_option("--strata", o->strata,
+                "0: exact sum over every t; K: stratified estimate with K strata")
+      ->check(int_range(0, 100000))
+      ->capture_default_str();
+  c->add_option("--variance", o->variance,
+                "Reverse variance: fixed_small (beta~) | fixed_large (beta)")
+      ->check(one_of(reverse_variance_names()))
+      ->capture_default_str()
+      ->type_name("NAME");
   c->add_option("--seed", o->seed, "Seed of the test draw and of the x_t (and t) draws")
-      ->check(seed_text())->capture_default_str();
-  c->add_option("--format", o->format, "text | json")->check(one_of({"text", "json"}))->capture_default_str();
+      ->check(seed_text())
+      ->capture_default_str()
+      ->type_name("UINT");
+  c->add_option("--format", o->format, "text | json")
+      ->check(one_of({"text", "json"}))
+      ->capture_default_str()
+      ->type_name("NAME");
   c->add_flag("--raw", o->raw, "Use the raw weights instead of the EMA weights");
   o->threads = static_cast<std::int64_t>(ThreadPool::hardware_threads());
   c->add_option("--threads", o->threads, "Worker threads (default: all cores)")
-      ->check(int_range(1, 1024))->capture_default_str();
+      ->check(int_range(1, 1024))
+      ->capture_default_str();
   c->add_flag("--quiet,-q", o->quiet, "No progress display");
-  c->footer("Terms follow seed 004 eq. 8-10 with diffusers' indices (docs/reference-workload.md); "
-            "the data-unit bound adds sum_d log std_d of the checkpoint's normalization.");
+  c->footer(
+      "Terms follow seed 004 eq. 8-10 with diffusers' indices (docs/reference-workload.md); "
+      "the data-unit bound adds sum_d log std_d of the checkpoint's normalization.");
   c->callback([o, c] { run_elbo(*o, *c); });
 }
 

@@ -61,7 +61,8 @@ EvalRun prepare(const EvalOptions& o, const CLI::App& command) {
   } else {
     // A file has no fresh draws: its first half is the data, its second half the baseline.
     const Tensor2 all = dataset_read_csv("--dataset", spec.path);
-    if (all.shape(1) != D) fail("--dataset '", o.dataset, "' has ", all.shape(1), " columns but the model has D = ", D);
+    if (all.shape(1) != D)
+      fail("--dataset '", o.dataset, "' has ", all.shape(1), " columns but the model has D = ", D);
     if (command.count("--n") == 0) n = std::min(n, all.shape(0) / 2);
     if (n < 2 || 2 * n > all.shape(0)) {
       fail("--dataset '", o.dataset, "' has ", all.shape(0), " points: --n ", n,
@@ -112,8 +113,9 @@ void print_text(const EvalRun& run, const EvalOptions& o, const Scores& model, c
   row("energy distance^2 (V-statistic)", model.energy.v_statistic, base.energy.v_statistic);
   row("MMD^2, RBF h = " + format_number(std::round(base.mmd.bandwidth * 1e4) / 1e4), model.mmd.mmd2,
       base.mmd.mmd2);
-  std::cout << "\nThe data-data column is a perfect model's score at this N (two independent draws);"
-               "\nU-statistics are unbiased and may be slightly negative.\n";
+  std::cout
+      << "\nThe data-data column is a perfect model's score at this N (two independent draws);"
+         "\nU-statistics are unbiased and may be slightly negative.\n";
 }
 
 void run_eval(const EvalOptions& o, const CLI::App& command) {
@@ -126,7 +128,8 @@ void run_eval(const EvalOptions& o, const CLI::App& command) {
     MmdOptions mmd;
     mmd.bandwidth = mmd_median_bandwidth(run.data, run.baseline);
     const Scores model{energy_distance(samples, run.data), mmd_rbf(samples, run.data, mmd)};
-    const Scores base{energy_distance(run.baseline, run.data), mmd_rbf(run.baseline, run.data, mmd)};
+    const Scores base{energy_distance(run.baseline, run.data),
+                      mmd_rbf(run.baseline, run.data, mmd)};
     if (o.format == "json") {
       nlohmann::ordered_json j;
       j["model"] = o.model;
@@ -150,17 +153,27 @@ void add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
   CLI::App* c = app.add_subcommand(
       "eval", "Compare samples with data: energy distance and MMD, beside a data-vs-data baseline");
-  c->add_option("--model", o->model, "Checkpoint to evaluate")->required();
-  c->add_option("--dataset", o->dataset, "Reference data: " + dataset_help() + " (named sets: fresh draws)")
-      ->required();
+  c->add_option("--model", o->model, "Checkpoint to evaluate")->required()->type_name("FILE");
+  c->add_option("--dataset", o->dataset,
+                "Reference data: " + dataset_help() + " (named sets: fresh draws)")
+      ->required()
+      ->type_name("NAME|FILE");
   c->add_option("--n", o->n, "Samples, and data points in each of the two data sets")
-      ->check(int_range(2, 1'000'000))->capture_default_str();
-  c->add_option("--format", o->format, "text | json")->check(one_of({"text", "json"}))->capture_default_str();
+      ->check(int_range(2, 1'000'000))
+      ->capture_default_str();
+  c->add_option("--format", o->format, "text | json")
+      ->check(one_of({"text", "json"}))
+      ->capture_default_str()
+      ->type_name("NAME");
   sampler_options_add(*c, o->sampling, "Sampler");
   o->threads = static_cast<std::int64_t>(ThreadPool::hardware_threads());
   c->add_option("--threads", o->threads, "Worker threads (default: all cores)")
-      ->check(int_range(1, 1024))->capture_default_str();
+      ->check(int_range(1, 1024))
+      ->capture_default_str();
   c->add_flag("--quiet,-q", o->quiet, "No progress display");
+  c->footer(
+      "--seed also draws the two fresh data sets of a named data set (streams no training run "
+      "uses); a CSV file's first N points are the data and the next N the baseline.");
   c->callback([o, c] { run_eval(*o, *c); });
 }
 

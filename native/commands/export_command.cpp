@@ -23,7 +23,8 @@ void run_export(const ExportOptions& o) {
   run_work([&] {
     checkpoint_save(o.out, checkpoint_export(c));
     std::cout << "wrote " << o.out << ": the EMA weights (" << mlp_param_layout(c.model).count()
-              << " parameters) of step " << c.step << " with the configuration, without training state\n";
+              << " parameters) of step " << c.step
+              << " with the configuration, without training state\n";
   });
 }
 
@@ -33,8 +34,15 @@ void add_export_command(CLI::App& app) {
   auto o = std::make_shared<ExportOptions>();
   CLI::App* c = app.add_subcommand(
       "export", "Write a checkpoint's EMA weights and configuration only (loadable by PyTorch)");
-  c->add_option("checkpoint", o->path, "A checkpoint from diffuse train")->required();
-  c->add_option("--out", o->out, "The export, .safetensors (written atomically)")->required();
+  c->add_option("checkpoint", o->path, "A checkpoint from diffuse train")
+      ->required()
+      ->type_name("FILE");
+  c->add_option("--out", o->out, "The export, .safetensors (written atomically)")
+      ->required()
+      ->type_name("FILE");
+  c->footer(
+      "The export keeps the tensors a torch.nn.Module of docs/reference-workload.md loads with "
+      "load_state_dict(strict=True); it can be sampled and evaluated, not resumed.");
   c->callback([o] { run_export(*o); });
 }
 

@@ -38,15 +38,17 @@ std::string list(const std::vector<double>& values) {
 // 37762 -> "37,762"
 std::string grouped(std::size_t value) {
   std::string digits = std::to_string(value);
-  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3)
+    digits.insert(static_cast<std::size_t>(i), ",");
   return digits;
 }
 
 std::string model_text(const MlpConfig& m, std::size_t parameters) {
   std::ostringstream out;
   out << "MLP denoiser, " << grouped(parameters) << " parameters: D = " << m.data_dim << ", "
-      << m.layers << " hidden layers of " << m.hidden << " (" << kernels::activation_name(m.activation)
-      << (m.residual ? ", residual with LayerNorm" : "") << "), time embedding " << m.time_embed
+      << m.layers << " hidden layers of " << m.hidden << " ("
+      << kernels::activation_name(m.activation) << (m.residual ? ", residual with LayerNorm" : "")
+      << "), time embedding " << m.time_embed
       << (m.time_projection ? " with a learned projection" : "")
       << (m.x_embed > 0 ? ", input embedding " + std::to_string(m.x_embed) + " per coordinate" : "")
       << ", predicts " << prediction_name(m.prediction);
@@ -67,7 +69,8 @@ std::string training_text(const TrainConfig& t) {
   out << t.steps << " steps of batch " << t.batch << ", " << optimizer_kind_name(t.optimizer.kind)
       << " (beta1 " << t.optimizer.beta1 << ", beta2 " << t.optimizer.beta2 << ", eps "
       << t.optimizer.eps;
-  if (t.optimizer.kind == OptimizerKind::adamw) out << ", weight decay " << t.optimizer.weight_decay;
+  if (t.optimizer.kind == OptimizerKind::adamw)
+    out << ", weight decay " << t.optimizer.weight_decay;
   out << "), lr " << t.learning_rate << " " << lr_schedule_kind_name(t.lr_schedule) << " after "
       << t.warmup_steps << " warm-up steps, grad clip "
       << (t.grad_clip > 0 ? format_number(t.grad_clip) : "off") << ", EMA " << t.ema_decay
@@ -77,19 +80,22 @@ std::string training_text(const TrainConfig& t) {
   return out.str();
 }
 
-void print_text(const InfoOptions& o, const Checkpoint& c, const Safetensors& file, std::size_t bytes) {
+void print_text(const InfoOptions& o, const Checkpoint& c, const Safetensors& file,
+                std::size_t bytes) {
   const std::size_t parameters = mlp_param_layout(c.model).count();
   const auto row = [](const char* name, const std::string& value) {
     std::cout << std::left << std::setw(11) << name << value << '\n';
   };
-  const auto version = nlohmann::json::parse(file.metadata.at("config")).value("diffuse_version", "?");
+  const auto version =
+      nlohmann::json::parse(file.metadata.at("config")).value("diffuse_version", "?");
   row("file", o.path + " (" + grouped(bytes) + " bytes, " + std::to_string(file.tensors.size()) +
                   " tensors, written by diffuse " + version + ")");
   row("step", std::to_string(c.step) + " of " + std::to_string(c.train.steps) +
                   (c.step >= c.train.steps ? " (finished)" : " (stopped early)"));
-  row("resume", c.training ? "yes: raw weights, Adam moments (step " + std::to_string(c.training->adam.step) +
-                                 ") and the training set are saved"
-                           : "no: an export (EMA weights and configuration only)");
+  row("resume", c.training
+                    ? "yes: raw weights, Adam moments (step " +
+                          std::to_string(c.training->adam.step) + ") and the training set are saved"
+                    : "no: an export (EMA weights and configuration only)");
   row("model", model_text(c.model, parameters));
   row("schedule", schedule_text(c.schedule));
   row("training", training_text(c.train));
@@ -97,7 +103,8 @@ void print_text(const InfoOptions& o, const Checkpoint& c, const Safetensors& fi
                   list(c.data.normalization.mean) + ", std " + list(c.data.normalization.stddev));
 }
 
-void print_json(const InfoOptions& o, const Checkpoint& c, const Safetensors& file, std::size_t bytes) {
+void print_json(const InfoOptions& o, const Checkpoint& c, const Safetensors& file,
+                std::size_t bytes) {
   nlohmann::ordered_json j;
   j["file"] = o.path;
   j["bytes"] = bytes;
@@ -109,7 +116,8 @@ void print_json(const InfoOptions& o, const Checkpoint& c, const Safetensors& fi
   j["alpha_bar_last"] = schedule_make(c.schedule).alpha_bar(c.schedule.timesteps - 1);
   j["config"] = nlohmann::ordered_json::parse(file.metadata.at("config"));
   nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
-  for (const SafetensorsTensor& t : file.tensors) tensors.push_back({{"name", t.name}, {"shape", t.shape}});
+  for (const SafetensorsTensor& t : file.tensors)
+    tensors.push_back({{"name", t.name}, {"shape", t.shape}});
   j["tensors"] = tensors;
   std::cout << j.dump(2) << '\n';
 }
@@ -117,8 +125,8 @@ void print_json(const InfoOptions& o, const Checkpoint& c, const Safetensors& fi
 void run_info(const InfoOptions& o) {
   const Checkpoint c = checkpoint_load("checkpoint", o.path);  // validates everything
   const std::string bytes = read_input_file("checkpoint", o.path);
-  const Safetensors file = safetensors_read(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                            bytes.size(), o.path);
+  const Safetensors file =
+      safetensors_read(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), o.path);
   if (o.format == "json") {
     print_json(o, c, file, bytes.size());
   } else {
@@ -131,8 +139,16 @@ void run_info(const InfoOptions& o) {
 void add_info_command(CLI::App& app) {
   auto o = std::make_shared<InfoOptions>();
   CLI::App* c = app.add_subcommand("info", "Show a checkpoint's configuration, step and contents");
-  c->add_option("checkpoint", o->path, "A .safetensors checkpoint from diffuse train or export")->required();
-  c->add_option("--format", o->format, "text | json")->check(one_of({"text", "json"}))->capture_default_str();
+  c->add_option("checkpoint", o->path, "A .safetensors checkpoint from diffuse train or export")
+      ->required()
+      ->type_name("FILE");
+  c->add_option("--format", o->format, "text | json")
+      ->check(one_of({"text", "json"}))
+      ->capture_default_str()
+      ->type_name("NAME");
+  c->footer(
+      "The checkpoint is validated as every command reads it; --format json prints its stored "
+      "configuration as is.");
   c->callback([o] { run_info(*o); });
 }
 

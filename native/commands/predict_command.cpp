@@ -27,8 +27,8 @@ struct PredictOptions {
 void run_predict(const PredictOptions& o) {
   const Checkpoint c = checkpoint_load("--model", o.model);
   if (o.t > c.schedule.timesteps - 1) {
-    fail("--t ", o.t, " is out of range: allowed is 0..", c.schedule.timesteps - 1, " (T = ",
-         c.schedule.timesteps, ")");
+    fail("--t ", o.t, " is out of range: allowed is 0..", c.schedule.timesteps - 1,
+         " (T = ", c.schedule.timesteps, ")");
   }
   const Tensor2 x = dataset_read_csv("--in", o.in);  // (B, D)
   if (x.shape(1) != c.model.data_dim) {
@@ -62,12 +62,21 @@ void add_predict_command(CLI::App& app) {
   auto o = std::make_shared<PredictOptions>();
   CLI::App* c = app.add_subcommand(
       "predict", "The network's raw output for x_t at step t (normalized space; for debugging)");
-  c->add_option("--model", o->model, "Checkpoint")->required();
+  c->add_option("--model", o->model, "Checkpoint")->required()->type_name("FILE");
   c->add_option("--t", o->t, "Diffusion step t (diffusers' index, 0..T-1)")
-      ->check(int_range(0, 1'000'000))->required();
-  c->add_option("--in", o->in, "x_t as CSV, one row per point, in the model's normalized space")->required();
-  c->add_option("--out", o->out, "The prediction (eps, x0 or v): .csv or .npy")->required();
+      ->check(int_range(0, 1'000'000))
+      ->required();
+  c->add_option("--in", o->in, "x_t as CSV, one row per point, in the model's normalized space")
+      ->required()
+      ->type_name("FILE");
+  c->add_option("--out", o->out, "The prediction (eps, x0 or v): .csv or .npy")
+      ->required()
+      ->type_name("FILE");
   c->add_flag("--raw", o->raw, "Use the raw weights instead of the EMA weights");
+  c->footer(
+      "Inputs and outputs are in the normalized space the model was trained in (x_norm = "
+      "(x - mean) / std, see diffuse info); the output's columns are named after the "
+      "prediction type (eps0, eps1, ...).");
   c->callback([o] { run_predict(*o); });
 }
 

@@ -55,8 +55,8 @@ std::string value_text(double value) {
   throw Failure(error_message(
       "training diverged at step ", step, " of ", trainer.train_config().steps, ": the ",
       std::isfinite(result.loss) ? "gradient norm" : "loss", " is ",
-      value_text(std::isfinite(result.loss) ? result.grad_norm : result.loss),
-      " (learning rate ", result.learning_rate, "); that step was not applied and '", run.out,
+      value_text(std::isfinite(result.loss) ? result.grad_norm : result.loss), " (learning rate ",
+      result.learning_rate, "); that step was not applied and '", run.out,
       "' holds the last good state (step ", result.step, "). Try a lower learning rate (--lr ",
       trainer.train_config().learning_rate, " now) or gradient clipping (--grad-clip)"));
 }
@@ -75,9 +75,9 @@ void print_summary(const Trainer& trainer, const TrainRun& run, std::int64_t fir
   std::cout << "trained " << done << " steps" << (first_step > 0 ? " (resumed at step " : "")
             << (first_step > 0 ? std::to_string(first_step) + ")" : "") << " on "
             << trainer.data().source << " in " << format_duration(seconds) << " ("
-            << format_rate(seconds > 0 ? done / seconds : 0.0) << " steps/s); "
-            << loss_status(loss) << "; wrote " << run.out << " (step " << trainer.steps_done()
-            << " of " << trainer.train_config().steps << ")\n";
+            << format_rate(seconds > 0 ? done / seconds : 0.0) << " steps/s); " << loss_status(loss)
+            << "; wrote " << run.out << " (step " << trainer.steps_done() << " of "
+            << trainer.train_config().steps << ")\n";
 }
 
 void train_loop(Trainer& trainer, const TrainRun& run) {

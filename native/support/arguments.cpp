@@ -44,7 +44,8 @@ std::string interval_text(double lo, double hi, bool lo_open, bool hi_open) {
 }  // namespace
 
 CLI::Validator int_range(std::int64_t lo, std::int64_t hi) {
-  const std::string allowed = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  const std::string allowed =
+      "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   return CLI::Validator(
       [lo, hi, allowed](std::string& text) -> std::string {
         std::int64_t value = 0;
@@ -63,7 +64,8 @@ CLI::Validator number_range(double lo, double hi, bool lo_open, bool hi_open) {
       [=](std::string& text) -> std::string {
         double value = 0;
         const bool ok = parse_double(text, value) && std::isfinite(value) &&
-                        (lo_open ? value > lo : value >= lo) && (hi_open ? value < hi : value <= hi);
+                        (lo_open ? value > lo : value >= lo) &&
+                        (hi_open ? value < hi : value <= hi);
         if (!ok) return text + " is invalid: allowed is " + allowed;
         return {};
       },
@@ -104,7 +106,8 @@ CLI::Validator seed_text() {
 std::uint64_t parse_seed(const std::string& text) {
   std::uint64_t seed = 0;
   const auto [ptr, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
-  if (error != std::errc() || ptr != text.data() + text.size()) fail("seed '", text, "' is invalid");
+  if (error != std::errc() || ptr != text.data() + text.size())
+    fail("seed '", text, "' is invalid");
   return seed;
 }
 
@@ -139,8 +142,8 @@ std::string check_output_path(const std::string& flag, const std::string& path,
     fail(flag, " '", path, "': cannot use directory '", dir, "': ", std::strerror(errno));
   }
   if (!S_ISDIR(info.st_mode)) fail(flag, " '", path, "': '", dir, "' is not a directory");
-  const std::string probe = (std::filesystem::path(dir) /
-                             (".diffuse-probe-" + std::to_string(::getpid()))).string();
+  const std::string probe =
+      (std::filesystem::path(dir) / (".diffuse-probe-" + std::to_string(::getpid()))).string();
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     fail(flag, " '", path, "': cannot write to directory '", dir, "': ", std::strerror(errno));

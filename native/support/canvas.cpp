@@ -120,7 +120,9 @@ int Canvas::text_width(const std::string& text, int scale) {
   return chars.empty() ? 0 : (stb_easy_font_width(chars.data()) - 1) * scale;
 }
 
-int Canvas::text_height(int scale) { return 7 * scale; }
+int Canvas::text_height(int scale) {
+  return 7 * scale;
+}
 
 std::string Canvas::encode_png() const {
   std::string bytes;
@@ -128,7 +130,8 @@ std::string Canvas::encode_png() const {
     static_cast<std::string*>(context)->append(static_cast<const char*>(data),
                                                static_cast<std::size_t>(size));
   };
-  const int ok = stbi_write_png_to_func(append, &bytes, width_, height_, 3, pixels_.data(), width_ * 3);
+  const int ok =
+      stbi_write_png_to_func(append, &bytes, width_, height_, 3, pixels_.data(), width_ * 3);
   if (ok == 0) fail("PNG encoding failed for a ", width_, " x ", height_, " image");
   return bytes;
 }

@@ -11,7 +11,9 @@
 
 namespace diffuse::cli {
 
-std::string dataset_help() { return join_names(toy2d_names()) + " | a CSV file path"; }
+std::string dataset_help() {
+  return join_names(toy2d_names()) + " | a CSV file path";
+}
 
 DatasetSpec dataset_resolve(const std::string& flag, const std::string& text) {
   DatasetSpec spec;
@@ -21,7 +23,8 @@ DatasetSpec dataset_resolve(const std::string& flag, const std::string& text) {
     spec.set = toy2d_from_name(text);
     return spec;
   }
-  const bool looks_like_path = text.find('/') != std::string::npos || text.find('.') != std::string::npos;
+  const bool looks_like_path =
+      text.find('/') != std::string::npos || text.find('.') != std::string::npos;
   if (!looks_like_path) {
     fail(flag, " '", text, "' is neither a known data set (", join_names(names, ", "),
          ") nor a file path");
@@ -49,13 +52,16 @@ Tensor2 dataset_read_csv(const std::string& flag, const std::string& path) {
 
 Tensor2 rows_slice(const Tensor2& points, std::size_t first, std::size_t n) {
   const std::size_t D = points.shape(1);
-  if (first + n > points.shape(0)) fail("internal: rows [", first, ", ", first + n, ") of ", points.shape(0));
+  if (first + n > points.shape(0))
+    fail("internal: rows [", first, ", ", first + n, ") of ", points.shape(0));
   Tensor2 out = Tensor2::from_shape({n, D});
   std::copy(points.data() + first * D, points.data() + (first + n) * D, out.data());
   return out;
 }
 
-Tensor2 rows_head(const Tensor2& points, std::size_t n) { return rows_slice(points, 0, n); }
+Tensor2 rows_head(const Tensor2& points, std::size_t n) {
+  return rows_slice(points, 0, n);
+}
 
 void require_finite(const Tensor2& values, const std::string& what) {
   const std::size_t bad = static_cast<std::size_t>(

@@ -23,9 +23,9 @@ inline constexpr std::uint64_t test_rng_stream = 0x74657374;
 inline constexpr std::uint64_t baseline_rng_stream = 0x74737432;
 
 struct DatasetSpec {
-  std::string text;            // as given: "moons" or "points.csv"
-  std::optional<Toy2d> set;    // a generated set
-  std::string path;            // a CSV file (when set is empty)
+  std::string text;          // as given: "moons" or "points.csv"
+  std::optional<Toy2d> set;  // a generated set
+  std::string path;          // a CSV file (when set is empty)
 
   bool generated() const { return set.has_value(); }
 };

@@ -6,7 +6,8 @@ namespace diffuse::cli {
 namespace {
 
 volatile std::sig_atomic_t received = 0;
-struct sigaction previous_int {}, previous_term {};
+struct sigaction previous_int {
+}, previous_term{};
 
 extern "C" void on_signal(int signal) {
   if (received != 0) {
@@ -33,6 +34,8 @@ InterruptGuard::~InterruptGuard() {
   sigaction(SIGTERM, &previous_term, nullptr);
 }
 
-int InterruptGuard::signal_received() { return received; }
+int InterruptGuard::signal_received() {
+  return received;
+}
 
 }  // namespace diffuse::cli

@@ -88,7 +88,9 @@ Progress::~Progress() {
   if (drawn_ && terminal_ && !finished_) *out_ << '\n' << std::flush;
 }
 
-double Progress::elapsed() const { return clock_() - start_time_; }
+double Progress::elapsed() const {
+  return clock_() - start_time_;
+}
 
 double Progress::rate() const {
   const double seconds = elapsed();
@@ -134,11 +136,12 @@ std::string Progress::bar_line(const std::string& status, bool final) const {
   std::string tail = "  " + std::to_string(done_) + "/" + std::to_string(total_);
   if (!status.empty()) tail += "  " + status;
   tail += " | " + format_rate(rate()) + " " + unit_ + "s/s";
-  tail += final ? " | " + format_duration(elapsed()) : " | ETA " + format_duration((total_ - done_) / rate());
+  tail += final ? " | " + format_duration(elapsed())
+                : " | ETA " + format_duration((total_ - done_) / rate());
   char percent[8];
   std::snprintf(percent, sizeof percent, "%4d%%", static_cast<int>(fraction * 100));
-  const int room = width_ - 1 - static_cast<int>(label_.size() + tail.size()) - 8;
-  const int bar = std::clamp(room, 0, 30);
+  // The bar's width depends on the terminal only, so that it does not jump as the text changes.
+  const int bar = std::clamp((width_ - 60) / 2, 0, 30);
   std::string line = label_;
   if (bar >= 10) {
     const int filled = static_cast<int>(std::floor(fraction * bar));
@@ -146,7 +149,8 @@ std::string Progress::bar_line(const std::string& status, bool final) const {
   }
   line += percent + tail;
   if (static_cast<int>(line.size()) > width_ - 1) line.resize(std::max(width_ - 1, 0));
-  line.resize(std::max<std::size_t>(line.size(), static_cast<std::size_t>(std::max(width_ - 1, 0))), ' ');
+  line.resize(std::max<std::size_t>(line.size(), static_cast<std::size_t>(std::max(width_ - 1, 0))),
+              ' ');
   return line;
 }
 

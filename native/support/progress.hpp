@@ -18,11 +18,11 @@
 namespace diffuse::cli {
 
 struct ProgressOptions {
-  bool enabled = true;              // false: print nothing at all
-  std::optional<bool> terminal;     // default: stderr is a terminal (and TERM != dumb)
-  std::ostream* out = nullptr;      // default: std::cerr
-  std::function<double()> clock;    // seconds on a monotonic clock; default steady_clock
-  int width = 0;                    // terminal columns; default: asked from the terminal, or 80
+  bool enabled = true;            // false: print nothing at all
+  std::optional<bool> terminal;   // default: stderr is a terminal (and TERM != dumb)
+  std::ostream* out = nullptr;    // default: std::cerr
+  std::function<double()> clock;  // seconds on a monotonic clock; default steady_clock
+  int width = 0;                  // terminal columns; default: asked from the terminal, or 80
 };
 
 class Progress {

@@ -9,22 +9,41 @@ namespace diffuse::cli {
 
 void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& group) {
   c.add_option("--sampler", o.sampler, "ddpm (ancestral) | ddim")
-      ->check(one_of(sampler_kind_names()))->capture_default_str()->group(group);
+      ->check(one_of(sampler_kind_names()))
+      ->capture_default_str()
+      ->group(group)
+      ->type_name("NAME");
   c.add_option("--steps", o.steps, "Sampling steps K (default: all T for ddpm, 50 for ddim)")
-      ->check(int_range(1, 100000))->group(group);
+      ->check(int_range(1, 100000))
+      ->group(group);
   c.add_option("--eta", o.eta, "DDIM's noise: 0 deterministic, 1 as DDPM")
-      ->check(number_range(0, 1))->capture_default_str()->group(group);
-  c.add_option("--spacing", o.spacing, "Which K of the T steps: " + join_names(timestep_spacing_names()))
-      ->check(one_of(timestep_spacing_names()))->capture_default_str()->group(group);
-  c.add_option("--variance", o.variance, "DDPM's reverse variance: fixed_small (beta~) | fixed_large (beta)")
-      ->check(one_of(reverse_variance_names()))->capture_default_str()->group(group);
+      ->check(number_range(0, 1))
+      ->capture_default_str()
+      ->group(group);
+  c.add_option("--spacing", o.spacing,
+               "Which K of the T steps: " + join_names(timestep_spacing_names()))
+      ->check(one_of(timestep_spacing_names()))
+      ->capture_default_str()
+      ->group(group)
+      ->type_name("NAME");
+  c.add_option("--variance", o.variance,
+               "DDPM's reverse variance: fixed_small (beta~) | fixed_large (beta)")
+      ->check(one_of(reverse_variance_names()))
+      ->capture_default_str()
+      ->group(group)
+      ->type_name("NAME");
   c.add_flag("--clip-sample", o.clip_sample, "Clip each x_0 estimate to [-clip-range, clip-range]")
       ->group(group);
   c.add_option("--clip-range", o.clip_range, "Bound for --clip-sample, in normalized units")
-      ->check(positive_number())->capture_default_str()->group(group);
+      ->check(positive_number())
+      ->capture_default_str()
+      ->group(group);
   c.add_flag("--raw", o.raw, "Use the raw weights instead of the EMA weights")->group(group);
   c.add_option("--seed", o.seed, "Seed of x_T and of every step's noise")
-      ->check(seed_text())->capture_default_str()->group(group);
+      ->check(seed_text())
+      ->capture_default_str()
+      ->group(group)
+      ->type_name("UINT");
 }
 
 SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& command,
@@ -60,7 +79,8 @@ SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& comma
 std::string sampler_description(const SamplerConfig& config, int T) {
   const int K = sampler_steps(config, T);
   std::string text = config.kind == SamplerKind::ddpm ? "DDPM" : "DDIM";
-  text += ", " + std::to_string(K) + (K < T ? " " + timestep_spacing_name(config.spacing) : "") + " steps";
+  text += ", " + std::to_string(K) + (K < T ? " " + timestep_spacing_name(config.spacing) : "") +
+          " steps";
   if (config.kind == SamplerKind::ddpm) {
     text += ", " + reverse_variance_name(config.variance);
   } else {

@@ -54,8 +54,12 @@ Extent plot_extent(const ScatterPlot& plot, int width, int height) {
 struct Frame {
   int left, top, width, height;
   Extent extent;
-  float px(double x) const { return static_cast<float>(left + (x - extent.x0) / (extent.x1 - extent.x0) * width); }
-  float py(double y) const { return static_cast<float>(top + (extent.y1 - y) / (extent.y1 - extent.y0) * height); }
+  float px(double x) const {
+    return static_cast<float>(left + (x - extent.x0) / (extent.x1 - extent.x0) * width);
+  }
+  float py(double y) const {
+    return static_cast<float>(top + (extent.y1 - y) / (extent.y1 - extent.y0) * height);
+  }
   bool inside(float x, float y) const {
     return x >= left && x < left + width && y >= top && y < top + height;
   }
@@ -95,7 +99,8 @@ void draw_axes(Canvas& canvas, const Frame& f, const ScatterPlot& plot) {
     canvas.hline(f.left, right, py, grid);
     canvas.hline(f.left - 6, f.left, py, ink);
     const std::string label = tick_label(y, y_step);
-    canvas.text(f.left - 12 - Canvas::text_width(label), py - Canvas::text_height() / 2, label, ink);
+    canvas.text(f.left - 12 - Canvas::text_width(label), py - Canvas::text_height() / 2, label,
+                ink);
   }
   canvas.text(f.left + f.width / 2 - Canvas::text_width(plot.x_label) / 2, bottom + 40,
               plot.x_label, muted);
@@ -135,7 +140,8 @@ void draw_legend(Canvas& canvas, const Frame& f, const ScatterPlot& plot,
   int width = 0;
   for (const std::string& label : labels) width = std::max(width, Canvas::text_width(label));
   const int row = 24, x = f.left + 12, y = f.top + 12;
-  canvas.fill_rect(x, y, x + width + 44, y + 10 + row * static_cast<int>(labels.size()), white, 0.85f);
+  canvas.fill_rect(x, y, x + width + 44, y + 10 + row * static_cast<int>(labels.size()), white,
+                   0.85f);
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const int cy = y + 5 + row * static_cast<int>(i) + row / 2;
     const ScatterLayer& layer = plot.layers[i];
@@ -177,8 +183,11 @@ std::string tick_label(double value, double step) {
 Canvas scatter_plot_draw(const ScatterPlot& plot) {
   const int size = std::max(plot.size, 200);
   Canvas canvas(size, size, white);
-  Frame f{margin_left, margin_top, size - margin_left - margin_right,
-          size - margin_top - margin_bottom, {}};
+  Frame f{margin_left,
+          margin_top,
+          size - margin_left - margin_right,
+          size - margin_top - margin_bottom,
+          {}};
   f.extent = plot_extent(plot, f.width, f.height);
   canvas.fill_rect(f.left, f.top, f.left + f.width, f.top + f.height, panel);
   draw_axes(canvas, f, plot);

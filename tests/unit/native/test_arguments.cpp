@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string check(const CLI::Validator& validator, std::string text) { return validator(text); }
+std::string check(const CLI::Validator& validator, std::string text) {
+  return validator(text);
+}
 
 struct TempDir {
   fs::path path;
@@ -38,7 +40,8 @@ TEST_CASE("int_range accepts exactly the integers of the range") {
   const CLI::Validator v = int_range(1, 100);
   CHECK(check(v, "1").empty());
   CHECK(check(v, "100").empty());
-  for (const char* bad : {"0", "101", "-1", "2.5", "1e2", "", " 5", "5 ", "nan", "0x10", "99999999999999999999"}) {
+  for (const char* bad :
+       {"0", "101", "-1", "2.5", "1e2", "", " 5", "5 ", "nan", "0x10", "99999999999999999999"}) {
     INFO(bad);
     CHECK(check(v, bad) == std::string(bad) + " is invalid: allowed is an integer in [1, 100]");
   }
@@ -85,8 +88,9 @@ TEST_CASE("check_output_path: extension, directory, writability; nothing left be
   if (::geteuid() != 0) {  // root ignores permission bits
     fs::create_directory(dir.path / "locked");
     ::chmod((dir.path / "locked").c_str(), 0555);
-    CHECK_THROWS_WITH(check_output_path("--out", (dir.path / "locked" / "o.csv").string(), {".csv"}),
-                      Catch::Contains("Permission denied"));
+    CHECK_THROWS_WITH(
+        check_output_path("--out", (dir.path / "locked" / "o.csv").string(), {".csv"}),
+        Catch::Contains("Permission denied"));
     ::chmod((dir.path / "locked").c_str(), 0755);
   }
   std::size_t entries = 0;

@@ -55,8 +55,10 @@ TEST_CASE("in a log: a line per 10% at most every 2 s, and a final line") {
   const std::string text = out.str();
   CHECK(text.find('\r') == std::string::npos);
   CHECK(count_lines(text) == 10);  // 10%, 20%, ..., 90%, then the final line
-  CHECK(text.find("train: step 10/100 (10%), loss 0.5, 1.00 steps/s, ETA 1:30\n") != std::string::npos);
-  CHECK(text.find("train: step 100/100 (100%), loss 0.25, 1.00 steps/s, 1:40 elapsed\n") != std::string::npos);
+  CHECK(text.find("train: step 10/100 (10%), loss 0.5, 1.00 steps/s, ETA 1:30\n") !=
+        std::string::npos);
+  CHECK(text.find("train: step 100/100 (100%), loss 0.25, 1.00 steps/s, 1:40 elapsed\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("in a log: a fast run prints only its final line; a slow one a line every 30 s") {
@@ -93,7 +95,8 @@ TEST_CASE("on a terminal: one line redrawn in place, at most ten times a second"
   CHECK(redraws >= 45);
   CHECK(redraws <= 52);  // 5 s of updates at 10 per second, plus the final line
   const std::string last = text.substr(text.rfind('\r') + 1);
-  CHECK(last.find("train [##############################] 100%  1000/1000  loss 0.1 | 100 steps/s | 0:05") == 0);
+  CHECK(last.find("train [####################] 100%  1000/1000  loss 0.1 | 100 steps/s | 0:05") ==
+        0);
   CHECK(last.size() == 100);  // padded to the width minus one, plus the newline
 }
 
