@@ -158,8 +158,9 @@ void add_eval_command(CLI::App& app) {
                 "Reference data: " + dataset_help() + " (named sets: fresh draws)")
       ->required()
       ->type_name("NAME|FILE");
-  c->add_option("--n", o->n, "Samples, and data points in each of the two data sets")
-      ->check(int_range(2, 1'000'000))
+  c->add_option("--n", o->n,
+                "Samples, and data points in each of the two data sets (the metrics cost N^2)")
+      ->check(int_range(2, 100'000))
       ->capture_default_str();
   c->add_option("--format", o->format, "text | json")
       ->check(one_of({"text", "json"}))

@@ -3,6 +3,7 @@
 // write them as CSV, NumPy .npy or a PNG scatter plot over the training data; optionally the
 // trajectory as a (frames, n, D) .npy.
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -27,6 +28,7 @@ namespace diffuse::cli {
 namespace {
 
 constexpr int default_trajectory_frames = 100;
+constexpr double max_trajectory_bytes = 4.0 * (1u << 30);
 
 struct SampleOptions {
   std::string model;
@@ -77,6 +79,14 @@ SampleRun prepare(const SampleOptions& o, const CLI::App& command) {
         o.record_every > 0
             ? static_cast<int>(o.record_every)
             : std::max(1, (K + default_trajectory_frames - 1) / default_trajectory_frames);
+    // The sampler keeps every frame of x and of the x_0 estimate in memory until the end.
+    const double frames = std::ceil(static_cast<double>(K) / run.config.record_every) + 1;
+    const double bytes = 2 * frames * static_cast<double>(o.n) * run.checkpoint.model.data_dim * 4;
+    if (bytes > max_trajectory_bytes) {
+      fail("--trajectory: ", frames, " frames of ", o.n, " points need ",
+           std::ceil(bytes / (1 << 30)),
+           " GiB of memory: record fewer frames (--record-every) or points (--n)");
+    }
   }
   return run;
 }

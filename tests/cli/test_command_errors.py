@@ -108,6 +108,8 @@ cases += [
     (sample + ["--out", "s.csv", "--record-every", "5"], "--trajectory", "s.csv"),
     (sample + ["--out", "s.csv", "--png-size", "500"], "--png-size", "s.csv"),
     (sample + ["--seed", "nan", "--out", "s.csv"], "--seed", "s.csv"),
+    (sample + ["--n", "10000000", "--out", "s.csv", "--trajectory", "t.npy", "--record-every", "1"], "GiB",
+     "s.csv"),
     (sample, "--out", None),
     (["sample", "--model", "export.safetensors", "--raw", "--out", "s.csv"], "raw", "s.csv"),
 ]
