@@ -9,7 +9,7 @@ namespace {
 
 constexpr Rgb white{255, 255, 255}, panel{248, 248, 250}, grid{226, 228, 234}, ink{50, 52, 60},
     muted{110, 112, 120};
-constexpr int margin_left = 84, margin_right = 28, margin_top = 60, margin_bottom = 68;
+constexpr int margin_left = 84, margin_right = 28, margin_top = 92, margin_bottom = 68;
 
 struct Extent {
   double x0 = -1, x1 = 1, y0 = -1, y1 = 1;
@@ -135,19 +135,20 @@ void draw_frame_and_title(Canvas& canvas, const Frame& f, const ScatterPlot& plo
   }
 }
 
+// One row between the title and the frame, centred, so that it never hides points.
 void draw_legend(Canvas& canvas, const Frame& f, const ScatterPlot& plot,
                  const std::vector<std::string>& labels) {
+  constexpr int marker = 22, gap = 28;
   int width = 0;
-  for (const std::string& label : labels) width = std::max(width, Canvas::text_width(label));
-  const int row = 24, x = f.left + 12, y = f.top + 12;
-  canvas.fill_rect(x, y, x + width + 44, y + 10 + row * static_cast<int>(labels.size()), white,
-                   0.85f);
+  for (const std::string& label : labels) width += marker + Canvas::text_width(label) + gap;
+  int x = f.left + f.width / 2 - (width - gap) / 2;
+  const int cy = f.top - 20;
   for (std::size_t i = 0; i < labels.size(); ++i) {
-    const int cy = y + 5 + row * static_cast<int>(i) + row / 2;
     const ScatterLayer& layer = plot.layers[i];
-    canvas.disc(x + 18.0f, static_cast<float>(cy), 5.0f, layer.color, std::max(layer.alpha, 0.8f),
-                x, y, x + 40, cy + row);
-    canvas.text(x + 34, cy - Canvas::text_height() / 2, labels[i], ink);
+    canvas.disc(x + 6.0f, static_cast<float>(cy), 5.0f, layer.color, std::max(layer.alpha, 0.8f),
+                x - 2, cy - 8, x + 16, cy + 8);
+    canvas.text(x + marker, cy - Canvas::text_height() / 2, labels[i], ink);
+    x += marker + Canvas::text_width(labels[i]) + gap;
   }
 }
 
