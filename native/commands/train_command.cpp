@@ -3,6 +3,7 @@
 // and writing checkpoints atomically. The step itself is core's (diffusion/trainer.hpp); this file
 // only decides when to stop and what to save.
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -111,7 +112,7 @@ void train_loop(Trainer& trainer, const TrainRun& run) {
 }
 
 void run_train(const TrainOptions& options, const CLI::App& command) {
-  TrainRun run = train_run_prepare(options, command);  // every check; throws Error (exit 2)
+  const TrainRun run = train_run_prepare(options, command);  // every check; throws Error (exit 2)
   run_work([&] {
     std::unique_ptr<Trainer> trainer = train_run_trainer(run);
     train_loop(*trainer, run);

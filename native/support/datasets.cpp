@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include "base/error.hpp"
@@ -23,8 +24,10 @@ DatasetSpec dataset_resolve(const std::string& flag, const std::string& text) {
     spec.set = toy2d_from_name(text);
     return spec;
   }
-  const bool looks_like_path =
-      text.find('/') != std::string::npos || text.find('.') != std::string::npos;
+  // A bare word that is no file is a misspelt name ("moon"), not a missing file.
+  const bool looks_like_path = text.find('/') != std::string::npos ||
+                               text.find('.') != std::string::npos ||
+                               std::filesystem::exists(text);
   if (!looks_like_path) {
     fail(flag, " '", text, "' is neither a known data set (", join_names(names, ", "),
          ") nor a file path");
