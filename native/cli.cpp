@@ -26,10 +26,19 @@ const CLI::App* invoked_command(const CLI::App& app) {
   return current;
 }
 
+// The message, then the command's usage line and where to find the rest: the full help of a
+// command with forty options would bury the one line that matters.
 int usage_error(const CLI::App& app, const std::string& message) {
   const CLI::App* command = invoked_command(app);
-  std::cerr << "diffuse: error: " << message << "\n\n" << command->help();
-  return 2;
+  std::string path = command->get_name();
+  for (const CLI::App* parent = command->get_parent(); parent != nullptr;
+       parent = parent->get_parent()) {
+    path = parent->get_name() + " " + path;
+  }
+  std::cerr << "diffuse: error: " << message << "\n"
+            << CLI::Formatter().make_usage(command, path) << "Run '" << path
+            << " --help' for the options.\n";
+  return exit_usage;
 }
 
 }  // namespace
@@ -43,7 +52,8 @@ int run(CLI::App& app, int argc, char** argv) {
     if (!known) {
       std::string names;
       for (const CLI::App* c : commands) names += (names.empty() ? "" : ", ") + c->get_name();
-      return usage_error(app, std::string("unknown command '") + argv[1] + "': allowed are " + names);
+      return usage_error(app,
+                         std::string("unknown command '") + argv[1] + "': allowed are " + names);
     }
   }
   try {
@@ -55,9 +65,12 @@ int run(CLI::App& app, int argc, char** argv) {
     return usage_error(app, e.what());
   } catch (const Error& e) {
     return usage_error(app, e.what());
+  } catch (const Failure& e) {
+    std::cerr << "diffuse: error: " << e.what() << "\n";
+    return e.code();
   } catch (const std::exception& e) {
     std::cerr << "diffuse: internal error: " << e.what() << "\n";
-    return 1;
+    return exit_failure;
   }
 }
 

@@ -6,5 +6,13 @@ namespace diffuse::cli {
 
 void add_schedule_command(CLI::App& app);
 void add_data_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_sample_command(CLI::App& app);
+void add_elbo_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace diffuse::cli

@@ -1,0 +1,225 @@
+// diffuse bench: how fast this machine trains and samples the reference workload
+// (docs/reference-workload.md): training steps per second of the default model at batch 256 and
+// 4096 with one thread and with all, the time to sample 10,000 points with DDPM (1000 steps) and
+// DDIM (50 steps), and the peak memory. A benchmark, not a test: each number is the median of a
+// few repetitions. Quick by default (about a second per repetition; sampling times are the
+// measured time per step times the number of steps, which is exact up to noise because every step
+// costs the same); --full runs longer repetitions and complete sampling runs.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/rng.hpp"
+#include "cli.hpp"
+#include "commands/commands.hpp"
+#include "data/toy2d.hpp"
+#include "diffusion/sampler.hpp"
+#include "diffusion/trainer.hpp"
+#include "kernels/arch.hpp"
+#include "support/arguments.hpp"
+#include "support/thread_pool.hpp"
+
+namespace diffuse::cli {
+namespace {
+
+constexpr std::size_t sample_points = 10000;
+
+struct BenchOptions {
+  bool full = false, json = false;
+  std::int64_t threads = 1;
+};
+
+struct Plan {
+  int repetitions;
+  double seconds;  // minimum length of one repetition
+};
+
+struct TrainItem {
+  std::size_t batch, threads;
+  double steps_per_second;
+};
+
+struct SampleItem {
+  std::string sampler;
+  int steps;
+  double seconds;
+  bool extrapolated;
+};
+
+double now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// Repeats `work` (one unit at a time) for at least plan.seconds per repetition; returns the
+// median time per unit.
+template <typename Work>
+double median_seconds_per_unit(const Plan& plan, Work&& work) {
+  std::vector<double> per_unit;
+  for (int r = 0; r < plan.repetitions; ++r) {
+    const double start = now();
+    int units = 0;
+    double elapsed = 0;
+    do {
+      work();
+      ++units;
+      elapsed = now() - start;
+    } while (elapsed < plan.seconds);
+    per_unit.push_back(elapsed / units);
+  }
+  return median(per_unit);
+}
+
+TrainItem bench_training(std::size_t batch, std::size_t threads, const Plan& plan) {
+  TrainConfig train;
+  train.batch = batch;
+  train.steps = 1'000'000'000;  // never finishes; the warm-up and schedule are the reference's
+  Rng rng(0, toy2d_rng_stream);
+  Trainer trainer(
+      ScheduleConfig{}, MlpConfig{}, train,
+      training_data_from_points(toy2d_sample(Toy2d::moons, train.train_size, rng), "moons"));
+  ThreadPool pool(threads);
+  for (int i = 0; i < 2; ++i) trainer.step(pool);  // buffers sized, caches warm
+  const double seconds = median_seconds_per_unit(plan, [&] { trainer.step(pool); });
+  return {batch, threads, 1.0 / seconds};
+}
+
+SampleItem bench_sampling(SamplerKind kind, bool full, const Plan& plan, const Executor& executor) {
+  MlpDenoiser model(MlpConfig{});
+  Rng rng(0, 1);
+  model.init_params(rng);  // timing does not depend on the weights
+  const NoiseSchedule schedule = schedule_make(ScheduleConfig{});
+  SamplerConfig config;
+  config.kind = kind;
+  const int K = sampler_steps(config, schedule.T);
+  SampleItem item{sampler_kind_name(config.kind), K, 0.0, !full};
+  if (full) {
+    item.seconds = median_seconds_per_unit({plan.repetitions, 0.0}, [&] {
+      Tensor2 samples;
+      sample(samples, nullptr, model, schedule, config, sample_points, 0, executor);
+    });
+    return item;
+  }
+  Sampler sampler(model, schedule, config, sample_points, 0);
+  sampler.step(executor);  // warm-up
+  item.seconds = K * median_seconds_per_unit(plan, [&] {
+                   if (sampler.done()) sampler = Sampler(model, schedule, config, sample_points, 0);
+                   sampler.step(executor);
+                 });
+  return item;
+}
+
+double peak_memory_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // Linux reports KiB
+}
+
+void print_text(const BenchOptions& o, const std::vector<TrainItem>& train,
+                const std::vector<SampleItem>& samples) {
+  std::printf("%s\n%s mode: median of %s repetitions%s\n\n", version_text().c_str(),
+              o.full ? "full" : "quick", o.full ? "5" : "3",
+              o.full ? "" : " (--full for longer ones and complete sampling runs)");
+  std::printf("training, reference model (37,762 parameters) on moons:\n");
+  for (const TrainItem& t : train) {
+    std::printf("  batch %4zu, %zu thread%s  %9.1f steps/s  %10.0f examples/s\n", t.batch,
+                t.threads, t.threads == 1 ? " " : "s", t.steps_per_second,
+                t.steps_per_second * t.batch);
+  }
+  std::printf("\nsampling %zu points, %lld thread%s:\n", sample_points,
+              static_cast<long long>(o.threads), o.threads == 1 ? "" : "s");
+  for (const SampleItem& s : samples) {
+    std::printf("  %s, %4d steps  %9.2f s%s\n", s.sampler == "ddpm" ? "DDPM" : "DDIM", s.steps,
+                s.seconds, s.extrapolated ? "  (time per step x steps)" : "");
+  }
+  std::printf("\npeak memory (max RSS): %.1f MiB\n", peak_memory_mib());
+}
+
+void print_json(const BenchOptions& o, const std::vector<TrainItem>& train,
+                const std::vector<SampleItem>& samples) {
+  nlohmann::ordered_json j;
+  j["version"] = version_text();
+  j["simd"] = kernels::simd_arch_name();
+  j["mode"] = o.full ? "full" : "quick";
+  j["threads"] = o.threads;
+  j["train"] = nlohmann::ordered_json::array();
+  for (const TrainItem& t : train) {
+    j["train"].push_back({{"batch", t.batch},
+                          {"threads", t.threads},
+                          {"steps_per_second", t.steps_per_second},
+                          {"examples_per_second", t.steps_per_second * t.batch}});
+  }
+  j["sample"] = nlohmann::ordered_json::array();
+  for (const SampleItem& s : samples) {
+    j["sample"].push_back({{"sampler", s.sampler},
+                           {"steps", s.steps},
+                           {"n", sample_points},
+                           {"seconds", s.seconds},
+                           {"extrapolated", s.extrapolated}});
+  }
+  j["peak_memory_mib"] = peak_memory_mib();
+  std::cout << j.dump(2) << '\n';
+}
+
+void run_bench(const BenchOptions& o) {
+  run_work([&] {
+    const Plan plan = o.full ? Plan{5, 3.0} : Plan{3, 0.5};
+    const auto all = static_cast<std::size_t>(o.threads);
+    std::vector<TrainItem> train;
+    for (std::size_t batch : {256, 4096}) {
+      for (std::size_t threads : {std::size_t{1}, all}) {
+        if (threads == 1 && all == 1 && !train.empty() && train.back().batch == batch) continue;
+        if (!o.json)
+          std::fprintf(stderr, "bench: training, batch %zu, %zu thread(s)...\n", batch, threads);
+        train.push_back(bench_training(batch, threads, plan));
+      }
+    }
+    ThreadPool pool(all);
+    std::vector<SampleItem> samples;
+    for (SamplerKind kind : {SamplerKind::ddpm, SamplerKind::ddim}) {
+      if (!o.json)
+        std::fprintf(stderr, "bench: sampling, %s...\n", sampler_kind_name(kind).c_str());
+      samples.push_back(bench_sampling(kind, o.full, o.full ? Plan{3, 0.0} : plan, pool));
+    }
+    if (o.json) {
+      print_json(o, train, samples);
+    } else {
+      print_text(o, train, samples);
+    }
+  });
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* c = app.add_subcommand(
+      "bench", "Measure training steps/s and sampling time of the reference workload (not a test)");
+  c->add_flag("--full", o->full,
+              "Longer repetitions (5 of 3 s) and complete sampling runs (3 each)");
+  c->add_flag("--json", o->json, "Print the results as JSON");
+  o->threads = static_cast<std::int64_t>(ThreadPool::hardware_threads());
+  c->add_option("--threads", o->threads, "The \"all threads\" count (default: all cores)")
+      ->check(int_range(1, 1024))
+      ->capture_default_str();
+  c->footer(
+      "Quick mode measures each item for about 1.5 s (3 repetitions of 0.5 s); sampling "
+      "times are the median time of one step times the number of steps.");
+  c->callback([o] { run_bench(*o); });
+}
+
+}  // namespace diffuse::cli

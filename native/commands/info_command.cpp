@@ -1,0 +1,155 @@
+// diffuse info: what a checkpoint holds (its configuration, step, size, whether it can resume),
+// readably or as JSON. The file is validated first, exactly as every other command reads it.
+#include <sys/stat.h>
+
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.hpp"
+#include "cli.hpp"
+#include "commands/commands.hpp"
+#include "io/safetensors.hpp"
+#include "support/arguments.hpp"
+#include "support/checkpoint_file.hpp"
+
+namespace diffuse::cli {
+namespace {
+
+struct InfoOptions {
+  std::string path, format = "text";
+};
+
+std::string list(const std::vector<double>& values) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    std::ostringstream v;
+    v.precision(4);
+    v << values[i];
+    out += (i ? ", " : "") + v.str();
+  }
+  return out + ")";
+}
+
+// 37762 -> "37,762"
+std::string grouped(std::size_t value) {
+  std::string digits = std::to_string(value);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3)
+    digits.insert(static_cast<std::size_t>(i), ",");
+  return digits;
+}
+
+std::string model_text(const MlpConfig& m, std::size_t parameters) {
+  std::ostringstream out;
+  out << "MLP denoiser, " << grouped(parameters) << " parameters: D = " << m.data_dim << ", "
+      << m.layers << " hidden layers of " << m.hidden << " ("
+      << kernels::activation_name(m.activation) << (m.residual ? ", residual with LayerNorm" : "")
+      << "), time embedding " << m.time_embed
+      << (m.time_projection ? " with a learned projection" : "")
+      << (m.x_embed > 0 ? ", input embedding " + std::to_string(m.x_embed) + " per coordinate" : "")
+      << ", predicts " << prediction_name(m.prediction);
+  return out.str();
+}
+
+std::string schedule_text(const ScheduleConfig& s) {
+  std::ostringstream out;
+  out << schedule_kind_name(s.kind) << ", T = " << s.timesteps;
+  if (s.kind != ScheduleKind::cosine) out << ", beta " << s.beta_start << " .. " << s.beta_end;
+  if (s.zero_terminal_snr) out << ", rescaled to zero terminal SNR";
+  out << "; alpha_bar at t = T-1: " << schedule_make(s).alpha_bar(s.timesteps - 1);
+  return out.str();
+}
+
+std::string training_text(const TrainConfig& t) {
+  std::ostringstream out;
+  out << t.steps << " steps of batch " << t.batch << ", " << optimizer_kind_name(t.optimizer.kind)
+      << " (beta1 " << t.optimizer.beta1 << ", beta2 " << t.optimizer.beta2 << ", eps "
+      << t.optimizer.eps;
+  if (t.optimizer.kind == OptimizerKind::adamw)
+    out << ", weight decay " << t.optimizer.weight_decay;
+  out << "), lr " << t.learning_rate << " " << lr_schedule_kind_name(t.lr_schedule) << " after "
+      << t.warmup_steps << " warm-up steps, grad clip "
+      << (t.grad_clip > 0 ? format_number(t.grad_clip) : "off") << ", EMA " << t.ema_decay
+      << ", loss " << prediction_name(t.loss.space);
+  if (t.loss.weighting == LossWeighting::min_snr) out << " with min_snr gamma " << t.loss.snr_gamma;
+  out << ", seed " << t.seed;
+  return out.str();
+}
+
+void print_text(const InfoOptions& o, const Checkpoint& c, const Safetensors& file,
+                std::size_t bytes) {
+  const std::size_t parameters = mlp_param_layout(c.model).count();
+  const auto row = [](const char* name, const std::string& value) {
+    std::cout << std::left << std::setw(11) << name << value << '\n';
+  };
+  const auto version =
+      nlohmann::json::parse(file.metadata.at("config")).value("diffuse_version", "?");
+  row("file", o.path + " (" + grouped(bytes) + " bytes, " + std::to_string(file.tensors.size()) +
+                  " tensors, written by diffuse " + version + ")");
+  row("step", std::to_string(c.step) + " of " + std::to_string(c.train.steps) +
+                  (c.step >= c.train.steps ? " (finished)" : " (stopped early)"));
+  row("resume", c.training
+                    ? "yes: raw weights, Adam moments (step " +
+                          std::to_string(c.training->adam.step) + ") and the training set are saved"
+                    : "no: an export (EMA weights and configuration only)");
+  row("model", model_text(c.model, parameters));
+  row("schedule", schedule_text(c.schedule));
+  row("training", training_text(c.train));
+  row("data", c.data.source + ", " + grouped(c.data.train_size) + " points; normalized with mean " +
+                  list(c.data.normalization.mean) + ", std " + list(c.data.normalization.stddev));
+}
+
+void print_json(const InfoOptions& o, const Checkpoint& c, const Safetensors& file,
+                std::size_t bytes) {
+  nlohmann::ordered_json j;
+  j["file"] = o.path;
+  j["bytes"] = bytes;
+  j["format"] = file.metadata.at("format");
+  j["format_version"] = std::stoi(file.metadata.at("format_version"));
+  j["parameters"] = mlp_param_layout(c.model).count();
+  j["can_resume"] = c.training.has_value();
+  j["finished"] = c.step >= c.train.steps;
+  j["alpha_bar_last"] = schedule_make(c.schedule).alpha_bar(c.schedule.timesteps - 1);
+  j["config"] = nlohmann::ordered_json::parse(file.metadata.at("config"));
+  nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
+  for (const SafetensorsTensor& t : file.tensors)
+    tensors.push_back({{"name", t.name}, {"shape", t.shape}});
+  j["tensors"] = tensors;
+  std::cout << j.dump(2) << '\n';
+}
+
+void run_info(const InfoOptions& o) {
+  const Checkpoint c = checkpoint_load("checkpoint", o.path);  // validates everything
+  const std::string bytes = read_input_file("checkpoint", o.path);
+  const Safetensors file =
+      safetensors_read(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), o.path);
+  if (o.format == "json") {
+    print_json(o, c, file, bytes.size());
+  } else {
+    print_text(o, c, file, bytes.size());
+  }
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+  auto o = std::make_shared<InfoOptions>();
+  CLI::App* c = app.add_subcommand("info", "Show a checkpoint's configuration, step and contents");
+  c->add_option("checkpoint", o->path, "A .safetensors checkpoint from diffuse train or export")
+      ->required()
+      ->type_name("FILE");
+  c->add_option("--format", o->format, "text | json")
+      ->check(one_of({"text", "json"}))
+      ->capture_default_str()
+      ->type_name("NAME");
+  c->footer(
+      "The checkpoint is validated as every command reads it; --format json prints its stored "
+      "configuration as is.");
+  c->callback([o] { run_info(*o); });
+}
+
+}  // namespace diffuse::cli

@@ -1,0 +1,83 @@
+// diffuse predict: the network's raw output (its eps, x0 or v prediction) for given x_t at one
+// step t, in the model's normalized space. A debugging tool: it is how the PyTorch cross-check
+// (tests/cli/test_checkpoint_torch.py) compares the C++ model with a torch.nn.Module.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "base/error.hpp"
+#include "cli.hpp"
+#include "commands/commands.hpp"
+#include "data/csv.hpp"
+#include "support/arguments.hpp"
+#include "support/atomic_file.hpp"
+#include "support/checkpoint_file.hpp"
+#include "support/datasets.hpp"
+#include "support/npy.hpp"
+
+namespace diffuse::cli {
+namespace {
+
+struct PredictOptions {
+  std::string model, in, out;
+  std::int64_t t = 0;
+  bool raw = false;
+};
+
+void run_predict(const PredictOptions& o) {
+  const Checkpoint c = checkpoint_load("--model", o.model);
+  if (o.t > c.schedule.timesteps - 1) {
+    fail("--t ", o.t, " is out of range: allowed is 0..", c.schedule.timesteps - 1,
+         " (T = ", c.schedule.timesteps, ")");
+  }
+  const Tensor2 x = dataset_read_csv("--in", o.in);  // (B, D)
+  if (x.shape(1) != c.model.data_dim) {
+    fail("--in '", o.in, "' has ", x.shape(1), " columns but the model has D = ", c.model.data_dim);
+  }
+  if (o.raw && !c.training) fail("--raw: the checkpoint holds no raw weights (it is an export)");
+  const std::string extension = check_output_path("--out", o.out, {".csv", ".npy"});
+  run_work([&] {
+    std::unique_ptr<MlpDenoiser> model = checkpoint_denoiser(c, !o.raw);
+    Steps t = Steps::from_shape({x.shape(0)});
+    t.fill(static_cast<std::int32_t>(o.t));
+    Tensor2 out;
+    model->predict(out, x, t, serial_executor());
+    require_finite(out, "predictions");
+    const std::string name = prediction_name(c.model.prediction);
+    std::vector<std::string> header;
+    for (std::size_t d = 0; d < out.shape(1); ++d) header.push_back(name + std::to_string(d));
+    atomic_write_file(o.out, [&](std::ostream& stream) {
+      if (extension == ".csv") {
+        csv_write_points(stream, out, header);
+      } else {
+        npy_write(stream, out.data(), {out.shape(0), out.shape(1)});
+      }
+    });
+  });
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app) {
+  auto o = std::make_shared<PredictOptions>();
+  CLI::App* c = app.add_subcommand(
+      "predict", "The network's raw output for x_t at step t (normalized space; for debugging)");
+  c->add_option("--model", o->model, "Checkpoint")->required()->type_name("FILE");
+  c->add_option("--t", o->t, "Diffusion step t (diffusers' index, 0..T-1)")
+      ->check(int_range(0, 1'000'000))
+      ->required();
+  c->add_option("--in", o->in, "x_t as CSV, one row per point, in the model's normalized space")
+      ->required()
+      ->type_name("FILE");
+  c->add_option("--out", o->out, "The prediction (eps, x0 or v): .csv or .npy")
+      ->required()
+      ->type_name("FILE");
+  c->add_flag("--raw", o->raw, "Use the raw weights instead of the EMA weights");
+  c->footer(
+      "Inputs and outputs are in the normalized space the model was trained in (x_norm = "
+      "(x - mean) / std, see diffuse info); the output's columns are named after the "
+      "prediction type (eps0, eps1, ...).");
+  c->callback([o] { run_predict(*o); });
+}
+
+}  // namespace diffuse::cli

@@ -1,0 +1,237 @@
+// diffuse sample: draw samples from a checkpoint's model with DDPM or DDIM (core's Sampler, one
+// step at a time so that progress shows), map them back to data units (normalization_undo) and
+// write them as CSV, NumPy .npy or a PNG scatter plot over the training data; optionally the
+// trajectory as a (frames, n, D) .npy.
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/error.hpp"
+#include "cli.hpp"
+#include "commands/commands.hpp"
+#include "data/csv.hpp"
+#include "diffusion/sampler.hpp"
+#include "support/arguments.hpp"
+#include "support/atomic_file.hpp"
+#include "support/checkpoint_file.hpp"
+#include "support/datasets.hpp"
+#include "support/npy.hpp"
+#include "support/progress.hpp"
+#include "support/sampler_options.hpp"
+#include "support/scatter_plot.hpp"
+#include "support/thread_pool.hpp"
+
+namespace diffuse::cli {
+namespace {
+
+constexpr int default_trajectory_frames = 100;
+constexpr double max_trajectory_bytes = 4.0 * (1u << 30);
+
+struct SampleOptions {
+  std::string model;
+  std::int64_t n = 1000;
+  SamplerOptions sampling;
+  std::string out, trajectory;
+  std::int64_t record_every = 0;
+  bool print_timesteps = false;
+  std::int64_t png_size = 800;
+  std::int64_t threads = 1;
+  bool quiet = false;
+};
+
+struct SampleRun {
+  Checkpoint checkpoint;
+  SamplerConfig config;
+  std::string out_extension;  // "" when only printing timesteps
+};
+
+std::string column_name(std::size_t d, std::size_t D) {
+  if (D == 2) return d == 0 ? "x" : "y";
+  return "x" + std::to_string(d);
+}
+
+SampleRun prepare(const SampleOptions& o, const CLI::App& command) {
+  SampleRun run;
+  run.checkpoint = checkpoint_load("--model", o.model);
+  run.config = sampler_config_from(o.sampling, command, run.checkpoint);
+  const int K = sampler_steps(run.config, run.checkpoint.schedule.timesteps);
+  if (o.out.empty() && !o.print_timesteps)
+    fail("--out is required (unless only --print-timesteps)");
+  if (!o.out.empty())
+    run.out_extension = check_output_path("--out", o.out, {".csv", ".npy", ".png"});
+  if (run.out_extension == ".png" && run.checkpoint.model.data_dim < 2) {
+    fail("--out '", o.out,
+         "': a PNG plot needs data with at least 2 dimensions; this model has D = ",
+         run.checkpoint.model.data_dim);
+  }
+  if (command.count("--png-size") > 0 && run.out_extension != ".png")
+    fail("--png-size needs --out F.png");
+  if (command.count("--record-every") > 0 && o.trajectory.empty())
+    fail("--record-every needs --trajectory");
+  if (!o.trajectory.empty()) {
+    check_output_path("--trajectory", o.trajectory, {".npy"});
+    if (!o.out.empty() && same_file(o.out, o.trajectory))
+      fail("--trajectory and --out name the same file");
+    run.config.record_every =
+        o.record_every > 0
+            ? static_cast<int>(o.record_every)
+            : std::max(1, (K + default_trajectory_frames - 1) / default_trajectory_frames);
+    // The sampler keeps every frame of x and of the x_0 estimate in memory until the end.
+    const double frames = std::ceil(static_cast<double>(K) / run.config.record_every) + 1;
+    const double bytes = 2 * frames * static_cast<double>(o.n) * run.checkpoint.model.data_dim * 4;
+    if (bytes > max_trajectory_bytes) {
+      fail("--trajectory: ", frames, " frames of ", o.n, " points need ",
+           std::ceil(bytes / (1 << 30)),
+           " GiB of memory: record fewer frames (--record-every) or points (--n)");
+    }
+  }
+  return run;
+}
+
+void print_timesteps(const SampleRun& run) {
+  const std::vector<int> steps = sampler_timesteps(run.config, run.checkpoint.schedule.timesteps);
+  std::cout << "timesteps (" << steps.size() << " of " << run.checkpoint.schedule.timesteps << "):";
+  for (std::size_t i = 0; i < steps.size(); ++i) std::cout << (i ? ", " : " ") << steps[i];
+  std::cout << '\n';
+}
+
+// The points to draw under the samples: the training set saved in the checkpoint, or, for an
+// export of a generated set, the same set drawn again from the run's seed.
+std::optional<Tensor2> reference_points(const Checkpoint& c) {
+  if (c.train_points.size() > 0) return normalization_undo(c.data.normalization, c.train_points);
+  const auto names = toy2d_names();
+  if (std::find(names.begin(), names.end(), c.data.source) == names.end()) return std::nullopt;
+  return dataset_draw(toy2d_from_name(c.data.source), c.data.train_size, c.train.seed,
+                      toy2d_rng_stream);
+}
+
+std::string plot_png(const SampleRun& run, const Tensor2& samples, int size,
+                     const std::string& model_path) {
+  const Checkpoint& c = run.checkpoint;
+  const std::optional<Tensor2> data = reference_points(c);
+  ScatterPlot plot;
+  plot.size = size;
+  plot.title = c.data.source + ": " + sampler_description(run.config, c.schedule.timesteps);
+  plot.subtitle = model_path + ": step " + std::to_string(c.step) + ", " +
+                  prediction_name(c.model.prediction) + " model, " +
+                  schedule_kind_name(c.schedule.kind) +
+                  " T=" + std::to_string(c.schedule.timesteps);
+  if (c.model.data_dim > 2) plot.x_label = "x0", plot.y_label = "x1";
+  if (data) plot.layers.push_back({&*data, {150, 154, 166}, 0.30f, 1.6f, "training data"});
+  plot.layers.push_back({&samples, {219, 68, 55}, 0.55f, 2.0f, "samples"});
+  return scatter_plot_draw(plot).encode_png();
+}
+
+void write_samples(const SampleOptions& o, const SampleRun& run, const Tensor2& samples) {
+  const std::string& path = o.out;
+  const std::string& extension = run.out_extension;
+  const std::size_t D = samples.shape(1);
+  if (extension == ".csv") {
+    std::vector<std::string> header;
+    for (std::size_t d = 0; d < D; ++d) header.push_back(column_name(d, D));
+    atomic_write_file(path, [&](std::ostream& out) { csv_write_points(out, samples, header); });
+  } else if (extension == ".npy") {
+    atomic_write_file(path, [&](std::ostream& out) {
+      npy_write(out, samples.data(), {samples.shape(0), D});
+    });
+  } else {
+    atomic_write_file(path, plot_png(run, samples, static_cast<int>(o.png_size), o.model));
+  }
+}
+
+void write_trajectory(const std::string& path, const Trajectory& trajectory,
+                      const Normalization& norm) {
+  const std::size_t F = trajectory.x.size(), n = trajectory.x.front().shape(0),
+                    D = trajectory.x.front().shape(1);
+  std::vector<float> frames(F * n * D);  // (F, n, D)
+  for (std::size_t f = 0; f < F; ++f) {
+    const Tensor2 x = normalization_undo(norm, trajectory.x[f]);
+    std::copy(x.begin(), x.end(), frames.begin() + static_cast<std::ptrdiff_t>(f * n * D));
+  }
+  atomic_write_file(path, [&](std::ostream& out) { npy_write(out, frames.data(), {F, n, D}); });
+}
+
+void sample_and_write(const SampleOptions& o, const SampleRun& run) {
+  const Checkpoint& c = run.checkpoint;
+  std::unique_ptr<MlpDenoiser> denoiser = checkpoint_denoiser(c, !o.sampling.raw);
+  const NoiseSchedule schedule = schedule_make(c.schedule);
+  ThreadPool pool(static_cast<std::size_t>(o.threads));
+  Sampler sampler(*denoiser, schedule, run.config, static_cast<std::size_t>(o.n),
+                  parse_seed(o.sampling.seed));
+  ProgressOptions display;
+  display.enabled = !o.quiet;
+  Progress progress("sample", sampler.steps_total(), 0, "step", display);
+  while (!sampler.done()) {
+    sampler.step(pool);
+    progress.update(sampler.steps_taken());
+  }
+  progress.finish();
+  const Tensor2 samples = normalization_undo(c.data.normalization, sampler.x());  // (n, D)
+  require_finite(samples, "samples");
+  write_samples(o, run, samples);
+  if (!o.trajectory.empty())
+    write_trajectory(o.trajectory, sampler.trajectory(), c.data.normalization);
+  std::cout << "wrote " << o.n << " samples (" << sampler_description(run.config, schedule.T)
+            << "; " << (o.sampling.raw ? "raw" : "EMA") << " weights; seed " << o.sampling.seed
+            << ") to " << o.out;
+  if (!o.trajectory.empty()) {
+    std::cout << " and " << sampler.trajectory().x.size() << " trajectory frames to "
+              << o.trajectory;
+  }
+  std::cout << " in " << format_duration(progress.elapsed()) << '\n';
+}
+
+void run_sample(const SampleOptions& o, const CLI::App& command) {
+  const SampleRun run = prepare(o, command);
+  if (o.print_timesteps) print_timesteps(run);
+  if (o.out.empty()) return;
+  run_work([&] { sample_and_write(o, run); });
+}
+
+void add_options(CLI::App& c, SampleOptions& o) {
+  c.add_option("--model", o.model, "Checkpoint to sample (.safetensors from diffuse train)")
+      ->required()
+      ->type_name("FILE");
+  c.add_option("--n", o.n, "Number of samples")
+      ->check(int_range(1, 10'000'000))
+      ->capture_default_str();
+  c.add_option("--out", o.out,
+               "Output: .csv (header x,y), .npy (float32, (n, D)) or .png (scatter plot)")
+      ->type_name("FILE");
+  sampler_options_add(c, o.sampling, "Sampler");
+  c.add_option("--trajectory", o.trajectory,
+               "Also write the chain's states as .npy, shape (frames, n, D)")
+      ->type_name("FILE");
+  c.add_option("--record-every", o.record_every,
+               "A trajectory frame every K steps, plus the result (default: about 100 frames)")
+      ->check(int_range(1, 100000));
+  c.add_flag("--print-timesteps", o.print_timesteps, "Print the timesteps the sampler visits");
+  c.add_option("--png-size", o.png_size, "Width and height of a PNG plot, pixels")
+      ->check(int_range(200, 4000))
+      ->capture_default_str();
+  o.threads = static_cast<std::int64_t>(ThreadPool::hardware_threads());
+  c.add_option("--threads", o.threads, "Worker threads (default: all cores)")
+      ->check(int_range(1, 1024))
+      ->capture_default_str();
+  c.add_flag("--quiet,-q", o.quiet, "No progress display");
+}
+
+}  // namespace
+
+void add_sample_command(CLI::App& app) {
+  auto options = std::make_shared<SampleOptions>();
+  CLI::App* command = app.add_subcommand(
+      "sample", "Draw samples from a trained model (DDPM or DDIM), in the data's units");
+  add_options(*command, *options);
+  command->footer(
+      "Samples are mapped back to data units with the checkpoint's normalization. "
+      "Trajectory frame f holds x_t before the step at entry f * K of the timestep "
+      "list (K = --record-every; --print-timesteps shows the list); the last frame "
+      "is the result.");
+  command->callback([options, command] { run_sample(*options, *command); });
+}
+
+}  // namespace diffuse::cli

@@ -1,0 +1,136 @@
+// diffuse train: validate a training run's configuration (docs/reference-workload.md, "Training
+// defaults", are the flags' defaults), then call the core trainer step by step, showing progress
+// and writing checkpoints atomically. The step itself is core's (diffusion/trainer.hpp); this file
+// only decides when to stop and what to save.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "base/error.hpp"
+#include "cli.hpp"
+#include "commands/commands.hpp"
+#include "commands/train_options.hpp"
+#include "diffusion/trainer.hpp"
+#include "support/checkpoint_file.hpp"
+#include "support/interrupt.hpp"
+#include "support/progress.hpp"
+#include "support/thread_pool.hpp"
+
+namespace diffuse::cli {
+namespace {
+
+// A smoothed loss for display: an exponential moving average, bias-corrected as in Adam so that
+// the first steps are not pulled towards 0.
+class SmoothedLoss {
+ public:
+  void add(double loss) {
+    value_ = factor_ * value_ + (1 - factor_) * loss;
+    weight_ = factor_ * weight_ + (1 - factor_);
+  }
+  double value() const { return weight_ > 0 ? value_ / weight_ : NAN; }
+
+ private:
+  double factor_ = 0.98, value_ = 0, weight_ = 0;
+};
+
+std::string loss_status(const SmoothedLoss& loss) {
+  char text[40];
+  const double value = loss.value();
+  std::snprintf(text, sizeof text, std::abs(value) < 1e4 ? "loss %.4f" : "loss %.3e", value);
+  return text;
+}
+
+// "NaN", "inf", or the number: printf's "-nan" says nothing more.
+std::string value_text(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return format_number(value);
+}
+
+[[noreturn]] void stop_diverged(const Trainer& trainer, const TrainStepResult& result,
+                                const TrainRun& run) {
+  checkpoint_save(run.out, checkpoint_from_trainer(trainer));
+  const std::int64_t step = result.step + 1;
+  throw Failure(error_message(
+      "training diverged at step ", step, " of ", trainer.train_config().steps, ": the ",
+      std::isfinite(result.loss) ? "gradient norm" : "loss", " is ",
+      value_text(std::isfinite(result.loss) ? result.grad_norm : result.loss), " (learning rate ",
+      result.learning_rate, "); that step was not applied and '", run.out,
+      "' holds the last good state (step ", result.step, "). Try a lower learning rate (--lr ",
+      trainer.train_config().learning_rate, " now) or gradient clipping (--grad-clip)"));
+}
+
+[[noreturn]] void stop_interrupted(const Trainer& trainer, const TrainRun& run, int signal) {
+  checkpoint_save(run.out, checkpoint_from_trainer(trainer));
+  throw Failure(error_message("interrupted (signal ", signal, ") after step ", trainer.steps_done(),
+                              " of ", trainer.train_config().steps, "; saved to '", run.out,
+                              "': continue with --resume ", run.out),
+                exit_interrupted);
+}
+
+void print_summary(const Trainer& trainer, const TrainRun& run, std::int64_t first_step,
+                   double seconds, const SmoothedLoss& loss) {
+  const std::int64_t done = trainer.steps_done() - first_step;
+  std::cout << "trained " << done << " steps" << (first_step > 0 ? " (resumed at step " : "")
+            << (first_step > 0 ? std::to_string(first_step) + ")" : "") << " on "
+            << trainer.data().source << " in " << format_duration(seconds) << " ("
+            << format_rate(seconds > 0 ? done / seconds : 0.0) << " steps/s); " << loss_status(loss)
+            << "; wrote " << run.out << " (step " << trainer.steps_done() << " of "
+            << trainer.train_config().steps << ")\n";
+}
+
+void train_loop(Trainer& trainer, const TrainRun& run) {
+  ThreadPool pool(static_cast<std::size_t>(run.threads));
+  const std::int64_t first_step = trainer.steps_done();
+  const std::int64_t last_step = run.stop_at > 0 ? run.stop_at : trainer.train_config().steps;
+  ProgressOptions display;
+  display.enabled = !run.quiet;
+  Progress progress("train", last_step, first_step, "step", display);
+  SmoothedLoss loss;
+  InterruptGuard interrupts;
+  while (trainer.steps_done() < last_step) {
+    const TrainStepResult result = trainer.step(pool);
+    if (!result.finite) {
+      progress.finish(loss_status(loss));
+      stop_diverged(trainer, result, run);
+    }
+    loss.add(result.loss);
+    progress.update(result.step, loss_status(loss));
+    if (run.save_every > 0 && result.step % run.save_every == 0 && result.step < last_step) {
+      checkpoint_save(run.out, checkpoint_from_trainer(trainer));
+    }
+    if (const int signal = InterruptGuard::signal_received(); signal != 0) {
+      progress.finish(loss_status(loss));
+      stop_interrupted(trainer, run, signal);
+    }
+  }
+  progress.finish(loss_status(loss));
+  checkpoint_save(run.out, checkpoint_from_trainer(trainer));
+  print_summary(trainer, run, first_step, progress.elapsed(), loss);
+}
+
+void run_train(const TrainOptions& options, const CLI::App& command) {
+  const TrainRun run = train_run_prepare(options, command);  // every check; throws Error (exit 2)
+  run_work([&] {
+    std::unique_ptr<Trainer> trainer = train_run_trainer(run);
+    train_loop(*trainer, run);
+  });
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto options = std::make_shared<TrainOptions>();
+  CLI::App* command = app.add_subcommand(
+      "train", "Train an MLP denoiser on a 2D data set or CSV file and write a checkpoint");
+  train_options_add(*command, *options);
+  command->footer(
+      "Defaults are the reference workload (docs/reference-workload.md). With --resume the run "
+      "continues exactly where the checkpoint stopped, with its configuration; only --steps (the "
+      "run's new total), --stop-at, --save-every, --threads, --quiet and --out may be given.");
+  command->callback([options, command] { run_train(*options, *command); });
+}
+
+}  // namespace diffuse::cli

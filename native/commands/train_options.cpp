@@ -1,0 +1,371 @@
+#include "commands/train_options.hpp"
+
+#include <iostream>
+
+#include "base/error.hpp"
+#include "cli.hpp"
+#include "data/toy2d.hpp"
+#include "support/arguments.hpp"
+#include "support/checkpoint_file.hpp"
+#include "support/datasets.hpp"
+#include "support/thread_pool.hpp"
+
+namespace diffuse::cli {
+namespace {
+
+// Flags that may accompany --resume: they say how long and where to run, not what to train.
+const char* const resume_flags[] = {"--resume",  "--steps", "--stop-at", "--save-every",
+                                    "--threads", "--quiet", "--out"};
+
+// A last alpha_bar above this leaves visible signal in x_{T-1}, so sampling from N(0, I) starts
+// from a distribution the model never saw (Lin et al. 2024).
+constexpr double terminal_alpha_bar_warning = 1e-2;
+
+void add_data_options(CLI::App& c, TrainOptions& o) {
+  c.add_option("--dataset", o.dataset, "Training data: " + dataset_help())
+      ->group("Data")
+      ->type_name("NAME|FILE");
+  c.add_option("--train-size", o.train_size,
+               "Points drawn for a generated data set (a CSV file's points are all used)")
+      ->check(int_range(2, 100'000'000))
+      ->capture_default_str()
+      ->group("Data");
+  c.add_option("--seed", o.seed, "Seed of the data draw, initialization, batches and noise")
+      ->check(seed_text())
+      ->capture_default_str()
+      ->group("Data")
+      ->type_name("UINT");
+}
+
+void add_model_options(CLI::App& c, TrainOptions& o) {
+  c.add_option("--prediction", o.prediction, "What the network predicts: eps | x0 | v")
+      ->check(one_of({"eps", "x0", "v"}))
+      ->capture_default_str()
+      ->group("Model")
+      ->type_name("NAME");
+  c.add_option("--hidden", o.hidden, "Width H of every hidden layer")
+      ->check(int_range(1, 16384))
+      ->capture_default_str()
+      ->group("Model");
+  c.add_option("--layers", o.layers, "Number of hidden layers")
+      ->check(int_range(1, 64))
+      ->capture_default_str()
+      ->group("Model");
+  c.add_option("--activation", o.activation, "silu | relu | gelu")
+      ->check(one_of({"silu", "relu", "gelu"}))
+      ->capture_default_str()
+      ->group("Model")
+      ->type_name("NAME");
+  c.add_flag("--residual", o.residual,
+             "Residual blocks after the first layer: h + act(Linear(LayerNorm(h)))")
+      ->group("Model");
+  c.add_flag("--time-projection", o.time_projection,
+             "Learned Linear(E, E) + SiLU after the sinusoidal time embedding")
+      ->group("Model");
+  c.add_option("--time-embed", o.time_embed, "Width E of the sinusoidal time embedding (even)")
+      ->check(int_range(4, 4096))
+      ->capture_default_str()
+      ->group("Model");
+  c.add_option("--x-embed", o.x_embed,
+               "Sinusoidal embedding width per input coordinate (scale 25); 0: raw coordinates")
+      ->check(int_range(0, 1024))
+      ->capture_default_str()
+      ->group("Model");
+}
+
+void add_schedule_options(CLI::App& c, TrainOptions& o) {
+  c.add_option("--schedule", o.schedule, "Noise schedule: " + join_names(schedule_kind_names()))
+      ->check(one_of(schedule_kind_names()))
+      ->capture_default_str()
+      ->group("Schedule")
+      ->type_name("NAME");
+  c.add_option("--timesteps,-T", o.timesteps, "Number of diffusion steps T")
+      ->check(int_range(2, 100000))
+      ->capture_default_str()
+      ->group("Schedule");
+  c.add_option("--beta-start", o.beta_start, "First beta (linear, scaled_linear, sigmoid)")
+      ->check(number_range(0, 1, true, true))
+      ->capture_default_str()
+      ->group("Schedule");
+  c.add_option("--beta-end", o.beta_end, "Last beta (linear, scaled_linear, sigmoid)")
+      ->check(number_range(0, 1, true, true))
+      ->capture_default_str()
+      ->group("Schedule");
+  c.add_flag("--zero-snr", o.zero_snr,
+             "Rescale to zero terminal SNR (Lin et al. 2024); needs --prediction v or x0")
+      ->group("Schedule");
+}
+
+void add_optimizer_options(CLI::App& c, TrainOptions& o) {
+  c.add_option("--optimizer", o.optimizer, "adam | adamw (decoupled weight decay)")
+      ->check(one_of({"adam", "adamw"}))
+      ->capture_default_str()
+      ->group("Training")
+      ->type_name("NAME");
+  c.add_option("--weight-decay", o.weight_decay, "AdamW's decoupled weight decay")
+      ->check(number_range(0, 1e6))
+      ->capture_default_str()
+      ->group("Training");
+  c.add_option("--adam-beta1", o.adam_beta1, "Adam's beta1")
+      ->check(number_range(0, 1, false, true))
+      ->capture_default_str()
+      ->group("Training");
+  c.add_option("--adam-beta2", o.adam_beta2, "Adam's beta2")
+      ->check(number_range(0, 1, false, true))
+      ->capture_default_str()
+      ->group("Training");
+  c.add_option("--adam-eps", o.adam_eps, "Adam's epsilon")
+      ->check(positive_number())
+      ->capture_default_str()
+      ->group("Training");
+  c.add_option("--grad-clip", o.grad_clip, "Clip the gradient's global L2 norm to this; 0: off")
+      ->check(number_range(0, 1e30))
+      ->capture_default_str()
+      ->group("Training");
+  c.add_option("--ema", o.ema, "EMA decay of the sampling weights (with diffusers' warm-up)")
+      ->check(number_range(0, 1, false, true))
+      ->capture_default_str()
+      ->group("Training");
+}
+
+void add_training_options(CLI::App& c, TrainOptions& o) {
+  c.add_option("--steps", o.steps,
+               "Total optimizer updates of the run (with --resume: the new total)")
+      ->check(int_range(1, 1'000'000'000))
+      ->capture_default_str()
+      ->group("Training");
+  c.add_option("--batch", o.batch, "Batch size B")
+      ->check(int_range(1, 1 << 20))
+      ->capture_default_str()
+      ->group("Training");
+  c.add_option("--lr", o.lr, "Peak learning rate")
+      ->check(positive_number())
+      ->capture_default_str()
+      ->group("Training");
+  c.add_option("--lr-schedule", o.lr_schedule, "cosine (decay to 0 at --steps) | constant")
+      ->check(one_of({"cosine", "constant"}))
+      ->capture_default_str()
+      ->group("Training")
+      ->type_name("NAME");
+  c.add_option("--warmup", o.warmup,
+               "Linear warm-up updates from learning rate 0 (default: at most --steps)")
+      ->check(int_range(0, 1'000'000'000))
+      ->capture_default_str()
+      ->group("Training");
+  add_optimizer_options(c, o);
+  c.add_option("--loss", o.loss,
+               "Space of the squared error: eps | x0 | v (default: the prediction's)")
+      ->check(one_of({"eps", "x0", "v"}))
+      ->group("Training")
+      ->type_name("NAME");
+  c.add_option("--loss-weighting", o.loss_weighting, "none | min_snr (Hang et al. 2023)")
+      ->check(one_of({"none", "min_snr"}))
+      ->capture_default_str()
+      ->group("Training")
+      ->type_name("NAME");
+  c.add_option("--snr-gamma", o.snr_gamma, "gamma of min_snr weighting")
+      ->check(positive_number())
+      ->capture_default_str()
+      ->group("Training");
+}
+
+void add_run_options(CLI::App& c, TrainOptions& o) {
+  c.add_option("--out", o.out, "Checkpoint to write, .safetensors (atomically; may equal --resume)")
+      ->required()
+      ->group("Run")
+      ->type_name("FILE");
+  c.add_option("--resume", o.resume, "Continue the run saved in this checkpoint exactly")
+      ->group("Run")
+      ->type_name("FILE");
+  o.threads = static_cast<std::int64_t>(ThreadPool::hardware_threads());
+  c.add_option("--threads", o.threads, "Worker threads (default: all cores)")
+      ->check(int_range(1, 1024))
+      ->capture_default_str()
+      ->group("Run");
+  c.add_option("--save-every", o.save_every,
+               "Also write the checkpoint every K steps; 0: only at the end")
+      ->check(int_range(0, 1'000'000'000))
+      ->capture_default_str()
+      ->group("Run");
+  c.add_option("--stop-at", o.stop_at,
+               "Stop after this step without changing the plan (--steps); continue with --resume")
+      ->check(int_range(1, 1'000'000'000))
+      ->group("Run");
+  c.add_flag("--quiet,-q", o.quiet, "No progress display")->group("Run");
+}
+
+ScheduleConfig schedule_from(const TrainOptions& o, const CLI::App& command) {
+  ScheduleConfig s;
+  s.kind = schedule_kind_from_name(o.schedule);
+  s.timesteps = static_cast<int>(o.timesteps);
+  s.beta_start = o.beta_start;
+  s.beta_end = o.beta_end;
+  s.zero_terminal_snr = o.zero_snr;
+  if (s.kind == ScheduleKind::cosine) {
+    for (const char* flag : {"--beta-start", "--beta-end"}) {
+      if (command.count(flag) > 0) fail(flag, " has no effect with --schedule cosine");
+    }
+  }
+  schedule_config_validate(s);
+  return s;
+}
+
+MlpConfig model_from(const TrainOptions& o) {
+  MlpConfig m;
+  m.prediction = prediction_from_name(o.prediction);
+  m.hidden = static_cast<std::size_t>(o.hidden);
+  m.layers = static_cast<std::size_t>(o.layers);
+  m.time_embed = static_cast<std::size_t>(o.time_embed);
+  m.x_embed = static_cast<std::size_t>(o.x_embed);
+  m.activation = kernels::activation_from_name(o.activation);
+  m.residual = o.residual;
+  m.time_projection = o.time_projection;
+  return m;
+}
+
+TrainConfig train_config_from(const TrainOptions& o, const CLI::App& command) {
+  TrainConfig t;
+  t.steps = o.steps;
+  t.batch = static_cast<std::size_t>(o.batch);
+  t.learning_rate = o.lr;
+  t.lr_schedule = lr_schedule_kind_from_name(o.lr_schedule);
+  // The default warm-up shortens for runs shorter than it; an explicit one must fit.
+  t.warmup_steps = command.count("--warmup") > 0 ? o.warmup : std::min(o.warmup, o.steps);
+  if (t.warmup_steps > t.steps) fail("--warmup ", o.warmup, " is more than --steps ", o.steps);
+  t.optimizer.kind = optimizer_kind_from_name(o.optimizer);
+  t.optimizer.weight_decay = static_cast<float>(o.weight_decay);
+  if (t.optimizer.kind == OptimizerKind::adam && o.weight_decay != 0) {
+    fail("--weight-decay needs --optimizer adamw (Adam's L2 penalty is not offered)");
+  }
+  t.optimizer.beta1 = static_cast<float>(o.adam_beta1);
+  t.optimizer.beta2 = static_cast<float>(o.adam_beta2);
+  t.optimizer.eps = static_cast<float>(o.adam_eps);
+  t.grad_clip = o.grad_clip;
+  t.ema_decay = o.ema;
+  t.loss.space = prediction_from_name(o.loss.empty() ? o.prediction : o.loss);
+  t.loss.weighting = loss_weighting_from_name(o.loss_weighting);
+  t.loss.snr_gamma = o.snr_gamma;
+  if (command.count("--snr-gamma") > 0 && t.loss.weighting != LossWeighting::min_snr) {
+    fail("--snr-gamma has no effect without --loss-weighting min_snr");
+  }
+  t.seed = parse_seed(o.seed);
+  t.train_size = static_cast<std::size_t>(o.train_size);
+  return t;
+}
+
+TrainingData training_data_from(const TrainOptions& o, const CLI::App& command,
+                                TrainConfig& train) {
+  if (o.dataset.empty()) fail("--dataset is required (or --resume a checkpoint)");
+  const DatasetSpec spec = dataset_resolve("--dataset", o.dataset);
+  Tensor2 raw;
+  if (spec.generated()) {
+    raw = dataset_draw(*spec.set, train.train_size, train.seed, toy2d_rng_stream);
+  } else {
+    if (command.count("--train-size") > 0) {
+      fail("--train-size applies to generated data sets: every point of a CSV file is used");
+    }
+    raw = dataset_read_csv("--dataset", spec.path);
+    if (raw.shape(0) < 2)
+      fail("--dataset '", spec.path, "' has ", raw.shape(0), " point: need at least 2");
+    train.train_size = raw.shape(0);
+  }
+  try {
+    return training_data_from_points(raw, spec.generated() ? spec.text : spec.path);
+  } catch (const Error& e) {
+    fail("--dataset '", o.dataset, "': ", e.what());
+  }
+}
+
+void warn_terminal_alpha_bar(const ScheduleConfig& config) {
+  const NoiseSchedule schedule = schedule_make(config);
+  const double last = schedule.alpha_bar(schedule.T - 1);
+  if (last > terminal_alpha_bar_warning) {
+    std::cerr << "diffuse: warning: the schedule leaves alpha_bar = " << last
+              << " at the last step "
+              << "(above " << terminal_alpha_bar_warning << "): the chain never reaches noise, so "
+              << "sampling from N(0, I) starts where the model was never trained. Use more "
+              << "--timesteps, a larger --beta-end, or --zero-snr\n";
+  }
+}
+
+void prepare_fresh(TrainRun& run, const TrainOptions& o, const CLI::App& command) {
+  run.schedule = schedule_from(o, command);
+  run.model = model_from(o);
+  run.train = train_config_from(o, command);
+  run.data = training_data_from(o, command, run.train);
+  run.model.data_dim = run.data.points.shape(1);
+  train_setup_validate(run.schedule, run.model, run.train);
+  run.total_steps = run.train.steps;
+}
+
+void prepare_resume(TrainRun& run, const TrainOptions& o, const CLI::App& command) {
+  for (const CLI::Option* option : command.get_options()) {
+    const std::string flag = option->get_name();
+    const bool allowed =
+        std::find(std::begin(resume_flags), std::end(resume_flags), flag) != std::end(resume_flags);
+    if (option->count() > 0 && !allowed) {
+      fail(flag, " cannot be used with --resume: a resumed run keeps its checkpoint's ",
+           "configuration (see diffuse info ", o.resume, ")");
+    }
+  }
+  run.resume = checkpoint_load("--resume", o.resume);
+  if (!run.resume->training) {
+    fail("--resume '", o.resume, "' holds no training state (an export): it can be sampled, ",
+         "not resumed");
+  }
+  const std::int64_t done = run.resume->step;
+  run.total_steps = command.count("--steps") > 0 ? o.steps : run.resume->train.steps;
+  if (run.total_steps < done) {
+    fail("--steps ", run.total_steps, " is less than the ", done, " steps '", o.resume,
+         "' has done already");
+  }
+  if (run.resume->train.warmup_steps > run.total_steps) {
+    fail("--steps ", run.total_steps, " is less than the run's ", run.resume->train.warmup_steps,
+         " warm-up steps");
+  }
+  if (o.stop_at > 0 && o.stop_at <= done) {
+    fail("--stop-at ", o.stop_at, " is not after the checkpoint's step ", done);
+  }
+}
+
+}  // namespace
+
+void train_options_add(CLI::App& command, TrainOptions& options) {
+  add_data_options(command, options);
+  add_model_options(command, options);
+  add_schedule_options(command, options);
+  add_training_options(command, options);
+  add_run_options(command, options);
+}
+
+TrainRun train_run_prepare(const TrainOptions& o, const CLI::App& command) {
+  TrainRun run;
+  if (!o.resume.empty()) {
+    prepare_resume(run, o, command);
+  } else {
+    prepare_fresh(run, o, command);
+  }
+  if (o.stop_at > run.total_steps) {
+    fail("--stop-at ", o.stop_at, " is after the run's last step ", run.total_steps);
+  }
+  run.out = o.out;
+  check_output_path("--out", o.out, {".safetensors"});
+  run.threads = o.threads;
+  run.save_every = o.save_every;
+  run.stop_at = o.stop_at;
+  run.quiet = o.quiet;
+  if (!run.resume)
+    warn_terminal_alpha_bar(run.schedule);  // after every check: errors stay one line
+  return run;
+}
+
+std::unique_ptr<Trainer> train_run_trainer(const TrainRun& run) {
+  if (run.resume) {
+    std::unique_ptr<Trainer> trainer = checkpoint_resume(*run.resume);
+    trainer->set_total_steps(run.total_steps);
+    return trainer;
+  }
+  return std::make_unique<Trainer>(run.schedule, run.model, run.train, run.data);
+}
+
+}  // namespace diffuse::cli

@@ -1,0 +1,56 @@
+#pragma once
+// A data set as the command line names it: one of the 2D toy sets ("moons", core/data/toy2d.hpp)
+// or the path of a CSV file (core/data/csv.hpp: one point per line, optional header).
+//
+// Which points a command uses:
+//   training  generated sets: train_size points of Rng(seed, toy2d_rng_stream), the same points
+//             `diffuse data --seed S` writes; CSV: every point of the file
+//   testing   generated sets: fresh points from streams no training run uses (test_rng_stream and
+//             baseline_rng_stream), so a test set never overlaps the training set even with equal
+//             seeds; CSV: the file's points
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/tensor.hpp"
+#include "data/toy2d.hpp"
+
+namespace diffuse::cli {
+
+// Streams of fresh test draws ("test" and "tst2"), independent of toy2d_rng_stream ("data").
+inline constexpr std::uint64_t test_rng_stream = 0x74657374;
+inline constexpr std::uint64_t baseline_rng_stream = 0x74737432;
+
+struct DatasetSpec {
+  std::string text;          // as given: "moons" or "points.csv"
+  std::optional<Toy2d> set;  // a generated set
+  std::string path;          // a CSV file (when set is empty)
+
+  bool generated() const { return set.has_value(); }
+};
+
+// A known name, or the path of a readable file; anything else throws Error naming the flag, the
+// value and the allowed names.
+DatasetSpec dataset_resolve(const std::string& flag, const std::string& text);
+
+// The names for help texts: "moons | circles | ... | a CSV file path".
+std::string dataset_help();
+
+// n points of a generated set drawn from Rng(seed, stream).                             (n, 2)
+Tensor2 dataset_draw(Toy2d set, std::size_t n, std::uint64_t seed, std::uint64_t stream);
+
+// Every point of a CSV file; Error naming the flag and the file's problem.               (n, D)
+Tensor2 dataset_read_csv(const std::string& flag, const std::string& path);
+
+// The first n rows of points.                                                            (n, D)
+Tensor2 rows_head(const Tensor2& points, std::size_t n);
+// Rows [first, first + n) of points.                                                     (n, D)
+Tensor2 rows_slice(const Tensor2& points, std::size_t first, std::size_t n);
+
+// Throws Error unless every value is finite: a model whose weights diverged produces NaN or
+// infinities, which no output format should carry silently (and CSV cannot read back).
+// `what` names the values in the message ("samples").
+void require_finite(const Tensor2& values, const std::string& what);
+
+}  // namespace diffuse::cli

@@ -1,0 +1,93 @@
+#include "support/sampler_options.hpp"
+
+#include "base/error.hpp"
+#include "cli.hpp"
+#include "diffusion/reverse_step.hpp"
+#include "support/arguments.hpp"
+
+namespace diffuse::cli {
+
+void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& group) {
+  c.add_option("--sampler", o.sampler, "ddpm (ancestral) | ddim")
+      ->check(one_of(sampler_kind_names()))
+      ->capture_default_str()
+      ->group(group)
+      ->type_name("NAME");
+  c.add_option("--steps", o.steps, "Sampling steps K (default: all T for ddpm, 50 for ddim)")
+      ->check(int_range(1, 100000))
+      ->group(group);
+  c.add_option("--eta", o.eta, "DDIM's noise: 0 deterministic, 1 as DDPM")
+      ->check(number_range(0, 1))
+      ->capture_default_str()
+      ->group(group);
+  c.add_option("--spacing", o.spacing,
+               "Which K of the T steps: " + join_names(timestep_spacing_names()))
+      ->check(one_of(timestep_spacing_names()))
+      ->capture_default_str()
+      ->group(group)
+      ->type_name("NAME");
+  c.add_option("--variance", o.variance,
+               "DDPM's reverse variance: fixed_small (beta~) | fixed_large (beta)")
+      ->check(one_of(reverse_variance_names()))
+      ->capture_default_str()
+      ->group(group)
+      ->type_name("NAME");
+  c.add_flag("--clip-sample", o.clip_sample, "Clip each x_0 estimate to [-clip-range, clip-range]")
+      ->group(group);
+  c.add_option("--clip-range", o.clip_range, "Bound for --clip-sample, in normalized units")
+      ->check(positive_number())
+      ->capture_default_str()
+      ->group(group);
+  c.add_flag("--raw", o.raw, "Use the raw weights instead of the EMA weights")->group(group);
+  c.add_option("--seed", o.seed, "Seed of x_T and of every step's noise")
+      ->check(seed_text())
+      ->capture_default_str()
+      ->group(group)
+      ->type_name("UINT");
+}
+
+SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& command,
+                                  const Checkpoint& checkpoint) {
+  SamplerConfig config;
+  config.kind = sampler_kind_from_name(o.sampler);
+  config.steps = static_cast<int>(o.steps);
+  config.eta = o.eta;
+  config.spacing = timestep_spacing_from_name(o.spacing);
+  config.variance = reverse_variance_from_name(o.variance);
+  config.clip_sample = o.clip_sample;
+  config.clip_range = o.clip_range;
+  if (config.kind == SamplerKind::ddpm && command.count("--eta") > 0) {
+    fail("--eta applies to --sampler ddim only");
+  }
+  if (config.kind == SamplerKind::ddim && command.count("--variance") > 0) {
+    fail("--variance applies to --sampler ddpm only (DDIM's variance follows from --eta)");
+  }
+  if (command.count("--clip-range") > 0 && !o.clip_sample) fail("--clip-range needs --clip-sample");
+  const int T = checkpoint.schedule.timesteps;
+  if (config.steps > T) fail("--steps ", config.steps, " is more than the model's T = ", T);
+  sampler_config_validate(config, T);
+  const NoiseSchedule schedule = schedule_make(checkpoint.schedule);
+  for (int t : sampler_timesteps(config, T)) {
+    reverse_step_check_prediction(checkpoint.model.prediction, schedule, t);
+  }
+  if (o.raw && !checkpoint.training) {
+    fail("--raw: the checkpoint holds no raw weights (it is an export); use the EMA weights");
+  }
+  return config;
+}
+
+std::string sampler_description(const SamplerConfig& config, int T) {
+  const int K = sampler_steps(config, T);
+  std::string text = config.kind == SamplerKind::ddpm ? "DDPM" : "DDIM";
+  text += ", " + std::to_string(K) + (K < T ? " " + timestep_spacing_name(config.spacing) : "") +
+          " steps";
+  if (config.kind == SamplerKind::ddpm) {
+    text += ", " + reverse_variance_name(config.variance);
+  } else {
+    text += ", eta " + format_number(config.eta);
+  }
+  if (config.clip_sample) text += ", clipped to +-" + format_number(config.clip_range);
+  return text;
+}
+
+}  // namespace diffuse::cli
