@@ -218,7 +218,9 @@ GaussianMixture gaussian_mixture_normalized(const GaussianMixture& m, const Tabl
     if (!positive_finite(scale(d))) {
       fail("normalization std ", d, " = ", scale(d), ": must be positive and finite");
     }
-    if (!std::isfinite(shift(d))) fail("normalization mean ", d, " = ", shift(d), ": must be finite");
+    if (!std::isfinite(shift(d))) {
+      fail("normalization mean ", d, " = ", shift(d), ": must be finite");
+    }
   }
   GaussianMixture out = m;
   for (std::size_t k = 0; k < m.components(); ++k) {

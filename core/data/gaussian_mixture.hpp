@@ -48,7 +48,8 @@ GaussianMixture gaussian_mixture_from_name(std::string_view name);
 std::vector<std::string> gaussian_mixture_names();
 
 // log N(x; mu_k, diag(s_k^2)) + log w_k for every row and component.   out: (B, K); x: (B, D)
-void gaussian_mixture_log_joint(MixtureMatrix& out, const GaussianMixture& mixture, const Tensor2& x);
+void gaussian_mixture_log_joint(MixtureMatrix& out, const GaussianMixture& mixture,
+                                const Tensor2& x);
 // log p(x) by log-sum-exp over components.                               out: (B,); x: (B, D)
 void gaussian_mixture_log_density(Table& out, const GaussianMixture& mixture, const Tensor2& x);
 // The most probable component of each row (argmax of the responsibility).  x: (B, D)

@@ -56,7 +56,9 @@ ElboEvaluator::ElboEvaluator(Denoiser& denoiser, const NoiseSchedule& schedule,
     fail("examples have shape (", N, ", ", x0_.shape(1), "): the denoiser needs (N, ", D,
          ") with N >= 1");
   }
-  for (int t = 0; t < schedule.T; ++t) reverse_step_check_prediction(denoiser.prediction(), schedule, t);
+  for (int t = 0; t < schedule.T; ++t) {
+    reverse_step_check_prediction(denoiser.prediction(), schedule, t);
+  }
   terms_ = 1 + (stratified() ? config.strata : schedule.T - 1);
   blocks_ = static_cast<int>((N + config.batch - 1) / config.batch);
   term_sum_.assign(static_cast<std::size_t>(terms_), 0.0);

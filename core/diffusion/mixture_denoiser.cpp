@@ -40,6 +40,7 @@ void MixtureDenoiser::step_terms(StepTerms& terms, int t) const {
   const double ab = schedule_->alpha_bar(i), s = schedule_->sqrt_alpha_bar(i);
   terms.t = t;
   terms.log_norm.resize(K);
+  terms.mean.resize(K * D);
   terms.centre.resize(K * D);
   terms.precision.resize(K * D);
   terms.gain.resize(K * D);
@@ -49,6 +50,7 @@ void MixtureDenoiser::step_terms(StepTerms& terms, int t) const {
       const double var0 = data_.stds(k, d) * data_.stds(k, d);
       const double var_t = ab * var0 + (1.0 - ab);
       log_norm -= 0.5 * std::log(var_t);
+      terms.mean[k * D + d] = data_.means(k, d);
       terms.centre[k * D + d] = s * data_.means(k, d);
       terms.precision[k * D + d] = 1.0 / var_t;
       terms.gain[k * D + d] = s * var0 / var_t;
@@ -79,7 +81,7 @@ void MixtureDenoiser::row_posterior_mean(double* out, const float* x, const Step
     for (std::size_t d = 0; d < D; ++d) {
       // E_k[x_0 | x_t] = mu_k + gain (x_t - sqrt(ab) mu_k)
       const double residual = static_cast<double>(x[d]) - terms.centre[k * D + d];
-      out[d] += r * (data_.means(k, d) + terms.gain[k * D + d] * residual);
+      out[d] += r * (terms.mean[k * D + d] + terms.gain[k * D + d] * residual);
     }
   }
 }

@@ -19,7 +19,8 @@
 
 namespace diffuse {
 
-// The distribution of x_t when x_0 follows `data`: means sqrt(ab) mu_k, stds sqrt(ab s_k^2 + 1 - ab).
+// The distribution of x_t when x_0 follows `data`: means sqrt(ab) mu_k, stds
+// sqrt(ab s_k^2 + 1 - ab).
 GaussianMixture mixture_marginal(const GaussianMixture& data, double alpha_bar);
 
 class MixtureDenoiser final : public Denoiser {
@@ -43,6 +44,7 @@ class MixtureDenoiser final : public Denoiser {
   struct StepTerms {
     int t = -1;
     std::vector<double> log_norm;   // (K,) log w_k - sum_d log(var_t,kd) / 2
+    std::vector<double> mean;       // (K, D) mu_kd
     std::vector<double> centre;     // (K, D) sqrt(ab) mu_kd
     std::vector<double> precision;  // (K, D) 1 / var_t,kd, var_t = ab s_kd^2 + 1 - ab
     std::vector<double> gain;       // (K, D) sqrt(ab) s_kd^2 / var_t,kd

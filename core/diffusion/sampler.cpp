@@ -86,7 +86,9 @@ void Sampler::step(const Executor& executor) {
     const auto r = static_cast<float>(config_.clip_range);
     for (float& v : x0_hat_) v = std::clamp(v, -r, r);
   }
-  if (config_.record_every > 0 && steps_taken_ % config_.record_every == 0) record_frame(t, x0_hat_);
+  if (config_.record_every > 0 && steps_taken_ % config_.record_every == 0) {
+    record_frame(t, x0_hat_);
+  }
 
   const SamplerStepCoefficients c = sampler_step_coefficients(*schedule_, config_, t, prev);
   if (c.noise_std > 0.0) {

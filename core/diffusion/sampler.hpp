@@ -51,8 +51,10 @@ class Sampler {
   int timestep() const;  // the t the next step evaluates the model at; -1 when done
   const std::vector<int>& timesteps() const { return timesteps_; }  // (K,) descending
 
-  const Tensor2& x() const { return x_; }                  // (n, D) the current x_t; the sample when done
-  const Tensor2& predicted_x0() const { return x0_hat_; }  // (n, D) x0_hat of the last step; empty before
+  // (n, D) the current x_t; the sample when done.
+  const Tensor2& x() const { return x_; }
+  // (n, D) x0_hat of the last step; empty before the first.
+  const Tensor2& predicted_x0() const { return x0_hat_; }
   const Trajectory& trajectory() const { return trajectory_; }
   const SamplerConfig& config() const { return config_; }
 

@@ -17,9 +17,10 @@
 //     c_x0 = beta'_t sqrt(alpha_bar_prev) / (1 - alpha_bar_t),
 //     c_xt = (1 - alpha_bar_prev) sqrt(1 - beta'_t) / (1 - alpha_bar_t),
 //     noise_std^2 = (1 - alpha_bar_prev) / (1 - alpha_bar_t) beta'_t (fixed_small) or beta'_t.
-// DDIM (Song et al. 2021, eq. 12), eps_hat = (x_t - sqrt(alpha_bar_t) x0_hat) / sqrt(1 - alpha_bar_t):
-//   x_prev = sqrt(alpha_bar_prev) x0_hat + sqrt(1 - alpha_bar_prev - sigma^2) eps_hat + sigma z,
-//   sigma = eta sqrt((1 - alpha_bar_prev) / (1 - alpha_bar_t)) sqrt(1 - alpha_bar_t / alpha_bar_prev).
+// DDIM (Song et al. 2021, eq. 12), with ab = alpha_bar_t, ab_prev = alpha_bar_prev and
+// eps_hat = (x_t - sqrt(ab) x0_hat) / sqrt(1 - ab):
+//   x_prev = sqrt(ab_prev) x0_hat + sqrt(1 - ab_prev - sigma^2) eps_hat + sigma z,
+//   sigma = eta sqrt((1 - ab_prev) / (1 - ab)) sqrt(1 - ab / ab_prev).
 //   With eta = 1 and all T steps sigma^2 = beta~_t and the step is DDPM fixed_small's.
 // No noise is added on the last step (prev = -1) by either sampler.
 #include <string>

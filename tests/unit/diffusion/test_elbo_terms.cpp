@@ -23,14 +23,16 @@ struct Grid {
 // Bayes on a grid: q(y) ∝ N(x_t; sqrt(alpha_t) y, beta_t) N(y; sqrt(ab_{t-1}) x0, 1 - ab_{t-1})
 // (seed 004 Part C), over +-14 sd of the conditional around its mean, 6000 intervals.
 Grid bayes_posterior(const NoiseSchedule& s, int t, double x0, double x_t) {
-  const double prior_mean = std::sqrt(s.alpha_bar_prev(t)) * x0, prior_var = 1 - s.alpha_bar_prev(t);
+  const double prior_mean = std::sqrt(s.alpha_bar_prev(t)) * x0;
+  const double prior_var = 1 - s.alpha_bar_prev(t);
   auto log_joint = [&](double y) {
     const double a = x_t - std::sqrt(s.alpha(t)) * y, b = y - prior_mean;
     return -0.5 * a * a / s.beta(t) - 0.5 * b * b / prior_var;
   };
   // Locate the peak and width from the quadratic's coefficients (a grid-independent first pass).
   const double precision = s.alpha(t) / s.beta(t) + 1 / prior_var;
-  const double centre = (std::sqrt(s.alpha(t)) * x_t / s.beta(t) + prior_mean / prior_var) / precision;
+  const double centre =
+      (std::sqrt(s.alpha(t)) * x_t / s.beta(t) + prior_mean / prior_var) / precision;
   const double sd = 1 / std::sqrt(precision);
   Grid g{centre - 14 * sd, 28 * sd / 6000, {}, 0, 0};
   const double peak = log_joint(centre);
@@ -55,7 +57,8 @@ double kl_by_quadrature(const Grid& q, double mean_p, double var_p) {
   for (std::size_t i = 0; i < q.density.size(); ++i) {
     const double y = q.lo + i * q.h, w = (i == 0 || i + 1 == q.density.size() ? 0.5 : 1.0);
     if (q.density[i] <= 0) continue;
-    const double log_p = -0.5 * std::log(2 * pi * var_p) - 0.5 * (y - mean_p) * (y - mean_p) / var_p;
+    const double log_p =
+        -0.5 * std::log(2 * pi * var_p) - 0.5 * (y - mean_p) * (y - mean_p) / var_p;
     kl += w * q.h * q.density[i] * (std::log(q.density[i]) - log_p);
   }
   return kl;

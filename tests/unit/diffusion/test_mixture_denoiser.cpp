@@ -35,33 +35,58 @@ struct Bayes {
   double mean[2];   // E[x_0 | x_t]
 };
 
-// Quadrature over x_0 on a grid of step h across [lo, hi]^D (D = 1 or 2); the trapezoid rule is
-// spectrally accurate for these Gaussian integrands when h is a small fraction of every width.
-Bayes bayes_by_quadrature(const GaussianMixture& m, const double* x_t, double ab, double lo,
-                          double hi, double h) {
-  const std::size_t D = m.dims();
-  const int n = int(std::lround((hi - lo) / h));
-  const int ny = D == 2 ? n : 0;
-  Bayes out{0.0, {0.0, 0.0}};
-  for (int i = 0; i <= n; ++i) {
+// The prior p(x_0) on a grid of step h across [lo, hi]^D (D = 1 or 2), with trapezoid weights;
+// the trapezoid rule is spectrally accurate for these Gaussian integrands when h is a small
+// fraction of every width.
+struct PriorGrid {
+  double lo, h;
+  int n;                   // intervals per dimension
+  std::size_t D;
+  std::vector<double> w;   // (n + 1)^D weight * p(x_0) * h^D, row-major over (i, j)
+};
+PriorGrid prior_on_grid(const GaussianMixture& m, double lo, double hi, double h) {
+  PriorGrid g{lo, h, int(std::lround((hi - lo) / h)), m.dims(), {}};
+  const int ny = g.D == 2 ? g.n : 0;
+  for (int i = 0; i <= g.n; ++i) {
     for (int j = 0; j <= ny; ++j) {
       const double x0[2] = {lo + i * h, lo + j * h};
       double prior = 0.0;
       for (std::size_t k = 0; k < m.components(); ++k) {
         double term = m.weights(k);
-        for (std::size_t d = 0; d < D; ++d) {
+        for (std::size_t d = 0; d < g.D; ++d) {
           term *= gauss(x0[d], m.means(k, d), m.stds(k, d) * m.stds(k, d));
         }
         prior += term;
       }
-      double likelihood = 1.0;
-      for (std::size_t d = 0; d < D; ++d) likelihood *= gauss(x_t[d], std::sqrt(ab) * x0[d], 1 - ab);
-      const double w = prior * likelihood * std::pow(h, double(D));
-      out.evidence += w;
-      for (std::size_t d = 0; d < D; ++d) out.mean[d] += w * x0[d];
+      const double trapezoid = (i == 0 || i == g.n ? 0.5 : 1.0) *
+                               (g.D == 2 && (j == 0 || j == g.n) ? 0.5 : 1.0);
+      g.w.push_back(trapezoid * prior * std::pow(h, double(g.D)));
     }
   }
-  for (std::size_t d = 0; d < D; ++d) out.mean[d] /= out.evidence;
+  return g;
+}
+
+// Bayes by quadrature over x_0: p(x_0) N(x_t; sqrt(ab) x_0, (1 - ab) I), normalized.
+Bayes bayes_by_quadrature(const PriorGrid& g, const double* x_t, double ab) {
+  // The likelihood factors over dimensions: one table per dimension.
+  std::vector<double> likelihood[2];
+  for (std::size_t d = 0; d < g.D; ++d) {
+    for (int i = 0; i <= g.n; ++i) {
+      likelihood[d].push_back(gauss(x_t[d], std::sqrt(ab) * (g.lo + i * g.h), 1 - ab));
+    }
+  }
+  const int ny = g.D == 2 ? g.n : 0;
+  Bayes out{0.0, {0.0, 0.0}};
+  for (int i = 0; i <= g.n; ++i) {
+    for (int j = 0; j <= ny; ++j) {
+      const double l = likelihood[0][i] * (g.D == 2 ? likelihood[1][j] : 1.0);
+      const double w = g.w[std::size_t(i) * (ny + 1) + j] * l;
+      out.evidence += w;
+      out.mean[0] += w * (g.lo + i * g.h);
+      out.mean[1] += w * (g.lo + j * g.h);
+    }
+  }
+  for (std::size_t d = 0; d < g.D; ++d) out.mean[d] /= out.evidence;
   return out;
 }
 
@@ -86,11 +111,12 @@ TEST_CASE("oracle E[x0 | x_t] and q(x_t) equal Bayes by quadrature in 1D") {
   const NoiseSchedule s = schedule_make({});
   const GaussianMixture data = one_dimensional();
   MixtureDenoiser oracle(data, s, Prediction::x0);
+  const PriorGrid grid = prior_on_grid(data, -5.0, 6.0, 0.002);
   for (int t : {0, 10, 100, 300, 600, 999}) {
     const double ab = s.alpha_bar(t);
     for (double x : {-2.0, -0.7, 0.1, 1.2, 2.5}) {
       const double x_t[1] = {double(float(x))};
-      const Bayes bayes = bayes_by_quadrature(data, x_t, ab, -5.0, 6.0, 0.002);
+      const Bayes bayes = bayes_by_quadrature(grid, x_t, ab);
       MixtureMatrix mean;
       oracle.posterior_mean_x0(mean, Tensor2{{float(x)}}, Steps{t}, serial_executor());
       CHECK(mean(0, 0) == Approx(bayes.mean[0]).margin(1e-9));
@@ -103,13 +129,14 @@ TEST_CASE("oracle E[x0 | x_t] equals Bayes by quadrature for diagonal components
   const NoiseSchedule s = schedule_make({});
   const GaussianMixture data = anisotropic8();
   MixtureDenoiser oracle(data, s, Prediction::x0);
+  // Narrowest prior width 0.1 / 1.4 = 0.071: step 0.007 (1200 steps); the box reaches 9 widths
+  // beyond the farthest centre, 2 / 0.7 = 2.86 (widths 0.14).
+  const PriorGrid grid = prior_on_grid(data, -4.2, 4.2, 0.007);
   for (int t : {0, 50, 250, 700}) {
     const double ab = s.alpha_bar(t);
     for (auto point : {std::pair{1.3, 0.4}, std::pair{-0.2, -2.1}, std::pair{0.05, 0.0}}) {
       const double x_t[2] = {double(float(point.first)), double(float(point.second))};
-      // Narrowest prior width 0.1 / 1.4 = 0.071: step 0.007 (1200 steps); the box reaches 9 widths
-      // beyond the farthest centre, 2 / 0.7 = 2.86 (widths 0.14).
-      const Bayes bayes = bayes_by_quadrature(data, x_t, ab, -4.2, 4.2, 0.007);
+      const Bayes bayes = bayes_by_quadrature(grid, x_t, ab);
       MixtureMatrix mean;
       oracle.posterior_mean_x0(mean, Tensor2{{float(x_t[0]), float(x_t[1])}}, Steps{t},
                                serial_executor());

@@ -47,7 +47,7 @@ Affine gaussian_step(const NoiseSchedule& sch, const SamplerConfig& c, double m,
     on_x0 = std::sqrt(ab_prev) * beta / (1 - ab);
     on_xt = std::sqrt(1 - beta) * (1 - ab_prev) / (1 - ab);
     noise = c.variance == ReverseVariance::fixed_small ? (1 - ab_prev) / (1 - ab) * beta : beta;
-  } else {  // DDIM: sqrt(ab_prev) x0 + sqrt(1 - ab_prev - sigma^2) (x_t - sqrt(ab) x0) / sqrt(1 - ab)
+  } else {  // DDIM: sqrt(ab_prev) x0 + sqrt(1 - ab_prev - sigma^2) eps, eps from x_t and x0
     const double sigma2 = c.eta * c.eta * (1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev);
     const double dir = std::sqrt(std::max(0.0, 1 - ab_prev - sigma2)) / std::sqrt(1 - ab);
     on_x0 = std::sqrt(ab_prev) - dir * std::sqrt(ab);

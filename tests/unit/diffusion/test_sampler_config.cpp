@@ -106,7 +106,8 @@ TEST_CASE("DDPM coefficients are the posterior mean and variance (seed 004 eq. 1
 
 TEST_CASE("respaced DDPM steps are the posterior of the chain over the visited steps") {
   // Steps t -> prev of the respaced chain: alpha'_t = ab_t / ab_prev, so q(x_t | x_prev) =
-  // N(sqrt(alpha') x_prev, (1 - alpha') I) and Bayes gives the eq. 11-12 forms with beta' = 1 - alpha'.
+  // N(sqrt(alpha') x_prev, (1 - alpha') I), and Bayes gives the eq. 11-12 forms with
+  // beta' = 1 - alpha'.
   const NoiseSchedule s = schedule_make({});
   SamplerConfig config;
   for (auto [t, prev] : {std::pair{999, 979}, std::pair{500, 333}, std::pair{19, -1}}) {

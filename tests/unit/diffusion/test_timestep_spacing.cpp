@@ -77,7 +77,8 @@ TEST_CASE("trailing keeps K values where np.arange returns K + 1 (diffusers woul
 
 TEST_CASE("every spacing gives K distinct descending steps in range, for every K") {
   for (int T : {2, 10, 37, 1000}) {
-    for (auto s : {TimestepSpacing::leading, TimestepSpacing::trailing, TimestepSpacing::linspace}) {
+    for (auto s :
+         {TimestepSpacing::leading, TimestepSpacing::trailing, TimestepSpacing::linspace}) {
       for (int K = 1; K <= T; ++K) {
         const List list = make(s, T, K);
         REQUIRE(int(list.size()) == K);
