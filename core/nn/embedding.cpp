@@ -1,5 +1,6 @@
 #include "nn/embedding.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/check.hpp"
@@ -23,6 +24,33 @@ void sinusoidal_row(float* out, double v, std::size_t W) {
 
 void time_embedding_forward(float* emb, const std::int32_t* t, std::size_t B, std::size_t E) {
   for (std::size_t b = 0; b < B; ++b) sinusoidal_row(emb + b * E, static_cast<double>(t[b]), E);
+}
+
+const float* TimeEmbeddingCache::row(std::int32_t t) {
+  if (t < 0 || t >= cached_step_limit) return nullptr;
+  const std::size_t filled = rows_.size() / E_;
+  const auto need = static_cast<std::size_t>(t) + 1;
+  if (need > filled) {
+    // Grow to at least double, so a run that walks t upward fills the table in O(log) steps.
+    const std::size_t grown = std::min<std::size_t>(std::max(need, 2 * filled),
+                                                    static_cast<std::size_t>(cached_step_limit));
+    rows_.resize(grown * E_);
+    for (std::size_t s = filled; s < grown; ++s) {
+      const auto step = static_cast<std::int32_t>(s);
+      time_embedding_forward(rows_.data() + s * E_, &step, 1, E_);
+    }
+  }
+  return rows_.data() + static_cast<std::size_t>(t) * E_;
+}
+
+void TimeEmbeddingCache::embed(float* emb, const std::int32_t* t, std::size_t B) {
+  for (std::size_t b = 0; b < B; ++b) {
+    if (const float* cached = row(t[b])) {
+      std::copy(cached, cached + E_, emb + b * E_);
+    } else {
+      time_embedding_forward(emb + b * E_, t + b, 1, E_);
+    }
+  }
 }
 
 void x_embedding_forward(float* emb, const float* x, std::size_t B, std::size_t D, std::size_t W) {

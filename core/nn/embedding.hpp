@@ -7,6 +7,7 @@
 // step, the data) are never differentiated, so there is no backward.
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace diffuse {
 
@@ -15,6 +16,27 @@ inline constexpr float x_embed_scale = 25.0f;
 
 // emb (B, E): the time embedding of the integer steps t (B,) read as floats. E even, E >= 4.
 void time_embedding_forward(float* emb, const std::int32_t* t, std::size_t B, std::size_t E);
+
+// time_embedding_forward through a cache of rows: training and sampling embed the same few
+// thousand integer steps over and over, and the float64 sin/cos of a row cost more than the
+// rest of a small model's input layer. Rows are computed on first use by time_embedding_forward
+// itself, so every value is bit for bit the uncached one. Steps outside [0, cached_step_limit)
+// are computed each time (the cache stays at most cached_step_limit * E floats).
+class TimeEmbeddingCache {
+ public:
+  static constexpr std::int32_t cached_step_limit = 1 << 16;
+
+  explicit TimeEmbeddingCache(std::size_t E) : E_(E) {}
+  std::size_t width() const { return E_; }
+  // emb (B, E) = time_embedding_forward(t, B, E).
+  void embed(float* emb, const std::int32_t* t, std::size_t B);
+
+ private:
+  const float* row(std::int32_t t);  // nullptr for t outside the cached range
+
+  std::size_t E_;
+  std::vector<float> rows_;          // (filled, E): rows for t = 0 .. filled - 1
+};
 
 // emb (B, D * W): coordinate d of row b embedded at columns [d W, (d + 1) W) as
 // emb(x_embed_scale * x(b, d)); x (B, D). W even, W >= 4.

@@ -2,6 +2,7 @@
 
 #include "kernels/activation.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/linear.hpp"
 
 namespace diffuse {
 
@@ -9,10 +10,9 @@ using kernels::Transpose;
 
 void linear_forward(float* y, const float* x, const float* w, const float* b, std::size_t B,
                     std::size_t in, std::size_t out, const Executor& executor) {
-  // Y (B, out) = X (B, in) W^T: W is stored (out, in), i.e. op(B) = W^T with N = out, K = in.
-  kernels::gemm(Transpose::no, Transpose::yes, B, out, in, 1.0f, x, in, w, in, 0.0f, y, out,
-                executor);
-  kernels::add_bias_rows(y, b, B, out);
+  // Y (B, out) = X (B, in) W^T + b: W is stored (out, in). The bias is added in the GEMM's
+  // epilogue (bit for bit gemm + add_bias_rows).
+  kernels::linear_forward(kernels::Activation::identity, y, nullptr, x, w, b, B, in, out, executor);
 }
 
 void linear_backward(float* dx, float* dw, float* db, const float* dy, const float* x,

@@ -6,6 +6,7 @@
 
 #include "base/error.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/linear.hpp"
 #include "nn/blocks.hpp"
 #include "nn/embedding.hpp"
 #include "nn/linear.hpp"
@@ -46,7 +47,8 @@ ParamLayout mlp_param_layout(const MlpConfig& c, MlpOffsets* offsets) {
   return layout;
 }
 
-MlpDenoiser::MlpDenoiser(const MlpConfig& config) : config_(config) {
+MlpDenoiser::MlpDenoiser(const MlpConfig& config)
+    : config_(config), time_embedding_(config.time_embed) {
   layout_ = mlp_param_layout(config_, &offsets_);  // validates
   params_ = params_allocate(layout_);
   grads_ = params_allocate(layout_);
@@ -105,9 +107,9 @@ std::size_t MlpDenoiser::check_inputs(const Tensor2& x_t, std::size_t steps) con
 
 // ws.t_emb, then ws.t_pre and ws.t_out with the projection: e(t) for B rows.
 void MlpDenoiser::time_features(MlpWorkspace& ws, const std::int32_t* t, std::size_t B,
-                                const Executor& executor) const {
+                                const Executor& executor) {
   const std::size_t E = config_.time_embed;
-  time_embedding_forward(ws.t_emb, t, B, E);
+  time_embedding_.embed(ws.t_emb, t, B);
   if (config_.time_projection) {
     dense_block_forward(ws.t_out, ws.t_pre, ws.t_emb, p(offsets_.time_proj_weight),
                         p(offsets_.time_proj_bias), B, E, E, Activation::silu, executor);
@@ -116,7 +118,7 @@ void MlpDenoiser::time_features(MlpWorkspace& ws, const std::int32_t* t, std::si
 
 // ws.h0 (B, D_in) = [x (B, D) or its embedding, e(t) (B, E)].
 void MlpDenoiser::input_forward(MlpWorkspace& ws, const float* x, const std::int32_t* t,
-                                std::size_t B, const Executor& executor) const {
+                                std::size_t B, const Executor& executor) {
   const std::size_t D = config_.data_dim, E = config_.time_embed;
   const std::size_t Dx = mlp_x_width(config_), D_in = mlp_input_width(config_);
   time_features(ws, t, B, executor);
@@ -252,11 +254,13 @@ void MlpDenoiser::predict_at(Tensor2& out, const Tensor2& x_t, int t, const Exec
     x_embedding_forward(ws.h0, x_t.data(), B, D, config_.x_embed);  // (B, Dx), contiguous here
     x_part = ws.h0;
   }
+  // with shared_pre0 as the bias and the activation in the GEMM's epilogue. The fused kernel takes
+  // a contiguous (H, Dx) weight: W0[:, :Dx] is copied out (H Dx floats, nothing next to a step).
+  w0_x_.resize(H * Dx);
+  for (std::size_t h = 0; h < H; ++h) std::copy(w0 + h * D_in, w0 + h * D_in + Dx, &w0_x_[h * Dx]);
   const MlpLayerBuffers& first = ws.layer[0];
-  kernels::gemm(Transpose::no, Transpose::yes, B, H, Dx, 1.0f, x_part, Dx, w0, D_in, 0.0f,
-                first.pre, H, executor);
-  kernels::add_bias_rows(first.pre, ws.shared_pre0, B, H);
-  kernels::activation_forward(config_.activation, first.h, first.pre, B * H);
+  kernels::linear_forward(config_.activation, first.h, nullptr, x_part, w0_x_.data(),
+                          ws.shared_pre0, B, Dx, H, executor);
   out.resize({B, D});
   hidden_forward(out.data(), ws, B, executor);
 }

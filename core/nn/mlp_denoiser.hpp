@@ -19,6 +19,7 @@
 #include "base/params.hpp"
 #include "base/rng.hpp"
 #include "diffusion/denoiser.hpp"
+#include "nn/embedding.hpp"
 #include "nn/mlp_config.hpp"
 #include "nn/mlp_workspace.hpp"
 
@@ -72,9 +73,9 @@ class MlpDenoiser final : public Denoiser {
  private:
   std::size_t check_inputs(const Tensor2& x_t, std::size_t steps) const;
   void input_forward(MlpWorkspace& ws, const float* x, const std::int32_t* t, std::size_t B,
-                     const Executor& executor) const;
+                     const Executor& executor);
   void time_features(MlpWorkspace& ws, const std::int32_t* t, std::size_t B,
-                     const Executor& executor) const;
+                     const Executor& executor);
   void hidden_forward(float* out, MlpWorkspace& ws, std::size_t B, const Executor& executor) const;
   void time_projection_backward(MlpWorkspace& ws, std::size_t B, const Executor& executor);
   const float* p(std::size_t offset) const { return params_.data() + offset; }
@@ -87,6 +88,8 @@ class MlpDenoiser final : public Denoiser {
   AlignedBuffer grads_;   // (P,)
   MlpWorkspace train_;    // forward_train's cache and backward's scratch
   MlpWorkspace infer_;    // predict and predict_at
+  TimeEmbeddingCache time_embedding_;  // emb(t) rows, computed once per step index
+  std::vector<float> w0_x_;            // predict_at: W0[:, :Dx] contiguous (H, Dx)
   std::size_t cached_batch_ = 0;
   bool has_cache_ = false;
 };

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "nn/embedding.hpp"
@@ -44,4 +45,23 @@ TEST_CASE("x embedding gives each coordinate its own block of width W at scale 2
     for (std::size_t j = 0; j < W; ++j) CHECK(emb[i * W + j] == Approx(ref[j]).margin(1e-7));
   }
   CHECK(emb[1 * W + 0] == Approx(std::sin(12.5)).margin(1e-7));  // row 0, coordinate 1, f_0 = 1
+}
+
+TEST_CASE("the time embedding cache gives the uncached rows bit for bit, in any order") {
+  const std::size_t E = 32;
+  TimeEmbeddingCache cache(E);
+  // Downward (a sampler), upward (growth one row at a time), repeats, and steps outside the
+  // cached range, which are computed each time.
+  const std::vector<std::int32_t> t = {999, 0, 1, 2, 3, 500, 999, 1000, 4,   -1, -7,
+                                       TimeEmbeddingCache::cached_step_limit,
+                                       TimeEmbeddingCache::cached_step_limit - 1, 2000000000, 7};
+  std::vector<float> cached(t.size() * E), direct(t.size() * E);
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass reads rows filled by the first
+    cache.embed(cached.data(), t.data(), t.size());
+    time_embedding_forward(direct.data(), t.data(), t.size(), E);
+    for (std::size_t i = 0; i < cached.size(); ++i) {
+      INFO("pass " << pass << ", row " << i / E << " (t = " << t[i / E] << "), column " << i % E);
+      REQUIRE(std::memcmp(&cached[i], &direct[i], sizeof(float)) == 0);
+    }
+  }
 }
