@@ -11,7 +11,6 @@ import { startServer } from '../../scripts/serve.mjs';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const resultsDir = path.join(repoRoot, 'test-results');
 export const nativeBinary = process.env.DIFFUSE_NATIVE_BIN ?? path.join(repoRoot, 'build', 'bin', 'diffuse');
-export const checkpointTool = path.join(repoRoot, 'build', 'tests', 'tools', 'checkpoint_tool');
 mkdirSync(resultsDir, { recursive: true });
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -56,7 +55,7 @@ export async function sampleAndWait(page, timeout) {
   return page.evaluate(() => window.diffuse.samples());
 }
 
-// Is the native CLI's `name` command available (train and sample land on another branch)?
+// Is the native CLI built, with a `name` command?
 export function cliHas(name) {
   if (!existsSync(nativeBinary)) return false;
   try {
