@@ -1,24 +1,79 @@
-// Checkpoints between the page and the native CLI, both ways, and a corrupt upload.
+// Checkpoints between the page and the native CLI (`diffuse train` / `diffuse sample`), both ways,
+// and a corrupt upload. The default model and batch throughout.
 //
-// Native side: `diffuse train` / `diffuse sample` (the CLI's commands, landing on another branch);
-// until they exist, tests/tools/checkpoint_tool does the same through the core's checkpoint
-// reader and writer, and the test says which one it used.
+// Same seed, same samples. The core draws x_T and every step's noise from (seed, row) alone
+// (core/diffusion/sampler.hpp), so the page and `diffuse sample` given the same checkpoint, sampler,
+// steps, spacing, weights and seed compute the same points, up to floating-point rounding: the
+// builds round differently (AVX-512 with FMA and 16-lane sums, WebAssembly with separate multiply
+// and add in 4 lanes, each with its own exp). The tests compare the two sample sets point by point.
+//
+// The tolerance, from float32's unit roundoff u = 2^-24 = 6.0e-8:
+//   - one network evaluation: each of the 4 layers sums at most 129 products (128 inputs + bias);
+//     in any order, with or without FMA, such a sum is within 129 u = 7.7e-6 of exact, relative to
+//     the sum of the products' magnitudes (Higham, Accuracy and Stability of Numerical Algorithms,
+//     3.1); so the output eps_hat (|eps_hat| ~ 1) to about 4 x 7.7e-6 = 3.1e-5;
+//   - DDIM with eta = 0 is Euler's method for dxbar/dsigma = eps_hat in xbar = x / sqrt(abar),
+//     sigma = sqrt((1 - abar) / abar) (Song et al. 2021, eq. 14): a step from sigma to sigma' adds
+//     (sigma' - sigma) eps_hat, so an error d in eps_hat moves xbar by |sigma' - sigma| d; the flow
+//     from sigma to 0 shrinks a change of xbar by 1 / sqrt(1 + sigma^2) (exactly so for unit-
+//     Gaussian data). Summed over the steps: about the integral of d / sqrt(1 + sigma^2) from 0 to
+//     sigma_max = sqrt((1 - abar_999) / abar_999) = 157, i.e. asinh(157) d = 5.75 x 3.1e-5 = 1.8e-4
+//     in the normalized space; times the data's larger standard deviation (moons: 0.87), 1.6e-4.
+// So TOLERANCE = 2e-4 data units on every point. Measured (2,000 points, 1,000 and 2,000 steps):
+// at most 1.1e-6 against the AVX-512 build and 1.5e-6 against an SSE4.2 build, the median 2e-7, so
+// the estimate is generous; yet a different sampler configuration moves some point by far more:
+// the same checkpoint sampled by the CLI with leading or linspace spacing, 49 or 51 steps, the raw
+// weights or eta = 0.01 differs from trailing/50/EMA/eta 0 by 5e-3 to 0.11 at its largest point
+// (4.6e-3 to 2.1e-2 at the median), and another seed by ~1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { checkpointTool, cliHas, energyDistance, gaussianLike, moons, nativeBinary, openPage, resultsDir,
-  sampleAndWait, state, waitForStep, waitReady } from './helpers.mjs';
+import { cliHas, energyDistance, gaussianLike, moons, nativeBinary, openPage, resultsDir, sampleAndWait, state,
+  waitForStep, waitReady } from './helpers.mjs';
 
 const haveCli = cliHas('train') && cliHas('sample');
-const haveNative = haveCli || existsSync(checkpointTool);
-const native = haveCli ? `the CLI (${nativeBinary})` : `checkpoint_tool (the CLI has no train/sample yet)`;
+const TOLERANCE = 2e-4;  // data units, per point (derived above)
 
 const statusText = (page) => page.textContent('[data-testid=status]');
 
+// `diffuse sample` on `file` with the sampler settings the page used (its state's settings).
+function nativeSample(file, settings, n, csv) {
+  const K = settings.samplerSteps > 0 ? settings.samplerSteps
+    : settings.sampler === 'ddpm' ? settings.timesteps : Math.min(50, settings.timesteps);
+  const samplerArgs = ['--sampler', settings.sampler, '--steps', String(K), '--spacing', settings.spacing,
+    '--seed', String(settings.sampleSeed), ...(settings.weights === 'raw' ? ['--raw'] : []),
+    ...(settings.sampler === 'ddim' ? ['--eta', String(settings.eta)] : ['--variance', settings.variance])];
+  const out = execFileSync(nativeBinary, ['sample', '--model', file, '--n', String(n), ...samplerArgs, '--out', csv, '-q'],
+    { encoding: 'utf8' });
+  console.log(`diffuse sample ${samplerArgs.join(' ')}: ${out.trim()}`);
+  return readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(',').map(Number))
+    .filter((p) => p.length === 2 && p.every(Number.isFinite));
+}
+
+// Point-by-point distances between two sample sets of the same seed: { median, p99, max }.
+function pointDistances(a, b) {
+  const d = a.map((p, i) => Math.hypot(p[0] - b[i][0], p[1] - b[i][1])).sort((x, y) => x - y);
+  return { median: d[d.length >> 1], p99: d[Math.floor(0.99 * (d.length - 1))], max: d[d.length - 1] };
+}
+const fmt = (d) => `median ${d.median.toExponential(1)}, 99th percentile ${d.p99.toExponential(1)}, max ${d.max.toExponential(1)}`;
+
+// The same points up to rounding, and near the data (the bound of train.test.mjs).
+function checkSameSamples(label, pageSamples, nativeSamples, dataSeed) {
+  assert.equal(nativeSamples.length, pageSamples.length);
+  const d = pointDistances(pageSamples, nativeSamples);
+  const data = moons(2000, dataSeed);
+  const dNative = energyDistance(nativeSamples, data), dPage = energyDistance(pageSamples, data);
+  const dGaussian = energyDistance(gaussianLike(data, 2000, dataSeed + 1), data);
+  console.log(`${label}: page vs native, point by point: ${fmt(d)} (tolerance ${TOLERANCE}); ` +
+    `D² to fresh moons: native ${dNative.toFixed(5)}, page ${dPage.toFixed(5)}, Gaussian ${dGaussian.toFixed(5)}`);
+  assert.ok(d.max < TOLERANCE, `${label}: the page's and the CLI's samples differ by up to ${d.max} (${fmt(d)})`);
+  assert.ok(dNative < 0.5 * dGaussian, `${label}: native samples too far from the data: ${dNative} vs ${0.5 * dGaussian}`);
+}
+
 test('a corrupt upload shows an error in status and the page keeps working', { timeout: 300000 }, async () => {
-  const { page, problems, close } = await openPage({ hash: '#hidden=32&batch=64' });
+  const { page, problems, close } = await openPage();
   try {
     await waitReady(page);
     const file = path.join(resultsDir, 'corrupt.safetensors');
@@ -39,57 +94,33 @@ test('a corrupt upload shows an error in status and the page keeps working', { t
   }
 });
 
-test(`a page checkpoint samples natively (${native})`, { timeout: 20 * 60000, skip: !haveNative && 'no native build' }, async () => {
-  const { page, close } = await openPage({ hash: '#hidden=64&batch=128&steps=1500&sampler=ddim&sampleN=1000' });
+test('a page checkpoint samples natively to the same points', { timeout: 20 * 60000, skip: !haveCli && `no ${nativeBinary} with train and sample` }, async () => {
+  const steps = 2000;
+  const { page, close } = await openPage({ hash: `#steps=${steps}&sampleSeed=3` });
   try {
     await waitReady(page);
     await page.click('[data-testid=train]');
-    await waitForStep(page, 1500, 15 * 60000);
+    await waitForStep(page, steps, 15 * 60000);
     const pageSamples = await sampleAndWait(page, 5 * 60000);
+    const { settings } = await state(page);
+    assert.equal(settings.sampler, 'ddim');  // the page's defaults
+    assert.equal(settings.spacing, 'trailing');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=checkpoint-download]')]);
     const file = path.join(resultsDir, 'page.safetensors');
     await download.saveAs(file);
-    assert.match(download.suggestedFilename(), /^diffuse-moons-step1500\.safetensors$/);
-
-    let nativeSamples;
-    if (haveCli) {
-      const csv = path.join(resultsDir, 'page-native-samples.csv');
-      execFileSync(nativeBinary, ['sample', '--model', file, '--n', '1000', '--out', csv]);
-      nativeSamples = readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(',').map(Number))
-        .filter((p) => p.length === 2 && p.every(Number.isFinite));
-    } else {
-      const out = JSON.parse(execFileSync(checkpointTool, ['sample', file, '1000', '0', '50'], { encoding: 'utf8' }));
-      assert.equal(out.step, 1500);
-      nativeSamples = [];
-      for (let i = 0; i < out.samples.length; i += 2) nativeSamples.push([out.samples[i], out.samples[i + 1]]);
-    }
-    assert.equal(nativeSamples.length, 1000);
-    // Both sample the same model: they are as close to each other as to fresh data allows, and the
-    // native ones are near the data (the bound of train.test.mjs).
-    const data = moons(2000, 21);
-    const dNative = energyDistance(nativeSamples, data), dPage = energyDistance(pageSamples, data);
-    const dBetween = energyDistance(nativeSamples, pageSamples);
-    const dGaussian = energyDistance(gaussianLike(data, 1000, 22), data);
-    console.log(`page checkpoint via ${native}: D² native ${dNative.toFixed(5)}, page ${dPage.toFixed(5)}, ` +
-      `between ${dBetween.toFixed(5)}, Gaussian ${dGaussian.toFixed(5)}`);
-    assert.ok(dNative < 0.6 * dGaussian);
-    assert.ok(dBetween < 0.5 * dGaussian);
+    assert.match(download.suggestedFilename(), new RegExp(`^diffuse-moons-step${steps}\\.safetensors$`));
+    const nativeSamples = nativeSample(file, settings, pageSamples.length, path.join(resultsDir, 'page-native-samples.csv'));
+    checkSameSamples('page checkpoint', pageSamples, nativeSamples, 21);
   } finally {
     await close();
   }
 });
 
-test(`a native checkpoint loads and samples in the page (${native})`, { timeout: 20 * 60000, skip: !haveNative && 'no native build' }, async () => {
+test('a native checkpoint loads and samples in the page to the same points', { timeout: 20 * 60000, skip: !haveCli && `no ${nativeBinary} with train and sample` }, async () => {
   const file = path.join(resultsDir, 'native.safetensors');
-  let steps;
-  if (haveCli) {
-    steps = 2000;
-    execFileSync(nativeBinary, ['train', '--dataset', 'moons', '--steps', String(steps), '--out', file], { stdio: 'inherit' });
-  } else {
-    steps = 1500;
-    execFileSync(checkpointTool, ['train', file, 'moons', String(steps), '0', '64', '128']);
-  }
-  const { page, problems, close } = await openPage({ hash: '#sampler=ddim&sampleN=1000' });
+  const steps = 2000;
+  execFileSync(nativeBinary, ['train', '--dataset', 'moons', '--steps', String(steps), '--out', file, '-q'], { stdio: 'inherit' });
+  const { page, problems, close } = await openPage();
   try {
     await waitReady(page);
     await page.setInputFiles('[data-testid=checkpoint-upload]', file);
@@ -99,14 +130,12 @@ test(`a native checkpoint loads and samples in the page (${native})`, { timeout:
     assert.equal(s.step, steps);
     assert.equal(Number(await page.textContent('[data-testid=steps]')), steps);
     assert.equal(s.settings.dataset, 'moons');
-    const samples = await sampleAndWait(page, 10 * 60000);
-    assert.equal(samples.length, 1000);
-    const data = moons(2000, 31);
-    const d = energyDistance(samples, data), dGaussian = energyDistance(gaussianLike(data, 1000, 32), data);
-    console.log(`native checkpoint (${steps} steps) sampled in the page: D² ${d.toFixed(5)}, Gaussian ${dGaussian.toFixed(5)}`);
-    assert.ok(d < 0.6 * dGaussian);
+    const pageSamples = await sampleAndWait(page, 10 * 60000);
+    const { settings } = await state(page);
+    const nativeSamples = nativeSample(file, settings, pageSamples.length, path.join(resultsDir, 'native-native-samples.csv'));
+    checkSameSamples(`native checkpoint (${steps} steps)`, pageSamples, nativeSamples, 31);
     // It resumes: one more step from where the native run stopped (after raising the planned steps).
-    await page.selectOption('#setting-steps', String(steps === 2000 ? 3000 : 2000));
+    await page.selectOption('#setting-steps', '3000');
     await page.click('#step');
     await waitForStep(page, steps + 1, 120000);
     assert.deepEqual(problems, []);

@@ -11,7 +11,6 @@ import { startServer } from '../../scripts/serve.mjs';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const resultsDir = path.join(repoRoot, 'test-results');
 export const nativeBinary = process.env.DIFFUSE_NATIVE_BIN ?? path.join(repoRoot, 'build', 'bin', 'diffuse');
-export const checkpointTool = path.join(repoRoot, 'build', 'tests', 'tools', 'checkpoint_tool');
 mkdirSync(resultsDir, { recursive: true });
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -48,6 +47,31 @@ export async function waitForStep(page, step, timeout) {
   await page.waitForFunction((s) => window.diffuse.state().step >= s, step, { timeout, polling: 250 });
 }
 
+// Trains from a paused run to exactly `steps` optimizer steps without touching the settings (so the
+// learning rate follows the run's planned "Training steps", e.g. the default 10,000-step cosine
+// schedule): Train until `margin` steps short, Pause, then Shift+Step (100 steps) and Step (1) up to
+// the target. Training is deterministic, so the weights do not depend on where the pause landed.
+export async function trainTo(page, steps, { margin = 500, timeout = 30 * 60000 } = {}) {
+  const idleAt = (s) => page.waitForFunction((t) => window.diffuse.state().step >= t && !window.diffuse.state().running,
+    s, { timeout, polling: 20 });
+  let step = (await state(page)).step;
+  if (step < steps - margin) {
+    if (!(await state(page)).running) await page.click('[data-testid=train]');
+    await page.waitForFunction((t) => window.diffuse.state().step >= t, steps - margin, { timeout, polling: 20 });
+  }
+  if ((await state(page)).running) await page.click('[data-testid=train]');  // Pause
+  await page.waitForFunction(() => !window.diffuse.state().running, null, { timeout, polling: 20 });
+  step = (await state(page)).step;
+  if (step > steps) throw new Error(`trainTo: the run paused at step ${step}, past ${steps} (raise the margin)`);
+  while (step < steps) {
+    const shift = steps - step >= 100;
+    await page.click('#step', shift ? { modifiers: ['Shift'] } : {});
+    await idleAt(step + (shift ? 100 : 1));
+    step = (await state(page)).step;
+  }
+  return step;
+}
+
 // Clicks Sample and returns the samples once that sampling has finished.
 export async function sampleAndWait(page, timeout) {
   const before = (await state(page)).samplings;
@@ -56,7 +80,7 @@ export async function sampleAndWait(page, timeout) {
   return page.evaluate(() => window.diffuse.samples());
 }
 
-// Is the native CLI's `name` command available (train and sample land on another branch)?
+// Is the native CLI built, with a `name` command?
 export function cliHas(name) {
   if (!existsSync(nativeBinary)) return false;
   try {

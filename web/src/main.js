@@ -250,7 +250,11 @@ function cliCommand() {
   return `diffuse train ${data} --steps ${s.steps} --batch ${s.batch} --lr ${s.lr} --seed ${s.seed} --out run.safetensors`;
 }
 
-$('train').addEventListener('click', () => worker.send(run.running ? TO_WORKER.pause : TO_WORKER.train));
+$('train').addEventListener('click', () => {
+  // Replaces "ready … Press Train." (or "paused at step …"); the worker reports errors and the end.
+  if (!run.running) toolbar.status(`training from step ${run.step.toLocaleString('en')}`);
+  worker.send(run.running ? TO_WORKER.pause : TO_WORKER.train);
+});
 $('step').addEventListener('click', (e) => worker.send(TO_WORKER.step, { n: e.shiftKey ? 100 : 1 }));
 $('reset').addEventListener('click', () => configure('reset: a fresh model, training restarts from step 0'));
 $('sample').addEventListener('click', () => startJob('sample'));
