@@ -92,6 +92,9 @@ test('training moons lowers the loss; samples land near the data; every panel re
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(resultsDir, 'train-done-phone.png'), fullPage: true });
+    // Readable on a phone: nothing makes the page wider than the screen (no sideways scrolling).
+    const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(pageWidth <= 390, `the page is ${pageWidth} px wide on a 390 px screen`);
     assert.deepEqual(problems, []);
   } finally {
     await close();
