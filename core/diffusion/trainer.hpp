@@ -74,6 +74,12 @@ class Trainer {
   const MlpDenoiser& model() const { return model_; }  // raw weights
   const AlignedBuffer& ema_weights() const { return ema_.weights(); }
 
+  // The batch of the last step, for tests and tracing: x_0 (B, D) (rows of data().points), t (B,)
+  // and eps (B, D) as drawn (also when the step was not finite). Unspecified before the first step.
+  const Tensor2& last_x0() const { return x0_; }
+  const Steps& last_t() const { return t_; }
+  const Tensor2& last_eps() const { return eps_; }
+
   // A denoiser holding the EMA weights (or the raw ones), for sampling and the ELBO.
   std::unique_ptr<MlpDenoiser> make_denoiser(bool use_ema = true) const;
 

@@ -71,8 +71,10 @@ void Adam::step(float* params, const float* grads, float lr) {
 
 double clip_grad_norm(float* grads, std::size_t n, double max_norm) {
   const double norm = std::sqrt(kernels::squared_norm(grads, n));
-  if (max_norm > 0.0 && std::isfinite(max_norm) && std::isfinite(norm) && norm > max_norm) {
-    kernels::scale_inplace(grads, n, static_cast<float>(max_norm / norm));
+  if (max_norm > 0.0 && std::isfinite(max_norm) && std::isfinite(norm)) {
+    // torch's clip_coef = max_norm / (total_norm + 1e-6), clamped at 1.
+    const double factor = max_norm / (norm + 1e-6);
+    if (factor < 1.0) kernels::scale_inplace(grads, n, static_cast<float>(factor));
   }
   return norm;
 }

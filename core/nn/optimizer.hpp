@@ -59,11 +59,11 @@ class Adam {
   AdamState state_;
 };
 
-// Global L2 gradient clipping: if ||grads|| > max_norm, grads *= max_norm / ||grads||, so the
-// clipped norm is max_norm up to float rounding (torch's clip_grad_norm_ divides by norm + 1e-6
-// instead, 1e-6 relative smaller). max_norm <= 0 or infinite disables clipping. Returns the norm
-// before clipping (accumulated in double); a non-finite norm leaves grads untouched, for the
-// caller to report.
+// Global L2 gradient clipping as torch.nn.utils.clip_grad_norm_: with c = max_norm / (||grads|| +
+// 1e-6), grads *= c if c < 1 (so the clipped norm is max_norm ||g|| / (||g|| + 1e-6), 1e-6 / ||g||
+// relative below max_norm, and a norm within 1e-6 below max_norm is scaled too). max_norm <= 0 or
+// infinite disables clipping. Returns the norm before clipping (squared_norm's accumulation); a
+// non-finite norm leaves grads untouched, for the caller to report.
 double clip_grad_norm(float* grads, std::size_t n, double max_norm);
 
 }  // namespace diffuse

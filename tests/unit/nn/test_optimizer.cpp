@@ -1,5 +1,5 @@
 // Adam and AdamW against hand-computed and float64 updates, bias correction, decoupled decay,
-// gradient clipping to exactly max_norm, and a resumed state continuing bit for bit.
+// gradient clipping with torch's clip_grad_norm_ factor, and a resumed state continuing bit for bit.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -117,14 +117,15 @@ TEST_CASE("invalid optimizer settings name the field and the allowed range") {
   CHECK_THROWS_WITH(optimizer_kind_from_name("sgd"), Contains("'sgd'") && Contains("adam, adamw"));
 }
 
-TEST_CASE("clip_grad_norm scales a large gradient to exactly max_norm and leaves a small one") {
+TEST_CASE("clip_grad_norm scales a large gradient by max_norm / (norm + 1e-6) and leaves a small one") {
   std::vector<float> g = {3.0f, 0.0f, -4.0f, 0.0f};  // norm 5
   CHECK(clip_grad_norm(g.data(), g.size(), 1.0) == 5.0);
+  const double factor = 1.0 / (5.0 + 1e-6);  // torch.nn.utils.clip_grad_norm_'s clip_coef
   double sq = 0;
   for (float x : g) sq += double(x) * x;
-  CHECK(std::sqrt(sq) == Approx(1.0).epsilon(2 * u32));  // one rounding per element
-  CHECK(g[0] == Approx(0.6).epsilon(u32));
-  CHECK(g[2] == Approx(-0.8).epsilon(u32));
+  CHECK(std::sqrt(sq) == Approx(5.0 * factor).epsilon(2 * u32));  // two roundings per element
+  CHECK(g[0] == Approx(3.0 * factor).epsilon(2 * u32));
+  CHECK(g[2] == Approx(-4.0 * factor).epsilon(2 * u32));
 
   Rng rng(4);
   std::vector<float> big(1000);
@@ -133,7 +134,7 @@ TEST_CASE("clip_grad_norm scales a large gradient to exactly max_norm and leaves
   CHECK(before == Approx(std::sqrt(1000.0)).epsilon(0.1));
   sq = 0;
   for (float x : big) sq += double(x) * x;
-  CHECK(std::sqrt(sq) == Approx(2.5).epsilon(2 * u32));
+  CHECK(std::sqrt(sq) == Approx(2.5 * before / (before + 1e-6)).epsilon(2 * u32));
 
   std::vector<float> small = {0.1f, 0.2f}, copy = small;
   CHECK(clip_grad_norm(small.data(), 2, 1.0) == Approx(std::sqrt(0.05)).epsilon(u32));
@@ -144,6 +145,26 @@ TEST_CASE("clip_grad_norm scales a large gradient to exactly max_norm and leaves
   std::vector<float> bad = {1.0f, std::numeric_limits<float>::quiet_NaN()};
   CHECK(std::isnan(clip_grad_norm(bad.data(), 2, 1.0)));
   CHECK(bad[0] == 1.0f);
+}
+
+TEST_CASE("clip_grad_norm's + 1e-6 is torch's: it shows on small norms and at the threshold") {
+  // norm 1e-5 clipped to 5e-6: torch scales by 5e-6 / (1e-5 + 1e-6) = 0.4545..., not 0.5.
+  std::vector<float> g = {6e-6f, 8e-6f};
+  const double norm = std::sqrt(double(g[0]) * g[0] + double(g[1]) * g[1]);
+  CHECK(clip_grad_norm(g.data(), 2, 5e-6) == Approx(norm).epsilon(u32));
+  const double factor = 5e-6 / (norm + 1e-6);
+  CHECK(factor == Approx(5.0 / 11.0).epsilon(1e-6));
+  CHECK(g[0] == Approx(6e-6f * factor).epsilon(2 * u32));
+  CHECK(g[1] == Approx(8e-6f * factor).epsilon(2 * u32));
+  // A norm just below max_norm, within 1e-6 of it, is scaled as well (torch's clip_coef < 1) ...
+  std::vector<float> edge = {1.0f};
+  clip_grad_norm(edge.data(), 1, 1.0 + 5e-7);
+  CHECK(edge[0] == static_cast<float>((1.0 + 5e-7) / (1.0 + 1e-6)));
+  CHECK(edge[0] < 1.0f);
+  // ... and one further below is not.
+  std::vector<float> below = {1.0f};
+  clip_grad_norm(below.data(), 1, 1.0 + 2e-6);
+  CHECK(below[0] == 1.0f);
 }
 
 TEST_CASE("a restored Adam state continues bit for bit") {
