@@ -1,7 +1,8 @@
 // Kernel benchmarks side by side: native AVX-512 (build/bin/bench_kernels), native SSE4.2 (the
 // vector width of WebAssembly SIMD128; build-sse42/bin/bench_kernels) and WebAssembly under node
-// (build-wasm/bin/diffuse.mjs, timed inside the module by bench_bindings.cpp). All three time the
-// same workload (bench/kernel_workload.hpp), one after the other, in one run.
+// (build-wasm/bin/diffuse_bench.mjs: the page's module plus web/bindings/bench_bindings.cpp, which
+// times inside the module). All three time the same workload (bench/kernel_workload.hpp), one
+// after the other, in one run.
 //
 //   node bench/wasm_kernels.mjs [--reps R] [--ms T] [--min] [--wasm-only]
 //
@@ -10,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadDiffuse, repoRoot } from '../tests/wasm/load_module.mjs';
+import { loadDiffuseBench, repoRoot } from '../tests/wasm/load_module.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -51,7 +52,7 @@ function check(result, what) {
 
 async function runWasm() {
   console.error('running WebAssembly (node) ...');
-  const diffuse = await loadDiffuse();
+  const diffuse = await loadDiffuseBench();
   const info = diffuse.buildInfo();
   const probe = check(diffuse.benchGemm(192, 32, 128, false, false, 0, reps, ms), 'probe');
   record('wasm', 'probe', 'L1-resident (192,32,128)', 'GFLOP/s', 2 * 192 * 32 * 128, probe.seconds, probe.minSeconds);

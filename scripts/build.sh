@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the native CLI (build/bin/diffuse), the WebAssembly module (build-wasm/bin) and the
-# static page (web/dist). Incremental: a second run only rebuilds what changed.
+# Builds the native CLI (build/bin/diffuse), the WebAssembly modules (build-wasm/bin: the page's
+# diffuse.{mjs,wasm} and diffuse_bench.{mjs,wasm} for benchmarks and kernel tests) and the static
+# page (web/dist, with the page's module only). Incremental: a second run only rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # Emscripten's optimizer needs node-acorn
