@@ -156,16 +156,23 @@ void MlpDenoiser::hidden_forward(float* out, MlpWorkspace& ws, std::size_t B,
                  D, executor);
 }
 
+// The whole network for B rows with per-row steps t, in workspace ws (train keeps the caches).
+void MlpDenoiser::full_forward(Tensor2& out, MlpWorkspace& ws, MlpWorkspaceKind kind,
+                               const Tensor2& x_t, const Steps& t, const Executor& executor) {
+  const std::size_t B = x_t.shape(0);
+  ws.prepare(config_, B, kind);
+  input_forward(ws, x_t.data(), t.data(), B, executor);
+  dense_block_forward(ws.layer[0].h, ws.layer[0].pre, ws.h0, p(offsets_.layer_weight[0]),
+                      p(offsets_.layer_bias[0]), B, mlp_input_width(config_), config_.hidden,
+                      config_.activation, executor);
+  out.resize({B, config_.data_dim});
+  hidden_forward(out.data(), ws, B, executor);
+}
+
 void MlpDenoiser::forward_train(Tensor2& out, const Tensor2& x_t, const Steps& t,
                                 const Executor& executor) {
   const std::size_t B = check_inputs(x_t, t.size());
-  train_.prepare(config_, B, MlpWorkspaceKind::train);
-  input_forward(train_, x_t.data(), t.data(), B, executor);
-  dense_block_forward(train_.layer[0].h, train_.layer[0].pre, train_.h0,
-                      p(offsets_.layer_weight[0]), p(offsets_.layer_bias[0]), B,
-                      mlp_input_width(config_), config_.hidden, config_.activation, executor);
-  out.resize({B, config_.data_dim});
-  hidden_forward(out.data(), train_, B, executor);
+  full_forward(out, train_, MlpWorkspaceKind::train, x_t, t, executor);
   cached_batch_ = B;
   has_cache_ = true;
 }
@@ -224,14 +231,8 @@ void MlpDenoiser::time_projection_backward(MlpWorkspace& ws, std::size_t B,
 
 void MlpDenoiser::predict(Tensor2& out, const Tensor2& x_t, const Steps& t,
                           const Executor& executor) {
-  const std::size_t B = check_inputs(x_t, t.size());
-  infer_.prepare(config_, B, MlpWorkspaceKind::infer);
-  input_forward(infer_, x_t.data(), t.data(), B, executor);
-  dense_block_forward(infer_.layer[0].h, infer_.layer[0].pre, infer_.h0,
-                      p(offsets_.layer_weight[0]), p(offsets_.layer_bias[0]), B,
-                      mlp_input_width(config_), config_.hidden, config_.activation, executor);
-  out.resize({B, config_.data_dim});
-  hidden_forward(out.data(), infer_, B, executor);
+  check_inputs(x_t, t.size());
+  full_forward(out, infer_, MlpWorkspaceKind::infer, x_t, t, executor);
 }
 
 void MlpDenoiser::predict_at(Tensor2& out, const Tensor2& x_t, int t, const Executor& executor) {

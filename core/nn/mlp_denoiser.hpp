@@ -77,6 +77,8 @@ class MlpDenoiser final : public Denoiser {
   void time_features(MlpWorkspace& ws, const std::int32_t* t, std::size_t B,
                      const Executor& executor);
   void hidden_forward(float* out, MlpWorkspace& ws, std::size_t B, const Executor& executor) const;
+  void full_forward(Tensor2& out, MlpWorkspace& ws, MlpWorkspaceKind kind, const Tensor2& x_t,
+                    const Steps& t, const Executor& executor);
   void time_projection_backward(MlpWorkspace& ws, std::size_t B, const Executor& executor);
   const float* p(std::size_t offset) const { return params_.data() + offset; }
   float* g(std::size_t offset) { return grads_.data() + offset; }
