@@ -39,7 +39,9 @@ const describe = (d) => `input to handler ${d.handler.median} ms median, ${d.han
   `test click to handler ${d.roundTrip.median} ms median, ${d.roundTrip.worst} ms worst`;
 
 test('clicks are handled promptly while training and sampling run', { timeout: 15 * 60000 }, async () => {
-  const { page, problems, close } = await openPage({ hash: '#sampleN=10000&sampler=ddim' });
+  // DDPM (1,000 steps over 10,000 points, about a minute in the worker): long enough that the
+  // sampling is still running when the test stops it at the end (DDIM-50 can finish first).
+  const { page, problems, close } = await openPage({ hash: '#sampleN=10000&sampler=ddpm' });
   try {
     await waitReady(page);
     await page.click('[data-testid=train]');
@@ -64,6 +66,7 @@ test('clicks are handled promptly while training and sampling run', { timeout: 1
     assert.equal((await state(page)).step, stepAtPause, 'training went on after Pause');
     assert.ok(pause < 5000);
     await page.click('#sample-cancel');
+    await page.waitForSelector('#sample-progress', { state: 'hidden', timeout: 30000 });
     assert.deepEqual(problems, []);
   } finally {
     await close();
