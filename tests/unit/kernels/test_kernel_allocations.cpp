@@ -5,50 +5,14 @@
 // allocator).
 #include <catch2/catch.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
-#if defined(__GLIBC__)
-#include <dlfcn.h>
-#endif
-
+#include "support/allocation_counter.hpp"
 #include "base/rng.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/optimizer_kernels.hpp"
 
-namespace {
-std::atomic<long> allocations{0};
-}
-
-void* operator new(std::size_t n) {
-  ++allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++allocations;
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& tag) noexcept { return operator new(n, tag); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-
-#if defined(__GLIBC__)
-extern "C" int posix_memalign(void** out, std::size_t alignment, std::size_t size) noexcept {
-  using Fn = int (*)(void**, std::size_t, std::size_t);
-  static const Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "posix_memalign"));
-  ++allocations;
-  return real(out, alignment, size);
-}
-#endif
 
 using namespace diffuse;
 using kernels::Activation;
