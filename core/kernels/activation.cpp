@@ -37,6 +37,18 @@ void backward(float* dx, const float* dy, const float* x, std::size_t n) {
   }
 }
 
+template <Activation act>
+void derivative(float* d, const float* x, std::size_t n) {
+  const std::size_t n_vec = n - n % lanes;
+  for (std::size_t i = 0; i < n_vec; i += lanes) {
+    detail::activate_derivative<act>(Batch::load_unaligned(x + i)).store_unaligned(d + i);
+  }
+  if (n_vec < n) {
+    const Batch tail = detail::activate_derivative<act>(detail::load_partial(x + n_vec, n - n_vec));
+    detail::store_partial(d + n_vec, tail, n - n_vec);
+  }
+}
+
 }  // namespace
 
 void activation_forward(Activation act, float* y, const float* x, std::size_t n) {
@@ -58,6 +70,15 @@ void activation_backward(Activation act, float* dx, const float* dy, const float
     case Activation::relu: return backward<Activation::relu>(dx, dy, x, n);
     case Activation::silu: return backward<Activation::silu>(dx, dy, x, n);
     case Activation::gelu: return backward<Activation::gelu>(dx, dy, x, n);
+  }
+}
+
+void activation_derivative(Activation act, float* d, const float* x, std::size_t n) {
+  switch (act) {
+    case Activation::identity: return derivative<Activation::identity>(d, x, n);
+    case Activation::relu: return derivative<Activation::relu>(d, x, n);
+    case Activation::silu: return derivative<Activation::silu>(d, x, n);
+    case Activation::gelu: return derivative<Activation::gelu>(d, x, n);
   }
 }
 

@@ -27,6 +27,10 @@ void activation_backward(Activation act, float* dx, const float* dy, const float
 void activation_backward_ref(Activation act, float* dx, const float* dy, const float* x,
                              std::size_t n);
 
+// d = act'(x), n elements; d may alias x. Bit for bit activation_backward with dy = 1.
+void activation_derivative(Activation act, float* d, const float* x, std::size_t n);
+void activation_derivative_ref(Activation act, float* d, const float* x, std::size_t n);
+
 // y(b, j) += bias(j) for y (B, N).
 void add_bias_rows(float* y, const float* bias, std::size_t B, std::size_t N);
 void add_bias_rows_ref(float* y, const float* bias, std::size_t B, std::size_t N);

@@ -61,6 +61,10 @@ void activation_backward_ref(Activation act, float* dx, const float* dy, const f
   for (std::size_t i = 0; i < n; ++i) dx[i] = static_cast<float>(dy[i] * derivative_one(act, x[i]));
 }
 
+void activation_derivative_ref(Activation act, float* d, const float* x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<float>(derivative_one(act, x[i]));
+}
+
 void add_bias_rows_ref(float* y, const float* bias, std::size_t B, std::size_t N) {
   for (std::size_t b = 0; b < B; ++b) {
     for (std::size_t j = 0; j < N; ++j) y[b * N + j] += bias[j];

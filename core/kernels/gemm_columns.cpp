@@ -35,7 +35,7 @@ void tail_block(const float* A, std::size_t lda, const float* B, std::size_t ldb
     for (std::size_t c = 0; c < R; ++c) b[c] = Batch(B[k * ldb + c]);
     for (std::size_t v = 0; v < V; ++v) {
       const Batch av = Batch::load_unaligned(a + v * lanes);
-      for (std::size_t c = 0; c < R; ++c) acc[v][c] = xsimd::fma(av, b[c], acc[v][c]);
+      for (std::size_t c = 0; c < R; ++c) acc[v][c] = detail::fma(av, b[c], acc[v][c]);
     }
   }
   for (std::size_t c = 0; c < R; ++c) {

@@ -26,7 +26,7 @@ void dot_block(const float* a, std::size_t lda, const float* bt, std::size_t ldb
     for (std::size_t c = 0; c < CG; ++c) b[c] = Batch::load_unaligned(bt + c * ldbt + k);
     for (std::size_t r = 0; r < RG; ++r) {
       const Batch ar = Batch::load_unaligned(a + r * lda + k);
-      for (std::size_t c = 0; c < CG; ++c) acc[r][c] = xsimd::fma(ar, b[c], acc[r][c]);
+      for (std::size_t c = 0; c < CG; ++c) acc[r][c] = detail::fma(ar, b[c], acc[r][c]);
     }
   }
   for (std::size_t r = 0; r < RG; ++r) {

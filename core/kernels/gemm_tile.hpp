@@ -25,6 +25,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "kernels/simd_fma.hpp"
+
 namespace diffuse::kernels::detail {
 
 using Batch = xsimd::batch<float>;
@@ -69,7 +71,7 @@ inline void tile_accumulate(Batch (&acc)[MR][NV], const float* a, std::size_t ld
     for (std::size_t v = 0; v < NV; ++v) bk[v] = Batch::load_unaligned(b + k * ldb + v * lanes);
     for (std::size_t r = 0; r < MR; ++r) {
       const Batch ar(a_transposed ? a[k * lda + r] : a[r * lda + k]);
-      for (std::size_t v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(ar, bk[v], acc[r][v]);
+      for (std::size_t v = 0; v < NV; ++v) acc[r][v] = detail::fma(ar, bk[v], acc[r][v]);
     }
   }
 }
@@ -91,7 +93,7 @@ inline void tile_store_scaled(const Batch (&acc)[MR][NV], float* c, std::size_t 
     for (std::size_t r = 0; r < MR; ++r) {
       for (std::size_t v = 0; v < NV; ++v) {
         float* at = c + r * ldc + v * lanes;
-        const Batch out = beta == 0.0f ? va * acc[r][v] : xsimd::fma(va, acc[r][v], vb * Batch::load_unaligned(at));
+        const Batch out = beta == 0.0f ? va * acc[r][v] : detail::fma(va, acc[r][v], vb * Batch::load_unaligned(at));
         out.store_unaligned(at);
       }
     }
@@ -103,10 +105,10 @@ inline void tile_store_scaled(const Batch (&acc)[MR][NV], float* c, std::size_t 
       const std::size_t n = lanes_valid(n_valid, v);
       if (n == lanes) {
         const Batch prior = beta == 0.0f ? Batch(0.0f) : vb * Batch::load_unaligned(row + v * lanes);
-        xsimd::fma(va, acc[r][v], prior).store_unaligned(row + v * lanes);
+        detail::fma(va, acc[r][v], prior).store_unaligned(row + v * lanes);
       } else if (n > 0) {
         const Batch prior = beta == 0.0f ? Batch(0.0f) : vb * load_partial(row + v * lanes, n);
-        store_partial(row + v * lanes, xsimd::fma(va, acc[r][v], prior), n);
+        store_partial(row + v * lanes, detail::fma(va, acc[r][v], prior), n);
       }
     }
   }

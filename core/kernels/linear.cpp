@@ -25,12 +25,28 @@ inline void store_n(float* p, const Batch& x, std::size_t n) {
   }
 }
 
-// pre = sum + bias, y = act(pre) for a finished tile. While K is still running (several blocks of
-// K), the raw partial sums wait in pre (or in y when pre is not wanted).
-template <Activation act>
+// What the forward keeps for backward in its second buffer.
+enum class Keep { pre, derivative };
+
+// sum + bias -> y = act(.) and, when wanted, the kept value: the sum itself (Keep::pre) or
+// act'(sum) (Keep::derivative, from the same exp or erfc as y).
+template <Activation act, Keep keep>
+DIFFUSE_ALWAYS_INLINE void finish(const Batch& sum, Batch& y, Batch& kept) {
+  if constexpr (keep == Keep::derivative) {
+    detail::activate_with_derivative<act>(sum, y, kept);
+  } else {
+    y = detail::activate<act>(sum);
+    kept = sum;
+  }
+}
+
+// pre = sum + bias, y = act(pre) for a finished tile, and in `kept` pre or act'(pre). While K is
+// still running (several blocks of K), the raw partial sums wait in kept (or in y when nothing is
+// kept).
+template <Activation act, Keep keep>
 struct BiasActivationEpilogue {
   const float* bias;  // (N,) or nullptr
-  float* pre;         // (M, N) or nullptr
+  float* kept;        // (M, N) or nullptr
   float* y;           // (M, N)
   std::size_t ld;     // N
 
@@ -52,13 +68,14 @@ struct BiasActivationEpilogue {
     for (std::size_t v = 0; v < NV; ++v) {
       b[v] = bias != nullptr ? Batch::load_unaligned(bias + j + v * lanes) : Batch(0.0f);
     }
-    const bool keep_pre = pre != nullptr && pre != y;
+    const bool store_kept = kept != nullptr && kept != y;
     for (std::size_t r = 0; r < MR; ++r) {
       for (std::size_t v = 0; v < NV; ++v) {
         const std::size_t at = (i + r) * ld + j + v * lanes;
-        const Batch sum = acc[r][v] + b[v];
-        if (keep_pre) sum.store_unaligned(pre + at);
-        detail::activate<act>(sum).store_unaligned(y + at);
+        Batch out, k;
+        finish<act, keep>(acc[r][v] + b[v], out, k);
+        if (store_kept) k.store_unaligned(kept + at);
+        out.store_unaligned(y + at);
       }
     }
   }
@@ -67,7 +84,7 @@ struct BiasActivationEpilogue {
   template <std::size_t MR, std::size_t NV>
   void store_general(const Batch (&acc)[MR][NV], std::size_t i, std::size_t j, std::size_t n_valid,
                      bool first_k, bool last_k) const {
-    float* partial = pre != nullptr ? pre : y;
+    float* partial = kept != nullptr ? kept : y;
     Batch b[NV];
     for (std::size_t v = 0; v < NV; ++v) {
       const std::size_t n = detail::lanes_valid(n_valid, v);
@@ -84,30 +101,54 @@ struct BiasActivationEpilogue {
           store_n(partial + at, sum, n);
           continue;
         }
-        sum += b[v];
-        if (pre != nullptr && pre != y) store_n(pre + at, sum, n);
-        store_n(y + at, detail::activate<act>(sum), n);
+        Batch out, k;
+        finish<act, keep>(sum + b[v], out, k);
+        if (kept != nullptr && kept != y) store_n(kept + at, k, n);
+        store_n(y + at, out, n);
       }
     }
   }
 };
 
-template <Activation act>
-void forward_blocked(float* y, float* pre, const float* x, const float* weight, const float* bias,
+template <Activation act, Keep keep>
+void forward_blocked(float* y, float* kept, const float* x, const float* weight, const float* bias,
                      std::size_t B, std::size_t in, std::size_t out, const Executor& executor) {
   const detail::PackedB bp = detail::pack_b(Transpose::yes, weight, in, in, out, executor);
   const detail::BlockedProblem pr{Transpose::no, B, out, in, x, in};
-  detail::gemm_blocked(pr, bp, BiasActivationEpilogue<act>{bias, pre, y, out}, executor);
+  detail::gemm_blocked(pr, bp, BiasActivationEpilogue<act, keep>{bias, kept, y, out}, executor);
+}
+
+template <Keep keep>
+void forward(Activation act, float* y, float* kept, const float* x, const float* weight,
+             const float* bias, std::size_t B, std::size_t in, std::size_t out,
+             const Executor& executor) {
+  if (B == 0 || out == 0) return;
+  if (out < lanes || in == 0) {
+    // Narrower than one vector (the output layer, out = D = 2): gemm's dot-product path, then the
+    // bias and the activation as passes over the small result.
+    float* target = kept != nullptr ? kept : y;
+    gemm(Transpose::no, Transpose::yes, B, out, in, 1.0f, x, in, weight, in, 0.0f, target, out, executor);
+    if (bias != nullptr) add_bias_rows(target, bias, B, out);
+    activation_forward(act, y, target, B * out);
+    if (keep == Keep::derivative && kept != nullptr) activation_derivative(act, kept, kept, B * out);
+    return;
+  }
+  switch (act) {
+    case Activation::identity: return forward_blocked<Activation::identity, keep>(y, kept, x, weight, bias, B, in, out, executor);
+    case Activation::relu: return forward_blocked<Activation::relu, keep>(y, kept, x, weight, bias, B, in, out, executor);
+    case Activation::silu: return forward_blocked<Activation::silu, keep>(y, kept, x, weight, bias, B, in, out, executor);
+    case Activation::gelu: return forward_blocked<Activation::gelu, keep>(y, kept, x, weight, bias, B, in, out, executor);
+  }
 }
 
 // Rows are summed in blocks of 64 (float32), the blocks in double: the arithmetic of
 // sum_rows_accumulate, so that both give the same bits.
 constexpr std::size_t sum_block = 64;
 
-// dpre = dy * act'(pre) for rows [b0, b1) of (B, N); when partial is not null, also
-// partial(j) = sum over those rows of dpre(b, j), in row order.
-template <Activation act>
-void backward_rows(float* dpre, const float* dy, const float* pre, float* partial, std::size_t b0,
+// dpre = dy * act'(pre) for rows [b0, b1) of (B, N), from the kept pre or act'(pre); when partial
+// is not null, also partial(j) = sum over those rows of dpre(b, j), in row order.
+template <Activation act, Keep keep>
+void backward_rows(float* dpre, const float* dy, const float* kept, float* partial, std::size_t b0,
                    std::size_t b1, std::size_t N) {
   const std::size_t n_vec = N - N % lanes;
   if (partial != nullptr) {
@@ -117,7 +158,13 @@ void backward_rows(float* dpre, const float* dy, const float* pre, float* partia
     for (std::size_t j = 0; j < N; j += lanes) {
       const std::size_t n = j < n_vec ? lanes : N - n_vec;
       const std::size_t at = b * N + j;
-      const Batch d = detail::activate_backward<act>(load_n(dy + at, n), load_n(pre + at, n));
+      const Batch g = load_n(dy + at, n), k = load_n(kept + at, n);
+      Batch d;
+      if constexpr (keep == Keep::derivative) {
+        d = detail::times_derivative<act>(g, k);
+      } else {
+        d = detail::activate_backward<act>(g, k);
+      }
       store_n(dpre + at, d, n);
       if (partial == nullptr) continue;
       if (n == lanes) {
@@ -131,8 +178,8 @@ void backward_rows(float* dpre, const float* dy, const float* pre, float* partia
 
 // dpre = dy * act'(pre) for rows [0, B) of (B, N) and, when partials is not null, the float32 sum
 // of every block of sum_block rows into partials (one row of N per block).
-template <Activation act>
-void backward_pass(float* dpre, float* partials, const float* dy, const float* pre, std::size_t B,
+template <Activation act, Keep keep>
+void backward_pass(float* dpre, float* partials, const float* dy, const float* kept, std::size_t B,
                    std::size_t N, const Executor& executor) {
   const std::size_t blocks = detail::ceil_div(B, sum_block);
   // an activation derivative costs about as much as 16 multiply-adds
@@ -142,48 +189,26 @@ void backward_pass(float* dpre, float* partials, const float* dy, const float* p
     detail::chunk_range(blocks, grid.count(), t, k0, k1);
     for (std::size_t k = k0; k < k1; ++k) {
       float* partial = partials != nullptr ? partials + k * N : nullptr;
-      backward_rows<act>(dpre, dy, pre, partial, k * sum_block, std::min(B, (k + 1) * sum_block), N);
+      backward_rows<act, keep>(dpre, dy, kept, partial, k * sum_block, std::min(B, (k + 1) * sum_block), N);
     }
   });
 }
 
-void backward_pass(Activation act, float* dpre, float* partials, const float* dy, const float* pre,
+template <Keep keep>
+void backward_pass(Activation act, float* dpre, float* partials, const float* dy, const float* kept,
                    std::size_t B, std::size_t N, const Executor& executor) {
   switch (act) {
-    case Activation::identity: return backward_pass<Activation::identity>(dpre, partials, dy, pre, B, N, executor);
-    case Activation::relu: return backward_pass<Activation::relu>(dpre, partials, dy, pre, B, N, executor);
-    case Activation::silu: return backward_pass<Activation::silu>(dpre, partials, dy, pre, B, N, executor);
-    case Activation::gelu: return backward_pass<Activation::gelu>(dpre, partials, dy, pre, B, N, executor);
+    case Activation::identity: return backward_pass<Activation::identity, keep>(dpre, partials, dy, kept, B, N, executor);
+    case Activation::relu: return backward_pass<Activation::relu, keep>(dpre, partials, dy, kept, B, N, executor);
+    case Activation::silu: return backward_pass<Activation::silu, keep>(dpre, partials, dy, kept, B, N, executor);
+    case Activation::gelu: return backward_pass<Activation::gelu, keep>(dpre, partials, dy, kept, B, N, executor);
   }
 }
 
-}  // namespace
-
-void linear_forward(Activation act, float* y, float* pre, const float* x, const float* weight,
-                    const float* bias, std::size_t B, std::size_t in, std::size_t out,
-                    const Executor& executor) {
-  DIFFUSE_ASSERT(pre != y || act == Activation::identity);
-  if (B == 0 || out == 0) return;
-  if (out < lanes || in == 0) {
-    // Narrower than one vector (the output layer, out = D = 2): gemm's dot-product path, then the
-    // bias and the activation as passes over the small result.
-    float* target = pre != nullptr ? pre : y;
-    gemm(Transpose::no, Transpose::yes, B, out, in, 1.0f, x, in, weight, in, 0.0f, target, out, executor);
-    if (bias != nullptr) add_bias_rows(target, bias, B, out);
-    activation_forward(act, y, target, B * out);
-    return;
-  }
-  switch (act) {
-    case Activation::identity: return forward_blocked<Activation::identity>(y, pre, x, weight, bias, B, in, out, executor);
-    case Activation::relu: return forward_blocked<Activation::relu>(y, pre, x, weight, bias, B, in, out, executor);
-    case Activation::silu: return forward_blocked<Activation::silu>(y, pre, x, weight, bias, B, in, out, executor);
-    case Activation::gelu: return forward_blocked<Activation::gelu>(y, pre, x, weight, bias, B, in, out, executor);
-  }
-}
-
-void linear_backward(Activation act, float* dx, float* dweight, float* dbias, float* dpre,
-                     const float* dy, const float* pre, const float* x, const float* weight,
-                     std::size_t B, std::size_t in, std::size_t out, const Executor& executor) {
+template <Keep keep>
+void backward(Activation act, float* dx, float* dweight, float* dbias, float* dpre, const float* dy,
+              const float* kept, const float* x, const float* weight, std::size_t B, std::size_t in,
+              std::size_t out, const Executor& executor) {
   if (B == 0 || out == 0) return;
   // A block of `rows` examples at a time, so that its dy, pre, dpre and x stay in L2 from the
   // activation pass through both products (at B = 4096 a whole (B, 128) array is 2 MiB, and three
@@ -197,8 +222,8 @@ void linear_backward(Activation act, float* dx, float* dweight, float* dbias, fl
   for (std::size_t b0 = 0; b0 < B; b0 += rows) {
     const std::size_t m = std::min(rows, B - b0);
     float* dpre_block = dpre + b0 * out;  // (m, out)
-    backward_pass(act, dpre_block, dbias != nullptr ? partials + b0 / sum_block * out : nullptr,
-                  dy + b0 * out, pre + b0 * out, m, out, executor);
+    backward_pass<keep>(act, dpre_block, dbias != nullptr ? partials + b0 / sum_block * out : nullptr,
+                        dy + b0 * out, kept + b0 * out, m, out, executor);
     gemm(Transpose::yes, Transpose::no, out, in, m, 1.0f, dpre_block, out, x + b0 * in, in, 1.0f, dweight,
          in, executor);
     if (dx != nullptr) {
@@ -213,6 +238,35 @@ void linear_backward(Activation act, float* dx, float* dweight, float* dbias, fl
     for (std::size_t k = 0; k < blocks; ++k) total += partials[k * out + j];
     dbias[j] += static_cast<float>(total);
   }
+}
+
+}  // namespace
+
+void linear_forward(Activation act, float* y, float* pre, const float* x, const float* weight,
+                    const float* bias, std::size_t B, std::size_t in, std::size_t out,
+                    const Executor& executor) {
+  DIFFUSE_ASSERT(pre != y || act == Activation::identity);
+  forward<Keep::pre>(act, y, pre, x, weight, bias, B, in, out, executor);
+}
+
+void linear_backward(Activation act, float* dx, float* dweight, float* dbias, float* dpre,
+                     const float* dy, const float* pre, const float* x, const float* weight,
+                     std::size_t B, std::size_t in, std::size_t out, const Executor& executor) {
+  backward<Keep::pre>(act, dx, dweight, dbias, dpre, dy, pre, x, weight, B, in, out, executor);
+}
+
+void linear_forward_keep_derivative(Activation act, float* y, float* dact, const float* x,
+                                    const float* weight, const float* bias, std::size_t B,
+                                    std::size_t in, std::size_t out, const Executor& executor) {
+  DIFFUSE_ASSERT(dact != nullptr && dact != y);
+  forward<Keep::derivative>(act, y, dact, x, weight, bias, B, in, out, executor);
+}
+
+void linear_backward_from_derivative(Activation act, float* dx, float* dweight, float* dbias,
+                                     float* dpre, const float* dy, const float* dact,
+                                     const float* x, const float* weight, std::size_t B,
+                                     std::size_t in, std::size_t out, const Executor& executor) {
+  backward<Keep::derivative>(act, dx, dweight, dbias, dpre, dy, dact, x, weight, B, in, out, executor);
 }
 
 }  // namespace diffuse::kernels

@@ -20,7 +20,7 @@ namespace {
 inline Batch inverse_sqrt_plus_eps(Batch v, Batch eps) {
   const Batch d = xsimd::sqrt(v) + eps;
   const Batch r = xsimd::reciprocal(d);
-  return xsimd::fma(r, xsimd::fnma(d, r, Batch(1.0f)), r);
+  return detail::fma(r, detail::fnma(d, r, Batch(1.0f)), r);
 }
 
 }  // namespace
@@ -35,13 +35,13 @@ void adam_update(float* p, const float* g, float* m, float* v, std::size_t n, co
   const std::size_t n_vec = n - n % lanes;
   for (std::size_t i = 0; i < n_vec; i += lanes) {
     const Batch gi = Batch::load_unaligned(g + i);
-    const Batch mi = xsimd::fma(b1, Batch::load_unaligned(m + i), c1 * gi);
-    const Batch vi = xsimd::fma(b2, Batch::load_unaligned(v + i), c2 * gi * gi);
+    const Batch mi = detail::fma(b1, Batch::load_unaligned(m + i), c1 * gi);
+    const Batch vi = detail::fma(b2, Batch::load_unaligned(v + i), c2 * gi * gi);
     mi.store_unaligned(m + i);
     vi.store_unaligned(v + i);
     const Batch pi = Batch::load_unaligned(p + i);
     const Batch step = (mi * ib1) * inverse_sqrt_plus_eps(vi * ib2, eps);
-    xsimd::fnma(lr, xsimd::fma(wd, pi, step), pi).store_unaligned(p + i);
+    detail::fnma(lr, detail::fma(wd, pi, step), pi).store_unaligned(p + i);
   }
   for (std::size_t i = n_vec; i < n; ++i) {
     m[i] = std::fma(s.beta1, m[i], one_minus_b1 * g[i]);
@@ -56,7 +56,7 @@ void ema_update(float* ema, const float* p, std::size_t n, float decay) {
   const Batch d(decay), r(rest);
   const std::size_t n_vec = n - n % lanes;
   for (std::size_t i = 0; i < n_vec; i += lanes) {
-    xsimd::fma(d, Batch::load_unaligned(ema + i), r * Batch::load_unaligned(p + i)).store_unaligned(ema + i);
+    detail::fma(d, Batch::load_unaligned(ema + i), r * Batch::load_unaligned(p + i)).store_unaligned(ema + i);
   }
   for (std::size_t i = n_vec; i < n; ++i) ema[i] = std::fma(decay, ema[i], rest * p[i]);
 }
@@ -72,7 +72,7 @@ double squared_norm(const float* x, std::size_t n) {
     for (std::size_t j = 0; j < block; j += 4 * lanes) {
       for (std::size_t a = 0; a < 4; ++a) {
         const Batch xv = Batch::load_unaligned(x + i + j + a * lanes);
-        acc[a] = xsimd::fma(xv, xv, acc[a]);
+        acc[a] = detail::fma(xv, xv, acc[a]);
       }
     }
     total += static_cast<double>(xsimd::hadd((acc[0] + acc[1]) + (acc[2] + acc[3])));

@@ -15,6 +15,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+#include "kernels/simd_fma.hpp"
 
 namespace diffuse::kernels {
 namespace {
@@ -29,7 +30,7 @@ batch squared_distances(const float* p, const float* Y, std::size_t ld, std::siz
   batch d2(0.0f);
   for (std::size_t d = 0; d < D; ++d) {
     const batch diff = batch(p[d]) - batch::load_unaligned(Y + d * ld + j);
-    d2 = xsimd::fma(diff, diff, d2);
+    d2 = detail::fma(diff, diff, d2);
   }
   return d2;
 }

@@ -2,6 +2,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "kernels/simd_fma.hpp"
+
 namespace diffuse::kernels {
 
 void rows_axpby_ref(float* out, const float* a, const float* x, const float* c, const float* y,
@@ -28,7 +30,7 @@ void rows_axpby(float* out, const float* a, const float* x, const float* c, cons
     float* outr = out + b * D;
     std::size_t d = 0;
     for (; d < vec_end; d += lanes) {
-      const batch r = xsimd::fma(va, batch::load_unaligned(xr + d), vc * batch::load_unaligned(yr + d));
+      const batch r = detail::fma(va, batch::load_unaligned(xr + d), vc * batch::load_unaligned(yr + d));
       r.store_unaligned(outr + d);
     }
     for (; d < D; ++d) outr[d] = a[b] * xr[d] + c[b] * yr[d];

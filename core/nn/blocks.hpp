@@ -4,6 +4,8 @@
 //   residual  y = h + act(LayerNorm(h) W^T + b)        (layers 1.. of the residual variant)
 // Forward fills the named cache; backward reads it, overwrites the input gradient, accumulates the
 // parameter gradients (+=), and leaves dL/d(pre-activation) in d_pre for callers that need more.
+// The cache keeps act'(pre), not pre itself: the forward's epilogue forms it from the same exp as
+// act (kernels/linear.hpp, the training pair), so backward evaluates no transcendental.
 #include <cstddef>
 
 #include "base/executor.hpp"
@@ -13,15 +15,16 @@ namespace diffuse {
 
 // ---- dense: y = act(x W^T + b) ----------------------------------------------------------------
 
-// y (B, out); cache pre (B, out) = x W^T + b; x (B, in); w (out, in), b (out,). y may alias pre
-// (inference, where the pre-activation is not kept), not x.
-void dense_block_forward(float* y, float* pre, const float* x, const float* w, const float* b,
+// y (B, out); cache dact (B, out) = act'(x W^T + b); x (B, in); w (out, in), b (out,). Inference,
+// which keeps nothing for backward, passes dact == y (or nullptr). y must not alias x.
+void dense_block_forward(float* y, float* dact, const float* x, const float* w, const float* b,
                          std::size_t B, std::size_t in, std::size_t out, kernels::Activation act,
                          const Executor& executor);
 
 // dx (B, in) overwritten (skipped if nullptr); dw (out, in), db (out,) accumulate;
-// d_pre (B, out) receives dL/dpre. pre (B, out) from forward; dy (B, out); x (B, in).
-void dense_block_backward(float* dx, float* dw, float* db, float* d_pre, const float* pre,
+// d_pre (B, out) receives dL/dpre (it may be dact itself). dact (B, out) from forward; dy (B, out);
+// x (B, in).
+void dense_block_backward(float* dx, float* dw, float* db, float* d_pre, const float* dact,
                           const float* dy, const float* x, const float* w, std::size_t B,
                           std::size_t in, std::size_t out, kernels::Activation act,
                           const Executor& executor);
@@ -46,10 +49,10 @@ struct ResidualCache {
   float* ln_out;   // (B, H) LayerNorm(h)
   float* ln_mean;  // (B,)
   float* ln_rstd;  // (B,)
-  float* pre;      // (B, H) LayerNorm(h) W^T + b
+  float* dact;     // (B, H) act'(LayerNorm(h) W^T + b)
 };
 
-// y (B, H) must not alias h (B, H) or cache.ln_out; it may alias cache.pre (inference).
+// y (B, H) must not alias h (B, H) or cache.ln_out; it may alias cache.dact (inference).
 void residual_block_forward(float* y, const ResidualCache& cache, const float* h,
                             const ResidualParams& params, std::size_t B, std::size_t H,
                             kernels::Activation act, const Executor& executor);

@@ -105,13 +105,13 @@ std::size_t MlpDenoiser::check_inputs(const Tensor2& x_t, std::size_t steps) con
   return x_t.shape(0);
 }
 
-// ws.t_emb, then ws.t_pre and ws.t_out with the projection: e(t) for B rows.
+// ws.t_emb, then ws.t_dact and ws.t_out with the projection: e(t) for B rows.
 void MlpDenoiser::time_features(MlpWorkspace& ws, const std::int32_t* t, std::size_t B,
                                 const Executor& executor) {
   const std::size_t E = config_.time_embed;
   time_embedding_.embed(ws.t_emb, t, B);
   if (config_.time_projection) {
-    dense_block_forward(ws.t_out, ws.t_pre, ws.t_emb, p(offsets_.time_proj_weight),
+    dense_block_forward(ws.t_out, ws.t_dact, ws.t_emb, p(offsets_.time_proj_weight),
                         p(offsets_.time_proj_bias), B, E, E, Activation::silu, executor);
   }
 }
@@ -143,12 +143,12 @@ void MlpDenoiser::hidden_forward(float* out, MlpWorkspace& ws, std::size_t B,
     const MlpLayerBuffers& buf = ws.layer[l];
     const float* h_in = ws.layer[l - 1].h;  // (B, H)
     if (config_.residual) {
-      const ResidualCache cache{buf.ln_out, buf.ln_mean, buf.ln_rstd, buf.pre};
+      const ResidualCache cache{buf.ln_out, buf.ln_mean, buf.ln_rstd, buf.dact};
       const ResidualParams params{p(offsets_.norm_weight[l]), p(offsets_.norm_bias[l]),
                                   p(offsets_.layer_weight[l]), p(offsets_.layer_bias[l])};
       residual_block_forward(buf.h, cache, h_in, params, B, H, act, executor);
     } else {
-      dense_block_forward(buf.h, buf.pre, h_in, p(offsets_.layer_weight[l]),
+      dense_block_forward(buf.h, buf.dact, h_in, p(offsets_.layer_weight[l]),
                           p(offsets_.layer_bias[l]), B, H, H, act, executor);
     }
   }
@@ -162,7 +162,7 @@ void MlpDenoiser::full_forward(Tensor2& out, MlpWorkspace& ws, MlpWorkspaceKind 
   const std::size_t B = x_t.shape(0);
   ws.prepare(config_, B, kind);
   input_forward(ws, x_t.data(), t.data(), B, executor);
-  dense_block_forward(ws.layer[0].h, ws.layer[0].pre, ws.h0, p(offsets_.layer_weight[0]),
+  dense_block_forward(ws.layer[0].h, ws.layer[0].dact, ws.h0, p(offsets_.layer_weight[0]),
                       p(offsets_.layer_bias[0]), B, mlp_input_width(config_), config_.hidden,
                       config_.activation, executor);
   out.resize({B, config_.data_dim});
@@ -196,7 +196,7 @@ void MlpDenoiser::backward(const Tensor2& d_out, const Executor& executor) {
     const float* h_in = ws.layer[l - 1].h;  // (B, H)
     float* dh_in = ws.d_h[1 - cur];         // (B, H)
     if (config_.residual) {
-      const ResidualCache cache{buf.ln_out, buf.ln_mean, buf.ln_rstd, buf.pre};
+      const ResidualCache cache{buf.ln_out, buf.ln_mean, buf.ln_rstd, buf.dact};
       const ResidualParams params{p(offsets_.norm_weight[l]), p(offsets_.norm_bias[l]),
                                   p(offsets_.layer_weight[l]), p(offsets_.layer_bias[l])};
       const ResidualGrads grads{g(offsets_.norm_weight[l]), g(offsets_.norm_bias[l]),
@@ -205,14 +205,14 @@ void MlpDenoiser::backward(const Tensor2& d_out, const Executor& executor) {
                               H, act, executor);
     } else {
       dense_block_backward(dh_in, g(offsets_.layer_weight[l]), g(offsets_.layer_bias[l]), ws.d_pre,
-                           buf.pre, ws.d_h[cur], h_in, p(offsets_.layer_weight[l]), B, H, H, act,
+                           buf.dact, ws.d_h[cur], h_in, p(offsets_.layer_weight[l]), B, H, H, act,
                            executor);
     }
     cur = 1 - cur;
   }
   // layers.0: its input is data, so only the parameter gradients (and d_pre for time_proj).
   dense_block_backward(nullptr, g(offsets_.layer_weight[0]), g(offsets_.layer_bias[0]), ws.d_pre,
-                       ws.layer[0].pre, ws.d_h[cur], ws.h0, p(offsets_.layer_weight[0]), B,
+                       ws.layer[0].dact, ws.d_h[cur], ws.h0, p(offsets_.layer_weight[0]), B,
                        mlp_input_width(config_), H, act, executor);
   if (config_.time_projection) time_projection_backward(ws, B, executor);
 }
@@ -225,7 +225,7 @@ void MlpDenoiser::time_projection_backward(MlpWorkspace& ws, std::size_t B,
   kernels::gemm(Transpose::no, Transpose::no, B, E, H, 1.0f, ws.d_pre, H,
                 p(offsets_.layer_weight[0]) + Dx, D_in, 0.0f, ws.d_t, E, executor);
   dense_block_backward(nullptr, g(offsets_.time_proj_weight), g(offsets_.time_proj_bias),
-                       ws.d_t_pre, ws.t_pre, ws.d_t, ws.t_emb, p(offsets_.time_proj_weight), B, E,
+                       ws.d_t_pre, ws.t_dact, ws.d_t, ws.t_emb, p(offsets_.time_proj_weight), B, E,
                        E, Activation::silu, executor);
 }
 

@@ -35,7 +35,7 @@ void MlpWorkspace::prepare(const MlpConfig& c, std::size_t B, MlpWorkspaceKind k
   for (int pass = 0; pass < 2; ++pass) {
     Carver carve(pass == 0 ? nullptr : arena_.data());
     t_emb = carve.take(B * E);
-    t_pre = proj ? carve.take(B * E) : nullptr;
+    t_dact = proj ? carve.take(B * E) : nullptr;
     t_out = proj ? carve.take(B * E) : nullptr;
     h0 = carve.take(B * D_in);
     layer.assign(L, MlpLayerBuffers{});
@@ -54,17 +54,17 @@ void MlpWorkspace::prepare(const MlpConfig& c, std::size_t B, MlpWorkspaceKind k
       MlpLayerBuffers& buf = layer[l];
       const bool ln = c.residual && l > 0;
       if (train) {
-        buf.pre = carve.take(B * H);
+        buf.dact = carve.take(B * H);
         buf.h = carve.take(B * H);
         buf.ln_out = ln ? carve.take(B * H) : nullptr;
         buf.ln_mean = ln ? carve.take(B) : nullptr;
         buf.ln_rstd = ln ? carve.take(B) : nullptr;
       } else {
-        // Inference never reads a pre-activation again: it shares the output buffer, and the
+        // Inference never reads an activation derivative: it shares the output buffer, and the
         // activation runs in place.
         buf = shared_ln;
         buf.h = shared_h[l % 2];
-        buf.pre = buf.h;
+        buf.dact = buf.h;
       }
     }
     d_h[0] = train ? carve.take(B * H) : nullptr;

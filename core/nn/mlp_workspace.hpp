@@ -1,6 +1,6 @@
 #pragma once
 // The MLP denoiser's activation buffers for one batch size B: one allocation (an arena) carved into
-// named, 64-byte-aligned buffers. Training keeps every layer's pre-activation and output for
+// named, 64-byte-aligned buffers. Training keeps every layer's activation derivative and output for
 // backward; inference keeps two hidden buffers and alternates between them. Resizing to the same B
 // is free, a smaller B reuses the arena, so a steady-state step allocates nothing.
 //
@@ -23,7 +23,7 @@ namespace diffuse {
 
 // Where hidden layer l (0-based) writes in forward. ln_* are used by residual layers l >= 1 only.
 struct MlpLayerBuffers {
-  float* pre = nullptr;      // (B, H) Linear output before the activation (inference: == h)
+  float* dact = nullptr;     // (B, H) act'(Linear output), kept for backward (inference: == h)
   float* h = nullptr;        // (B, H) the layer's output h_{l+1}
   float* ln_out = nullptr;   // (B, H) LayerNorm(h_l)
   float* ln_mean = nullptr;  // (B,)
@@ -52,8 +52,8 @@ class MlpWorkspace {
 
   // ---- forward: the inputs of layer 0 ----
   float* t_emb = nullptr;  // (B, E) sinusoidal emb(t)
-  float* t_pre = nullptr;  // (B, E) time_proj pre-activation (time projection only)
-  float* t_out = nullptr;  // (B, E) SiLU(t_pre) (time projection only)
+  float* t_dact = nullptr;  // (B, E) SiLU'(time_proj pre-activation) (time projection only)
+  float* t_out = nullptr;   // (B, E) SiLU(time_proj pre-activation) (time projection only)
   float* h0 = nullptr;     // (B, D_in) [x or emb(x), time features]
   // ---- forward: hidden layers ----
   std::vector<MlpLayerBuffers> layer;  // [layers]; inference alternates two h buffers

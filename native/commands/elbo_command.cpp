@@ -225,10 +225,12 @@ void add_elbo_command(CLI::App& app) {
                 "Test data: " + dataset_help() + " (named sets: fresh draws)")
       ->required()
       ->type_name("NAME|FILE");
+  // No captured default: it depends on the data set (1000 fresh draws, or every row of a CSV).
   c->add_option("--n", o->n,
-                "Test points: fresh draws of a named set; of a CSV file its first N (default: all)")
+                "Test points: N fresh draws of a named set (default: 1000); the first N rows of a "
+                "CSV file (default: all)")
       ->check(int_range(1, 10'000'000))
-      ->capture_default_str();
+      ->type_name("INT");
   c->add_option("--strata", o->strata,
                 "0: exact sum over every t; K: stratified estimate with K strata")
       ->check(int_range(0, 100000))

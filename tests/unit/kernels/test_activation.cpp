@@ -162,6 +162,28 @@ TEST_CASE("activation_backward works in place (dx == dy)") {
   }
 }
 
+TEST_CASE("activation_derivative is activation_backward with dy = 1, bit for bit, and its twin is "
+          "activation_backward_ref with dy = 1") {
+  // The backward's tests above then cover it: twin agreement, and central differences.
+  const std::size_t lanes = kernels::simd_float_lanes();
+  for (const Activation act : all_activations) {
+    for (std::size_t n = 0; n <= 4 * lanes + 1; ++n) {
+      const std::vector<float> x = test_inputs(n, 300 + n);
+      const std::vector<float> ones(n, 1.0f);
+      std::vector<float> d(n), d_ref(n), via_backward(n), via_backward_ref(n), in_place = x;
+      kernels::activation_derivative(act, d.data(), x.data(), n);
+      kernels::activation_derivative_ref(act, d_ref.data(), x.data(), n);
+      kernels::activation_backward(act, via_backward.data(), ones.data(), x.data(), n);
+      kernels::activation_backward_ref(act, via_backward_ref.data(), ones.data(), x.data(), n);
+      kernels::activation_derivative(act, in_place.data(), in_place.data(), n);
+      INFO(kernels::activation_name(act) << " n=" << n);
+      CHECK(d == via_backward);
+      CHECK(d_ref == via_backward_ref);
+      CHECK(in_place == d);
+    }
+  }
+}
+
 TEST_CASE("add_bias_rows equals its scalar twin exactly for every width") {
   const std::size_t lanes = kernels::simd_float_lanes();
   for (std::size_t B : {1u, 3u, 70u}) {

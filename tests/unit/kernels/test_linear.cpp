@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "base/rng.hpp"
@@ -154,6 +155,73 @@ TEST_CASE("linear_backward: dpre and dbias exactly as activation_backward and su
           for (std::size_t b = 0; b < s.B; ++b) S += std::abs(dpre[b * s.out + o] * L.x[b * s.in + i]);
           REQUIRE(std::abs(dw[o * s.in + i] - dw_ref_own[o * s.in + i]) <= (2.0 * s.B + 8) * u * S);
         }
+      }
+    }
+  }
+}
+
+TEST_CASE("the training pair (keep the derivative) gives the pre-keeping pair's outputs bit for bit") {
+  // linear_forward_keep_derivative: y as linear_forward, dact = activation_derivative(pre);
+  // linear_backward_from_derivative(dact): dpre, dbias, dweight, dx as linear_backward(pre). So
+  // every test of the pre-keeping pair (twins, central differences) covers this pair too.
+  std::uint64_t seed = 700;
+  for (const Shape& s : shapes) {
+    for (const Activation act : all_activations) {
+      for (const bool with_bias : {true, false}) {
+        const Layer L(s, seed += 7);
+        const float* bias = with_bias ? L.bias.data() : nullptr;
+        const std::size_t n = s.B * s.out;
+        INFO("B=" << s.B << " in=" << s.in << " out=" << s.out << " " << kernels::activation_name(act)
+                  << (with_bias ? " with bias" : " no bias"));
+        std::vector<float> y(n), pre(n), y2(n), dact(n), dact_check(n);
+        kernels::linear_forward(act, y.data(), pre.data(), L.x.data(), L.w.data(), bias, s.B, s.in, s.out);
+        kernels::linear_forward_keep_derivative(act, y2.data(), dact.data(), L.x.data(), L.w.data(), bias, s.B,
+                                                s.in, s.out);
+        kernels::activation_derivative(act, dact_check.data(), pre.data(), n);
+        CHECK(same_bits(y.data(), y2.data(), n));
+        CHECK(same_bits(dact.data(), dact_check.data(), n));
+
+        const std::vector<float> dy = normal(n, seed + 4, 1.0f);
+        const std::vector<float> dw0 = normal(s.out * s.in, seed + 5, 0.1f), db0 = normal(s.out, seed + 6, 0.1f);
+        std::vector<float> dx(s.B * s.in), dw = dw0, db = db0, dpre(n);
+        std::vector<float> dx2(s.B * s.in), dw2 = dw0, db2 = db0, dpre2(n);
+        kernels::linear_backward(act, dx.data(), dw.data(), db.data(), dpre.data(), dy.data(), pre.data(),
+                                 L.x.data(), L.w.data(), s.B, s.in, s.out);
+        kernels::linear_backward_from_derivative(act, dx2.data(), dw2.data(), db2.data(), dpre2.data(), dy.data(),
+                                                 dact.data(), L.x.data(), L.w.data(), s.B, s.in, s.out);
+        CHECK(same_bits(dpre.data(), dpre2.data(), n));
+        CHECK(same_bits(db.data(), db2.data(), s.out));
+        CHECK(same_bits(dw.data(), dw2.data(), s.out * s.in));
+        CHECK(same_bits(dx.data(), dx2.data(), s.B * s.in));
+      }
+    }
+  }
+}
+
+TEST_CASE("linear_backward_from_derivative works in place (dpre == dact) and relu passes no NaN where x <= 0") {
+  const Shape s{40, 12, 24};
+  const Layer L(s, 950);
+  const std::size_t n = s.B * s.out;
+  for (const Activation act : all_activations) {
+    std::vector<float> y(n), dact(n), pre(n), y_pre(n);
+    kernels::linear_forward_keep_derivative(act, y.data(), dact.data(), L.x.data(), L.w.data(), L.bias.data(),
+                                            s.B, s.in, s.out);
+    kernels::linear_forward(act, y_pre.data(), pre.data(), L.x.data(), L.w.data(), L.bias.data(), s.B, s.in,
+                            s.out);
+    std::vector<float> dy = normal(n, 951, 1.0f);
+    for (std::size_t i = 0; i < n; i += 5) dy[i] = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> dw(s.out * s.in, 0.0f), dw_pre(s.out * s.in, 0.0f), dpre(n);
+    kernels::linear_backward(act, nullptr, dw_pre.data(), nullptr, dpre.data(), dy.data(), pre.data(),
+                             L.x.data(), L.w.data(), s.B, s.in, s.out);
+    kernels::linear_backward_from_derivative(act, nullptr, dw.data(), nullptr, dact.data(), dy.data(),
+                                             dact.data(), L.x.data(), L.w.data(), s.B, s.in, s.out);
+    INFO(kernels::activation_name(act));
+    // NaN == NaN fails, so compare bits
+    CHECK(same_bits(dact.data(), dpre.data(), n));
+    CHECK(same_bits(dw.data(), dw_pre.data(), s.out * s.in));
+    if (act == Activation::relu) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (pre[i] <= 0) REQUIRE(dpre[i] == 0.0f);
       }
     }
   }

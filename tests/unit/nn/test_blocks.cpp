@@ -58,12 +58,12 @@ TEST_CASE("dense block backward matches central differences for x, W and b") {
     auto loss = [&](const Vec& xv, const Vec& wv, const Vec& bv) {
       return weighted_sum(ref_activation(act, ref_linear(xv, wv, bv, B, in, out)), dy);
     };
-    std::vector<float> y(B * out), pre(B * out), dx(B * in), dw(out * in, 0.0f), db(out, 0.0f),
+    std::vector<float> y(B * out), dact(B * out), dx(B * in), dw(out * in, 0.0f), db(out, 0.0f),
         d_pre(B * out);
-    dense_block_forward(y.data(), pre.data(), x.data(), w.data(), b.data(), B, in, out, act,
+    dense_block_forward(y.data(), dact.data(), x.data(), w.data(), b.data(), B, in, out, act,
                         serial_executor());
     expect_close(y, ref_activation(act, ref_linear(xd, wd, bd, B, in, out)), 8.0 * in, in + 6.0);
-    dense_block_backward(dx.data(), dw.data(), db.data(), d_pre.data(), pre.data(), dy.data(),
+    dense_block_backward(dx.data(), dw.data(), db.data(), d_pre.data(), dact.data(), dy.data(),
                          x.data(), w.data(), B, in, out, act, serial_executor());
     expect_gradient(
         "dense dx", [&](const Vec& v) { return loss(v, wd, bd); }, xd, dx.data());
@@ -115,8 +115,8 @@ TEST_CASE("residual block backward matches central differences for h and every p
               w = as_double(c.w), b = as_double(c.b);
     require_off_kinks(act, c.pre(h, lw, lb, w, b));
     const std::size_t B = c.B, H = c.H;
-    std::vector<float> y(B * H), ln_out(B * H), mean(B), rstd(B), pre(B * H);
-    const ResidualCache cache{ln_out.data(), mean.data(), rstd.data(), pre.data()};
+    std::vector<float> y(B * H), ln_out(B * H), mean(B), rstd(B), dact(B * H);
+    const ResidualCache cache{ln_out.data(), mean.data(), rstd.data(), dact.data()};
     const ResidualParams params{c.ln_w.data(), c.ln_b.data(), c.w.data(), c.b.data()};
     residual_block_forward(y.data(), cache, c.h.data(), params, B, H, act, serial_executor());
     expect_close(y, c.forward(h, lw, lb, w, b), 32.0, 32.0);
