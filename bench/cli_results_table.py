@@ -4,16 +4,23 @@ bench/results/torch_*.json (bench/run_torch_reference.py) and bench/results/cli_
 (bench/run_cli_reference.py): both implementations side by side, scored by the same evaluator
 on the same evaluation points, so the document quotes the stored numbers and nothing else.
 `checks` prints the facts the verdicts rest on (medians against the other side's seed range,
-the sign of every gap, whether every seed's bound decreases over training).
+the sign of every gap, whether every seed's bound decreases over training). `summary` prints one
+compact table for many seeds: each side's mean ± standard error over seeds, the difference, and a
+one-sided permutation test of "diffuse is worse" (no distributional assumption, no SciPy).
 
-  /usr/bin/python3 bench/cli_results_table.py [moons] [nll] [checks]
+  /usr/bin/python3 bench/cli_results_table.py [--results DIR] [moons] [nll] [checks] [summary]
 """
+import itertools
 import json
 import pathlib
+import random
 import statistics
 import sys
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+if len(sys.argv) > 2 and sys.argv[1] == "--results":
+    RESULTS = pathlib.Path(sys.argv[2])
+    del sys.argv[1:3]
 SIDES = (("PyTorch", "torch"), ("diffuse", "cli"))
 
 
@@ -197,8 +204,60 @@ def checks():
                   "mean difference %+.3f ± %.3f" % mean_difference(d, p))
 
 
+# --- summary for many seeds --------------------------------------------------------------------
+
+def permutation_p(d, p, draws=200_000):
+    """One-sided p-value of mean(d) - mean(p) >= observed under "the labels do not matter": the
+    share of relabellings of the pooled values whose difference is at least the observed one
+    (exact enumeration when there are at most 200,000 relabellings, else random ones, seed 0)."""
+    pooled, n = d + p, len(d)
+    observed = statistics.mean(d) - statistics.mean(p)
+    total = sum(pooled)
+
+    def diff(idx):
+        sd = sum(pooled[i] for i in idx)
+        return sd / n - (total - sd) / len(p)
+
+    combos = list(itertools.combinations(range(len(pooled)), n)) if len(pooled) <= 20 else None
+    if combos is not None and len(combos) <= draws:
+        hits = sum(diff(c) >= observed - 1e-12 for c in combos)
+        return hits / len(combos)
+    rng = random.Random(0)
+    hits = sum(diff(rng.sample(range(len(pooled)), n)) >= observed - 1e-12 for _ in range(draws))
+    return (hits + 1) / (draws + 1)
+
+
+def summary_row(label, d, p, digits=3):
+    diff, se = mean_difference(d, p)
+    print(f"| {label} | {statistics.mean(p):.{digits}f} ± {statistics.stdev(p) / len(p) ** 0.5:.{digits}f} "
+          f"| {statistics.mean(d):.{digits}f} ± {statistics.stdev(d) / len(d) ** 0.5:.{digits}f} "
+          f"| {diff:+.{digits}f} ± {se:.{digits}f} | {permutation_p(d, p):.2f} |")
+
+
+def summary():
+    runs = {side: load(f"{prefix}_moons.json") for side, prefix in SIDES}
+    t, c = load("torch_gaussians8_nll.json"), load("cli_gaussians8_nll.json")
+    seeds = runs["diffuse"]["seeds"]
+    assert runs["PyTorch"]["seeds"] == seeds == t["seeds"] == c["seeds"]
+    print(f"Seeds {seeds[0]}–{seeds[-1]} ({len(seeds)} per side): mean ± standard error over seeds; "
+          "difference = diffuse − PyTorch (lower is better for every row) ± its standard error; "
+          "p = one-sided permutation test of \"diffuse is worse\" (small p: worse beyond chance).\n")
+    print("| quantity | PyTorch | diffuse | difference | p |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for label, sampler, key, stat in MOONS_ROWS:
+        summary_row(f"moons D² ×10⁻³, {label}", moons_values(runs["diffuse"], sampler, key, stat),
+                    moons_values(runs["PyTorch"], sampler, key, stat))
+    rows = {"PyTorch": nll_rows("PyTorch", t), "diffuse": nll_rows("diffuse", c)}
+    for step in c["checkpoints"]:
+        for w in ("ema", "raw"):
+            summary_row(f"gaussians8 gap (nats), {step:,} steps, {'EMA' if w == 'ema' else 'raw'}",
+                        [x[2] for x in rows["diffuse"][(step, w)]],
+                        [x[2] for x in rows["PyTorch"][(step, w)]])
+    print()
+
+
 if __name__ == "__main__":
-    parts = {"moons": moons_table, "nll": nll_table, "checks": checks}
+    parts = {"moons": moons_table, "nll": nll_table, "checks": checks, "summary": summary}
     for key in sys.argv[1:] or ("moons", "nll"):
         try:
             parts[key]()

@@ -2,10 +2,12 @@
 // defaults", are the flags' defaults), then call the core trainer step by step, showing progress
 // and writing checkpoints atomically. The step itself is core's (diffusion/trainer.hpp); this file
 // only decides when to stop and what to save.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/error.hpp"
@@ -14,6 +16,7 @@
 #include "commands/train_options.hpp"
 #include "diffusion/trainer.hpp"
 #include "support/checkpoint_file.hpp"
+#include "support/executor_choice.hpp"
 #include "support/interrupt.hpp"
 #include "support/progress.hpp"
 #include "support/thread_pool.hpp"
@@ -71,18 +74,33 @@ std::string value_text(double value) {
 }
 
 void print_summary(const Trainer& trainer, const TrainRun& run, std::int64_t first_step,
-                   double seconds, const SmoothedLoss& loss) {
+                   double seconds, const SmoothedLoss& loss, const std::string& threads) {
   const std::int64_t done = trainer.steps_done() - first_step;
   std::cout << "trained " << done << " steps" << (first_step > 0 ? " (resumed at step " : "")
             << (first_step > 0 ? std::to_string(first_step) + ")" : "") << " on "
             << trainer.data().source << " in " << format_duration(seconds) << " ("
-            << format_rate(seconds > 0 ? done / seconds : 0.0) << " steps/s); " << loss_status(loss)
+            << format_rate(seconds > 0 ? done / seconds : 0.0) << " steps/s " << threads << "); "
+            << loss_status(loss)
             << "; wrote " << run.out << " (step " << trainer.steps_done() << " of "
             << trainer.train_config().steps << ")\n";
 }
 
+// "on 2 threads" or, when the count was chosen by measuring, what was measured.
+std::string threads_report(const TrainRun& run, const ExecutorChoice* choice) {
+  const std::string all = std::to_string(run.threads) + " threads";
+  if (choice == nullptr || !choice->decided()) {
+    return "on " + (run.threads == 1 ? std::string("1 thread") : all);
+  }
+  const double one = 1.0 / choice->seconds_per_unit(0), many = 1.0 / choice->seconds_per_unit(1);
+  return std::string("on ") + (choice->chosen() == 0 ? "1 thread" : all) + ", chosen by measuring: 1 thread " +
+         format_rate(one) + ", " + all + " " + format_rate(many);
+}
+
 void train_loop(Trainer& trainer, const TrainRun& run) {
-  ThreadPool pool(static_cast<std::size_t>(run.threads));
+  ThreadPool pool(static_cast<std::size_t>(run.threads)), single(1);
+  std::optional<ExecutorChoice> choice;
+  // 3 rounds of 20 steps on each: long enough that one preempted step does not decide.
+  if (run.threads_auto) choice.emplace(single, pool, 3, 20);
   const std::int64_t first_step = trainer.steps_done();
   const std::int64_t last_step = run.stop_at > 0 ? run.stop_at : trainer.train_config().steps;
   ProgressOptions display;
@@ -91,7 +109,11 @@ void train_loop(Trainer& trainer, const TrainRun& run) {
   SmoothedLoss loss;
   InterruptGuard interrupts;
   while (trainer.steps_done() < last_step) {
-    const TrainStepResult result = trainer.step(pool);
+    const auto started = std::chrono::steady_clock::now();
+    const TrainStepResult result = trainer.step(choice ? choice->current() : pool);
+    if (choice && !choice->decided()) {
+      choice->unit_done(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     if (!result.finite) {
       progress.finish(loss_status(loss));
       stop_diverged(trainer, result, run);
@@ -108,7 +130,8 @@ void train_loop(Trainer& trainer, const TrainRun& run) {
   }
   progress.finish(loss_status(loss));
   checkpoint_save(run.out, checkpoint_from_trainer(trainer));
-  print_summary(trainer, run, first_step, progress.elapsed(), loss);
+  print_summary(trainer, run, first_step, progress.elapsed(), loss,
+                threads_report(run, choice ? &*choice : nullptr));
 }
 
 void run_train(const TrainOptions& options, const CLI::App& command) {

@@ -178,9 +178,10 @@ void add_run_options(CLI::App& c, TrainOptions& o) {
       ->group("Run")
       ->type_name("FILE");
   o.threads = static_cast<std::int64_t>(ThreadPool::hardware_threads());
-  c.add_option("--threads", o.threads, "Worker threads (default: all cores)")
+  c.add_option("--threads", o.threads,
+               "Worker threads (default: all " + std::to_string(o.threads) +
+                   " cores, or 1 if the first steps measure one thread faster)")
       ->check(int_range(1, 1024))
-      ->capture_default_str()
       ->group("Run");
   c.add_option("--save-every", o.save_every,
                "Also write the checkpoint every K steps; 0: only at the end")
@@ -351,6 +352,7 @@ TrainRun train_run_prepare(const TrainOptions& o, const CLI::App& command) {
   run.out = o.out;
   check_output_path("--out", o.out, {".safetensors"});
   run.threads = o.threads;
+  run.threads_auto = command.count("--threads") == 0 && o.threads > 1;
   run.save_every = o.save_every;
   run.stop_at = o.stop_at;
   run.quiet = o.quiet;

@@ -56,6 +56,9 @@ struct TrainRun {
 
   std::string out;
   std::int64_t threads = 1;
+  // --threads not given: train on 1 thread or on `threads` (all cores), whichever the first steps
+  // measure faster (support/executor_choice.hpp).
+  bool threads_auto = false;
   std::int64_t save_every = 0;  // 0: only at the end
   std::int64_t stop_at = 0;     // 0: run to total_steps
   bool quiet = false;
