@@ -110,7 +110,6 @@ const requestField = latestOnly(TO_WORKER.field, () => {
 worker
   .on(TO_PAGE.ready, ({ version, simd }) => {
     $('build-info').textContent = `Version ${version}, ${simd}.`;
-    configure(`loading ${settings.dataset}…`);
   })
   .on(TO_PAGE.configureFailed, ({ error }) => {
     toolbar.enable(run.ready, { trainable: run.resumable });
@@ -222,7 +221,10 @@ worker
     toolbar.status(`loaded ${name}: ${source}, step ${step}${resumable ? '' : ' (an export: sampling only)'}.${extra}`);
   });
 
+// The first run is asked for with init, not after its answer: the worker handles messages in order,
+// so it builds the run as soon as the module is ready, without a round trip through this thread.
 worker.send(TO_WORKER.init);
+configure(`loading ${settings.dataset}…`);
 
 // ---- buttons ---------------------------------------------------------------------------------------
 
