@@ -4,6 +4,7 @@ import { fromHash, toHash, changes, adopt, byName, DATASETS, CUSTOM_DATASET } fr
 import { TO_PAGE, TO_WORKER } from './protocol.js';
 import { Controls } from './ui/controls.js';
 import { WorkerClient } from './ui/worker_client.js';
+import { adoptWorker } from './ui/early_worker.js';
 import { downloadBytes, readBytes, readText } from './ui/files.js';
 import { RunState } from './ui/run_state.js';
 import { Toolbar } from './ui/toolbar.js';
@@ -28,7 +29,7 @@ const plots = new PlotSet({
 });
 const controls = new Controls(document, { onChange: (name, value) => apply({ ...settings, [name]: value }, name) });
 showSettings();
-const worker = new WorkerClient(new URL('./worker.js', import.meta.url), {
+const worker = new WorkerClient(adoptWorker(), {  // started by boot.js
   onCrash: (message) => toolbar.status(`the worker stopped: ${message}`, 'error'),
 });
 
@@ -110,7 +111,6 @@ const requestField = latestOnly(TO_WORKER.field, () => {
 worker
   .on(TO_PAGE.ready, ({ version, simd }) => {
     $('build-info').textContent = `Version ${version}, ${simd}.`;
-    configure(`loading ${settings.dataset}…`);
   })
   .on(TO_PAGE.configureFailed, ({ error }) => {
     toolbar.enable(run.ready, { trainable: run.resumable });
@@ -222,7 +222,10 @@ worker
     toolbar.status(`loaded ${name}: ${source}, step ${step}${resumable ? '' : ' (an export: sampling only)'}.${extra}`);
   });
 
+// The first run is asked for with init, not after its answer: the worker handles messages in order,
+// so it builds the run as soon as the module is ready, without a round trip through this thread.
 worker.send(TO_WORKER.init);
+configure(`loading ${settings.dataset}…`);
 
 // ---- buttons ---------------------------------------------------------------------------------------
 

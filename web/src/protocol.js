@@ -5,7 +5,7 @@
 
 // Page -> worker.
 export const TO_WORKER = Object.freeze({
-  init: 'init',                   // {}: load the WebAssembly module
+  init: 'init',                   // {}: answer ready (or fatal) once the WebAssembly module is loaded
   configure: 'configure',         // { settings, data?: { points, source } | { checkpoint } , reason }:
                                   //   a new run (data, schedule, model, seed); training stops
   update: 'update',               // { settings, changed: [names] }: live training settings

@@ -1,0 +1,34 @@
+// The worker, started before the page's own modules: boot.js calls startWorker() right after the
+// feature check, so the worker, diffuse.mjs and diffuse.wasm load while main.js and its modules
+// are still loading, instead of after them. main.js then takes it with adoptWorker().
+//
+// A Worker dispatches each message and error as soon as it arrives, and one that finds no listener
+// is gone (unlike a MessagePort, a Worker never holds its messages until a listener is attached).
+// So from the start this module listens and keeps every event, and adoptWorker() hands them over
+// with the worker, in order.
+let started = null;  // { worker, events, keep } until adopted
+
+export function startWorker() {
+  if (started) return started.worker;
+  const worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
+  const events = [];
+  const keep = (event) => {
+    if (event.type === 'error') event.preventDefault();  // reported when adopted, not as uncaught
+    events.push(event);
+  };
+  worker.addEventListener('message', keep);
+  worker.addEventListener('error', keep);
+  started = { worker, events, keep };
+  return worker;
+}
+
+// The started worker (starting it now if boot.js did not) and the events it dispatched so far;
+// from here on they go to the adopter's own listeners only.
+export function adoptWorker() {
+  startWorker();
+  const { worker, events, keep } = started;
+  worker.removeEventListener('message', keep);
+  worker.removeEventListener('error', keep);
+  started = null;
+  return { worker, events };
+}
