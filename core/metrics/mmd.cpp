@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/median.hpp"
 #include "metrics/pair_sums.hpp"
 
 namespace diffuse {
@@ -25,15 +26,6 @@ void check_sets(const Tensor2& x, const Tensor2& y) {
 // Pooled point k (x then y).
 const float* pooled_point(const Tensor2& x, const Tensor2& y, std::size_t k) {
   return k < x.shape(0) ? &x(k, 0) : &y(k - x.shape(0), 0);
-}
-
-double median(std::vector<double>& values) {
-  const std::size_t mid = values.size() / 2;
-  std::nth_element(values.begin(), values.begin() + mid, values.end());
-  const double upper = values[mid];
-  if (values.size() % 2 == 1) return upper;
-  const double lower = *std::max_element(values.begin(), values.begin() + mid);
-  return 0.5 * (lower + upper);
 }
 
 }  // namespace
@@ -58,7 +50,7 @@ double mmd_median_bandwidth(const Tensor2& x, const Tensor2& y, std::size_t medi
       distances.push_back(std::sqrt(d2));
     }
   }
-  return median(distances);
+  return median_in_place(distances);
 }
 
 Mmd mmd_rbf(const Tensor2& x, const Tensor2& y, const MmdOptions& options) {

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/median.hpp"
 #include "base/rng.hpp"
 #include "cli.hpp"
 #include "commands/commands.hpp"
@@ -57,12 +58,6 @@ struct SampleItem {
 double now() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 // Repeats `work` (one unit at a time) for at least plan.seconds per repetition; returns the

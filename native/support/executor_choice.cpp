@@ -1,19 +1,9 @@
 #include "support/executor_choice.hpp"
 
-#include <algorithm>
-
 #include "base/error.hpp"
+#include "base/median.hpp"
 
 namespace diffuse {
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-}  // namespace
 
 ExecutorChoice::ExecutorChoice(const Executor& first, const Executor& second, int rounds, int block)
     : executors_{&first, &second}, rounds_(rounds), block_(block) {
