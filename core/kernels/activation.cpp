@@ -10,16 +10,17 @@ namespace {
 using detail::Batch;
 using detail::lanes;
 
+// out[i] = f(x[i]) for n elements: the vector body, then f on a zero-padded copy of the tail.
+template <class F>
+void map_elements(float* out, const float* x, std::size_t n, F f) {
+  const std::size_t n_vec = n - n % lanes;
+  for (std::size_t i = 0; i < n_vec; i += lanes) f(Batch::load_unaligned(x + i)).store_unaligned(out + i);
+  if (n_vec < n) detail::store_partial(out + n_vec, f(detail::load_partial(x + n_vec, n - n_vec)), n - n_vec);
+}
+
 template <Activation act>
 void forward(float* y, const float* x, std::size_t n) {
-  const std::size_t n_vec = n - n % lanes;
-  for (std::size_t i = 0; i < n_vec; i += lanes) {
-    detail::activate<act>(Batch::load_unaligned(x + i)).store_unaligned(y + i);
-  }
-  if (n_vec < n) {
-    const Batch tail = detail::activate<act>(detail::load_partial(x + n_vec, n - n_vec));
-    detail::store_partial(y + n_vec, tail, n - n_vec);
-  }
+  map_elements(y, x, n, [](Batch v) { return detail::activate<act>(v); });
 }
 
 template <Activation act>
@@ -39,14 +40,7 @@ void backward(float* dx, const float* dy, const float* x, std::size_t n) {
 
 template <Activation act>
 void derivative(float* d, const float* x, std::size_t n) {
-  const std::size_t n_vec = n - n % lanes;
-  for (std::size_t i = 0; i < n_vec; i += lanes) {
-    detail::activate_derivative<act>(Batch::load_unaligned(x + i)).store_unaligned(d + i);
-  }
-  if (n_vec < n) {
-    const Batch tail = detail::activate_derivative<act>(detail::load_partial(x + n_vec, n - n_vec));
-    detail::store_partial(d + n_vec, tail, n - n_vec);
-  }
+  map_elements(d, x, n, [](Batch v) { return detail::activate_derivative<act>(v); });
 }
 
 }  // namespace
