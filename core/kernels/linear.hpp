@@ -1,7 +1,9 @@
 #pragma once
 // A fully connected layer with its activation, forward and backward, fused around the GEMM
-// (PyTorch's nn.Linear: weight is [out, in]). Each has a scalar twin (*_ref: gemm_ref and the
-// activation twins, no executor).
+// (PyTorch's nn.Linear: weight is [out, in]), in two pairs: one keeps the pre-activation for
+// backward, the training pair keeps the activation's derivative. The first pair has scalar twins
+// (*_ref: gemm_ref and the activation twins, no executor); the training pair is tested bit for bit
+// against the first.
 //
 // Shapes: x (B, in), weight (out, in), bias (out,), pre and y (B, out); every buffer row-major and
 // contiguous.
