@@ -50,6 +50,7 @@ sys.path.insert(0, str(HERE))
 
 from torchref import checkpoint as torch_checkpoint  # noqa: E402
 from torchref import safetensors_io, toy2d  # noqa: E402
+from run_torch_reference import MOONS_SAMPLE_FIELDS, spread, summarize  # noqa: E402
 
 TORCH_ENV = {"OPENBLAS_CORETYPE": "SkylakeX"}  # speed only (as run_torch_reference.py)
 
@@ -93,10 +94,6 @@ def run_torch(args):
 def load(path):
     return json.loads(pathlib.Path(path).read_text())
 
-
-def spread(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "values": values}
 
 
 # --- diffuse's checkpoints in the PyTorch script's format --------------------------------------
@@ -207,20 +204,8 @@ def part_moons(diffuse, seeds, runs, steps, n, threads, crosscheck):
         d = runs / f"cli_moons_s{s}"
         d.mkdir(parents=True, exist_ok=True)
         per_seed[s] = moons_seed(diffuse, d, s, steps, n, threads, crosscheck)
-    table = {}
-    for key, get in {
-        "ddpm_energy_v": lambda r: r["ddpm"]["eval"]["energy"]["v"],
-        "ddpm_energy_u": lambda r: r["ddpm"]["eval"]["energy"]["u"],
-        "ddim_energy_v": lambda r: r["ddim"]["eval"]["energy"]["v"],
-        "ddim_energy_u": lambda r: r["ddim"]["eval"]["energy"]["u"],
-        "baseline_energy_v": lambda r: r["ddpm"]["eval"]["baseline_energy"]["v"],
-        "baseline_energy_u": lambda r: r["ddpm"]["eval"]["baseline_energy"]["u"],
-        "smoothed_loss": lambda r: r["train"]["smoothed_loss"],
-        "train_seconds": lambda r: r["train"]["seconds_wall"],
-        "ddpm_sample_seconds": lambda r: r["ddpm"]["sample"]["seconds"],
-        "ddim_sample_seconds": lambda r: r["ddim"]["sample"]["seconds"],
-    }.items():
-        table[key] = spread([get(per_seed[s]) for s in seeds])
+    table = summarize(per_seed, seeds, {
+        **MOONS_SAMPLE_FIELDS, "smoothed_loss": lambda r: r["train"]["smoothed_loss"]})
     return {"dataset": "moons", "implementation": "diffuse (C++ CLI)", "seeds": seeds,
             "steps": steps, "n_samples": n, "evaluator": "bench/torch_reference.py eval",
             "summary": table, "per_seed": per_seed}

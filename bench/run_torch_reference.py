@@ -44,6 +44,26 @@ def spread(values):
             "values": values}
 
 
+# The moons summary fields both suites report (run_cli_reference.py imports these): energy
+# distances of the samples and of the data-versus-data baseline, and the wall times, per seed.
+MOONS_SAMPLE_FIELDS = {
+    "ddpm_energy_v": lambda r: r["ddpm"]["eval"]["energy"]["v"],
+    "ddpm_energy_u": lambda r: r["ddpm"]["eval"]["energy"]["u"],
+    "ddim_energy_v": lambda r: r["ddim"]["eval"]["energy"]["v"],
+    "ddim_energy_u": lambda r: r["ddim"]["eval"]["energy"]["u"],
+    "baseline_energy_v": lambda r: r["ddpm"]["eval"]["baseline_energy"]["v"],
+    "baseline_energy_u": lambda r: r["ddpm"]["eval"]["baseline_energy"]["u"],
+    "train_seconds": lambda r: r["train"]["seconds_wall"],
+    "ddpm_sample_seconds": lambda r: r["ddpm"]["sample"]["seconds"],
+    "ddim_sample_seconds": lambda r: r["ddim"]["sample"]["seconds"],
+}
+
+
+def summarize(per_seed, seeds, fields):
+    """{field: spread over seeds} for fields {name: getter of one seed's record}."""
+    return {key: spread([get(per_seed[s]) for s in seeds]) for key, get in fields.items()}
+
+
 def part_moons(seeds, runs, env, steps, n):
     per_seed = {}
     for s in seeds:
@@ -60,21 +80,11 @@ def part_moons(seeds, runs, env, steps, n):
                  "--json", d / f"eval_{sampler}.json"], env)
             per_seed[s][sampler] = {"sample": load(d / f"sample_{sampler}.json"),
                                     "eval": load(d / f"eval_{sampler}.json")}
-    table = {}
-    for key, get in {
-        "ddpm_energy_v": lambda r: r["ddpm"]["eval"]["energy"]["v"],
-        "ddpm_energy_u": lambda r: r["ddpm"]["eval"]["energy"]["u"],
-        "ddim_energy_v": lambda r: r["ddim"]["eval"]["energy"]["v"],
-        "ddim_energy_u": lambda r: r["ddim"]["eval"]["energy"]["u"],
-        "baseline_energy_v": lambda r: r["ddpm"]["eval"]["baseline_energy"]["v"],
-        "baseline_energy_u": lambda r: r["ddpm"]["eval"]["baseline_energy"]["u"],
+    table = summarize(per_seed, seeds, {
+        **MOONS_SAMPLE_FIELDS,
         "final_loss": lambda r: r["train"]["final_loss_mean_last_log"],
-        "train_seconds": lambda r: r["train"]["seconds_wall"],
         "train_steps_per_second": lambda r: r["train"]["steps_per_second"],
-        "ddpm_sample_seconds": lambda r: r["ddpm"]["sample"]["seconds"],
-        "ddim_sample_seconds": lambda r: r["ddim"]["sample"]["seconds"],
-    }.items():
-        table[key] = spread([get(per_seed[s]) for s in seeds])
+    })
     return {"dataset": "moons", "seeds": seeds, "steps": steps, "n_samples": n,
             "summary": table, "per_seed": per_seed}
 
