@@ -45,6 +45,13 @@ void elbo_config_validate(const ElboConfig& c, int T) {
     fail("log_std_sum = ", c.log_std_sum, " is invalid: must be finite");
   }
   if (c.batch == 0) fail("batch = 0 is invalid: must be at least 1");
+  if (c.draws < 1 || c.draws > elbo_max_draws) {
+    fail("draws = ", c.draws, " is invalid: must be in [1, ", elbo_max_draws, "]");
+  }
+  if (c.draws > 1 && T > (1 << elbo_draw_shift)) {
+    fail("draws = ", c.draws, " needs T <= ", 1 << elbo_draw_shift, " (T = ", T,
+         "): the draw index shares the noise stream index with t");
+  }
 }
 
 ElboEvaluator::ElboEvaluator(Denoiser& denoiser, const NoiseSchedule& schedule,
@@ -63,15 +70,16 @@ ElboEvaluator::ElboEvaluator(Denoiser& denoiser, const NoiseSchedule& schedule,
   blocks_ = static_cast<int>((N + config.batch - 1) / config.batch);
   term_sum_.assign(static_cast<std::size_t>(terms_), 0.0);
   term_sum_sq_.assign(static_cast<std::size_t>(terms_), 0.0);
+  term_within_.assign(static_cast<std::size_t>(terms_), 0.0);
   elbo_prior_terms(per_example_, x0_, schedule);  // seed 004 eq. 9
   for (double v : per_example_) prior_sum_ += v;
 }
 
-int ElboEvaluator::step_of(int term, std::size_t example) const {
+int ElboEvaluator::step_of(int term, int draw, std::size_t example) const {
   if (!stratified() || term == 0) return term;
   const int s = term - 1, K = config_.strata, T = schedule_->T;
   const int first = stratum_first(s, K, T), size = stratum_first(s + 1, K, T) - first;
-  Rng rng(seed_, noise_stream(stream_tag_elbo_steps, static_cast<std::uint64_t>(s)), example);
+  Rng rng(seed_, elbo_steps_stream(s, draw), example);
   return first + static_cast<int>(rng.below(static_cast<std::uint32_t>(size)));
 }
 
@@ -81,16 +89,15 @@ double ElboEvaluator::weight_of(int term) const {
   return stratum_first(s + 1, K, T) - stratum_first(s, K, T);
 }
 
-void ElboEvaluator::process(int term, std::size_t first, std::size_t end,
-                            const Executor& executor) {
+void ElboEvaluator::draw_terms(double* out, int term, int draw, std::size_t first, std::size_t end,
+                               const Executor& executor) const {
   const std::size_t B = end - first, D = x0_.shape(1);
   Tensor2 x0 = Tensor2::from_shape({B, D}), noise = Tensor2::from_shape({B, D});
   Steps t = Steps::from_shape({B});
   std::copy(x0_.data() + first * D, x0_.data() + end * D, x0.data());
   run_rows(B, executor, [&](std::size_t b) {
-    t(b) = step_of(term, first + b);
-    const auto stream = noise_stream(stream_tag_elbo_noise, static_cast<std::uint64_t>(t(b)));
-    row_noise_fill(noise.data() + b * D, D, seed_, stream, first + b);
+    t(b) = step_of(term, draw, first + b);
+    row_noise_fill(noise.data() + b * D, D, seed_, elbo_noise_stream(t(b), draw), first + b);
   });
   Tensor2 x_t, output, x0_hat;
   q_sample(x_t, x0, noise, t, *schedule_);  // x_t ~ q(x_t | x_0), seed 002 section 6
@@ -101,17 +108,34 @@ void ElboEvaluator::process(int term, std::size_t first, std::size_t end,
   }
   predicted_x0(x0_hat, output, denoiser_->prediction(), x_t, t, *schedule_);
   std::vector<double> values;
-  if (term == 0) {
+  if (term == 0) {  // seed 004 eq. 8
     elbo_decoder_terms(values, x0, x_t, x0_hat, *schedule_, config_.variance, config_.levels);
-  } else {
+  } else {  // seed 004 eq. 10
     elbo_denoising_terms(values, x0, x_t, x0_hat, t, *schedule_, config_.variance);
   }
   const double weight = weight_of(term);
+  for (std::size_t b = 0; b < B; ++b) out[b] = weight * values[b];
+}
+
+void ElboEvaluator::process(int term, std::size_t first, std::size_t end,
+                            const Executor& executor) {
+  const std::size_t B = end - first, R = static_cast<std::size_t>(config_.draws);
+  std::vector<double> draws(R * B);  // (R, B): draw r of example first + b at r * B + b
+  for (std::size_t r = 0; r < R; ++r) {
+    draw_terms(draws.data() + r * B, term, static_cast<int>(r), first, end, executor);
+  }
+  const auto j = static_cast<std::size_t>(term);
   for (std::size_t b = 0; b < B; ++b) {
-    const double v = weight * values[b];
+    double sum = draws[b];
+    for (std::size_t r = 1; r < R; ++r) sum += draws[r * B + b];
+    const double v = sum / static_cast<double>(R);  // R = 1: the single draw, exactly
     per_example_[first + b] += v;
-    term_sum_[static_cast<std::size_t>(term)] += v;
-    term_sum_sq_[static_cast<std::size_t>(term)] += v * v;
+    term_sum_[j] += v;
+    term_sum_sq_[j] += v * v;
+    if (R < 2) continue;
+    double squares = 0.0;
+    for (std::size_t r = 0; r < R; ++r) squares += (draws[r * B + b] - v) * (draws[r * B + b] - v);
+    term_within_[j] += squares / static_cast<double>(R - 1);
   }
 }
 
@@ -135,12 +159,15 @@ ElboResult ElboEvaluator::result() const {
   ElboResult r;
   r.examples = N;
   r.dims = D;
+  r.draws = config_.draws;
   r.prior = prior_sum_ / n;
   r.decoder = term_sum_[0] / n;
-  double mc_variance = 0.0;
+  const double R = config_.draws;
+  double mc_variance = 0.0;  // of the mean bound over the draws (ElboResult)
   for (std::size_t j = 0; j < term_sum_.size(); ++j) {
     if (j > 0) r.diffusion += term_sum_[j] / n;
-    mc_variance += sample_variance(term_sum_[j], term_sum_sq_[j], N) / n;
+    mc_variance += R >= 2 ? term_within_[j] / (R * n * n)
+                          : sample_variance(term_sum_[j], term_sum_sq_[j], N) / n;
   }
   r.nll_bound_nats = r.prior + r.diffusion + r.decoder;
   r.nll_bound_data_nats = r.nll_bound_nats + config_.log_std_sum;

@@ -30,7 +30,7 @@ constexpr double ln2 = 0.69314718055994530942;
 
 struct ElboOptions {
   std::string model, dataset, variance = "fixed_small", seed = "0", format = "text";
-  std::int64_t n = 1000, strata = 0, threads = 1;
+  std::int64_t n = 1000, strata = 0, draws = 1, threads = 1;
   bool raw = false, quiet = false;
 };
 
@@ -75,6 +75,7 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
   if (o.raw && !c.training) fail("--raw: the checkpoint holds no raw weights (it is an export)");
   run.config.variance = reverse_variance_from_name(o.variance);
   run.config.strata = static_cast<int>(o.strata);
+  run.config.draws = static_cast<int>(o.draws);
   if (o.strata > c.schedule.timesteps - 1) {
     fail("--strata ", o.strata, " is more than the model's T - 1 = ", c.schedule.timesteps - 1);
   }
@@ -128,6 +129,7 @@ nlohmann::ordered_json to_json(const ElboRun& run, const ElboOptions& o, const E
   j["T"] = run.checkpoint.schedule.timesteps;
   j["estimate"] = run.config.strata > 0 ? "stratified" : "exact";
   j["strata"] = run.config.strata;
+  j["draws"] = r.draws;
   j["variance"] = o.variance;
   j["weights"] = o.raw ? "raw" : "ema";
   j["seed"] = o.seed;
@@ -173,6 +175,13 @@ void print_profile(const ElboResult& r) {
   }
 }
 
+// How many Monte Carlo draws each term averages (ElboConfig::draws).
+std::string draws_text(int draws, bool stratified) {
+  const std::string what = stratified ? "(t, x_t)" : "x_t";
+  if (draws == 1) return "one draw of " + what + " per example and term";
+  return "each term the mean of " + std::to_string(draws) + " draws of " + what + " per example";
+}
+
 void print_text(const ElboRun& run, const ElboOptions& o, const ElboResult& r,
                 const std::optional<TrueNll>& truth) {
   const int T = run.checkpoint.schedule.timesteps;
@@ -184,8 +193,8 @@ void print_text(const ElboRun& run, const ElboOptions& o, const ElboResult& r,
                     ? "stratified estimate: one t in each of " + std::to_string(run.config.strata) +
                           " strata of t = 1.." + std::to_string(T - 1)
                     : "exact: all " + std::to_string(T - 1) + " denoising terms")
-            << "\n\n  " << std::left << std::setw(72) << "term" << std::right << std::setw(12)
-            << "nats/example" << '\n';
+            << "; " << draws_text(r.draws, run.config.strata > 0) << "\n\n  " << std::left
+            << std::setw(72) << "term" << std::right << std::setw(12) << "nats/example" << '\n';
   print_row("L_T", "prior matching: KL(q(x_T | x_0) || N(0, I))", r.prior);
   print_row("sum L_t", "denoising matching: sum KL(q(x_t-1|x_t,x_0) || p(x_t-1|x_t))", r.diffusion);
   print_row("L_0", "reconstruction: -log p(x_0 | x_1)", r.decoder);
@@ -235,6 +244,12 @@ void add_elbo_command(CLI::App& app) {
                 "0: exact sum over every t; K: stratified estimate with K strata")
       ->check(int_range(0, 100000))
       ->capture_default_str();
+  c->add_option("--draws", o->draws,
+                "Monte Carlo draws of x_t (and, with --strata, of t) per example and term; each "
+                "term is their mean and the JSON's monte_carlo_standard_error accounts for it")
+      ->check(int_range(1, elbo_max_draws))
+      ->capture_default_str()
+      ->type_name("INT");
   c->add_option("--variance", o->variance,
                 "Reverse variance: fixed_small (beta~) | fixed_large (beta)")
       ->check(one_of(reverse_variance_names()))

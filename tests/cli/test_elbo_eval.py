@@ -7,6 +7,8 @@ from independent references:
   the stratified estimate equals the exact sum (one step per stratum, the same draws).
 - gaussians8: the reported true NLL of the fresh test points agrees with the mixture's entropy,
   computed here by numerical integration, within its standard error; the gap is bound - NLL.
+- --draws: 1 is the default, number for number; R draws estimate the same bound (within the
+  reported Monte Carlo errors), the JSON and the text say how many.
 - elbo text names the three terms of seed 004; CSV test data uses the file's first N points.
 - eval JSON: the baseline is two independent data draws, so it hovers around 0 (within a few
   standard deviations of the U-statistic at this N, estimated here with numpy on fresh moons),
@@ -68,6 +70,23 @@ assert math.isclose(strata["Ldiffusion"], exact["Ldiffusion"], rel_tol=1e-7)  # 
 coarse = elbo("--dataset", "gaussians8", "--n", "2000", "--strata", "5")
 assert abs(coarse["Ldiffusion"] - exact["Ldiffusion"]) < 5 * coarse["monte_carlo_standard_error"] + 1e-6
 print("ok: --strata T-1 equals the exact sum; --strata 5 within its Monte Carlo error")
+
+# --draws: 1 is the default exactly; 4 draws estimate the same sum within the reported Monte Carlo
+# errors (the default's is conservative, so their combination is too).
+assert exact["draws"] == 1 and elbo("--dataset", "gaussians8", "--n", "2000", "--draws", "1") == exact
+four = elbo("--dataset", "gaussians8", "--n", "2000", "--draws", "4")
+assert four["draws"] == 4 and four["LT"] == exact["LT"]
+error = math.hypot(four["monte_carlo_standard_error"], exact["monte_carlo_standard_error"])
+assert abs(four["nll_bound_nats"] - exact["nll_bound_nats"]) < 5 * error, (four, exact)
+strata4 = elbo("--dataset", "gaussians8", "--n", "2000", "--strata", "5", "--draws", "4")
+error = math.hypot(strata4["monte_carlo_standard_error"], four["monte_carlo_standard_error"])
+assert abs(strata4["Ldiffusion"] - four["Ldiffusion"]) < 5 * error, (strata4, four)
+text = run("elbo", "--model", "g8.safetensors", "--dataset", "gaussians8", "--n", "200", "-q", "--draws", "3",
+           check=True).stdout
+assert "the mean of 3 draws of x_t" in text, text
+print(f"ok: --draws 1 is the default; --draws 4: {four['nll_bound_nats']:.4f} +- "
+      f"{four['monte_carlo_standard_error']:.4f} (MC) vs one draw {exact['nll_bound_nats']:.4f} +- "
+      f"{exact['monte_carlo_standard_error']:.4f}")
 
 # Text: the three terms by name, the bound, the true NLL and the gap.
 text = run("elbo", "--model", "g8.safetensors", "--dataset", "gaussians8", "--n", "200", "-q", check=True).stdout

@@ -13,7 +13,8 @@ namespace diffuse::web {
 using emscripten::val;
 
 // points: the examples x_0 in data units (flat n*2); options: { strata (0: exact, every t),
-// variance ("fixed_small" | "fixed_large"), seed, batch (examples per unit) }.
+// variance ("fixed_small" | "fixed_large"), seed, batch (examples per unit), draws (Monte Carlo
+// draws averaged per example and term, default 1) }.
 val ModelHandle::elbo(val points, val options) const {
   return guarded([&] {
     const SettingsReader o(options);
@@ -21,6 +22,7 @@ val ModelHandle::elbo(val points, val options) const {
     config.strata = static_cast<int>(o.integer("strata", 0, 0, schedule.T - 1));
     config.variance = reverse_variance_from_name(o.text("variance", reverse_variance_name(config.variance)));
     config.batch = static_cast<std::size_t>(o.integer("batch", 256, 1, 65536));
+    config.draws = static_cast<int>(o.integer("draws", 1, 1, elbo_max_draws));
     config.log_std_sum = -normalization_log_det_jacobian(normalization);
     elbo_config_validate(config, schedule.T);
     const Tensor2 x0 = normalization_apply(normalization, points_from_js(points, 2, "ELBO examples"));
@@ -54,6 +56,7 @@ val ElboHandle::result() const {
     val out = val::object();
     out.set("examples", static_cast<double>(r.examples));
     out.set("dims", static_cast<double>(r.dims));
+    out.set("draws", r.draws);
     out.set("prior", r.prior);          // L_T
     out.set("diffusion", r.diffusion);  // sum of L_t, t = 1..T-1
     out.set("decoder", r.decoder);      // L_0
