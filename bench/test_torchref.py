@@ -217,6 +217,43 @@ class TestElbo(unittest.TestCase):
         self.assertGreater(gap.mean(), 3 * gap.std() / math.sqrt(len(gap)))
         self.assertLess(r["prior"].max(), 1e-3)  # alpha_bar_{T-1} ~ 4e-5
 
+    def test_draws_average_single_draw_terms(self):
+        """draws = R: each term is the mean of R single-draw terms, the generator giving draw 0's
+        noise, then draw 1's, ... at each t (so R = 1 is calc_bpd_loop's order); recomputed here
+        with the simplified forms of the terms (equal variances: the KL is its mean term)."""
+        T, R, N = 20, 3, 40
+        s, oracle, scale = _oracle_setup(T, 0.02, 0.4)
+        x0 = torch.as_tensor(toy2d.make_dataset("gaussians8", N, 6, 3) / scale)
+        for draws in (1, R):
+            got = elbo.nll_bound_terms(oracle, x0.numpy(), s, torch.Generator().manual_seed(7),
+                                       draws=draws)
+            g = torch.Generator().manual_seed(7)
+            kl = np.zeros((draws, N, T - 1))
+            decoder = np.zeros((draws, N))
+            for t in range(T - 1, -1, -1):
+                for r in range(draws):
+                    x_t = (float(s["sqrt_alpha_bar"][t]) * x0 + float(s["sqrt_one_minus_alpha_bar"][t])
+                           * torch.randn(N, 2, generator=g, dtype=torch.float64))
+                    x0_hat = ((x_t - float(s["sqrt_one_minus_alpha_bar"][t]) * oracle(x_t, t))
+                              / float(s["sqrt_alpha_bar"][t]))
+                    var = math.exp(float(s["posterior_log_variance_clipped"][t]))
+                    sq = ((x0 - x0_hat) ** 2).sum(1).numpy()
+                    if t == 0:  # -log N(x0; x0_hat, var) summed over the two dimensions
+                        decoder[r] = math.log(2 * math.pi * var) + sq / (2 * var)
+                    else:  # KL of two Gaussians of one variance: |coef1 (x0 - x0_hat)|^2 / 2 var
+                        kl[r, :, t - 1] = float(s["posterior_mean_coef1"][t]) ** 2 * sq / (2 * var)
+            np.testing.assert_allclose(got["kl"], kl.mean(0), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(got["decoder"], decoder.mean(0), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(got["total"], got["prior"] + kl.mean(0).sum(1) + decoder.mean(0),
+                                       rtol=1e-10)
+            if draws == 1:
+                self.assertIsNone(got["mc_var"])
+            else:
+                totals = kl.var(0, ddof=1).sum(1) + decoder.var(0, ddof=1)
+                np.testing.assert_allclose(got["mc_var"], totals / draws, rtol=1e-8)
+        with self.assertRaises(ValueError):
+            elbo.nll_bound_terms(oracle, x0.numpy(), s, torch.Generator(), draws=0)
+
 
 class TestSamplers(unittest.TestCase):
     def test_oracle_samples_match_the_data(self):

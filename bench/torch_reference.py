@@ -9,7 +9,8 @@ Run with Debian's /usr/bin/python3 (torch 1.13, numpy 1.24). Subcommands:
   eval    energy distance (V- and U-statistics) between samples and fresh data, with the
           data-versus-data baseline at the same sample size
   nll     the NLL upper bound (negative ELBO, improved-diffusion's calc_bpd_loop semantics),
-          and for a Gaussian-mixture data set the exact NLL and the gap
+          and for a Gaussian-mixture data set the exact NLL and the gap; --draws K averages K
+          draws of x_t per (test point, t) (K = 1: calc_bpd_loop's single draw, unchanged)
   bench   training steps/s and sampling times, each BLAS configuration in its own subprocess
 
 Data: `--dataset NAME` uses the built-in generator (seed S, one random stream per purpose: see
@@ -226,20 +227,22 @@ def cmd_nll(args):
     test_norm = (test_x - mean) / std
     gen = torch.Generator().manual_seed(args.seed)
     t0 = time.perf_counter()
-    terms = elbo.nll_bound_terms(denoiser, test_norm, sched, gen, args.variance)
+    terms = elbo.nll_bound_terms(denoiser, test_norm, sched, gen, args.variance, draws=args.draws)
     seconds = time.perf_counter() - t0
     D = test_x.shape[1]
     log_det = float(np.log(std).sum())  # x_norm = (x - mean) / std: log|J| = -sum_d log std_d
     bound_data = terms["total"] + log_det
     result = {
         "command": "nll", "model": source, "test": test_source, "n": len(test_x),
-        "variance": args.variance, "seconds": seconds,
+        "variance": args.variance, "draws": args.draws, "seconds": seconds,
         "normalization_std": std.tolist(), "sum_log_std": log_det,
         "normalized": {"bound_nats": _mean_se(terms["total"]), "L_T": _mean_se(terms["prior"]),
                        "L_diffusion": _mean_se(terms["kl"].sum(1)), "L_0": _mean_se(terms["decoder"])},
         "data": {"bound_nats": _mean_se(bound_data),
                  "bound_bits_per_dim": float(bound_data.mean() / (D * math.log(2)))},
     }
+    if terms["mc_var"] is not None:  # of the mean bound over the x_t draws, given the points
+        result["monte_carlo_se"] = float(math.sqrt(terms["mc_var"].sum()) / len(test_x))
     density = args.true_density or (args.dataset if args.dataset in toy2d.MIXTURES else None)
     if density:
         true_nll = -toy2d.mixture_log_density(density, test_x)
@@ -252,6 +255,8 @@ def cmd_nll(args):
     if density:
         line += (f", true {d['true_nll_nats']['mean']:.4f}, gap {d['gap_nats']['mean']:.4f}"
                  f" ± {d['gap_nats']['se']:.4f}")
+    if args.draws > 1:
+        line += f" [{args.draws} draws; Monte Carlo s.e. {result['monte_carlo_se']:.4f}]"
     print(line + f"  [{seconds:.1f} s]")
     write_json(args.json, result)
 
@@ -467,6 +472,8 @@ def build_parser():
     p.add_argument("--weights", default="ema", choices=["ema", "raw"])
     _add_data_args(p, 2000, "test points")
     p.add_argument("--variance", default="fixed_small", choices=samplers.VARIANCES)
+    p.add_argument("--draws", type=int, default=1,
+                   help="draws of x_t per (test point, t), averaged (1: calc_bpd_loop's one draw)")
     p.add_argument("--true-density", choices=sorted(toy2d.MIXTURES),
                    help="exact density of the test data (default: --dataset if it is a mixture)")
     p.add_argument("--oracle", action="store_true",

@@ -13,6 +13,10 @@ reverse variance beta~_t (fixed_small) or beta_t (fixed_large; improved-diffusio
 log(append(beta~_1, beta[1:])), so index 0 is log beta~_1 either way). Sums over dimensions, nats
 per example, in the normalized space; the caller adds sum_d log std_d for data units.
 Indices are diffusers' (t = 0..T-1); the seeds' step is t + 1.
+
+draws = R > 1 averages R independent draws of x_t per (example, t), L_0 included (as `diffuse elbo
+--draws R`): at each t the generator gives draw 0's noise, then draw 1's, and so on, so R = 1
+consumes it exactly as calc_bpd_loop does and gives the same numbers bit for bit.
 """
 import math
 
@@ -29,10 +33,15 @@ def _normal_kl(mean1, logvar1, mean2, logvar2):
 
 
 @torch.no_grad()
-def nll_bound_terms(denoiser, x0, schedule, gen, variance="fixed_small", chunk=8192):
+def nll_bound_terms(denoiser, x0, schedule, gen, variance="fixed_small", chunk=8192, draws=1):
     """x0 (N, D) normalized data. denoiser(x (B, D) float64, t int) -> eps_hat (B, D).
     Returns float64 numpy arrays: prior (N,) L_T, decoder (N,) L_0, kl (N, T-1) the denoising
-    terms for t = 1..T-1 (column t-1), and total (N,)."""
+    terms for t = 1..T-1 (column t-1), total (N,), each Monte Carlo term the mean of `draws`
+    draws; and mc_var (N,): for draws >= 2 the variance of each example's total over its draws,
+    estimated from their spread (sum over terms of the sample variance over draws / draws;
+    None for draws = 1)."""
+    if draws < 1:
+        raise ValueError(f"--draws {draws}: must be at least 1")
     s = schedule
     T = len(s["beta"])
     x0 = torch.as_tensor(np.asarray(x0), dtype=torch.float64)
@@ -51,25 +60,35 @@ def nll_bound_terms(denoiser, x0, schedule, gen, variance="fixed_small", chunk=8
 
     kl = torch.zeros(N, T - 1, dtype=torch.float64)
     decoder = torch.zeros(N, dtype=torch.float64)
+    mc_var = torch.zeros(N, dtype=torch.float64)
     for t in range(T - 1, -1, -1):  # calc_bpd_loop's order: one noise draw per t for all rows
         sab, s1mab = float(s["sqrt_alpha_bar"][t]), float(s["sqrt_one_minus_alpha_bar"][t])
         c1, c2 = float(s["posterior_mean_coef1"][t]), float(s["posterior_mean_coef2"][t])
-        noise = torch.randn(N, D, generator=gen, dtype=torch.float64)
-        x_t = sab * x0 + s1mab * noise  # (N, D) one draw of q(x_t | x_0)
+        noise = torch.stack([torch.randn(N, D, generator=gen, dtype=torch.float64)
+                             for _ in range(draws)])  # (R, N, D): draw r's noise at this t
+        x_t = (sab * x0 + s1mab * noise).reshape(draws * N, D)  # draws of q(x_t | x_0)
         eps_hat = torch.cat([denoiser(x_t[i:i + chunk], t).to(torch.float64)
-                             for i in range(0, N, chunk)])
+                             for i in range(0, draws * N, chunk)])
         x0_hat = (x_t - s1mab * eps_hat) / sab
         mean_p = c1 * x0_hat + c2 * x_t  # mu_theta(x_t, t)
         logvar_p = float(model_logvar[t])
+        x0_rows = x0.repeat(draws, 1)  # (R N, D): row r N + i is example i
         if t == 0:
             # at t = 0, coef1 = 1 and coef2 = 0: mu_theta = x0_hat
-            decoder = 0.5 * (LOG_2PI + logvar_p + (x0 - mean_p) ** 2 * math.exp(-logvar_p)).sum(1)
+            term = 0.5 * (LOG_2PI + logvar_p + (x0_rows - mean_p) ** 2 * math.exp(-logvar_p)).sum(1)
         else:
-            mean_q = c1 * x0 + c2 * x_t  # posterior mean, seed 004 eq. 11
-            kl[:, t - 1] = _normal_kl(mean_q, float(plvc[t]), mean_p, logvar_p).sum(1)
+            mean_q = c1 * x0_rows + c2 * x_t  # posterior mean, seed 004 eq. 11
+            term = _normal_kl(mean_q, float(plvc[t]), mean_p, logvar_p).sum(1)
+        term = term.reshape(draws, N)
+        if draws > 1:
+            mc_var += term.var(0, unbiased=True) / draws
+        if t == 0:
+            decoder = term.mean(0)
+        else:
+            kl[:, t - 1] = term.mean(0)
     total = prior + kl.sum(1) + decoder
     return {"prior": prior.numpy(), "decoder": decoder.numpy(), "kl": kl.numpy(),
-            "total": total.numpy()}
+            "total": total.numpy(), "mc_var": mc_var.numpy() if draws > 1 else None}
 
 
 class MixtureOracle:
