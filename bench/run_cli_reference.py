@@ -246,12 +246,17 @@ def resume_is_exact(diffuse, d, s, steps, final, threads):
     return same
 
 
-def gaussians8_seed(diffuse, d, s, steps, stops, n_test, threads, crosscheck):
-    # the PyTorch side's NLL test points: stream 3 of seed s, the first n_test points
+def nll_test_points(d, s, n_test):
+    """The PyTorch side's NLL test points (stream 3 of seed s, the first n_test) written to
+    d/test.csv; returns the path and the exact mixture NLL of each point as read back."""
     test_csv = d / "test.csv"
     run_torch(["data", "--dataset", "gaussians8", "--n", n_test, "--seed", s, "--stream",
                toy2d.STREAM_TEST, "--out", test_csv])
-    true_nll = -toy2d.mixture_log_density("gaussians8", toy2d.read_csv(test_csv))
+    return test_csv, -toy2d.mixture_log_density("gaussians8", toy2d.read_csv(test_csv))
+
+
+def gaussians8_seed(diffuse, d, s, steps, stops, n_test, threads, crosscheck):
+    test_csv, true_nll = nll_test_points(d, s, n_test)
     cks, train_records = train_in_stages(diffuse, d, s, steps, stops, threads)
     resume_exact = resume_is_exact(diffuse, d, s, steps, cks[-1][1], threads)
     rows = []

@@ -89,14 +89,21 @@ def part_moons(seeds, runs, env, steps, n):
             "summary": table, "per_seed": per_seed}
 
 
+def train_gaussians8(s, runs, env, steps, save_at, extra=()):
+    """Trains seed s's gaussians8 run with checkpoints at save_at; returns (its folder, the final
+    checkpoint, the train record). nll_draws_compare.py trains the same way."""
+    d = runs / f"gaussians8_s{s}"
+    ck = d / "model.safetensors"
+    run(["train", "--dataset", "gaussians8", "--seed", s, "--steps", steps,
+         "--save-at", ",".join(map(str, save_at)), "--out", ck, "--json", d / "train.json", *extra],
+        env)
+    return d, ck, load(d / "train.json")
+
+
 def part_gaussians8(seeds, runs, env, steps, save_at, n_test):
     per_seed = {}
     for s in seeds:
-        d = runs / f"gaussians8_s{s}"
-        ck = d / "model.safetensors"
-        run(["train", "--dataset", "gaussians8", "--seed", s, "--steps", steps,
-             "--save-at", ",".join(map(str, save_at)), "--out", ck, "--json", d / "train.json"], env)
-        train = load(d / "train.json")
+        d, ck, train = train_gaussians8(s, runs, env, steps, save_at)
         rows = []
         for c in train["checkpoints"]:
             for w in ("ema", "raw"):
