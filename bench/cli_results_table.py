@@ -7,8 +7,10 @@ on the same evaluation points, so the document quotes the stored numbers and not
 the sign of every gap, whether every seed's bound decreases over training). `summary` prints one
 compact table for many seeds: each side's mean ± standard error over seeds, the difference, and a
 one-sided permutation test of "diffuse is worse" (no distributional assumption, no SciPy).
+`draws` prints the same for the final gaussians8 gaps with K draws per evaluation
+(nll_draws{K}.json from bench/nll_draws_compare.py).
 
-  /usr/bin/python3 bench/cli_results_table.py [--results DIR] [moons] [nll] [checks] [summary]
+  /usr/bin/python3 bench/cli_results_table.py [--results DIR] [moons] [nll] [checks] [summary] [draws]
 """
 import itertools
 import json
@@ -256,8 +258,61 @@ def summary():
     print()
 
 
+# --- the final gaussians8 gaps with K draws per evaluation ------------------------------------
+
+def paired_permutation_p(diffs):
+    """One-sided p-value of mean(diffs) >= observed under "the sign of each paired difference does
+    not matter": the share of the 2^n sign flips (exact) whose mean is at least the observed."""
+    observed = statistics.mean(diffs)
+    flips = list(itertools.product((1, -1), repeat=len(diffs)))
+    hits = sum(statistics.mean(f * x for f, x in zip(signs, diffs)) >= observed - 1e-12
+               for signs in flips)
+    return hits / len(flips)
+
+
+def paired_line(label, diffs):
+    se = statistics.stdev(diffs) / len(diffs) ** 0.5
+    print(f"- {label}: {statistics.mean(diffs):+.3f} ± {se:.3f} nats (paired over seeds; "
+          f"sign-flip p = {paired_permutation_p(diffs):.2f})")
+
+
+def draws_table():
+    for path in sorted(RESULTS.glob("nll_draws*.json")):
+        r = load(path.name)
+        K, seeds = r["draws"], r["seeds"]
+        per = [r["per_seed"][str(s)] for s in seeds]
+        torch_own = {k: [p["torch"][f"nll_draws{k}"]["gap_nats"]["mean"] for p in per] for k in (1, K)}
+        ours = {k: [p["diffuse"][f"elbo_draws{k}"]["gap_nats"] for p in per] for k in (1, K)}
+        cross = [p["diffuse"][f"torch_nll_draws{K}"]["gap_nats"]["mean"] for p in per]
+        print(f"gaussians8, final (10,000-step) EMA weights, seeds {seeds[0]}–{seeds[-1]}, "
+              f"{r['n_test']:,} test points, noise seed = the run's seed; gap = bound − true NLL "
+              "in nats; mean ± standard error over seeds, difference = diffuse − PyTorch, p = "
+              "one-sided permutation test of \"diffuse is worse\":\n")
+        print("| evaluation | PyTorch | diffuse | difference | p |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        summary_row("each side's own evaluator, 1 draw", ours[1], torch_own[1])
+        summary_row(f"each side's own evaluator, {K} draws", ours[K], torch_own[K])
+        summary_row(f"both in `torch_reference.py nll`, {K} draws", cross, torch_own[K])
+        print()
+        paired_line(f"same evaluator (`torch_reference.py nll`, {K} draws), diffuse's weights − "
+                    "PyTorch's", [c - t for c, t in zip(cross, torch_own[K])])
+        paired_line(f"evaluators on diffuse's weights, {K} draws: `diffuse elbo` − "
+                    "`torch_reference.py nll`", [o - c for o, c in zip(ours[K], cross)])
+        mc = {"diffuse elbo": [p["diffuse"][f"elbo_draws{K}"]["monte_carlo_se"] for p in per],
+              "torch_reference.py nll": [p["torch"][f"nll_draws{K}"]["monte_carlo_se"] for p in per]}
+        print(f"- Monte Carlo standard error of one {K}-draw evaluation, median over seeds: "
+              + ", ".join(f"{name} {statistics.median(v):.4f}" for name, v in mc.items())
+              + f" (one draw: about {statistics.median(mc['diffuse elbo']) * K ** 0.5:.3f})")
+        same = sum(p["stored_one_draw_gaps"].get("PyTorch") == t and
+                   p["stored_one_draw_gaps"].get("diffuse") == o
+                   for p, t, o in zip(per, torch_own[1], ours[1]))
+        print(f"- the one-draw gaps equal the stored suite's for {same} of {len(seeds)} seeds "
+              "(both sides: the retrained weights are the same)\n")
+
+
 if __name__ == "__main__":
-    parts = {"moons": moons_table, "nll": nll_table, "checks": checks, "summary": summary}
+    parts = {"moons": moons_table, "nll": nll_table, "checks": checks, "summary": summary,
+             "draws": draws_table}
     for key in sys.argv[1:] or ("moons", "nll"):
         try:
             parts[key]()
