@@ -14,16 +14,8 @@ namespace {
 using detail::Batch;
 using detail::lanes;
 
-inline Batch load_n(const float* p, std::size_t n) {
-  return n == lanes ? Batch::load_unaligned(p) : detail::load_partial(p, n);
-}
-inline void store_n(float* p, const Batch& x, std::size_t n) {
-  if (n == lanes) {
-    x.store_unaligned(p);
-  } else {
-    detail::store_partial(p, x, n);
-  }
-}
+using detail::load_n;
+using detail::store_n;
 
 // g * act'(pre) for one vector of n valid lanes of the product g at C's offset `at`.
 template <Activation act>

@@ -11,6 +11,7 @@
 #include "base/rng.hpp"
 #include "diffusion/batch_gradient.hpp"
 #include "diffusion/forward_process.hpp"
+#include "support/reverse_executor.hpp"
 
 using namespace diffuse;
 
@@ -125,13 +126,6 @@ TEST_CASE("the chunked gradient is the float sum of the chunks' gradients") {
 }
 
 TEST_CASE("one chunk is the whole batch's gradient, and chunking does not depend on the executor") {
-  class ReverseExecutor final : public Executor {
-   public:
-    void run(std::size_t n, const std::function<void(std::size_t)>& task) const override {
-      for (std::size_t i = n; i-- > 0;) task(i);
-    }
-    std::size_t concurrency() const override { return 3; }
-  };
   const NoiseSchedule s = schedule_make({});
   const std::size_t B = 300;
   const Data d = make_data(s, B, 12);
@@ -141,7 +135,7 @@ TEST_CASE("one chunk is the whole batch's gradient, and chunking does not depend
   b.zero_grad();
   c.zero_grad();
   batch_gradient(a, d.x_t, d.x0, d.eps, d.t, s, LossConfig{}, 128, scratch, serial_executor());
-  batch_gradient(b, d.x_t, d.x0, d.eps, d.t, s, LossConfig{}, 128, scratch, ReverseExecutor());
+  batch_gradient(b, d.x_t, d.x0, d.eps, d.t, s, LossConfig{}, 128, scratch, test::ReverseExecutor());
   CHECK(std::equal(a.grads().begin(), a.grads().end(), b.grads().begin()));
 
   // chunk_rows >= B: forward_train, loss_evaluate and backward on the batch itself
