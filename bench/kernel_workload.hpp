@@ -70,7 +70,7 @@ class MlpKernels {
       b_off_[l] = offset;
       offset += round16(out[l]);
       act_[l].assign(B_ * in[l], 0.0f);  // act_[l]: the input of layer l
-      pre_[l].assign(B_ * out[l], 0.0f);
+      dact_[l].assign(B_ * out[l], 0.0f);
       grad_act_[l].assign(B_ * in[l], 0.0f);
     }
     total_ = offset;
@@ -97,25 +97,33 @@ class MlpKernels {
     }
   }
 
-  // One training step: forward with caches, MSE gradient, backward in reverse, clip to norm 1,
-  // Adam, EMA.
+  // One training step as the trainer runs it (nn/mlp_denoiser.cpp): forward keeping act'(pre),
+  // MSE gradient, backward in reverse with the plain layers chained (each input-gradient product
+  // forms the layer below's dL/dpre in its epilogue), clip to norm 1, Adam, EMA.
   void train_step(const Executor& executor) {
     for (std::size_t l = 0; l < layers; ++l) {
       float* y = l + 1 < layers ? act_[l + 1].data() : output_.data();
-      kernels::linear_forward(activation(l), y, pre_[l].data(), act_[l].data(), w(l), b(l), B_, in_[l], out_[l],
-                              executor);
+      kernels::linear_forward_keep_derivative(activation(l), y, dact_[l].data(), act_[l].data(), w(l), b(l), B_,
+                                              in_[l], out_[l], executor);
     }
     const float scale = 2.0f / static_cast<float>(B_ * D);
     for (std::size_t i = 0; i < B_ * D; ++i) grad_out_[i] = scale * (output_[i] - target_[i]);
     std::memset(grads_.data(), 0, total_ * sizeof(float));
-    const float* dy = grad_out_.data();
     for (std::size_t l = layers; l-- > 0;) {
       float* dx = l > 0 ? grad_act_[l].data() : nullptr;
-      // dpre overwrites pre's storage's twin: reuse pre_ as dpre once pre has been read.
-      kernels::linear_backward(activation(l), dx, grads_.data() + w_off_[l], grads_.data() + b_off_[l],
-                               pre_[l].data(), dy, pre_[l].data(), act_[l].data(), w(l), B_, in_[l], out_[l],
-                               executor);
-      dy = dx;
+      float* gw = grads_.data() + w_off_[l];
+      float* gb = grads_.data() + b_off_[l];
+      const kernels::BelowLayer below =
+          l > 0 ? kernels::BelowLayer{activation(l - 1), dact_[l - 1].data()} : kernels::BelowLayer{};
+      if (l + 1 == layers) {  // the output layer: dpre = dy * act'(pre), in dact's storage
+        kernels::linear_backward_from_derivative(activation(l), dx, gw, gb, dact_[l].data(), grad_out_.data(),
+                                                 dact_[l].data(), act_[l].data(), w(l), B_, in_[l], out_[l],
+                                                 executor, below);
+      } else {  // grad_act_[l + 1] is this layer's dL/dpre already
+        float* dpre = grad_act_[l + 1].data();
+        kernels::linear_backward_from_derivative(kernels::Activation::identity, dx, gw, gb, dpre, dpre, nullptr,
+                                                 act_[l].data(), w(l), B_, in_[l], out_[l], executor, below);
+      }
     }
     const double norm = std::sqrt(kernels::squared_norm(grads_.data(), total_));
     if (norm > 1.0) kernels::scale_inplace(grads_.data(), total_, static_cast<float>(1.0 / norm));
@@ -145,7 +153,7 @@ class MlpKernels {
   std::size_t B_, total_ = 0, step_ = 0;
   std::size_t in_[layers], out_[layers], w_off_[layers], b_off_[layers];
   AlignedBuffer params_, grads_, m_, v_, ema_;
-  AlignedBuffer act_[layers], pre_[layers], grad_act_[layers];
+  AlignedBuffer act_[layers], dact_[layers], grad_act_[layers];
   AlignedBuffer output_, target_, grad_out_;
 };
 

@@ -73,12 +73,13 @@ double loss_weight(const LossConfig& config, const NoiseSchedule& schedule, int 
 
 LossResult loss_evaluate(Tensor2& grad_output, const Tensor2& output, Prediction prediction,
                          const Tensor2& x_t, const Tensor2& x0, const Tensor2& eps, const Steps& t,
-                         const NoiseSchedule& schedule, const LossConfig& config) {
+                         const NoiseSchedule& schedule, const LossConfig& config,
+                         std::size_t batch_rows) {
   const std::size_t B = output.shape(0), D = output.shape(1);
   grad_output.resize({B, D});
   LossResult result;
   result.per_row.assign(B, 0.0);
-  const double scale = 1.0 / static_cast<double>(B * D);
+  const double scale = 1.0 / static_cast<double>((batch_rows == 0 ? B : batch_rows) * D);
   for (std::size_t b = 0; b < B; ++b) {
     const int step = t(b);
     const double sa = schedule.sqrt_alpha_bar(step), sr = schedule.sqrt_one_minus_alpha_bar(step);

@@ -48,8 +48,11 @@ struct LossResult {
 // to (B, D) and overwritten).
 //   output (B, D): the model's prediction in `prediction` space
 //   x_t, x0, eps (B, D): the noisy input and the truth that made it; t (B,)
+//   batch_rows: the rows the mean is over (0: B). A chunk of a larger batch passes the batch's
+//   size, so that its loss and gradient are its share of the batch's (diffusion/batch_gradient).
 LossResult loss_evaluate(Tensor2& grad_output, const Tensor2& output, Prediction prediction,
                          const Tensor2& x_t, const Tensor2& x0, const Tensor2& eps, const Steps& t,
-                         const NoiseSchedule& schedule, const LossConfig& config);
+                         const NoiseSchedule& schedule, const LossConfig& config,
+                         std::size_t batch_rows = 0);
 
 }  // namespace diffuse

@@ -73,10 +73,8 @@ TrainStepResult Trainer::step(const Executor& executor) {
   q_sample(x_t_, x0_, eps_, t_, schedule_);  // seed 002 section 6: the closed-form jump
 
   model_.zero_grad();
-  model_.forward_train(output_, x_t_, t_, executor);
-  const LossResult loss = loss_evaluate(grad_output_, output_, model_.prediction(), x_t_, x0_, eps_,
-                                        t_, schedule_, train_.loss);
-  model_.backward(grad_output_, executor);
+  const LossResult loss = batch_gradient(model_, x_t_, x0_, eps_, t_, schedule_, train_.loss,
+                                         train_chunk_rows, chunk_, executor);
   result.loss = loss.loss;
   result.grad_norm = clip_grad_norm(model_.grads().data(), model_.grads().size(), train_.grad_clip);
   result.learning_rate = lr_schedule_at(train_.lr(), state_step_);

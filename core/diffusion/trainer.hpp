@@ -1,8 +1,8 @@
 #pragma once
 // The training loop's one step (seed 004, "The Complete Training Algorithm"; ARCHITECTURE
 // lesson 11): draw a batch x_0, timesteps t ~ U{0..T-1} and noise eps ~ N(0, I); jump to x_t;
-// predict; loss; backward in reverse order; clip; Adam; EMA. Nothing else: logging, checkpoints,
-// progress and UI live in the caller.
+// predict; loss; backward in reverse order (a chunk of rows at a time: diffusion/batch_gradient);
+// clip; Adam; EMA. Nothing else: logging, checkpoints, progress and UI live in the caller.
 //
 // Randomness: every step's draws come from counter-based streams keyed by (purpose, step) (see
 // base/rng.hpp), so a run is a pure function of (seed, configuration, data) and resuming needs
@@ -15,6 +15,7 @@
 #include "base/executor.hpp"
 #include "base/tensor.hpp"
 #include "data/normalization.hpp"
+#include "diffusion/batch_gradient.hpp"
 #include "diffusion/loss_by_t.hpp"
 #include "diffusion/schedule.hpp"
 #include "diffusion/train_config.hpp"
@@ -102,8 +103,9 @@ class Trainer {
   std::int64_t state_step_ = 0;
 
   // Batch buffers, reused every step.
-  Tensor2 x0_, eps_, x_t_, output_, grad_output_;  // (B, D)
-  Steps t_;                                        // (B,)
+  Tensor2 x0_, eps_, x_t_;  // (B, D)
+  Steps t_;                 // (B,)
+  BatchChunk chunk_;        // forward, loss and backward a chunk of rows at a time
   std::vector<std::int32_t> rows_;                 // (B,) indices into the training set
 };
 

@@ -51,6 +51,18 @@ inline void store_partial(float* p, const Batch& x, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) p[i] = tmp[i];
 }
 
+// The first n (1 .. lanes) floats at p: a whole vector, or a partial one as above.
+inline Batch load_n(const float* p, std::size_t n) {
+  return n == lanes ? Batch::load_unaligned(p) : load_partial(p, n);
+}
+inline void store_n(float* p, const Batch& x, std::size_t n) {
+  if (n == lanes) {
+    x.store_unaligned(p);
+  } else {
+    store_partial(p, x, n);
+  }
+}
+
 // Valid lanes of vector v in a tile whose first n_valid columns exist (0 .. lanes).
 inline std::size_t lanes_valid(std::size_t n_valid, std::size_t v) {
   const std::size_t start = v * lanes;

@@ -1,12 +1,14 @@
 // The fused linear layer: the forward is the blocked GEMM (gemm_driver.hpp) with an epilogue that
 // adds the bias and applies the activation to each tile in registers; the backward is one pass for
-// dy * act'(pre) with its column sums, then two GEMMs.
+// dy * act'(pre) with its column sums, then two GEMMs (the second optionally multiplying by the
+// layer below's derivative in its epilogue: gemm_times_derivative.hpp).
 #include "kernels/linear.hpp"
 
 #include "base/check.hpp"
 #include "kernels/activation_simd.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/gemm_driver.hpp"
+#include "kernels/gemm_times_derivative.hpp"
 
 namespace diffuse::kernels {
 namespace {
@@ -14,16 +16,8 @@ namespace {
 using detail::Batch;
 using detail::lanes;
 
-inline Batch load_n(const float* p, std::size_t n) {
-  return n == lanes ? Batch::load_unaligned(p) : detail::load_partial(p, n);
-}
-inline void store_n(float* p, const Batch& x, std::size_t n) {
-  if (n == lanes) {
-    x.store_unaligned(p);
-  } else {
-    detail::store_partial(p, x, n);
-  }
-}
+using detail::load_n;
+using detail::store_n;
 
 // What the forward keeps for backward in its second buffer.
 enum class Keep { pre, derivative };
@@ -154,18 +148,25 @@ void backward_rows(float* dpre, const float* dy, const float* kept, float* parti
   if (partial != nullptr) {
     for (std::size_t j = 0; j < N; ++j) partial[j] = 0.0f;
   }
+  // identity with dpre == dy: dy is dL/dpre already (the layer above formed it, BelowLayer), so
+  // only the sums are wanted.
+  const bool store = act != Activation::identity || dpre != dy;
+  if (!store && partial == nullptr) return;
   for (std::size_t b = b0; b < b1; ++b) {
     for (std::size_t j = 0; j < N; j += lanes) {
       const std::size_t n = j < n_vec ? lanes : N - n_vec;
       const std::size_t at = b * N + j;
-      const Batch g = load_n(dy + at, n), k = load_n(kept + at, n);
-      Batch d;
-      if constexpr (keep == Keep::derivative) {
-        d = detail::times_derivative<act>(g, k);
-      } else {
-        d = detail::activate_backward<act>(g, k);
+      const Batch g = load_n(dy + at, n);
+      Batch d = g;
+      if constexpr (act != Activation::identity) {
+        const Batch k = load_n(kept + at, n);
+        if constexpr (keep == Keep::derivative) {
+          d = detail::times_derivative<act>(g, k);
+        } else {
+          d = detail::activate_backward<act>(g, k);
+        }
       }
-      store_n(dpre + at, d, n);
+      if (store) store_n(dpre + at, d, n);
       if (partial == nullptr) continue;
       if (n == lanes) {
         (Batch::load_unaligned(partial + j) + d).store_unaligned(partial + j);
@@ -208,7 +209,7 @@ void backward_pass(Activation act, float* dpre, float* partials, const float* dy
 template <Keep keep>
 void backward(Activation act, float* dx, float* dweight, float* dbias, float* dpre, const float* dy,
               const float* kept, const float* x, const float* weight, std::size_t B, std::size_t in,
-              std::size_t out, const Executor& executor) {
+              std::size_t out, const Executor& executor, const BelowLayer& below = {}) {
   if (B == 0 || out == 0) return;
   // A block of `rows` examples at a time, so that its dy, pre, dpre and x stay in L2 from the
   // activation pass through both products (at B = 4096 a whole (B, 128) array is 2 MiB, and three
@@ -226,7 +227,10 @@ void backward(Activation act, float* dx, float* dweight, float* dbias, float* dp
                         dy + b0 * out, kept + b0 * out, m, out, executor);
     gemm(Transpose::yes, Transpose::no, out, in, m, 1.0f, dpre_block, out, x + b0 * in, in, 1.0f, dweight,
          in, executor);
-    if (dx != nullptr) {
+    if (dx != nullptr && below.dact != nullptr) {
+      gemm_times_derivative(below.act, m, in, out, dpre_block, out, weight, in, below.dact + b0 * in,
+                            dx + b0 * in, in, executor);
+    } else if (dx != nullptr) {
       gemm(Transpose::no, Transpose::no, m, in, out, 1.0f, dpre_block, out, weight, in, 0.0f, dx + b0 * in, in,
            executor);
     }
@@ -265,8 +269,11 @@ void linear_forward_keep_derivative(Activation act, float* y, float* dact, const
 void linear_backward_from_derivative(Activation act, float* dx, float* dweight, float* dbias,
                                      float* dpre, const float* dy, const float* dact,
                                      const float* x, const float* weight, std::size_t B,
-                                     std::size_t in, std::size_t out, const Executor& executor) {
-  backward<Keep::derivative>(act, dx, dweight, dbias, dpre, dy, dact, x, weight, B, in, out, executor);
+                                     std::size_t in, std::size_t out, const Executor& executor,
+                                     const BelowLayer& below) {
+  DIFFUSE_ASSERT(act == Activation::identity || dact != nullptr);
+  backward<Keep::derivative>(act, dx, dweight, dbias, dpre, dy, dact, x, weight, B, in, out, executor,
+                             below);
 }
 
 }  // namespace diffuse::kernels

@@ -52,8 +52,18 @@ void linear_backward_ref(Activation act, float* dx, float* dweight, float* dbias
 // transcendental is evaluated twice (SiLU's derivative was about 9% of a training step of the
 // reference model). Same contracts as the pair above, with dact in place of pre: y is bit for bit
 // linear_forward's y, dact is activation_derivative(act, pre), and every output of the backward
-// is bit for bit linear_backward's given the same pre. dact must not be null or overlap y; dpre
-// may be dy or dact itself.
+// is bit for bit linear_backward's given the same pre. dact must not be null (except with act =
+// identity, where it is not read) or overlap y; dpre may be dy or dact itself.
+// The layer below's activation and kept derivative act'(pre_below) (B, in), for a backward that
+// hands that layer dL/dpre_below instead of dL/dx: with dact set, dx = (dpre weight) * act'(pre_below)
+// formed in the product's epilogue (kernels/gemm_times_derivative.hpp), bit for bit what the layer
+// below's own multiply would give. The layer below is then called with act = identity and
+// dpre == dy, which only sums its bias gradient: one pass over memory fewer per layer.
+struct BelowLayer {
+  Activation act = Activation::identity;
+  const float* dact = nullptr;  // nullptr: dx is dL/dx, as without a BelowLayer
+};
+
 void linear_forward_keep_derivative(Activation act, float* y, float* dact, const float* x,
                                     const float* weight, const float* bias, std::size_t B,
                                     std::size_t in, std::size_t out,
@@ -62,6 +72,7 @@ void linear_backward_from_derivative(Activation act, float* dx, float* dweight, 
                                      float* dpre, const float* dy, const float* dact,
                                      const float* x, const float* weight, std::size_t B,
                                      std::size_t in, std::size_t out,
-                                     const Executor& executor = serial_executor());
+                                     const Executor& executor = serial_executor(),
+                                     const BelowLayer& below = {});
 
 }  // namespace diffuse::kernels

@@ -21,10 +21,10 @@ void dense_block_forward(float* y, float* dact, const float* x, const float* w, 
 void dense_block_backward(float* dx, float* dw, float* db, float* d_pre, const float* dact,
                           const float* dy, const float* x, const float* w, std::size_t B,
                           std::size_t in, std::size_t out, kernels::Activation act,
-                          const Executor& executor) {
+                          const Executor& executor, const kernels::BelowLayer& below) {
   // Fused: d_pre, its column sums and both products a block of rows at a time, while in L2.
   kernels::linear_backward_from_derivative(act, dx, dw, db, d_pre, dy, dact, x, w, B, in, out,
-                                           executor);
+                                           executor, below);
 }
 
 void residual_block_forward(float* y, const ResidualCache& cache, const float* h,

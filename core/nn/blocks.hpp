@@ -10,6 +10,7 @@
 
 #include "base/executor.hpp"
 #include "kernels/activation.hpp"
+#include "kernels/linear.hpp"
 
 namespace diffuse {
 
@@ -24,10 +25,12 @@ void dense_block_forward(float* y, float* dact, const float* x, const float* w, 
 // dx (B, in) overwritten (skipped if nullptr); dw (out, in), db (out,) accumulate;
 // d_pre (B, out) receives dL/dpre (it may be dact itself). dact (B, out) from forward; dy (B, out);
 // x (B, in).
+// Chained plain layers (kernels::BelowLayer): with below.dact set, dx is the layer below's dL/dpre;
+// that layer is then called with dy = d_pre = that buffer, act = identity and dact = nullptr.
 void dense_block_backward(float* dx, float* dw, float* db, float* d_pre, const float* dact,
                           const float* dy, const float* x, const float* w, std::size_t B,
                           std::size_t in, std::size_t out, kernels::Activation act,
-                          const Executor& executor);
+                          const Executor& executor, const kernels::BelowLayer& below = {});
 
 // ---- residual: y = h + act(LayerNorm(h) W^T + b) ------------------------------------------------
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #include "base/executor.hpp"
+#include "kernels/linear.hpp"
 
 namespace diffuse {
 
@@ -16,8 +17,10 @@ void linear_forward(float* y, const float* x, const float* w, const float* b, st
 
 // dx (B, in) = dy (B, out) * w, overwritten (skipped when dx is nullptr: the first layer's input
 // is data); dw (out, in) += dy^T x; db (out,) += sum_b dy(b, :). x (B, in) is the forward input.
+// With below.dact set, dx is the layer below's dL/dpre instead: (dy w) * act'(pre_below)
+// (kernels::BelowLayer).
 void linear_backward(float* dx, float* dw, float* db, const float* dy, const float* x,
                      const float* w, std::size_t B, std::size_t in, std::size_t out,
-                     const Executor& executor);
+                     const Executor& executor, const kernels::BelowLayer& below = {});
 
 }  // namespace diffuse

@@ -187,10 +187,18 @@ void MlpDenoiser::backward(const Tensor2& d_out, const Executor& executor) {
   }
   const Activation act = config_.activation;
   MlpWorkspace& ws = train_;
+  // Plain layers are chained (kernels::BelowLayer): each input-gradient product multiplies by the
+  // layer below's act'(pre) in its epilogue, so d_h holds dL/dpre of the layer below and that
+  // layer's backward only sums its bias gradient. Residual layers add dy to dh after the product,
+  // so they take dL/dh and multiply themselves.
+  const bool chained = !config_.residual;
+  const auto below = [&](std::size_t l) {
+    return chained ? kernels::BelowLayer{act, ws.layer[l].dact} : kernels::BelowLayer{};
+  };
   // output: dh_L = d_out W_out
   int cur = 0;
   linear_backward(ws.d_h[cur], g(offsets_.output_weight), g(offsets_.output_bias), d_out.data(),
-                  ws.layer[L - 1].h, p(offsets_.output_weight), B, H, D, executor);
+                  ws.layer[L - 1].h, p(offsets_.output_weight), B, H, D, executor, below(L - 1));
   for (std::size_t l = L - 1; l >= 1; --l) {
     const MlpLayerBuffers& buf = ws.layer[l];
     const float* h_in = ws.layer[l - 1].h;  // (B, H)
@@ -204,25 +212,29 @@ void MlpDenoiser::backward(const Tensor2& d_out, const Executor& executor) {
       residual_block_backward(dh_in, grads, ws.d_pre, ws.d_ln, cache, ws.d_h[cur], h_in, params, B,
                               H, act, executor);
     } else {
-      dense_block_backward(dh_in, g(offsets_.layer_weight[l]), g(offsets_.layer_bias[l]), ws.d_pre,
-                           buf.dact, ws.d_h[cur], h_in, p(offsets_.layer_weight[l]), B, H, H, act,
-                           executor);
+      // ws.d_h[cur] is this layer's dL/dpre already
+      dense_block_backward(dh_in, g(offsets_.layer_weight[l]), g(offsets_.layer_bias[l]), ws.d_h[cur],
+                           nullptr, ws.d_h[cur], h_in, p(offsets_.layer_weight[l]), B, H, H,
+                           Activation::identity, executor, below(l - 1));
     }
     cur = 1 - cur;
   }
   // layers.0: its input is data, so only the parameter gradients (and d_pre for time_proj).
-  dense_block_backward(nullptr, g(offsets_.layer_weight[0]), g(offsets_.layer_bias[0]), ws.d_pre,
-                       ws.layer[0].dact, ws.d_h[cur], ws.h0, p(offsets_.layer_weight[0]), B,
-                       mlp_input_width(config_), H, act, executor);
-  if (config_.time_projection) time_projection_backward(ws, B, executor);
+  float* d_pre0 = chained ? ws.d_h[cur] : ws.d_pre;
+  dense_block_backward(nullptr, g(offsets_.layer_weight[0]), g(offsets_.layer_bias[0]), d_pre0,
+                       chained ? nullptr : ws.layer[0].dact, ws.d_h[cur], ws.h0,
+                       p(offsets_.layer_weight[0]), B, mlp_input_width(config_), H,
+                       chained ? Activation::identity : act, executor);
+  if (config_.time_projection) time_projection_backward(ws, d_pre0, B, executor);
 }
 
 // time_proj: dL/de (B, E) = d_pre0 (B, H) W0[:, Dx:] (H, E), then through SiLU(Linear(emb)).
-void MlpDenoiser::time_projection_backward(MlpWorkspace& ws, std::size_t B,
+// d_pre0 (B, H) is layers.0's dL/dpre.
+void MlpDenoiser::time_projection_backward(MlpWorkspace& ws, const float* d_pre0, std::size_t B,
                                            const Executor& executor) {
   const std::size_t E = config_.time_embed, H = config_.hidden;
   const std::size_t Dx = mlp_x_width(config_), D_in = mlp_input_width(config_);
-  kernels::gemm(Transpose::no, Transpose::no, B, E, H, 1.0f, ws.d_pre, H,
+  kernels::gemm(Transpose::no, Transpose::no, B, E, H, 1.0f, d_pre0, H,
                 p(offsets_.layer_weight[0]) + Dx, D_in, 0.0f, ws.d_t, E, executor);
   dense_block_backward(nullptr, g(offsets_.time_proj_weight), g(offsets_.time_proj_bias),
                        ws.d_t_pre, ws.t_dact, ws.d_t, ws.t_emb, p(offsets_.time_proj_weight), B, E,

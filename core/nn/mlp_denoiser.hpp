@@ -79,7 +79,8 @@ class MlpDenoiser final : public Denoiser {
   void hidden_forward(float* out, MlpWorkspace& ws, std::size_t B, const Executor& executor) const;
   void full_forward(Tensor2& out, MlpWorkspace& ws, MlpWorkspaceKind kind, const Tensor2& x_t,
                     const Steps& t, const Executor& executor);
-  void time_projection_backward(MlpWorkspace& ws, std::size_t B, const Executor& executor);
+  void time_projection_backward(MlpWorkspace& ws, const float* d_pre0, std::size_t B,
+                                const Executor& executor);
   const float* p(std::size_t offset) const { return params_.data() + offset; }
   float* g(std::size_t offset) { return grads_.data() + offset; }
 

@@ -69,7 +69,7 @@ void MlpWorkspace::prepare(const MlpConfig& c, std::size_t B, MlpWorkspaceKind k
     }
     d_h[0] = train ? carve.take(B * H) : nullptr;
     d_h[1] = train ? carve.take(B * H) : nullptr;
-    d_pre = train ? carve.take(B * H) : nullptr;
+    d_pre = train && c.residual ? carve.take(B * H) : nullptr;  // plain layers chain through d_h
     d_ln = train && c.residual && L > 1 ? carve.take(B * H) : nullptr;
     d_t = train && proj ? carve.take(B * E) : nullptr;
     d_t_pre = train && proj ? carve.take(B * E) : nullptr;

@@ -7,10 +7,10 @@
 // Peak sizes in floats (Dx = D or D * W, D_in = Dx + E, L = layers, R = L - 1 if residual else 0,
 // each buffer rounded up to a multiple of 16):
 //   training   B (D_in + E [+ 2E with the time projection]) + L B 2H + R B (H + 2)
-//              + backward scratch B (3H [+ H residual] [+ 2E time projection])
+//              + backward scratch B (2H [+ 2H residual] [+ 2E time projection])
 //   inference  B (D_in + E [+ 2E]) + 2 B H [+ B (H + 2) residual] + H
 // The reference model (D = 2, E = 32, H = 128, L = 3) at B = 256 trains in 256 (34 + 32 + 768 +
-// 384) floats = 1.25 MB of activations, beside 5 x 37,762 floats (params, grads, Adam m and v,
+// 256) floats = 1.1 MB of activations, beside 5 x 37,762 floats (params, grads, Adam m and v,
 // EMA) = 0.75 MB of parameter-sized buffers; sampling 10,000 points needs 10,000 (34 + 32 + 256)
 // floats = 12.9 MB.
 #include <cstddef>
@@ -59,7 +59,7 @@ class MlpWorkspace {
   std::vector<MlpLayerBuffers> layer;  // [layers]; inference alternates two h buffers
   // ---- backward scratch (training only) ----
   float* d_h[2] = {nullptr, nullptr};  // (B, H) dL/dh, alternating between layers
-  float* d_pre = nullptr;              // (B, H) dL/dpre of the current layer
+  float* d_pre = nullptr;              // (B, H) dL/dpre of the current layer (residual only)
   float* d_ln = nullptr;               // (B, H) dL/dLayerNorm(h) (residual only)
   float* d_t = nullptr;                // (B, E) dL/d(time features) (time projection only)
   float* d_t_pre = nullptr;            // (B, E) (time projection only)

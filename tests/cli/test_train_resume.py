@@ -57,7 +57,13 @@ print("ok: constant LR: --steps 150 then --resume --steps 300 == 300 straight")
 run("train", *SMALL, "--steps", "40", "--threads", "1", "--out", "t1.safetensors", check=True)
 run("train", *SMALL, "--steps", "40", "--threads", "2", "--out", "t2.safetensors", check=True)
 assert_same_run("t1.safetensors", "t2.safetensors")
-print("ok: --threads 1 and --threads 2 give identical checkpoints")
+#    A batch of 600 trains in chunks of 256, 256 and 88 rows (diffusion/batch_gradient.hpp).
+at = SMALL.index("--batch") + 1
+CHUNKED = SMALL[:at] + ["600"] + SMALL[at + 1:]
+run("train", *CHUNKED, "--steps", "10", "--threads", "1", "--out", "c1.safetensors", check=True)
+run("train", *CHUNKED, "--steps", "10", "--threads", "2", "--out", "c2.safetensors", check=True)
+assert_same_run("c1.safetensors", "c2.safetensors")
+print("ok: --threads 1 and --threads 2 give identical checkpoints (batch 64, and 600 in chunks)")
 
 # 4. Divergence: a huge learning rate without clipping overflows within a few steps (the reference
 #    model's activations reach float's limit at the second update).

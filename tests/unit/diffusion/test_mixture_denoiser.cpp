@@ -8,6 +8,7 @@
 #include "base/error.hpp"
 #include "diffusion/mixture_denoiser.hpp"
 #include "diffusion/parameterization.hpp"
+#include "support/reverse_executor.hpp"
 
 using namespace diffuse;
 
@@ -95,15 +96,6 @@ double marginal_log_density(const GaussianMixture& data, double ab, double x) {
   gaussian_mixture_log_density(out, mixture_marginal(data, ab), Tensor2{{float(x)}});
   return out(0);
 }
-
-// Runs the tasks in reverse order, to show that results do not depend on task order.
-class ReverseExecutor final : public Executor {
- public:
-  void run(std::size_t n, const std::function<void(std::size_t)>& task) const override {
-    for (std::size_t i = n; i-- > 0;) task(i);
-  }
-  std::size_t concurrency() const override { return 4; }
-};
 
 }  // namespace
 
@@ -213,6 +205,6 @@ TEST_CASE("oracle predictions do not depend on how rows are split into tasks") {
   }
   Tensor2 serial, reversed;
   oracle.predict(serial, x_t, t, serial_executor());
-  oracle.predict(reversed, x_t, t, ReverseExecutor());
+  oracle.predict(reversed, x_t, t, test::ReverseExecutor());
   CHECK(bool(serial == reversed));
 }

@@ -17,6 +17,7 @@
 #include "diffusion/mixture_denoiser.hpp"
 #include "diffusion/sampler.hpp"
 #include "support/statistics.hpp"
+#include "support/reverse_executor.hpp"
 
 using namespace diffuse;
 
@@ -339,13 +340,6 @@ TEST_CASE("trajectories record every k steps and the end") {
 }
 
 TEST_CASE("a row's sample depends only on the seed and its index, not on n or the executor") {
-  class ReverseExecutor final : public Executor {
-   public:
-    void run(std::size_t n, const std::function<void(std::size_t)>& task) const override {
-      for (std::size_t i = n; i-- > 0;) task(i);
-    }
-    std::size_t concurrency() const override { return 3; }
-  };
   const NoiseSchedule sch = schedule_make({});
   MixtureDenoiser oracle(gaussian_mixture_gaussians8(), sch, Prediction::eps);
   SamplerConfig c;
@@ -353,7 +347,7 @@ TEST_CASE("a row's sample depends only on the seed and its index, not on n or th
   Tensor2 small, large, reversed;
   sample(small, nullptr, oracle, sch, c, 300, 17);
   sample(large, nullptr, oracle, sch, c, 700, 17);
-  sample(reversed, nullptr, oracle, sch, c, 700, 17, ReverseExecutor());
+  sample(reversed, nullptr, oracle, sch, c, 700, 17, test::ReverseExecutor());
   CHECK(std::equal(small.begin(), small.end(), large.begin()));  // the first 300 rows
   CHECK(bool(reversed == large));
   Tensor2 other;

@@ -1,0 +1,51 @@
+#include "diffusion/batch_gradient.hpp"
+
+#include <algorithm>
+
+#include "base/error.hpp"
+
+namespace diffuse {
+namespace {
+
+// dst (n, D) = rows [r0, r0 + n) of src (B, D).
+void copy_rows(Tensor2& dst, const Tensor2& src, std::size_t r0, std::size_t n) {
+  const std::size_t D = src.shape(1);
+  dst.resize({n, D});
+  std::copy(src.data() + r0 * D, src.data() + (r0 + n) * D, dst.data());
+}
+
+}  // namespace
+
+LossResult batch_gradient(MlpDenoiser& model, const Tensor2& x_t, const Tensor2& x0,
+                          const Tensor2& eps, const Steps& t, const NoiseSchedule& schedule,
+                          const LossConfig& loss, std::size_t chunk_rows, BatchChunk& chunk,
+                          const Executor& executor) {
+  if (chunk_rows == 0) fail("batch_gradient: chunk_rows = 0 is invalid: must be >= 1");
+  const std::size_t B = x_t.shape(0);
+  if (B <= chunk_rows) {  // one chunk: the batch's own tensors, nothing copied
+    model.forward_train(chunk.output, x_t, t, executor);
+    LossResult result = loss_evaluate(chunk.grad_output, chunk.output, model.prediction(), x_t, x0,
+                                      eps, t, schedule, loss);
+    model.backward(chunk.grad_output, executor);
+    return result;
+  }
+  LossResult result;
+  result.per_row.reserve(B);
+  for (std::size_t r0 = 0; r0 < B; r0 += chunk_rows) {
+    const std::size_t n = std::min(chunk_rows, B - r0);
+    copy_rows(chunk.x_t, x_t, r0, n);
+    copy_rows(chunk.x0, x0, r0, n);
+    copy_rows(chunk.eps, eps, r0, n);
+    chunk.t.resize({n});
+    std::copy(t.data() + r0, t.data() + r0 + n, chunk.t.data());
+    model.forward_train(chunk.output, chunk.x_t, chunk.t, executor);
+    const LossResult part = loss_evaluate(chunk.grad_output, chunk.output, model.prediction(),
+                                          chunk.x_t, chunk.x0, chunk.eps, chunk.t, schedule, loss, B);
+    model.backward(chunk.grad_output, executor);
+    result.loss += part.loss;
+    result.per_row.insert(result.per_row.end(), part.per_row.begin(), part.per_row.end());
+  }
+  return result;
+}
+
+}  // namespace diffuse
