@@ -12,7 +12,6 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <functional>
 
 #include "base/error.hpp"
 #include "base/rng.hpp"
@@ -21,6 +20,7 @@
 #include "diffusion/forward_process.hpp"
 #include "diffusion/mixture_denoiser.hpp"
 #include "diffusion/row_noise.hpp"
+#include "support/reverse_executor.hpp"
 #include "support/statistics.hpp"
 
 using namespace diffuse;
@@ -98,15 +98,6 @@ Table reference_bounds(Denoiser& model, const NoiseSchedule& s, const Tensor2& x
   }
   return bound;
 }
-
-// Visits tasks in reverse order and claims to run three at once.
-class ReverseExecutor final : public Executor {
- public:
-  void run(std::size_t n, const std::function<void(std::size_t)>& task) const override {
-    for (std::size_t i = n; i-- > 0;) task(i);
-  }
-  std::size_t concurrency() const override { return 3; }
-};
 
 }  // namespace
 
@@ -234,7 +225,7 @@ TEST_CASE("R draws: results do not depend on the executor or on the slicing") {
     c.strata = strata;
     c.draws = 3;
     const ElboResult once = elbo_evaluate(oracle, s, c, x0, 11);
-    const ElboResult reversed = elbo_evaluate(oracle, s, c, x0, 11, ReverseExecutor());
+    const ElboResult reversed = elbo_evaluate(oracle, s, c, x0, 11, test::ReverseExecutor());
     c.batch = 77;
     ElboEvaluator evaluator(oracle, s, c, x0, 11);
     CHECK(evaluator.units_total() == (strata > 0 ? 21 : 200) * 4);  // draws stay in one unit
