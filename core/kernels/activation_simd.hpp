@@ -134,15 +134,11 @@ inline Batch times_derivative(Batch dy, Batch d) {
 
 // dy * act'(x). For relu a select (PyTorch's threshold_backward): where x <= 0 the result is 0
 // even for a non-finite dy (the scalar twin multiplies, giving NaN there; both agree otherwise).
+// Written as times_derivative of act'(x): relu's act'(x) > 0 exactly where x > 0, identity's
+// derivative is never read.
 template <Activation act>
 inline Batch activate_backward(Batch dy, Batch x) {
-  if constexpr (act == Activation::relu) {
-    return xsimd::select(x > Batch(0.0f), dy, Batch(0.0f));
-  } else if constexpr (act == Activation::identity) {
-    return dy;
-  } else {
-    return dy * activate_derivative<act>(x);
-  }
+  return times_derivative<act>(dy, activate_derivative<act>(x));
 }
 
 }  // namespace diffuse::kernels::detail
