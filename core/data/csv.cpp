@@ -204,4 +204,36 @@ void csv_write_points(std::ostream& out, const Tensor2& points,
   if (!out) fail("writing CSV failed after ", n, " rows");
 }
 
+LabeledPoints csv_take_labels(CsvPoints csv, std::string_view source) {
+  LabeledPoints out;
+  const auto column = std::find(csv.header.begin(), csv.header.end(), "label");
+  if (column == csv.header.end()) {
+    out.header = std::move(csv.header);
+    out.points = std::move(csv.points);
+    return out;
+  }
+  const auto c = static_cast<std::size_t>(column - csv.header.begin());
+  const std::size_t n = csv.points.shape(0), D = csv.points.shape(1);
+  if (D < 2) fail(source, ": the only column is 'label': there are no coordinates");
+  constexpr int max_label = 999;  // nn/mlp_config.hpp's model_classes_range
+  out.labels = Labels::from_shape({n});
+  out.points = Tensor2::from_shape({n, D - 1});
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = csv.points(i, c);
+    if (!(v >= 0 && v <= max_label && v == std::floor(v))) {
+      fail(source, ": data row ", i + 1, ": label ", v, " is invalid: labels are whole numbers in 0..",
+           max_label);
+    }
+    out.labels(i) = static_cast<std::int32_t>(v);
+    out.classes = std::max(out.classes, static_cast<std::size_t>(v) + 1);
+    for (std::size_t d = 0, k = 0; d < D; ++d) {
+      if (d != c) out.points(i, k++) = csv.points(i, d);
+    }
+  }
+  for (std::size_t d = 0; d < D; ++d) {
+    if (d != c) out.header.push_back(csv.header[d]);
+  }
+  return out;
+}
+
 }  // namespace diffuse

@@ -31,6 +31,18 @@ struct CsvPoints {
 CsvPoints csv_read(std::istream& in, std::string_view source = "input");
 Tensor2 csv_read_points(std::istream& in, std::string_view source = "input");  // (n, D)
 
+// Points with a class label each: a column named "label" in the header is always the labels,
+// never a coordinate. Its values must be whole numbers in 0..999; classes is their maximum + 1.
+struct LabeledPoints {
+  std::vector<std::string> header;  // the coordinates' names (without "label"), or empty
+  Tensor2 points;                   // (n, D) the other columns
+  Labels labels;                    // (n,), empty without a label column
+  std::size_t classes = 0;          // K = max label + 1, 0 without labels
+};
+// Takes the label column off (Error naming the source, the row and the value if one is not a
+// valid label, or if no other column is left).
+LabeledPoints csv_take_labels(CsvPoints csv, std::string_view source = "input");
+
 // One line per point, each value the shortest decimal that reads back as the same float32, after
 // a header line if `header` is not empty (then one name per column, without commas or line
 // breaks). Throws Error on a bad header or if the stream fails.

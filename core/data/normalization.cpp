@@ -1,6 +1,7 @@
 #include "data/normalization.hpp"
 
 #include <cmath>
+#include <cstdint>
 
 #include <nlohmann/json.hpp>
 
@@ -10,7 +11,7 @@ namespace diffuse {
 namespace {
 
 void check_columns(const Normalization& norm, const Tensor2& x, const char* what) {
-  if (x.shape(1) != norm.mean.size()) {
+  if (!norm.discrete() && x.shape(1) != norm.mean.size()) {
     fail("cannot ", what, " points with ", x.shape(1), " columns: the normalization has ",
          norm.mean.size(), " dimensions");
   }
@@ -62,7 +63,23 @@ Normalization normalization_fit(const Tensor2& x) {
   return norm;
 }
 
+Normalization normalization_levels(int levels) {
+  Normalization norm;
+  norm.levels = levels;
+  normalization_validate(norm);
+  return norm;
+}
+
 void normalization_validate(const Normalization& norm) {
+  if (norm.levels != 0) {
+    if (norm.levels < 2 || norm.levels > normalization_max_levels) {
+      fail("normalization levels = ", norm.levels, ": expected 2..", normalization_max_levels);
+    }
+    if (!norm.mean.empty() || !norm.stddev.empty()) {
+      fail("normalization has both levels and per-dimension statistics");
+    }
+    return;
+  }
   const std::size_t D = norm.mean.size();
   if (D == 0 || norm.stddev.size() != D) {
     fail("normalization has ", D, " means and ", norm.stddev.size(),
@@ -77,9 +94,25 @@ void normalization_validate(const Normalization& norm) {
   }
 }
 
+namespace {
+
+// (x - m) / s for every value, m = s = (L - 1) / 2: [0, L - 1] -> [-1, 1].
+double levels_half_range(const Normalization& norm) {
+  return (norm.levels - 1) / 2.0;
+}
+
+}  // namespace
+
 Tensor2 normalization_apply(const Normalization& norm, const Tensor2& x) {
   check_columns(norm, x, "normalize");
   Tensor2 out = Tensor2::from_shape(x.shape());
+  if (norm.discrete()) {
+    const double h = levels_half_range(norm);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      out.data()[i] = static_cast<float>((x.data()[i] - h) / h);
+    }
+    return out;
+  }
   for (std::size_t i = 0; i < x.shape(0); ++i) {
     for (std::size_t d = 0; d < x.shape(1); ++d) {
       out(i, d) = static_cast<float>((x(i, d) - norm.mean[d]) / norm.stddev[d]);
@@ -91,6 +124,13 @@ Tensor2 normalization_apply(const Normalization& norm, const Tensor2& x) {
 Tensor2 normalization_undo(const Normalization& norm, const Tensor2& z) {
   check_columns(norm, z, "denormalize");
   Tensor2 out = Tensor2::from_shape(z.shape());
+  if (norm.discrete()) {
+    const double h = levels_half_range(norm);
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      out.data()[i] = static_cast<float>(z.data()[i] * h + h);
+    }
+    return out;
+  }
   for (std::size_t i = 0; i < z.shape(0); ++i) {
     for (std::size_t d = 0; d < z.shape(1); ++d) {
       out(i, d) = static_cast<float>(z(i, d) * norm.stddev[d] + norm.mean[d]);
@@ -100,18 +140,35 @@ Tensor2 normalization_undo(const Normalization& norm, const Tensor2& z) {
 }
 
 double normalization_log_det_jacobian(const Normalization& norm) {
+  if (norm.discrete()) {
+    fail("the normalization of discrete data (", norm.levels, " levels) has no Jacobian in the ",
+         "ELBO: its bound is on the discrete NLL");
+  }
   double log_det = 0.0;
   for (double s : norm.stddev) log_det -= std::log(s);
   return log_det;
 }
 
 nlohmann::json normalization_to_json(const Normalization& norm) {
+  if (norm.discrete()) return nlohmann::json{{"levels", norm.levels}};
   return nlohmann::json{{"mean", norm.mean}, {"std", norm.stddev}};
 }
 
 Normalization normalization_from_json(const nlohmann::json& json) {
   if (!json.is_object())
     fail("normalization is ", json.type_name(), ": expected an object with \"mean\" and \"std\"");
+  if (json.contains("levels")) {
+    const auto& levels = json.at("levels");
+    if (!levels.is_number_integer()) {
+      fail("normalization \"levels\" is ", levels.dump(), ": expected an integer");
+    }
+    if (json.size() != 1) fail("normalization has \"levels\" and other fields: expected only levels");
+    const auto value = levels.get<std::int64_t>();
+    if (value < 2 || value > normalization_max_levels) {
+      fail("normalization levels = ", value, ": expected 2..", normalization_max_levels);
+    }
+    return normalization_levels(static_cast<int>(value));
+  }
   Normalization norm{json_numbers(json, "mean"), json_numbers(json, "std")};
   normalization_validate(norm);
   return norm;

@@ -1,5 +1,13 @@
 #pragma once
-// Per-dimension standardization of a training set (docs/reference-workload.md, "data"):
+// How data becomes the model's space, and back. Two forms:
+//
+// Levels (images): data on the grid 0..L-1 (17 grey levels of the digits, 256 of Fashion-MNIST)
+// maps to [-1, 1] by the fixed affine map x_norm = 2 x / (L - 1) - 1, the same for every
+// dimension and every data set of L levels (diffusers' images live in [-1, 1] alike). Such data is
+// discrete: its ELBO bounds the discrete NLL through the discretized decoder (diffusion/elbo.hpp),
+// so no Jacobian applies.
+//
+// Standardization (points): per-dimension standardization of a training set (docs/reference-workload.md, "data"):
 //   x_norm = (x - mean) / std,  x = x_norm * std + mean,
 // with the population statistics of the training set (mean = sum x / n,
 // std = sqrt(sum (x - mean)^2 / n)), so that the normalized set has mean 0 and standard
@@ -17,28 +25,37 @@
 namespace diffuse {
 
 struct Normalization {
-  std::vector<double> mean;    // (D,)
-  std::vector<double> stddev;  // (D,) positive and finite
+  std::vector<double> mean;    // (D,) standardization; empty with levels
+  std::vector<double> stddev;  // (D,) positive and finite; empty with levels
+  int levels = 0;              // L >= 2: the fixed map of L levels; 0: standardization
+
+  bool discrete() const { return levels > 0; }
 };
+
+inline constexpr int normalization_max_levels = 65536;
+
+// The fixed map of data on 0..levels-1 to [-1, 1] (levels in 2..65536, else Error).
+Normalization normalization_levels(int levels);
 
 // The statistics of x (n >= 1 points; two passes in float64). Throws Error if a dimension has a
 // standard deviation that is zero (e.g. all values equal, or n = 1) or not finite.     x: (n, D)
 Normalization normalization_fit(const Tensor2& x);
 
-// Throws Error unless D >= 1, both vectors have D entries, means are finite and standard
-// deviations positive and finite.
+// Standardization: throws Error unless D >= 1, both vectors have D entries, means are finite and
+// standard deviations positive and finite. Levels: unless L is in 2..65536 and the vectors empty.
 void normalization_validate(const Normalization& norm);
 
-// (x - mean) / std and its inverse, computed in float64 per value. Throw Error if the number of
-// columns is not D.                                                     x, z: (n, D) -> (n, D)
+// (x - mean) / std and its inverse (levels: mean = std = (L - 1) / 2), computed in float64 per
+// value. Throw Error if the number of columns is not D (standardization). x, z: (n, D) -> (n, D)
 Tensor2 normalization_apply(const Normalization& norm, const Tensor2& x);
 Tensor2 normalization_undo(const Normalization& norm, const Tensor2& z);
 
-// log|det d x_norm / d x| = -sum_d log std_d.
+// log|det d x_norm / d x| = -sum_d log std_d. Error with levels: discrete data has a discrete
+// NLL, which no Jacobian changes.
 double normalization_log_det_jacobian(const Normalization& norm);
 
-// {"mean": [...], "std": [...]}; numbers round-trip exactly. from_json validates and throws Error
-// naming the bad field.
+// {"mean": [...], "std": [...]} or {"levels": L}; numbers round-trip exactly. from_json validates
+// and throws Error naming the bad field.
 nlohmann::json normalization_to_json(const Normalization& norm);
 Normalization normalization_from_json(const nlohmann::json& json);
 

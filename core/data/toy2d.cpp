@@ -1,5 +1,6 @@
 #include "data/toy2d.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/error.hpp"
@@ -31,14 +32,22 @@ Tensor2 noise(Rng& rng, std::size_t n, double sigma) {
   return out;
 }
 
+// The discrete draw that picked each point's component is its class label.
+void copy_labels(Labels* labels, const std::vector<std::int32_t>& drawn) {
+  if (labels == nullptr) return;
+  *labels = Labels::from_shape({drawn.size()});
+  std::copy(drawn.begin(), drawn.end(), labels->begin());
+}
+
 void add_point(Tensor2& out, std::size_t i, double x, double y) {
   out(i, 0) = static_cast<float>(x + out(i, 0));
   out(i, 1) = static_cast<float>(y + out(i, 1));
 }
 
 // Draws: arm (n, below 2), a / pi (n, uniform), noise (2n, normal).
-Tensor2 sample_moons(std::size_t n, Rng& rng) {
+Tensor2 sample_moons(std::size_t n, Rng& rng, Labels* labels) {
   const auto arm = draw_below(rng, n, 2);
+  copy_labels(labels, arm);
   const auto u = draw_uniform(rng, n);
   Tensor2 out = noise(rng, n, 0.05);
   for (std::size_t i = 0; i < n; ++i) {
@@ -53,8 +62,9 @@ Tensor2 sample_moons(std::size_t n, Rng& rng) {
 }
 
 // Draws: ring (n, below 2: 0 is radius 1), angle / 2 pi (n, uniform), noise (2n, normal).
-Tensor2 sample_circles(std::size_t n, Rng& rng) {
+Tensor2 sample_circles(std::size_t n, Rng& rng, Labels* labels) {
   const auto ring = draw_below(rng, n, 2);
+  copy_labels(labels, ring);
   const auto u = draw_uniform(rng, n);
   Tensor2 out = noise(rng, n, 0.03);
   for (std::size_t i = 0; i < n; ++i) {
@@ -66,8 +76,9 @@ Tensor2 sample_circles(std::size_t n, Rng& rng) {
 }
 
 // Draws: centre k (n, below 8), noise (2n, normal).
-Tensor2 sample_gaussians8(std::size_t n, Rng& rng) {
+Tensor2 sample_gaussians8(std::size_t n, Rng& rng, Labels* labels) {
   const auto k = draw_below(rng, n, 8);
+  copy_labels(labels, k);
   Tensor2 out = noise(rng, n, 0.1);
   for (std::size_t i = 0; i < n; ++i) {
     const double angle = 2.0 * pi * k[i] / 8.0;
@@ -77,8 +88,9 @@ Tensor2 sample_gaussians8(std::size_t n, Rng& rng) {
 }
 
 // Draws: grid cell k (n, below 25; centre (k / 5 - 2, k mod 5 - 2)), noise (2n, normal).
-Tensor2 sample_gaussians25(std::size_t n, Rng& rng) {
+Tensor2 sample_gaussians25(std::size_t n, Rng& rng, Labels* labels) {
   const auto k = draw_below(rng, n, 25);
+  copy_labels(labels, k);
   Tensor2 out = noise(rng, n, 0.05);
   for (std::size_t i = 0; i < n; ++i) add_point(out, i, k[i] / 5 - 2, k[i] % 5 - 2);
   return out;
@@ -119,8 +131,9 @@ Tensor2 sample_checkerboard(std::size_t n, Rng& rng) {
 }
 
 // Draws: arm (n, below 2: 1 is the negated arm), u (n, uniform), noise (2n, normal).
-Tensor2 sample_spirals(std::size_t n, Rng& rng) {
+Tensor2 sample_spirals(std::size_t n, Rng& rng, Labels* labels) {
   const auto arm = draw_below(rng, n, 2);
+  copy_labels(labels, arm);
   const auto u = draw_uniform(rng, n);
   Tensor2 out =
       noise(rng, n, 0.1 / 3.0);  // (point + N(0, 0.1^2)) / 3 = point / 3 + N(0, (0.1/3)^2)
@@ -134,49 +147,42 @@ Tensor2 sample_spirals(std::size_t n, Rng& rng) {
 
 }  // namespace
 
-std::vector<std::string> toy2d_names() {
-  return {"moons", "circles", "gaussians8", "gaussians25", "swissroll", "checkerboard", "spirals"};
-}
-
-Toy2d toy2d_from_name(std::string_view name) {
-  const auto names = toy2d_names();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (name == names[i]) return static_cast<Toy2d>(i);
+std::size_t toy2d_classes(Toy2d set) {
+  switch (set) {
+    case Toy2d::moons: case Toy2d::circles: case Toy2d::spirals: return 2;
+    case Toy2d::gaussians8: return 8;
+    case Toy2d::gaussians25: return 25;
+    case Toy2d::swissroll: case Toy2d::checkerboard: return 0;
   }
-  std::string allowed;
-  for (const auto& known : names) allowed += (allowed.empty() ? "" : ", ") + known;
-  fail("unknown data set '", name, "': allowed are ", allowed);
+  return 0;
 }
 
-std::string toy2d_name(Toy2d set) {
-  const auto names = toy2d_names();
-  const auto index = static_cast<std::size_t>(set);
-  if (index >= names.size()) fail("unknown data set id ", index);
-  return names[index];
-}
-
-Tensor2 toy2d_sample(Toy2d set, std::size_t n, Rng& rng) {
+Tensor2 toy2d_sample(Toy2d set, std::size_t n, Rng& rng, Labels* labels) {
+  if (labels != nullptr && toy2d_classes(set) == 0) {
+    fail("data set '", toy2d_sets.name(set), "' has no class labels: labeled sets are ",
+         "moons, circles, gaussians8, gaussians25, spirals");
+  }
   switch (set) {
     case Toy2d::moons:
-      return sample_moons(n, rng);
+      return sample_moons(n, rng, labels);
     case Toy2d::circles:
-      return sample_circles(n, rng);
+      return sample_circles(n, rng, labels);
     case Toy2d::gaussians8:
-      return sample_gaussians8(n, rng);
+      return sample_gaussians8(n, rng, labels);
     case Toy2d::gaussians25:
-      return sample_gaussians25(n, rng);
+      return sample_gaussians25(n, rng, labels);
     case Toy2d::swissroll:
       return sample_swissroll(n, rng);
     case Toy2d::checkerboard:
       return sample_checkerboard(n, rng);
     case Toy2d::spirals:
-      return sample_spirals(n, rng);
+      return sample_spirals(n, rng, labels);
   }
   fail("unknown data set id ", static_cast<int>(set));
 }
 
-Tensor2 toy2d_sample(std::string_view name, std::size_t n, Rng& rng) {
-  return toy2d_sample(toy2d_from_name(name), n, rng);
+Tensor2 toy2d_sample(std::string_view name, std::size_t n, Rng& rng, Labels* labels) {
+  return toy2d_sample(toy2d_sets.value(name), n, rng, labels);
 }
 
 }  // namespace diffuse

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/enum_names.hpp"
 #include "base/rng.hpp"
 #include "base/tensor.hpp"
 
@@ -37,12 +38,25 @@ inline constexpr std::uint64_t toy2d_rng_stream = 0x64617461;  // "data"
 
 // Names as in the spec: "moons", "circles", ... Unknown names throw an Error listing the allowed
 // ones.
-Toy2d toy2d_from_name(std::string_view name);
-std::string toy2d_name(Toy2d set);
-std::vector<std::string> toy2d_names();  // in enum order
+// Names (base/enum_names.hpp).
+inline const EnumNames<Toy2d> toy2d_sets{"data set",
+                                         {{Toy2d::moons, "moons"},
+                                          {Toy2d::circles, "circles"},
+                                          {Toy2d::gaussians8, "gaussians8"},
+                                          {Toy2d::gaussians25, "gaussians25"},
+                                          {Toy2d::swissroll, "swissroll"},
+                                          {Toy2d::checkerboard, "checkerboard"},
+                                          {Toy2d::spirals, "spirals"}}};
 
-// n points of a data set.                                                          // (n, 2)
-Tensor2 toy2d_sample(Toy2d set, std::size_t n, Rng& rng);
-Tensor2 toy2d_sample(std::string_view name, std::size_t n, Rng& rng);
+// Class labels: the discrete choice that picked a point's component, for the sets that have one:
+// moons (0 the upper moon, 1 the lower), circles (0 radius 1, 1 radius 1/2), gaussians8 (the
+// centre k), gaussians25 (the grid cell k), spirals (0 the first arm, 1 the negated one). The
+// labels cost no draws: points are the same with or without them.
+std::size_t toy2d_classes(Toy2d set);  // K, or 0 for a set without labels
+
+// n points of a data set (n, 2); with labels also each point's class (n,) (Error for a set
+// without labels).
+Tensor2 toy2d_sample(Toy2d set, std::size_t n, Rng& rng, Labels* labels = nullptr);
+Tensor2 toy2d_sample(std::string_view name, std::size_t n, Rng& rng, Labels* labels = nullptr);
 
 }  // namespace diffuse

@@ -16,17 +16,18 @@ void copy_rows(Tensor2& dst, const Tensor2& src, std::size_t r0, std::size_t n) 
 
 }  // namespace
 
-LossResult batch_gradient(MlpDenoiser& model, const Tensor2& x_t, const Tensor2& x0,
-                          const Tensor2& eps, const Steps& t, const NoiseSchedule& schedule,
+LossResult batch_gradient(Network& network, Prediction prediction, const Tensor2& x_t,
+                          const Tensor2& x0, const Tensor2& eps, const Steps& t,
+                          const Labels* labels, const NoiseSchedule& schedule,
                           const LossConfig& loss, std::size_t chunk_rows, BatchChunk& chunk,
                           const Executor& executor) {
   if (chunk_rows == 0) fail("batch_gradient: chunk_rows = 0 is invalid: must be >= 1");
   const std::size_t B = x_t.shape(0);
   if (B <= chunk_rows) {  // one chunk: the batch's own tensors, nothing copied
-    model.forward_train(chunk.output, x_t, t, executor);
-    LossResult result = loss_evaluate(chunk.grad_output, chunk.output, model.prediction(), x_t, x0,
-                                      eps, t, schedule, loss);
-    model.backward(chunk.grad_output, executor);
+    network.forward_train(chunk.output, x_t, t, labels, executor);
+    LossResult result = loss_evaluate(chunk.grad_output, chunk.output, prediction, x_t, x0, eps, t,
+                                      schedule, loss);
+    network.backward(chunk.grad_output, executor);
     return result;
   }
   LossResult result;
@@ -38,10 +39,15 @@ LossResult batch_gradient(MlpDenoiser& model, const Tensor2& x_t, const Tensor2&
     copy_rows(chunk.eps, eps, r0, n);
     chunk.t.resize({n});
     std::copy(t.data() + r0, t.data() + r0 + n, chunk.t.data());
-    model.forward_train(chunk.output, chunk.x_t, chunk.t, executor);
-    const LossResult part = loss_evaluate(chunk.grad_output, chunk.output, model.prediction(),
-                                          chunk.x_t, chunk.x0, chunk.eps, chunk.t, schedule, loss, B);
-    model.backward(chunk.grad_output, executor);
+    if (labels != nullptr) {
+      chunk.labels.resize({n});
+      std::copy(labels->data() + r0, labels->data() + r0 + n, chunk.labels.data());
+    }
+    network.forward_train(chunk.output, chunk.x_t, chunk.t, labels ? &chunk.labels : nullptr,
+                          executor);
+    const LossResult part = loss_evaluate(chunk.grad_output, chunk.output, prediction, chunk.x_t,
+                                          chunk.x0, chunk.eps, chunk.t, schedule, loss, B);
+    network.backward(chunk.grad_output, executor);
     result.loss += part.loss;
     result.per_row.insert(result.per_row.end(), part.per_row.begin(), part.per_row.end());
   }

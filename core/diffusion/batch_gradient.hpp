@@ -11,8 +11,8 @@
 // rows, which fits in a 2 MB L2, against 20 MB for a batch of 4096 that would otherwise make
 // every backward pass a trip to L3 or memory.
 //
-// chunk_rows is fixed, never derived from the executor, so results do not depend on the thread
-// count. Chunking changes only the order of float additions into the gradient (each chunk's sum is
+// chunk_rows is the network's (Network::train_chunk_rows), never derived from the executor, so
+// results do not depend on the thread count. Chunking changes only the order of float additions into the gradient (each chunk's sum is
 // added once); batch_gradient with chunk_rows >= B is the unchunked computation.
 #include <cstddef>
 
@@ -20,26 +20,26 @@
 #include "base/tensor.hpp"
 #include "diffusion/loss.hpp"
 #include "diffusion/schedule.hpp"
-#include "nn/mlp_denoiser.hpp"
+#include "diffusion/parameterization.hpp"
+#include "nn/network.hpp"
 
 namespace diffuse {
-
-// Rows per chunk in training: one block of K of the GEMM (kernels/gemm_pack.hpp), so that a
-// chunk's weight gradient is exactly one block's product, as in the unchunked computation.
-inline constexpr std::size_t train_chunk_rows = 256;
 
 // Per-chunk copies of the batch's rows, reused across calls (a steady-state step allocates nothing).
 struct BatchChunk {
   Tensor2 x_t, x0, eps, output, grad_output;  // (n, D)
   Steps t;                                    // (n,)
+  Labels labels;                              // (n,)
 };
 
-// model.grads() += dL/dparams of the batch (x_t, x0, eps: (B, D), t: (B,)), in chunks of at most
-// chunk_rows (>= 1) rows. Returns the batch's loss (the mean over all B D entries) and its per-row
-// losses in row order, exactly as loss_evaluate over the whole batch defines them. Does not zero
-// the gradient first.
-LossResult batch_gradient(MlpDenoiser& model, const Tensor2& x_t, const Tensor2& x0,
-                          const Tensor2& eps, const Steps& t, const NoiseSchedule& schedule,
+// network.grads() += dL/dparams of the batch (x_t, x0, eps: (B, D), t: (B,), labels: (B,) or
+// nullptr), the network's output read as `prediction`, in chunks of at most chunk_rows (>= 1)
+// rows. Returns the batch's loss (the mean over all B D entries) and its per-row losses in row
+// order, exactly as loss_evaluate over the whole batch defines them. Does not zero the gradient
+// first.
+LossResult batch_gradient(Network& network, Prediction prediction, const Tensor2& x_t,
+                          const Tensor2& x0, const Tensor2& eps, const Steps& t,
+                          const Labels* labels, const NoiseSchedule& schedule,
                           const LossConfig& loss, std::size_t chunk_rows, BatchChunk& chunk,
                           const Executor& executor);
 

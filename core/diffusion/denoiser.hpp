@@ -1,8 +1,9 @@
 #pragma once
-// What samplers and the ELBO need from a model: its prediction for noisy rows at given steps.
-// The MLP denoiser (nn/mlp_denoiser.hpp) implements it; tests also use analytic denoisers (the
-// exact optimal prediction for a Gaussian mixture), which is how samplers and the ELBO are checked
-// independently of training.
+// What samplers and the ELBO need from a model: its prediction (eps, x0 or v) for noisy rows at
+// given steps, optionally for given class labels. Any network becomes one through
+// diffusion/network_denoiser.hpp; classifier-free guidance wraps one (diffusion/guidance.hpp);
+// tests also use analytic denoisers (the exact optimal prediction for a Gaussian mixture), which is
+// how samplers and the ELBO are checked independently of training.
 #include <cstddef>
 
 #include "base/executor.hpp"
@@ -15,19 +16,31 @@ class Denoiser {
  public:
   virtual ~Denoiser() = default;
 
-  virtual std::size_t data_dim() const = 0;      // D
-  virtual Prediction prediction() const = 0;     // what predict() returns: eps, x0 or v
+  virtual std::size_t data_dim() const = 0;   // D
+  virtual Prediction prediction() const = 0;  // what predict() returns: eps, x0 or v
+  // K: labels are 0..K-1 and K is the null class (no class); 0 for an unconditional model.
+  virtual std::size_t classes() const { return 0; }
 
-  // out (B, D): the prediction for rows x_t (B, D), row b at step t(b) (diffusers' index).
-  virtual void predict(Tensor2& out, const Tensor2& x_t, const Steps& t,
+  // out (B, D): the prediction for rows x_t (B, D), row b at step t(b) (diffusers' index) and of
+  // class labels(b) (labels (B,), or nullptr: the null class for every row).
+  virtual void predict(Tensor2& out, const Tensor2& x_t, const Steps& t, const Labels* labels,
                        const Executor& executor) = 0;
 
   // The same with every row at one step t, as samplers call it; models may share the work that
   // depends only on t (the time embedding's contribution to the first layer).
-  virtual void predict_at(Tensor2& out, const Tensor2& x_t, int t, const Executor& executor) {
+  virtual void predict_at(Tensor2& out, const Tensor2& x_t, int t, const Labels* labels,
+                          const Executor& executor) {
     Steps steps = Steps::from_shape({x_t.shape(0)});
     steps.fill(t);
-    predict(out, x_t, steps, executor);
+    predict(out, x_t, steps, labels, executor);
+  }
+
+  // Without labels.
+  void predict(Tensor2& out, const Tensor2& x_t, const Steps& t, const Executor& executor) {
+    predict(out, x_t, t, nullptr, executor);
+  }
+  void predict_at(Tensor2& out, const Tensor2& x_t, int t, const Executor& executor) {
+    predict_at(out, x_t, t, nullptr, executor);
   }
 };
 

@@ -33,7 +33,7 @@ double sample_variance(double sum, double sum_sq, std::size_t n) {
 }  // namespace
 
 void elbo_config_validate(const ElboConfig& c, int T) {
-  reverse_variance_name(c.variance);  // throws on an unknown value
+  reverse_variances.name(c.variance);  // throws on an unknown value
   if (c.strata < 0 || c.strata > T - 1) {
     fail("strata = ", c.strata, " is invalid: must be 0 (exact) or in [1, T - 1] = [1, ", T - 1,
          "]");
@@ -55,13 +55,22 @@ void elbo_config_validate(const ElboConfig& c, int T) {
 }
 
 ElboEvaluator::ElboEvaluator(Denoiser& denoiser, const NoiseSchedule& schedule,
-                             const ElboConfig& config, Tensor2 x0, std::uint64_t seed)
-    : denoiser_(&denoiser), schedule_(&schedule), config_(config), seed_(seed), x0_(std::move(x0)) {
+                             const ElboConfig& config, Tensor2 x0, std::uint64_t seed,
+                             Labels labels)
+    : denoiser_(&denoiser),
+      schedule_(&schedule),
+      config_(config),
+      seed_(seed),
+      x0_(std::move(x0)),
+      labels_(std::move(labels)) {
   elbo_config_validate(config, schedule.T);
   const std::size_t N = x0_.shape(0), D = denoiser.data_dim();
   if (N == 0 || x0_.shape(1) != D) {
     fail("examples have shape (", N, ", ", x0_.shape(1), "): the denoiser needs (N, ", D,
          ") with N >= 1");
+  }
+  if (labels_.size() > 0 && labels_.size() != N) {
+    fail("the ELBO has ", N, " examples but ", labels_.size(), " labels");
   }
   for (int t = 0; t < schedule.T; ++t) {
     reverse_step_check_prediction(denoiser.prediction(), schedule, t);
@@ -99,12 +108,18 @@ void ElboEvaluator::draw_terms(double* out, int term, int draw, std::size_t firs
     t(b) = step_of(term, draw, first + b);
     row_noise_fill(noise.data() + b * D, D, seed_, elbo_noise_stream(t(b), draw), first + b);
   });
+  Labels labels;
+  if (labels_.size() > 0) {
+    labels = Labels::from_shape({B});
+    std::copy(labels_.data() + first, labels_.data() + end, labels.data());
+  }
+  const Labels* row_labels = labels_.size() > 0 ? &labels : nullptr;
   Tensor2 x_t, output, x0_hat;
   q_sample(x_t, x0, noise, t, *schedule_);  // x_t ~ q(x_t | x_0), seed 002 section 6
   if (stratified() && term > 0) {
-    denoiser_->predict(output, x_t, t, executor);
+    denoiser_->predict(output, x_t, t, row_labels, executor);
   } else {
-    denoiser_->predict_at(output, x_t, term, executor);
+    denoiser_->predict_at(output, x_t, term, row_labels, executor);
   }
   predicted_x0(x0_hat, output, denoiser_->prediction(), x_t, t, *schedule_);
   std::vector<double> values;

@@ -98,11 +98,13 @@ struct ElboResult {
 
 class ElboEvaluator {
  public:
-  // x0 (N, D): the examples (normalized data). Validates the config, the shape against the
-  // denoiser, and that the denoiser has an x_0 estimate at every t (eps models with zero terminal
-  // SNR do not). The denoiser and the schedule must outlive the evaluator.
+  // x0 (N, D): the examples (normalized data). labels (N,): with a conditional denoiser, the
+  // bound on -log p(x_0 | label) of each example; empty: the null class, a bound on -log p(x_0).
+  // Validates the config, the shape against the denoiser, and that the denoiser has an x_0
+  // estimate at every t (eps models with zero terminal SNR do not). The denoiser and the schedule
+  // must outlive the evaluator.
   ElboEvaluator(Denoiser& denoiser, const NoiseSchedule& schedule, const ElboConfig& config,
-                Tensor2 x0, std::uint64_t seed);
+                Tensor2 x0, std::uint64_t seed, Labels labels = {});
 
   // Processes up to `units` units of work (fewer when it finishes).
   void advance(int units, const Executor& executor = serial_executor());
@@ -129,6 +131,7 @@ class ElboEvaluator {
   ElboConfig config_;
   std::uint64_t seed_;
   Tensor2 x0_;                      // (N, D)
+  Labels labels_;                   // (N,) or empty
   int terms_ = 0;                   // 1 + (T - 1) exact, 1 + K stratified; term 0 is L_0
   int blocks_ = 0;                  // ceil(N / batch)
   int units_done_ = 0;

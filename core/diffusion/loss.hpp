@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/enum_names.hpp"
 #include "base/tensor.hpp"
 #include "diffusion/parameterization.hpp"
 #include "diffusion/schedule.hpp"
@@ -32,15 +33,18 @@ struct LossConfig {
   double snr_gamma = 5.0;  // gamma of min-SNR weighting, > 0
 };
 
-LossWeighting loss_weighting_from_name(std::string_view name);  // "none", "min_snr"
-std::string loss_weighting_name(LossWeighting weighting);
+// Names (base/enum_names.hpp); the aliases after them are accepted when reading.
+inline const EnumNames<LossWeighting> loss_weightings{"loss weighting",
+                                                      {{LossWeighting::none, "none"},
+                                                       {LossWeighting::min_snr, "min_snr"},
+                                                       {LossWeighting::min_snr, "min-snr"}}};
 void loss_config_validate(const LossConfig& config);
 
 // The weight of a row at step t for the configured space and weighting.
 double loss_weight(const LossConfig& config, const NoiseSchedule& schedule, int t);
 
 struct LossResult {
-  double loss = 0;             // (1 / (B D)) sum_b w_b || s_hat_b - s_b ||^2
+  double loss = 0;              // (1 / (B D)) sum_b w_b || s_hat_b - s_b ||^2
   std::vector<double> per_row;  // (B,) unweighted (1 / D) || s_hat_b - s_b ||^2, for loss-vs-t
 };
 

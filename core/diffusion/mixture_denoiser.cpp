@@ -60,8 +60,16 @@ void MixtureDenoiser::step_terms(StepTerms& terms, int t) const {
 }
 
 void MixtureDenoiser::row_posterior_mean(double* out, const float* x, const StepTerms& terms,
-                                         double* scratch) const {
+                                         int component, double* scratch) const {
   const std::size_t K = data_.components(), D = data_.dims();
+  if (component >= 0) {
+    const auto k = static_cast<std::size_t>(component);
+    for (std::size_t d = 0; d < D; ++d) {
+      const double residual = static_cast<double>(x[d]) - terms.centre[k * D + d];
+      out[d] = terms.mean[k * D + d] + terms.gain[k * D + d] * residual;
+    }
+    return;
+  }
   // Log responsibilities, unnormalized: log w_k + log N(x; sqrt(ab) mu_k, var_t,k) + const.
   double peak = -std::numeric_limits<double>::infinity();
   for (std::size_t k = 0; k < K; ++k) {
@@ -87,9 +95,18 @@ void MixtureDenoiser::row_posterior_mean(double* out, const float* x, const Step
 }
 
 void MixtureDenoiser::posterior_mean_x0(MixtureMatrix& out, const Tensor2& x_t, const Steps& t,
-                                        const Executor& executor) const {
+                                        const Labels* labels, const Executor& executor) const {
   const std::size_t B = x_t.shape(0), D = data_.dims(), K = data_.components();
   DIFFUSE_ASSERT(x_t.shape(1) == D && t.size() == B);
+  if (labels != nullptr) {
+    if (labels->size() != B) fail("mixture denoiser: ", B, " rows but ", labels->size(), " labels");
+    for (std::size_t b = 0; b < B; ++b) {
+      if ((*labels)(b) < 0 || static_cast<std::size_t>((*labels)(b)) > K) {
+        fail("mixture denoiser: label ", (*labels)(b), " is out of range: allowed are 0..", K,
+             " (", K, " is the null class)");
+      }
+    }
+  }
   out.resize({B, D});
   run_row_blocks(B, executor, [&](std::size_t first, std::size_t end) {
     std::vector<double> scratch(K);
@@ -97,26 +114,31 @@ void MixtureDenoiser::posterior_mean_x0(MixtureMatrix& out, const Tensor2& x_t, 
     for (std::size_t b = first; b < end; ++b) {
       DIFFUSE_ASSERT(t(b) >= 0 && t(b) < schedule_->T);
       if (t(b) != terms.t) step_terms(terms, t(b));
-      row_posterior_mean(out.data() + b * D, x_t.data() + b * D, terms, scratch.data());
+      const int label = labels != nullptr ? (*labels)(b) : static_cast<int>(K);
+      const int component = label < static_cast<int>(K) ? label : -1;
+      row_posterior_mean(out.data() + b * D, x_t.data() + b * D, terms, component, scratch.data());
     }
   });
 }
 
 void MixtureDenoiser::predict(Tensor2& out, const Tensor2& x_t, const Steps& t,
-                              const Executor& executor) {
+                              const Labels* labels, const Executor& executor) {
   const std::size_t B = x_t.shape(0), D = data_.dims();
   MixtureMatrix x0;
-  posterior_mean_x0(x0, x_t, t, executor);
+  posterior_mean_x0(x0, x_t, t, labels, executor);
   out.resize({B, D});
   run_rows(B, executor, [&](std::size_t b) {
     const auto i = static_cast<std::size_t>(t(b));
     const double s = schedule_->sqrt_alpha_bar(i), r = schedule_->sqrt_one_minus_alpha_bar(i);
+    // eps from (x_t, x0_hat), and v from (x0_hat, eps): the parameterization's coefficients.
+    const AffinePair eps_of = prediction_estimates(Prediction::x0, s, r).eps;
+    const AffinePair v_of = space_from_x0_eps(Prediction::v, s, r);
     for (std::size_t d = 0; d < D; ++d) {
       const double x0_hat = x0(b, d);
-      const double eps = (static_cast<double>(x_t(b, d)) - s * x0_hat) / r;
+      const double eps = eps_of.a * static_cast<double>(x_t(b, d)) + eps_of.c * x0_hat;
       double value = x0_hat;
       if (prediction_ == Prediction::eps) value = eps;
-      if (prediction_ == Prediction::v) value = s * eps - r * x0_hat;
+      if (prediction_ == Prediction::v) value = v_of.a * x0_hat + v_of.c * eps;
       out(b, d) = static_cast<float>(value);
     }
   });

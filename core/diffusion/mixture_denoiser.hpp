@@ -11,6 +11,10 @@
 //   E[x_0 | x_t] = sum_k r_k(x_t) E_k[x_0 | x_t]
 // then eps = (x_t - sqrt(ab) x0) / sqrt(1 - ab) and v = sqrt(ab) eps - sqrt(1 - ab) x0
 // (diffusion/parameterization.hpp). Where ab = 0 (zero terminal SNR) E[x_0 | x_t] is the data mean.
+//
+// Classes: the components. Label k < K conditions on component k, so E[x_0 | x_t, k] = E_k[x_0 | x_t]
+// (responsibility 1 for k); the null class K (or no labels) is the whole mixture. So the exact
+// conditional and unconditional predictions, and with them classifier-free guidance, are known.
 #include <vector>
 
 #include "data/gaussian_mixture.hpp"
@@ -30,14 +34,18 @@ class MixtureDenoiser final : public Denoiser {
 
   std::size_t data_dim() const override { return data_.dims(); }
   Prediction prediction() const override { return prediction_; }
+  std::size_t classes() const override { return data_.components(); }
   const GaussianMixture& data() const { return data_; }
 
-  // out (B, D): E[x_0 | x_t] at each row's step, converted to the configured prediction.
-  void predict(Tensor2& out, const Tensor2& x_t, const Steps& t, const Executor& executor) override;
+  // out (B, D): E[x_0 | x_t, label] at each row's step, converted to the configured prediction.
+  using Denoiser::predict;
+  void predict(Tensor2& out, const Tensor2& x_t, const Steps& t, const Labels* labels,
+               const Executor& executor) override;
 
-  // out (B, D): E[x_0 | x_t] in float64 for rows x_t (B, D) at steps t (B,).
+  // out (B, D): E[x_0 | x_t, label] in float64 for rows x_t (B, D) at steps t (B,), labels (B,)
+  // or nullptr (the whole mixture).
   void posterior_mean_x0(MixtureMatrix& out, const Tensor2& x_t, const Steps& t,
-                         const Executor& executor) const;
+                         const Labels* labels, const Executor& executor) const;
 
  private:
   // What E[x_0 | x_t] needs at one step t, per component k and dimension d (K * D each).
@@ -50,8 +58,9 @@ class MixtureDenoiser final : public Denoiser {
     std::vector<double> gain;       // (K, D) sqrt(ab) s_kd^2 / var_t,kd
   };
   void step_terms(StepTerms& terms, int t) const;
-  // E[x_0 | x_t] for one row x (D,) at terms.t; scratch holds K values.
-  void row_posterior_mean(double* out, const float* x, const StepTerms& terms,
+  // E[x_0 | x_t] for one row x (D,) at terms.t, of the whole mixture (component < 0) or of one
+  // component; scratch holds K values.
+  void row_posterior_mean(double* out, const float* x, const StepTerms& terms, int component,
                           double* scratch) const;
 
   GaussianMixture data_;

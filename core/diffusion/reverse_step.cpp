@@ -7,22 +7,6 @@
 
 namespace diffuse {
 
-std::vector<std::string> reverse_variance_names() { return {"fixed_small", "fixed_large"}; }
-
-ReverseVariance reverse_variance_from_name(std::string_view name) {
-  if (name == "fixed_small") return ReverseVariance::fixed_small;
-  if (name == "fixed_large") return ReverseVariance::fixed_large;
-  fail("unknown variance '", name, "': allowed are fixed_small, fixed_large");
-}
-
-std::string reverse_variance_name(ReverseVariance variance) {
-  switch (variance) {
-    case ReverseVariance::fixed_small: return "fixed_small";
-    case ReverseVariance::fixed_large: return "fixed_large";
-  }
-  fail("unknown variance ", static_cast<int>(variance), ": allowed are fixed_small, fixed_large");
-}
-
 double reverse_variance(const NoiseSchedule& schedule, ReverseVariance variance, int t) {
   DIFFUSE_ASSERT(t >= 0 && t < schedule.T);
   const auto i = static_cast<std::size_t>(t);

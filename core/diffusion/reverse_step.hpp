@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/enum_names.hpp"
 #include "diffusion/parameterization.hpp"
 #include "diffusion/schedule.hpp"
 
@@ -18,9 +19,10 @@ namespace diffuse {
 enum class ReverseVariance { fixed_small, fixed_large };
 
 // "fixed_small", "fixed_large"; other names throw Error listing the allowed ones.
-ReverseVariance reverse_variance_from_name(std::string_view name);
-std::string reverse_variance_name(ReverseVariance variance);
-std::vector<std::string> reverse_variance_names();
+// Names (base/enum_names.hpp).
+inline const EnumNames<ReverseVariance> reverse_variances{
+    "variance",
+    {{ReverseVariance::fixed_small, "fixed_small"}, {ReverseVariance::fixed_large, "fixed_large"}}};
 
 // sigma_t^2: posterior_variance(t) (0 at t = 0) or beta(t).
 double reverse_variance(const NoiseSchedule& schedule, ReverseVariance variance, int t);

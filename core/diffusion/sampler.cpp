@@ -35,22 +35,34 @@ void apply_step(Tensor2& x, const Tensor2& x0_hat, const Tensor2& z,
 }  // namespace
 
 Sampler::Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
-                 std::size_t n, std::uint64_t seed, std::size_t first_row)
+                 std::size_t n, std::uint64_t seed, std::size_t first_row, Labels labels)
     : Sampler(denoiser, schedule, config, initial_noise(n, denoiser.data_dim(), seed, first_row),
-              seed, first_row) {}
+              seed, first_row, std::move(labels)) {}
 
 Sampler::Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
-                 Tensor2 x_T, std::uint64_t seed, std::size_t first_row)
+                 Tensor2 x_T, std::uint64_t seed, std::size_t first_row, Labels labels)
     : denoiser_(&denoiser),
       schedule_(&schedule),
       config_(config),
       seed_(seed),
       first_row_(first_row),
       timesteps_(sampler_timesteps(config, schedule.T)),
-      x_(std::move(x_T)) {
+      x_(std::move(x_T)),
+      labels_(std::move(labels)) {
   const std::size_t n = x_.shape(0), D = denoiser.data_dim();
   if (n == 0 || x_.shape(1) != D) {
     fail("x_T has shape (", n, ", ", x_.shape(1), "): the denoiser needs (n, ", D, ") with n >= 1");
+  }
+  if (labels_.size() > 0) {
+    if (labels_.size() != n) fail("the sampler has ", n, " rows but ", labels_.size(), " labels");
+    const auto K = static_cast<std::int32_t>(denoiser.classes());
+    for (std::int32_t label : labels_) {
+      if (label < 0 || label > K) {
+        fail(K == 0 ? error_message("class ", label, " is invalid: the model is unconditional")
+                    : error_message("class ", label, " is out of range: the model has classes 0..",
+                                    K - 1, " (", K, " is the null class)"));
+      }
+    }
   }
   for (int t : timesteps_) reverse_step_check_prediction(denoiser.prediction(), schedule, t);
   noise_ = Tensor2::from_shape({n, D});
@@ -75,7 +87,7 @@ void Sampler::step(const Executor& executor) {
   const int prev = k + 1 < timesteps_.size() ? timesteps_[k + 1] : -1;
   const std::size_t n = x_.shape(0), D = x_.shape(1);
 
-  denoiser_->predict_at(output_, x_, t, executor);
+  denoiser_->predict_at(output_, x_, t, labels_.size() > 0 ? &labels_ : nullptr, executor);
   if (output_.shape(0) != n || output_.shape(1) != D) {
     fail("denoiser returned shape (", output_.shape(0), ", ", output_.shape(1), ") for ", n,
          " rows of dimension ", D, ": must be (", n, ", ", D, ")");
@@ -101,8 +113,8 @@ void Sampler::step(const Executor& executor) {
 
 void sample(Tensor2& samples, Trajectory* trajectory, Denoiser& denoiser,
             const NoiseSchedule& schedule, const SamplerConfig& config, std::size_t n,
-            std::uint64_t seed, const Executor& executor) {
-  Sampler sampler(denoiser, schedule, config, n, seed);
+            std::uint64_t seed, const Executor& executor, Labels labels) {
+  Sampler sampler(denoiser, schedule, config, n, seed, 0, std::move(labels));
   while (!sampler.done()) sampler.step(executor);
   samples = sampler.x();
   if (trajectory) *trajectory = sampler.trajectory();

@@ -35,11 +35,13 @@ class Sampler {
   // first_row: these are rows first_row .. first_row + n - 1 of a run with this seed (their x_T
   // and z are those rows' noise), so a large run split into row chunks, each its own sampler,
   // gives exactly the rows of the whole run (the browser steps chunks to keep slices short).
+  // labels (n,): the class of each row for a conditional denoiser (guided or not,
+  // diffusion/guidance.hpp); empty: the null class. They never change the noise.
   Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
-          std::size_t n, std::uint64_t seed, std::size_t first_row = 0);
+          std::size_t n, std::uint64_t seed, std::size_t first_row = 0, Labels labels = {});
   // The same from a given x_T (n, D); the seed still drives the noise of each step.
   Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
-          Tensor2 x_T, std::uint64_t seed, std::size_t first_row = 0);
+          Tensor2 x_T, std::uint64_t seed, std::size_t first_row = 0, Labels labels = {});
 
   // One reverse step: x_t -> x_prev. Throws Error when already done.
   void step(const Executor& executor = serial_executor());
@@ -56,6 +58,7 @@ class Sampler {
   // (n, D) x0_hat of the last step; empty before the first.
   const Tensor2& predicted_x0() const { return x0_hat_; }
   const Trajectory& trajectory() const { return trajectory_; }
+  const Labels& labels() const { return labels_; }  // (n,) or empty
   const SamplerConfig& config() const { return config_; }
 
  private:
@@ -73,6 +76,7 @@ class Sampler {
   Tensor2 output_;     // (n, D) the model's raw prediction
   Tensor2 noise_;      // (n, D)
   Steps steps_;        // (n,) the current t for every row
+  Labels labels_;      // (n,) or empty
   Trajectory trajectory_;
 };
 
@@ -80,6 +84,6 @@ class Sampler {
 // frames are recorded only when config.record_every > 0).
 void sample(Tensor2& samples, Trajectory* trajectory, Denoiser& denoiser,
             const NoiseSchedule& schedule, const SamplerConfig& config, std::size_t n,
-            std::uint64_t seed, const Executor& executor = serial_executor());
+            std::uint64_t seed, const Executor& executor = serial_executor(), Labels labels = {});
 
 }  // namespace diffuse

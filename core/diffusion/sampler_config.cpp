@@ -52,35 +52,19 @@ SamplerStepCoefficients ddim_coefficients(const NoiseSchedule& s, double eta, in
 
 }  // namespace
 
-std::vector<std::string> sampler_kind_names() { return {"ddpm", "ddim"}; }
-
-SamplerKind sampler_kind_from_name(std::string_view name) {
-  if (name == "ddpm") return SamplerKind::ddpm;
-  if (name == "ddim") return SamplerKind::ddim;
-  fail("unknown sampler '", name, "': allowed are ddpm, ddim");
-}
-
-std::string sampler_kind_name(SamplerKind kind) {
-  switch (kind) {
-    case SamplerKind::ddpm: return "ddpm";
-    case SamplerKind::ddim: return "ddim";
-  }
-  fail("unknown sampler ", static_cast<int>(kind), ": allowed are ddpm, ddim");
-}
-
 int sampler_steps(const SamplerConfig& config, int T) {
   if (config.steps != 0) return config.steps;
   return config.kind == SamplerKind::ddim ? ddim_default_steps : T;
 }
 
 void sampler_config_validate(const SamplerConfig& c, int T) {
-  sampler_kind_name(c.kind);  // throws on an unknown kind
-  reverse_variance_name(c.variance);
-  timestep_spacing_name(c.spacing);
+  sampler_kinds.name(c.kind);  // throws on an unknown kind
+  reverse_variances.name(c.variance);
+  timestep_spacings.name(c.spacing);
   const int K = sampler_steps(c, T);
   if (K < 1 || K > T) {
     fail("steps = ", K, c.steps == 0 ? " (the default)" : "", " is invalid for ",
-         sampler_kind_name(c.kind), ": must be in [1, T] = [1, ", T, "]");
+         sampler_kinds.name(c.kind), ": must be in [1, T] = [1, ", T, "]");
   }
   if (!(c.eta >= 0.0 && c.eta <= 1.0)) fail("eta = ", c.eta, " is invalid: must be in [0, 1]");
   if (c.clip_sample && !(std::isfinite(c.clip_range) && c.clip_range > 0.0)) {

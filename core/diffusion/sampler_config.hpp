@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/enum_names.hpp"
 #include "diffusion/reverse_step.hpp"
 #include "diffusion/schedule.hpp"
 #include "diffusion/timestep_spacing.hpp"
@@ -36,9 +37,9 @@ namespace diffuse {
 enum class SamplerKind { ddpm, ddim };
 
 // "ddpm", "ddim"; other names throw Error listing the allowed ones.
-SamplerKind sampler_kind_from_name(std::string_view name);
-std::string sampler_kind_name(SamplerKind kind);
-std::vector<std::string> sampler_kind_names();
+// Names (base/enum_names.hpp).
+inline const EnumNames<SamplerKind> sampler_kinds{
+    "sampler", {{SamplerKind::ddpm, "ddpm"}, {SamplerKind::ddim, "ddim"}}};
 
 constexpr int ddim_default_steps = 50;
 
@@ -49,9 +50,9 @@ struct SamplerConfig {
                                                             // gives T-1, ..., 0)
   ReverseVariance variance = ReverseVariance::fixed_small;  // DDPM only
   double eta = 0.0;                                         // DDIM only, in [0, 1]
-  bool clip_sample = false;   // clip x0_hat to [-clip_range, clip_range] (off for 2D data)
+  bool clip_sample = false;  // clip x0_hat to [-clip_range, clip_range] (off for 2D data)
   double clip_range = 1.0;
-  int record_every = 0;       // trajectory frame every this many steps; 0 records none
+  int record_every = 0;  // trajectory frame every this many steps; 0 records none
 };
 
 // K after applying the default (steps = 0).

@@ -29,30 +29,11 @@ bool is_probability(double beta) { return std::isfinite(beta) && beta > 0.0 && b
 
 }  // namespace
 
-std::vector<std::string> schedule_kind_names() {
-  return {"linear", "scaled_linear", "cosine", "sigmoid"};
-}
-
-ScheduleKind schedule_kind_from_name(std::string_view name) {
-  if (name == "linear") return ScheduleKind::linear;
-  if (name == "scaled_linear") return ScheduleKind::scaled_linear;
-  if (name == "cosine" || name == "squaredcos_cap_v2") return ScheduleKind::cosine;
-  if (name == "sigmoid") return ScheduleKind::sigmoid;
-  fail("unknown schedule '", name, "': allowed are linear, scaled_linear, cosine, sigmoid");
-}
-
-std::string schedule_kind_name(ScheduleKind kind) {
-  switch (kind) {
-    case ScheduleKind::linear: return "linear";
-    case ScheduleKind::scaled_linear: return "scaled_linear";
-    case ScheduleKind::cosine: return "cosine";
-    case ScheduleKind::sigmoid: return "sigmoid";
-  }
-  fail("unknown schedule kind ", static_cast<int>(kind));
-}
-
 void schedule_config_validate(const ScheduleConfig& c) {
-  if (c.timesteps < 2) fail("timesteps = ", c.timesteps, " is invalid: must be an integer >= 2");
+  if (!schedule_timesteps_range.contains(c.timesteps)) {
+    fail("timesteps = ", c.timesteps, " is invalid: must be an integer in [",
+         schedule_timesteps_range.min, ", ", schedule_timesteps_range.max, "]");
+  }
   if (c.kind != ScheduleKind::linear && c.kind != ScheduleKind::scaled_linear &&
       c.kind != ScheduleKind::cosine && c.kind != ScheduleKind::sigmoid) {
     fail("schedule kind ", static_cast<int>(c.kind), " is unknown: must be one of ",

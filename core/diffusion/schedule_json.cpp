@@ -7,7 +7,7 @@
 namespace diffuse {
 
 nlohmann::json schedule_config_to_json(const ScheduleConfig& c) {
-  return {{"schedule", schedule_kind_name(c.kind)},
+  return {{"schedule", schedule_kinds.name(c.kind)},
           {"timesteps", c.timesteps},
           {"beta_start", c.beta_start},
           {"beta_end", c.beta_end},
@@ -22,7 +22,7 @@ ScheduleConfig schedule_config_from_json(const nlohmann::json& json) {
   };
   ScheduleConfig c;
   try {
-    c.kind = schedule_kind_from_name(field("schedule").get<std::string>());
+    c.kind = schedule_kinds.value(field("schedule").get<std::string>());
     c.timesteps = field("timesteps").get<int>();
     c.beta_start = field("beta_start").get<double>();
     c.beta_end = field("beta_end").get<double>();

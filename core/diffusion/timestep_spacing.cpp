@@ -20,25 +20,6 @@ int round_half_even(double x) {
 
 }  // namespace
 
-std::vector<std::string> timestep_spacing_names() { return {"leading", "trailing", "linspace"}; }
-
-TimestepSpacing timestep_spacing_from_name(std::string_view name) {
-  if (name == "leading") return TimestepSpacing::leading;
-  if (name == "trailing") return TimestepSpacing::trailing;
-  if (name == "linspace") return TimestepSpacing::linspace;
-  fail("unknown timestep spacing '", name, "': allowed are leading, trailing, linspace");
-}
-
-std::string timestep_spacing_name(TimestepSpacing spacing) {
-  switch (spacing) {
-    case TimestepSpacing::leading: return "leading";
-    case TimestepSpacing::trailing: return "trailing";
-    case TimestepSpacing::linspace: return "linspace";
-  }
-  fail("unknown timestep spacing ", static_cast<int>(spacing),
-       ": allowed are leading, trailing, linspace");
-}
-
 void timestep_spacing_validate(int T, int K) {
   if (T < 1) fail("timesteps T = ", T, " is invalid: must be at least 1");
   if (K < 1 || K > T) fail("steps = ", K, " is invalid: must be in [1, T] = [1, ", T, "]");

@@ -12,14 +12,19 @@
 #include <string_view>
 #include <vector>
 
+#include "base/enum_names.hpp"
+
 namespace diffuse {
 
 enum class TimestepSpacing { leading, trailing, linspace };
 
 // "leading", "trailing", "linspace"; other names throw Error listing the allowed ones.
-TimestepSpacing timestep_spacing_from_name(std::string_view name);
-std::string timestep_spacing_name(TimestepSpacing spacing);
-std::vector<std::string> timestep_spacing_names();
+// Names (base/enum_names.hpp).
+inline const EnumNames<TimestepSpacing> timestep_spacings{
+    "timestep spacing",
+    {{TimestepSpacing::leading, "leading"},
+     {TimestepSpacing::trailing, "trailing"},
+     {TimestepSpacing::linspace, "linspace"}}};
 
 // Throws Error unless T >= 1 and 1 <= K <= T.
 void timestep_spacing_validate(int T, int K);

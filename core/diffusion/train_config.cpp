@@ -9,8 +9,14 @@
 namespace diffuse {
 
 void train_config_validate(const TrainConfig& c) {
-  if (c.steps < 1) fail("steps = ", c.steps, " is invalid: must be an integer >= 1");
-  if (c.batch < 1 || c.batch > (1u << 20)) fail("batch = ", c.batch, " is invalid: must be in [1, 1048576]");
+  if (!train_steps_range.contains(c.steps)) {
+    fail("steps = ", c.steps, " is invalid: must be an integer in [", train_steps_range.min, ", ",
+         train_steps_range.max, "]");
+  }
+  if (!train_batch_range.contains(static_cast<std::int64_t>(c.batch))) {
+    fail("batch = ", c.batch, " is invalid: must be in [", train_batch_range.min, ", ",
+         train_batch_range.max, "]");
+  }
   if (!(std::isfinite(c.learning_rate) && c.learning_rate > 0)) {
     fail("learning rate = ", c.learning_rate, " is invalid: must be a number > 0");
   }
@@ -21,18 +27,24 @@ void train_config_validate(const TrainConfig& c) {
   if (!(c.ema_decay >= 0 && c.ema_decay < 1)) {
     fail("ema decay = ", c.ema_decay, " is invalid: must be in [0, 1)");
   }
-  if (c.train_size < 2) fail("train_size = ", c.train_size, " is invalid: must be >= 2");
+  if (!train_size_range.contains(static_cast<std::int64_t>(c.train_size))) {
+    fail("train_size = ", c.train_size, " is invalid: must be in [", train_size_range.min, ", ",
+         train_size_range.max, "]");
+  }
+  if (!(c.label_dropout >= 0 && c.label_dropout < 1)) {
+    fail("label dropout = ", c.label_dropout, " is invalid: must be in [0, 1)");
+  }
   optimizer_config_validate(c.optimizer);
   lr_schedule_validate(c.lr());
   loss_config_validate(c.loss);
 }
 
-void train_setup_validate(const ScheduleConfig& schedule, const MlpConfig& model,
-                          const TrainConfig& train) {
+void train_setup_validate(const ScheduleConfig& schedule, const DiffusionConfig& diffusion,
+                          const ModelConfig& model, const TrainConfig& train) {
   schedule_config_validate(schedule);
-  mlp_config_validate(model);
+  model_config_validate(model);
   train_config_validate(train);
-  if (schedule.zero_terminal_snr && model.prediction == Prediction::eps) {
+  if (schedule.zero_terminal_snr && diffusion.prediction == Prediction::eps) {
     fail("prediction eps cannot be used with zero terminal SNR: x_0 is undefined from eps where ",
          "alpha_bar = 0; use prediction v (recommended by Lin et al. 2024) or x0");
   }
@@ -41,21 +53,22 @@ void train_setup_validate(const ScheduleConfig& schedule, const MlpConfig& model
 nlohmann::json train_config_to_json(const TrainConfig& c) {
   return {{"steps", c.steps},
           {"batch", c.batch},
-          {"optimizer", optimizer_kind_name(c.optimizer.kind)},
+          {"optimizer", optimizer_kinds.name(c.optimizer.kind)},
           {"beta1", c.optimizer.beta1},
           {"beta2", c.optimizer.beta2},
           {"adam_eps", c.optimizer.eps},
           {"weight_decay", c.optimizer.weight_decay},
           {"learning_rate", c.learning_rate},
           {"warmup_steps", c.warmup_steps},
-          {"lr_schedule", lr_schedule_kind_name(c.lr_schedule)},
+          {"lr_schedule", lr_schedule_kinds.name(c.lr_schedule)},
           {"grad_clip", c.grad_clip},
           {"ema_decay", c.ema_decay},
-          {"loss", prediction_name(c.loss.space)},
-          {"loss_weighting", loss_weighting_name(c.loss.weighting)},
+          {"loss", predictions.name(c.loss.space)},
+          {"loss_weighting", loss_weightings.name(c.loss.weighting)},
           {"snr_gamma", c.loss.snr_gamma},
           {"seed", std::to_string(c.seed)},  // a string: 64-bit seeds do not fit JS numbers
-          {"train_size", c.train_size}};
+          {"train_size", c.train_size},
+          {"label_dropout", c.label_dropout}};
 }
 
 namespace {
@@ -77,18 +90,18 @@ TrainConfig train_config_from_json(const nlohmann::json& json) {
   TrainConfig c;
   c.steps = field<std::int64_t>(json, "steps");
   c.batch = field<std::size_t>(json, "batch");
-  c.optimizer.kind = optimizer_kind_from_name(field<std::string>(json, "optimizer"));
+  c.optimizer.kind = optimizer_kinds.value(field<std::string>(json, "optimizer"));
   c.optimizer.beta1 = field<float>(json, "beta1");
   c.optimizer.beta2 = field<float>(json, "beta2");
   c.optimizer.eps = field<float>(json, "adam_eps");
   c.optimizer.weight_decay = field<float>(json, "weight_decay");
   c.learning_rate = field<double>(json, "learning_rate");
   c.warmup_steps = field<std::int64_t>(json, "warmup_steps");
-  c.lr_schedule = lr_schedule_kind_from_name(field<std::string>(json, "lr_schedule"));
+  c.lr_schedule = lr_schedule_kinds.value(field<std::string>(json, "lr_schedule"));
   c.grad_clip = field<double>(json, "grad_clip");
   c.ema_decay = field<double>(json, "ema_decay");
-  c.loss.space = prediction_from_name(field<std::string>(json, "loss"));
-  c.loss.weighting = loss_weighting_from_name(field<std::string>(json, "loss_weighting"));
+  c.loss.space = predictions.value(field<std::string>(json, "loss"));
+  c.loss.weighting = loss_weightings.value(field<std::string>(json, "loss_weighting"));
   c.loss.snr_gamma = field<double>(json, "snr_gamma");
   const std::string seed = field<std::string>(json, "seed");
   try {
@@ -99,6 +112,7 @@ TrainConfig train_config_from_json(const nlohmann::json& json) {
     fail("training config: seed '", seed, "' is not an unsigned 64-bit integer");
   }
   c.train_size = field<std::size_t>(json, "train_size");
+  c.label_dropout = field<double>(json, "label_dropout");
   train_config_validate(c);
   return c;
 }

@@ -7,10 +7,12 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "base/int_range.hpp"
+#include "diffusion/diffusion_config.hpp"
 #include "diffusion/loss.hpp"
 #include "diffusion/schedule.hpp"
 #include "nn/lr_schedule.hpp"
-#include "nn/mlp_config.hpp"
+#include "nn/model_config.hpp"
 #include "nn/optimizer.hpp"
 
 namespace diffuse {
@@ -27,18 +29,26 @@ struct TrainConfig {
   LossConfig loss;             // space defaults to the model's prediction type
   std::uint64_t seed = 0;      // initialization, batches, timesteps and noise
   std::size_t train_size = 10000;  // points drawn for a generated data set
+  double label_dropout = 0.1;  // conditional models: the probability that a training label is
+                               // replaced by the null class (classifier-free guidance)
 
   LrSchedule lr() const { return {lr_schedule, learning_rate, warmup_steps, steps}; }
 };
 
+// Allowed ranges, also quoted in error messages.
+inline constexpr IntRange train_steps_range{1, 1'000'000'000, 1'000'000'000};
+inline constexpr IntRange train_batch_range{1, 1 << 20, 65536};
+inline constexpr IntRange train_warmup_range{0, 1'000'000'000, 1'000'000'000};
+inline constexpr IntRange train_size_range{2, 100'000'000, 100'000};
+
 // Throws Error naming the field, its value and what is allowed.
 void train_config_validate(const TrainConfig& config);
 
-// Cross-checks between the pieces: zero terminal SNR cannot be used with eps prediction (x_0 =
-// (x_t - sqrt(1 - ab) eps) / sqrt(ab) is undefined where alpha_bar = 0), nor can an x0 loss of an
-// eps model there. Throws Error.
-void train_setup_validate(const ScheduleConfig& schedule, const MlpConfig& model,
-                          const TrainConfig& train);
+// Validates every piece, then the cross-checks between them: zero terminal SNR cannot be used
+// with eps prediction (x_0 = (x_t - sqrt(1 - ab) eps) / sqrt(ab) is undefined where alpha_bar =
+// 0), nor can an x0 loss of an eps model there. Throws Error.
+void train_setup_validate(const ScheduleConfig& schedule, const DiffusionConfig& diffusion,
+                          const ModelConfig& model, const TrainConfig& train);
 
 nlohmann::json train_config_to_json(const TrainConfig& config);
 TrainConfig train_config_from_json(const nlohmann::json& json);

@@ -12,58 +12,83 @@ std::uint64_t train_stream(TrainStream purpose, std::int64_t step) {
   return (static_cast<std::uint64_t>(purpose) << 40) | static_cast<std::uint64_t>(step);
 }
 
-TrainingData training_data_from_points(const Tensor2& raw, const std::string& source) {
-  TrainingData data;
-  data.normalization = normalization_fit(raw);
-  data.points = normalization_apply(data.normalization, raw);
-  data.source = source;
-  return data;
-}
-
 namespace {
 
-MlpDenoiser initialized_model(const ScheduleConfig& schedule, const MlpConfig& model,
-                              const TrainConfig& train) {
-  train_setup_validate(schedule, model, train);
-  MlpDenoiser out(model);
+std::string shape_text(const SampleShape& shape) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + ")";
+}
+
+// The data must be what the model takes: its sample shape, and labels of its classes.
+void check_data(const ModelConfig& model, const TrainingData& data) {
+  training_data_validate(data);
+  const SampleShape shape = model_sample_shape(model);
+  if (data.shape != shape) {
+    fail("the training data's samples have shape ", shape_text(data.shape),
+         " but the model expects ", shape_text(shape));
+  }
+  const std::size_t K = model_classes(model);
+  if (K > 0 && !data.labeled()) {
+    fail("the model is class-conditional (", K, " classes) but the training data has no labels");
+  }
+  if (K > 0 && data.classes != K) {
+    fail("the model has ", K, " classes but the training data's labels have ", data.classes);
+  }
+}
+
+std::unique_ptr<Network> initialized_network(const ScheduleConfig& schedule,
+                                             const DiffusionConfig& diffusion,
+                                             const ModelConfig& model, const TrainConfig& train,
+                                             const TrainingData& data) {
+  train_setup_validate(schedule, diffusion, model, train);
+  check_data(model, data);
+  std::unique_ptr<Network> out = network_make(model);
   Rng rng(train.seed, train_stream(TrainStream::init, 0));
-  out.init_params(rng);
+  out->init_params(rng);
   return out;
 }
 
 }  // namespace
 
-Trainer::Trainer(const ScheduleConfig& schedule, const MlpConfig& model, const TrainConfig& train,
-                 TrainingData data)
+Trainer::Trainer(const ScheduleConfig& schedule, const DiffusionConfig& diffusion,
+                 const ModelConfig& model, const TrainConfig& train, TrainingData data)
     : schedule_(schedule_make(schedule)),
+      diffusion_(diffusion),
+      model_config_(model),
       train_(train),
       data_(std::move(data)),
-      model_(initialized_model(schedule, model, train)),
-      adam_(train.optimizer, model_.params().size()),
-      ema_(train.ema_decay, model_.params().data(), model_.params().size()),
+      network_(initialized_network(schedule, diffusion, model, train, data_)),
+      adam_(train.optimizer, network_->params().size()),
+      ema_(train.ema_decay, network_->params().data(), network_->params().size()),
       loss_by_t_(schedule.timesteps, std::min(schedule.timesteps, 20)) {
-  if (data_.points.dimension() != 2 || data_.points.shape(1) != model.data_dim) {
-    fail("the training data has ", data_.points.shape(1), " columns but the model expects D = ",
-         model.data_dim);
-  }
-  if (data_.points.shape(0) < 1) fail("the training data is empty");
-  const std::size_t B = train_.batch, D = model.data_dim;
+  const std::size_t B = train_.batch, D = network_->sample_size();
   x0_ = Tensor2::from_shape({B, D});
   eps_ = Tensor2::from_shape({B, D});
   t_ = Steps::from_shape({B});
+  if (network_->conditional()) labels_ = Labels::from_shape({B});
   rows_.resize(B);
 }
 
 void Trainer::draw_batch() {
-  const std::size_t B = train_.batch, D = model_.data_dim();
-  const auto N = static_cast<std::uint32_t>(data_.points.shape(0));
+  const std::size_t B = train_.batch, D = network_->sample_size();
+  const auto N = static_cast<std::uint32_t>(data_.size());
   Rng(train_.seed, train_stream(TrainStream::batch_rows, state_step_)).fill_below(rows_.data(), B, N);
   Rng(train_.seed, train_stream(TrainStream::timesteps, state_step_))
       .fill_below(t_.data(), B, static_cast<std::uint32_t>(schedule_.T));
   Rng(train_.seed, train_stream(TrainStream::noise, state_step_)).fill_normal(eps_.data(), eps_.size());
   for (std::size_t b = 0; b < B; ++b) {
-    const float* row = data_.points.data() + static_cast<std::size_t>(rows_[b]) * D;
+    const float* row = data_.samples.data() + static_cast<std::size_t>(rows_[b]) * D;
     std::copy(row, row + D, x0_.data() + b * D);
+  }
+  if (network_->conditional()) {
+    // Each row's label, or the null class K with probability label_dropout.
+    std::vector<float> u(B);
+    Rng(train_.seed, train_stream(TrainStream::label_dropout, state_step_)).fill_uniform(u.data(), B);
+    const auto null_class = static_cast<std::int32_t>(network_->classes());
+    for (std::size_t b = 0; b < B; ++b) {
+      labels_(b) = u[b] < train_.label_dropout ? null_class : data_.labels(static_cast<std::size_t>(rows_[b]));
+    }
   }
 }
 
@@ -72,44 +97,46 @@ TrainStepResult Trainer::step(const Executor& executor) {
   draw_batch();
   q_sample(x_t_, x0_, eps_, t_, schedule_);  // seed 002 section 6: the closed-form jump
 
-  model_.zero_grad();
-  const LossResult loss = batch_gradient(model_, x_t_, x0_, eps_, t_, schedule_, train_.loss,
-                                         train_chunk_rows, chunk_, executor);
+  network_->zero_grad();
+  const LossResult loss = batch_gradient(
+      *network_, diffusion_.prediction, x_t_, x0_, eps_, t_,
+      network_->conditional() ? &labels_ : nullptr, schedule_, train_.loss,
+      network_->train_chunk_rows(), chunk_, executor);
   result.loss = loss.loss;
-  result.grad_norm = clip_grad_norm(model_.grads().data(), model_.grads().size(), train_.grad_clip);
+  result.grad_norm = clip_grad_norm(network_->grads().data(), network_->grads().size(), train_.grad_clip);
   result.learning_rate = lr_schedule_at(train_.lr(), state_step_);
   if (!std::isfinite(result.loss) || !std::isfinite(result.grad_norm)) {
     result.finite = false;
     result.step = state_step_;
     return result;
   }
-  adam_.step(model_.params().data(), model_.grads().data(), result.learning_rate);
-  ema_.update(model_.params().data());
+  adam_.step(network_->params().data(), network_->grads().data(), result.learning_rate);
+  ema_.update(network_->params().data());
   loss_by_t_.add(t_, loss.per_row);
   result.step = ++state_step_;
   return result;
 }
 
-std::unique_ptr<MlpDenoiser> Trainer::make_denoiser(bool use_ema) const {
-  auto out = std::make_unique<MlpDenoiser>(model_.config());
-  const AlignedBuffer& source = use_ema ? ema_.weights() : model_.params();
-  std::copy(source.begin(), source.end(), out->params().begin());
-  return out;
+std::unique_ptr<NetworkDenoiser> Trainer::make_denoiser(bool use_ema) const {
+  std::unique_ptr<Network> network = network_->clone();
+  const AlignedBuffer& source = use_ema ? ema_.weights() : network_->params();
+  std::copy(source.begin(), source.end(), network->params().begin());
+  return std::make_unique<NetworkDenoiser>(std::move(network), diffusion_.prediction);
 }
 
 TrainerState Trainer::state() const {
-  return {state_step_, model_.params(), adam_.state(), ema_.state()};
+  return {state_step_, network_->params(), adam_.state(), ema_.state()};
 }
 
 void Trainer::set_state(TrainerState state) {
-  if (state.params.size() != model_.params().size()) {
+  if (state.params.size() != network_->params().size()) {
     fail("saved weights have ", state.params.size(), " values but the model has ",
-         model_.params().size());
+         network_->params().size());
   }
   if (state.step < 0) fail("saved step = ", state.step, " is invalid: must be >= 0");
   adam_.set_state(std::move(state.adam));
   ema_.set_state(std::move(state.ema));
-  std::copy(state.params.begin(), state.params.end(), model_.params().begin());
+  std::copy(state.params.begin(), state.params.end(), network_->params().begin());
   state_step_ = state.step;
 }
 

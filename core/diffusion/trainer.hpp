@@ -1,8 +1,13 @@
 #pragma once
 // The training loop's one step (seed 004, "The Complete Training Algorithm"; ARCHITECTURE
-// lesson 11): draw a batch x_0, timesteps t ~ U{0..T-1} and noise eps ~ N(0, I); jump to x_t;
-// predict; loss; backward in reverse order (a chunk of rows at a time: diffusion/batch_gradient);
-// clip; Adam; EMA. Nothing else: logging, checkpoints, progress and UI live in the caller.
+// lesson 11): draw a batch x_0 (with its labels), timesteps t ~ U{0..T-1} and noise
+// eps ~ N(0, I); jump to x_t; predict; loss; backward in reverse order (a chunk of rows at a time:
+// diffusion/batch_gradient); clip; Adam; EMA. Nothing else: logging, checkpoints, progress and UI
+// live in the caller. Any network (nn/network.hpp) trains the same way.
+//
+// Class-conditional models (classifier-free guidance, Ho & Salimans 2022): each row's label is
+// drawn with its row and replaced by the null class K with probability label_dropout, from a
+// stream of its own, so the model also learns the unconditional prediction.
 //
 // Randomness: every step's draws come from counter-based streams keyed by (purpose, step) (see
 // base/rng.hpp), so a run is a pure function of (seed, configuration, data) and resuming needs
@@ -14,26 +19,19 @@
 
 #include "base/executor.hpp"
 #include "base/tensor.hpp"
-#include "data/normalization.hpp"
+#include "data/training_data.hpp"
 #include "diffusion/batch_gradient.hpp"
+#include "diffusion/diffusion_config.hpp"
 #include "diffusion/loss_by_t.hpp"
+#include "diffusion/network_denoiser.hpp"
 #include "diffusion/schedule.hpp"
 #include "diffusion/train_config.hpp"
 #include "nn/ema.hpp"
-#include "nn/mlp_denoiser.hpp"
+#include "nn/model_config.hpp"
+#include "nn/network.hpp"
 #include "nn/optimizer.hpp"
 
 namespace diffuse {
-
-// The training set, already normalized, with the statistics that map it back to data units.
-struct TrainingData {
-  Tensor2 points;               // (N, D) normalized
-  Normalization normalization;  // how points were made from the raw data
-  std::string source;           // a data set name ("moons") or a file name, for the record
-};
-
-// The raw points of a data set (N, D), normalized with statistics fitted to them.
-TrainingData training_data_from_points(const Tensor2& raw, const std::string& source);
 
 struct TrainStepResult {
   std::int64_t step = 0;  // updates done after this call
@@ -53,10 +51,11 @@ struct TrainerState {
 
 class Trainer {
  public:
-  // Validates the setup (train_setup_validate) and the data's width against the model; draws the
-  // initial weights from the seed; the EMA starts as a copy of them.
-  Trainer(const ScheduleConfig& schedule, const MlpConfig& model, const TrainConfig& train,
-          TrainingData data);
+  // Validates the setup (train_setup_validate) and the data against the model (its sample shape;
+  // a conditional model needs labels of as many classes); draws the initial weights from the
+  // seed; the EMA starts as a copy of them.
+  Trainer(const ScheduleConfig& schedule, const DiffusionConfig& diffusion,
+          const ModelConfig& model, const TrainConfig& train, TrainingData data);
 
   // One optimization step. If the loss or the gradient is not finite, nothing changes and the
   // result says so (the caller stops and keeps its last good checkpoint).
@@ -67,22 +66,25 @@ class Trainer {
 
   const ScheduleConfig& schedule_config() const { return schedule_.config; }
   const NoiseSchedule& schedule() const { return schedule_; }
-  const MlpConfig& model_config() const { return model_.config(); }
+  const DiffusionConfig& diffusion_config() const { return diffusion_; }
+  const ModelConfig& model_config() const { return model_config_; }
   const TrainConfig& train_config() const { return train_; }
   const TrainingData& data() const { return data_; }
   const LossByT& loss_by_t() const { return loss_by_t_; }
 
-  const MlpDenoiser& model() const { return model_; }  // raw weights
+  const Network& network() const { return *network_; }  // raw weights
   const AlignedBuffer& ema_weights() const { return ema_.weights(); }
 
-  // The batch of the last step, for tests and tracing: x_0 (B, D) (rows of data().points), t (B,)
-  // and eps (B, D) as drawn (also when the step was not finite). Unspecified before the first step.
+  // The batch of the last step, for tests and tracing: x_0 (B, D) (rows of data().samples), t
+  // (B,), eps (B, D) and the labels (B,) as trained on, after dropout (empty for an unconditional
+  // model), as drawn (also when the step was not finite). Unspecified before the first step.
   const Tensor2& last_x0() const { return x0_; }
   const Steps& last_t() const { return t_; }
   const Tensor2& last_eps() const { return eps_; }
+  const Labels& last_labels() const { return labels_; }
 
   // A denoiser holding the EMA weights (or the raw ones), for sampling and the ELBO.
-  std::unique_ptr<MlpDenoiser> make_denoiser(bool use_ema = true) const;
+  std::unique_ptr<NetworkDenoiser> make_denoiser(bool use_ema = true) const;
 
   TrainerState state() const;
   // Restores a saved state (sizes checked; Error on mismatch).
@@ -94,9 +96,11 @@ class Trainer {
   void draw_batch();
 
   NoiseSchedule schedule_;
+  DiffusionConfig diffusion_;
+  ModelConfig model_config_;
   TrainConfig train_;
   TrainingData data_;
-  MlpDenoiser model_;
+  std::unique_ptr<Network> network_;
   Adam adam_;
   Ema ema_;
   LossByT loss_by_t_;
@@ -105,12 +109,19 @@ class Trainer {
   // Batch buffers, reused every step.
   Tensor2 x0_, eps_, x_t_;  // (B, D)
   Steps t_;                 // (B,)
+  Labels labels_;           // (B,) conditional models only
   BatchChunk chunk_;        // forward, loss and backward a chunk of rows at a time
   std::vector<std::int32_t> rows_;                 // (B,) indices into the training set
 };
 
 // Stream ids of the trainer's counter-based random draws: (purpose << 40) | step.
-enum class TrainStream : std::uint64_t { init = 1, batch_rows = 2, timesteps = 3, noise = 4 };
+enum class TrainStream : std::uint64_t {
+  init = 1,
+  batch_rows = 2,
+  timesteps = 3,
+  noise = 4,
+  label_dropout = 5,
+};
 std::uint64_t train_stream(TrainStream purpose, std::int64_t step);
 
 }  // namespace diffuse

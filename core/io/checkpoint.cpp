@@ -1,10 +1,8 @@
 #include "io/checkpoint.hpp"
 
-#include <cmath>
 #include <istream>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <set>
 
 #include "base/error.hpp"
 #include "base/version.hpp"
@@ -17,6 +15,7 @@ constexpr const char* prefix_params = "training.params.";
 constexpr const char* prefix_adam_m = "training.adam_m.";
 constexpr const char* prefix_adam_v = "training.adam_v.";
 constexpr const char* name_data = "training.data";
+constexpr const char* name_labels = "training.labels";
 constexpr std::uint64_t max_checkpoint_bytes = 1ull << 32;
 
 // Views of every slice of a flat buffer, under prefix + slice name.
@@ -30,11 +29,14 @@ void add_views(std::vector<SafetensorsTensorView>& views, const ParamLayout& lay
 std::string config_json(const Checkpoint& c) {
   nlohmann::ordered_json json;
   json["schedule"] = schedule_config_to_json(c.schedule);
-  json["model"] = mlp_config_to_json(c.model);
+  json["diffusion"] = diffusion_config_to_json(c.diffusion);
+  json["model"] = model_config_to_json(c.model);
   json["train"] = train_config_to_json(c.train);
   json["data"] = {{"source", c.data.source},
                   {"normalization", normalization_to_json(c.data.normalization)},
-                  {"train_size", c.data.train_size}};
+                  {"train_size", c.data.train_size},
+                  {"shape", c.data.shape},
+                  {"classes", c.data.classes}};
   json["step"] = c.step;
   if (c.training) {
     json["adam_step"] = c.training->adam.step;
@@ -47,34 +49,45 @@ std::string config_json(const Checkpoint& c) {
 }  // namespace
 
 Checkpoint checkpoint_from_trainer(const Trainer& trainer) {
+  const TrainingData& data = trainer.data();
   Checkpoint c;
   c.schedule = trainer.schedule_config();
+  c.diffusion = trainer.diffusion_config();
   c.model = trainer.model_config();
   c.train = trainer.train_config();
-  c.data = {trainer.data().source, trainer.data().normalization, trainer.data().points.shape(0)};
+  c.data = {data.source, data.normalization, data.size(), data.shape, data.classes};
   c.step = trainer.steps_done();
   c.ema_params = trainer.ema_weights();
   c.training = trainer.state();
-  c.train_points = trainer.data().points;
+  c.train_samples = data.samples;
+  c.train_labels = data.labels;
+  c.written_by = version_string;
   return c;
 }
 
 Checkpoint checkpoint_export(const Checkpoint& checkpoint) {
   Checkpoint out = checkpoint;
   out.training.reset();
-  out.train_points = Tensor2();
+  out.train_samples = Tensor2();
+  out.train_labels = Labels();
   return out;
 }
 
 void checkpoint_write(std::ostream& out, const Checkpoint& c) {
-  const ParamLayout layout = mlp_param_layout(c.model);
+  const ParamLayout layout = model_param_layout(c.model);
   std::vector<SafetensorsTensorView> views;
   add_views(views, layout, c.ema_params, "");
+  std::vector<float> labels;  // whole numbers, exact in float32 (classes <= 1000)
   if (c.training) {
     add_views(views, layout, c.training->params, prefix_params);
     add_views(views, layout, c.training->adam.m, prefix_adam_m);
     add_views(views, layout, c.training->adam.v, prefix_adam_v);
-    views.push_back({name_data, {c.train_points.shape(0), c.train_points.shape(1)}, c.train_points.data()});
+    views.push_back({name_data, {c.train_samples.shape(0), c.train_samples.shape(1)},
+                     c.train_samples.data()});
+    if (c.train_labels.size() > 0) {
+      labels.assign(c.train_labels.begin(), c.train_labels.end());
+      views.push_back({name_labels, {labels.size()}, labels.data()});
+    }
   }
   const SafetensorsMetadata metadata = {{"format", checkpoint_format_name},
                                         {"format_version", std::to_string(checkpoint_format_version)},
@@ -95,22 +108,34 @@ Checkpoint checkpoint_read(std::istream& in, std::string_view source) {
   return checkpoint_read(bytes.data(), bytes.size(), source);
 }
 
+TrainingData checkpoint_training_data(const Checkpoint& c) {
+  if (c.train_samples.size() == 0) fail("this checkpoint holds no training data (it is an export)");
+  TrainingData data;
+  data.samples = c.train_samples;
+  data.shape = c.data.shape;
+  data.labels = c.train_labels;
+  data.classes = c.data.classes;
+  data.normalization = c.data.normalization;
+  data.source = c.data.source;
+  return data;
+}
+
 std::unique_ptr<Trainer> checkpoint_resume(const Checkpoint& c) {
   if (!c.training) {
     fail("this checkpoint holds no training state (it is an export): it can be sampled but not resumed");
   }
-  TrainingData data{c.train_points, c.data.normalization, c.data.source};
-  auto trainer = std::make_unique<Trainer>(c.schedule, c.model, c.train, std::move(data));
+  auto trainer = std::make_unique<Trainer>(c.schedule, c.diffusion, c.model, c.train,
+                                           checkpoint_training_data(c));
   trainer->set_state(*c.training);
   return trainer;
 }
 
-std::unique_ptr<MlpDenoiser> checkpoint_denoiser(const Checkpoint& c, bool use_ema) {
+std::unique_ptr<NetworkDenoiser> checkpoint_denoiser(const Checkpoint& c, bool use_ema) {
   if (!use_ema && !c.training) fail("this checkpoint holds no raw weights (it is an export): use the EMA weights");
-  auto model = std::make_unique<MlpDenoiser>(c.model);
+  std::unique_ptr<Network> network = network_make(c.model);
   const AlignedBuffer& source = use_ema ? c.ema_params : c.training->params;
-  std::copy(source.begin(), source.end(), model->params().begin());
-  return model;
+  std::copy(source.begin(), source.end(), network->params().begin());
+  return std::make_unique<NetworkDenoiser>(std::move(network), c.diffusion.prediction);
 }
 
 }  // namespace diffuse

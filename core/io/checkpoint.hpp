@@ -10,9 +10,15 @@
 //   training.adam_m.<name>   Adam's first moment      } training; absent from exports
 //   training.adam_v.<name>   Adam's second moment     }
 //   training.data            (N, D) the normalized training set, so a resume needs nothing else
-// Metadata (strings): "format" = "diffuse-checkpoint", "format_version" = "1", "config" = JSON
-// {"schedule", "model", "train", "data": {"source", "normalization", "train_size"}, "step",
-//  "adam_step", "ema_updates", "diffuse_version"}.
+//   training.labels          (N,) its class labels (whole numbers stored as F32), if it has any
+// Metadata (strings): "format" = "diffuse-checkpoint", "format_version" = "2", "config" = JSON
+// {"schedule", "diffusion": {"prediction"}, "model": {"kind", ...the kind's fields}, "train",
+//  "data": {"source", "normalization", "train_size", "shape", "classes"}, "step", "adam_step",
+//  "ema_updates", "diffuse_version"}.
+//
+// Format version 1 (diffuse 0.1.0) is read too: its model is an MLP whose config holds the
+// prediction type, and its data has no shape or labels; it loads as the same model, giving the
+// same predictions bit for bit.
 //
 // Reading validates the format, the version, every configuration field, every tensor's presence
 // and shape, and that weights are finite, and reports the first problem as an Error.
@@ -25,33 +31,41 @@
 
 #include "base/aligned.hpp"
 #include "data/normalization.hpp"
+#include "diffusion/diffusion_config.hpp"
+#include "diffusion/network_denoiser.hpp"
 #include "diffusion/schedule.hpp"
 #include "diffusion/train_config.hpp"
 #include "diffusion/trainer.hpp"
-#include "nn/mlp_config.hpp"
-#include "nn/mlp_denoiser.hpp"
+#include "nn/model_config.hpp"
 
 namespace diffuse {
 
-inline constexpr int checkpoint_format_version = 1;
+inline constexpr int checkpoint_format_version = 2;
 inline constexpr const char* checkpoint_format_name = "diffuse-checkpoint";
 
 struct CheckpointData {
   std::string source;           // the data set's name or the CSV file it came from
   Normalization normalization;  // maps samples back to data units
   std::size_t train_size = 0;   // N
+  SampleShape shape;            // one sample's shape
+  std::size_t classes = 0;      // K of the training labels; 0 without labels
 };
 
 struct Checkpoint {
   ScheduleConfig schedule;
-  MlpConfig model;
+  DiffusionConfig diffusion;
+  ModelConfig model;
   TrainConfig train;
   CheckpointData data;
   std::int64_t step = 0;     // optimizer updates done
   AlignedBuffer ema_params;  // (P,) the sampling weights in the model's flat layout
   // Present when the checkpoint can resume training.
   std::optional<TrainerState> training;  // raw weights, Adam state, EMA state
-  Tensor2 train_points;                  // (N, D) normalized training set; empty if absent
+  Tensor2 train_samples;                 // (N, D) normalized training set; empty if absent
+  Labels train_labels;                   // (N,) its labels; empty if absent or unlabeled
+  // As read (a written checkpoint is always the current version).
+  int format_version = checkpoint_format_version;
+  std::string written_by;  // the diffuse version that wrote it
 };
 
 // A checkpoint of the trainer's current state (with training state and data).
@@ -64,9 +78,11 @@ void checkpoint_write(std::ostream& out, const Checkpoint& checkpoint);
 Checkpoint checkpoint_read(const std::uint8_t* bytes, std::size_t size, std::string_view source);
 Checkpoint checkpoint_read(std::istream& in, std::string_view source);
 
+// The training set a checkpoint holds (Error if it has none).
+TrainingData checkpoint_training_data(const Checkpoint& checkpoint);
 // A trainer positioned exactly where the checkpoint's run stopped. Error if it has no training state.
 std::unique_ptr<Trainer> checkpoint_resume(const Checkpoint& checkpoint);
 // The model with the EMA weights (or, if use_ema is false, the raw ones, which need training state).
-std::unique_ptr<MlpDenoiser> checkpoint_denoiser(const Checkpoint& checkpoint, bool use_ema = true);
+std::unique_ptr<NetworkDenoiser> checkpoint_denoiser(const Checkpoint& checkpoint, bool use_ema = true);
 
 }  // namespace diffuse

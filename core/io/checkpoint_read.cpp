@@ -48,9 +48,9 @@ nlohmann::json parse_config(const Safetensors& file, std::string_view source) {
   }
   const auto version = file.metadata.find("format_version");
   if (version == file.metadata.end()) fail(source, ": metadata 'format_version' is missing");
-  if (version->second != std::to_string(checkpoint_format_version)) {
+  if (version->second != "1" && version->second != std::to_string(checkpoint_format_version)) {
     fail(source, ": checkpoint format version '", version->second, "' is not supported: this build ",
-         "reads version ", checkpoint_format_version);
+         "reads versions 1 and ", checkpoint_format_version);
   }
   const auto config = file.metadata.find("config");
   if (config == file.metadata.end()) fail(source, ": metadata 'config' is missing");
@@ -73,6 +73,28 @@ T config_field(const nlohmann::json& json, const char* name, std::string_view so
   }
 }
 
+// Format version 1 (diffuse 0.1.0) in version 2's terms: its model was always an MLP whose config
+// held the prediction type; it had no classes, no label dropout, and points of shape {data_dim}.
+void upgrade_version_1(nlohmann::json& json, std::string_view source) {
+  auto model = config_field<nlohmann::json>(json, "model", source);
+  if (!model.is_object()) fail(source, ": config field 'model' is not an object");
+  const auto prediction = config_field<nlohmann::json>(model, "prediction", source);
+  model.erase("prediction");
+  model["kind"] = "mlp";
+  model["classes"] = 0;
+  json["diffusion"] = {{"prediction", prediction}};
+  auto train = config_field<nlohmann::json>(json, "train", source);
+  if (train.is_object()) train["label_dropout"] = TrainConfig{}.label_dropout;
+  auto data = config_field<nlohmann::json>(json, "data", source);
+  if (data.is_object()) {
+    data["shape"] = nlohmann::json::array({config_field<nlohmann::json>(model, "data_dim", source)});
+    data["classes"] = 0;
+  }
+  json["model"] = model;
+  json["train"] = train;
+  json["data"] = data;
+}
+
 void read_training_state(Checkpoint& c, const Safetensors& file, const ParamLayout& layout,
                          const nlohmann::json& json, std::string_view source) {
   TrainerState state;
@@ -84,13 +106,33 @@ void read_training_state(Checkpoint& c, const Safetensors& file, const ParamLayo
   state.ema.updates = config_field<std::int64_t>(json, "ema_updates", source);
   state.ema.weights = c.ema_params;
   if (state.adam.step < 0 || state.ema.updates < 0) fail(source, ": negative optimizer step counts");
+  const std::size_t D = sample_shape_size(c.data.shape);
   const SafetensorsTensor* data = file.find("training.data");
   if (data == nullptr) fail(source, ": tensor 'training.data' is missing");
-  if (data->shape.size() != 2 || data->shape[1] != c.model.data_dim || data->shape[0] < 1) {
-    fail(source, ": tensor 'training.data' must have shape [N, ", c.model.data_dim, "] with N >= 1");
+  if (data->shape.size() != 2 || data->shape[1] != D || data->shape[0] < 1) {
+    fail(source, ": tensor 'training.data' must have shape [N, ", D, "] with N >= 1");
   }
-  c.train_points = Tensor2::from_shape({data->shape[0], data->shape[1]});
-  std::copy(data->values.begin(), data->values.end(), c.train_points.begin());
+  c.train_samples = Tensor2::from_shape({data->shape[0], data->shape[1]});
+  std::copy(data->values.begin(), data->values.end(), c.train_samples.begin());
+  const SafetensorsTensor* labels = file.find("training.labels");
+  if ((labels != nullptr) != (c.data.classes > 0)) {
+    fail(source, ": tensor 'training.labels' is ", labels ? "present" : "missing", " but the data has ",
+         c.data.classes, " classes");
+  }
+  if (labels != nullptr) {
+    if (labels->shape != std::vector<std::size_t>{data->shape[0]}) {
+      fail(source, ": tensor 'training.labels' must have shape [", data->shape[0], "]");
+    }
+    c.train_labels = Labels::from_shape({data->shape[0]});
+    for (std::size_t n = 0; n < labels->values.size(); ++n) {
+      const float v = labels->values[n];
+      if (!(v >= 0 && v < static_cast<float>(c.data.classes) && v == static_cast<float>(static_cast<int>(v)))) {
+        fail(source, ": tensor 'training.labels' holds ", v, " at index ", n,
+             ": labels are whole numbers in 0..", c.data.classes - 1);
+      }
+      c.train_labels(n) = static_cast<std::int32_t>(v);
+    }
+  }
   c.training = std::move(state);
 }
 
@@ -104,7 +146,10 @@ void reject_unknown_tensors(const Safetensors& file, const ParamLayout& layout, 
       for (const char* prefix : training_prefixes) known.insert(prefix + s.name);
     }
   }
-  if (training) known.insert("training.data");
+  if (training) {
+    known.insert("training.data");
+    known.insert("training.labels");
+  }
   for (const SafetensorsTensor& t : file.tensors) {
     if (known.count(t.name) == 0) fail(source, ": unexpected tensor '", t.name, "' for this model configuration");
   }
@@ -112,30 +157,67 @@ void reject_unknown_tensors(const Safetensors& file, const ParamLayout& layout, 
 
 }  // namespace
 
+namespace {
+
+void read_data_config(CheckpointData& data, const nlohmann::json& json, std::string_view source) {
+  data.source = config_field<std::string>(json, "source", source);
+  data.normalization = normalization_from_json(config_field<nlohmann::json>(json, "normalization", source));
+  data.train_size = config_field<std::size_t>(json, "train_size", source);
+  data.shape = config_field<std::vector<std::size_t>>(json, "shape", source);
+  data.classes = config_field<std::size_t>(json, "classes", source);
+  if (data.shape.empty() || data.shape.size() > 3 || sample_shape_size(data.shape) < 1 ||
+      sample_shape_size(data.shape) > (1u << 24)) {
+    fail(source, ": data shape has ", data.shape.size(), " dimensions of ",
+         sample_shape_size(data.shape), " values: expected 1 to 3 dimensions, 1 to 2^24 values");
+  }
+  if (static_cast<std::int64_t>(data.classes) > model_classes_range.max) {
+    fail(source, ": data classes = ", data.classes, " is out of range: allowed is 0..",
+         model_classes_range.max);
+  }
+}
+
+void check_consistency(const Checkpoint& c, std::string_view source) {
+  const SampleShape shape = model_sample_shape(c.model);
+  if (c.data.shape != shape) {
+    fail(source, ": the data's sample shape has ", sample_shape_size(c.data.shape),
+         " values but the model's has ", sample_shape_size(shape));
+  }
+  if (!c.data.normalization.discrete() && c.data.normalization.mean.size() != sample_shape_size(shape)) {
+    fail(source, ": the normalization has ", c.data.normalization.mean.size(),
+         " dimensions but the model has D = ", sample_shape_size(shape));
+  }
+  const std::size_t K = model_classes(c.model);
+  if (K > 0 && c.data.classes != K) {
+    fail(source, ": the model has ", K, " classes but its data's labels have ", c.data.classes);
+  }
+  if (c.step < 0) fail(source, ": step = ", c.step, " is invalid");
+}
+
+}  // namespace
+
 Checkpoint checkpoint_read(const std::uint8_t* bytes, std::size_t size, std::string_view source) {
   const Safetensors file = safetensors_read(bytes, size, source);
-  const nlohmann::json json = parse_config(file, source);
+  nlohmann::json json = parse_config(file, source);
   Checkpoint c;
+  c.format_version = std::stoi(file.metadata.at("format_version"));
   try {
+    if (c.format_version == 1) upgrade_version_1(json, source);
     c.schedule = schedule_config_from_json(config_field<nlohmann::json>(json, "schedule", source));
-    c.model = mlp_config_from_json(config_field<nlohmann::json>(json, "model", source));
+    c.diffusion = diffusion_config_from_json(config_field<nlohmann::json>(json, "diffusion", source));
+    c.model = model_config_from_json(config_field<nlohmann::json>(json, "model", source));
     c.train = train_config_from_json(config_field<nlohmann::json>(json, "train", source));
-    const auto data = config_field<nlohmann::json>(json, "data", source);
-    c.data.source = config_field<std::string>(data, "source", source);
-    c.data.normalization = normalization_from_json(config_field<nlohmann::json>(data, "normalization", source));
-    c.data.train_size = config_field<std::size_t>(data, "train_size", source);
+    read_data_config(c.data, config_field<nlohmann::json>(json, "data", source), source);
     c.step = config_field<std::int64_t>(json, "step", source);
+    c.written_by = json.value("diffuse_version", std::string("?"));
   } catch (const Error& e) {
     const std::string what = e.what();
     if (what.rfind(std::string(source), 0) == 0) throw;
     fail(source, ": ", what);
+  } catch (const nlohmann::json::exception& e) {
+    fail(source, ": metadata 'config' is malformed (", e.what(), ")");
   }
-  if (c.data.normalization.mean.size() != c.model.data_dim) {
-    fail(source, ": the normalization has ", c.data.normalization.mean.size(),
-         " dimensions but the model has D = ", c.model.data_dim);
-  }
-  if (c.step < 0) fail(source, ": step = ", c.step, " is invalid");
-  const ParamLayout layout = mlp_param_layout(c.model);
+  check_consistency(c, source);
+  const ParamLayout layout = model_param_layout(c.model);
   c.ema_params = read_slices(file, layout, "", source);
   const bool training = file.find("training.data") != nullptr || file.find(std::string(training_prefixes[0]) + layout.slices().front().name) != nullptr;
   reject_unknown_tensors(file, layout, training, source);

@@ -11,12 +11,18 @@
 #include <string>
 #include <string_view>
 
+#include "base/enum_names.hpp"
+
 namespace diffuse::kernels {
 
 enum class Activation { identity, relu, silu, gelu };
 
-Activation activation_from_name(std::string_view name);  // "identity", "relu", "silu", "gelu"
-std::string activation_name(Activation activation);
+// Names (base/enum_names.hpp).
+inline const EnumNames<Activation> activations{"activation",
+                                               {{Activation::identity, "identity"},
+                                                {Activation::relu, "relu"},
+                                                {Activation::silu, "silu"},
+                                                {Activation::gelu, "gelu"}}};
 
 // y = act(x), n elements; y may alias x.
 void activation_forward(Activation act, float* y, const float* x, std::size_t n);

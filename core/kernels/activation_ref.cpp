@@ -34,24 +34,6 @@ double derivative_one(Activation act, double x) {
 
 }  // namespace
 
-Activation activation_from_name(std::string_view name) {
-  if (name == "identity") return Activation::identity;
-  if (name == "relu") return Activation::relu;
-  if (name == "silu") return Activation::silu;
-  if (name == "gelu") return Activation::gelu;
-  fail("unknown activation '", name, "': allowed are relu, silu, gelu, identity");
-}
-
-std::string activation_name(Activation activation) {
-  switch (activation) {
-    case Activation::identity: return "identity";
-    case Activation::relu: return "relu";
-    case Activation::silu: return "silu";
-    case Activation::gelu: return "gelu";
-  }
-  fail("unknown activation ", static_cast<int>(activation));
-}
-
 void activation_forward_ref(Activation act, float* y, const float* x, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<float>(forward_one(act, x[i]));
 }

@@ -61,3 +61,24 @@ void x_embedding_forward(float* emb, const float* x, std::size_t B, std::size_t 
 }
 
 }  // namespace diffuse
+
+namespace diffuse {
+
+void embedding_add_forward(float* y, const float* table, const std::int32_t* labels, std::size_t B,
+                           std::size_t E) {
+  for (std::size_t b = 0; b < B; ++b) {
+    const float* row = table + static_cast<std::size_t>(labels[b]) * E;
+    for (std::size_t e = 0; e < E; ++e) y[b * E + e] += row[e];
+  }
+}
+
+void embedding_add_backward(float* d_table, const float* dy, const std::int32_t* labels,
+                            std::size_t B, std::size_t E) {
+  // Rows in order, so that a label seen twice accumulates in a fixed order.
+  for (std::size_t b = 0; b < B; ++b) {
+    float* row = d_table + static_cast<std::size_t>(labels[b]) * E;
+    for (std::size_t e = 0; e < E; ++e) row[e] += dy[b * E + e];
+  }
+}
+
+}  // namespace diffuse

@@ -43,3 +43,16 @@ class TimeEmbeddingCache {
 void x_embedding_forward(float* emb, const float* x, std::size_t B, std::size_t D, std::size_t W);
 
 }  // namespace diffuse
+
+namespace diffuse {
+
+// A learned embedding table, as torch.nn.Embedding (the class embedding of a conditional network:
+// diffusers' class_embedding, added to the time features). table (R, E); labels (B,) in [0, R).
+//   forward    y(b, :) += table(labels(b), :)           y (B, E)
+//   backward   d_table(labels(b), :) += dy(b, :)         dy (B, E), d_table (R, E)
+void embedding_add_forward(float* y, const float* table, const std::int32_t* labels, std::size_t B,
+                           std::size_t E);
+void embedding_add_backward(float* d_table, const float* dy, const std::int32_t* labels,
+                            std::size_t B, std::size_t E);
+
+}  // namespace diffuse

@@ -7,22 +7,6 @@
 
 namespace diffuse {
 
-LrScheduleKind lr_schedule_kind_from_name(std::string_view name) {
-  if (name == "constant") return LrScheduleKind::constant;
-  if (name == "cosine") return LrScheduleKind::cosine;
-  fail("unknown learning-rate schedule '", name, "': allowed are cosine, constant");
-}
-
-std::string lr_schedule_kind_name(LrScheduleKind kind) {
-  switch (kind) {
-    case LrScheduleKind::constant:
-      return "constant";
-    case LrScheduleKind::cosine:
-      return "cosine";
-  }
-  fail("unknown learning-rate schedule kind ", static_cast<int>(kind));
-}
-
 void lr_schedule_validate(const LrSchedule& s) {
   if (!(s.base_lr > 0.0 && std::isfinite(s.base_lr))) {
     fail("learning rate = ", s.base_lr, " must be finite and > 0");

@@ -9,12 +9,16 @@
 #include <string>
 #include <string_view>
 
+#include "base/enum_names.hpp"
+
 namespace diffuse {
 
 enum class LrScheduleKind { constant, cosine };
 
-LrScheduleKind lr_schedule_kind_from_name(std::string_view name);  // "constant", "cosine"
-std::string lr_schedule_kind_name(LrScheduleKind kind);
+// Names (base/enum_names.hpp).
+inline const EnumNames<LrScheduleKind> lr_schedule_kinds{
+    "learning-rate schedule",
+    {{LrScheduleKind::cosine, "cosine"}, {LrScheduleKind::constant, "constant"}}};
 
 struct LrSchedule {
   LrScheduleKind kind = LrScheduleKind::cosine;

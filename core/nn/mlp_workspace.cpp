@@ -36,7 +36,7 @@ void MlpWorkspace::prepare(const MlpConfig& c, std::size_t B, MlpWorkspaceKind k
     Carver carve(pass == 0 ? nullptr : arena_.data());
     t_emb = carve.take(B * E);
     t_dact = proj ? carve.take(B * E) : nullptr;
-    t_out = proj ? carve.take(B * E) : nullptr;
+    t_out = proj || c.classes > 0 ? carve.take(B * E) : nullptr;
     h0 = carve.take(B * D_in);
     layer.assign(L, MlpLayerBuffers{});
     float* shared_h[2] = {nullptr, nullptr};
@@ -71,7 +71,9 @@ void MlpWorkspace::prepare(const MlpConfig& c, std::size_t B, MlpWorkspaceKind k
     d_h[1] = train ? carve.take(B * H) : nullptr;
     d_pre = train && c.residual ? carve.take(B * H) : nullptr;  // plain layers chain through d_h
     d_ln = train && c.residual && L > 1 ? carve.take(B * H) : nullptr;
-    d_t = train && proj ? carve.take(B * E) : nullptr;
+    const bool input_grad = train && (proj || c.classes > 0);
+    d_h0 = input_grad ? carve.take(B * D_in) : nullptr;
+    d_t = input_grad ? carve.take(B * E) : nullptr;
     d_t_pre = train && proj ? carve.take(B * E) : nullptr;
     shared_pre0 = train ? nullptr : carve.take(H);
     // Never shrinks the capacity: a smaller batch reuses the arena without allocating.

@@ -1,5 +1,5 @@
 #pragma once
-// The MLP denoiser's activation buffers for one batch size B: one allocation (an arena) carved into
+// The MLP's activation buffers for one batch size B: one allocation (an arena) carved into
 // named, 64-byte-aligned buffers. Training keeps every layer's activation derivative and output for
 // backward; inference keeps two hidden buffers and alternates between them. Resizing to the same B
 // is free, a smaller B reuses the arena, so a steady-state step allocates nothing.
@@ -7,7 +7,8 @@
 // Peak sizes in floats (Dx = D or D * W, D_in = Dx + E, L = layers, R = L - 1 if residual else 0,
 // each buffer rounded up to a multiple of 16):
 //   training   B (D_in + E [+ 2E with the time projection]) + L B 2H + R B (H + 2)
-//              + backward scratch B (2H [+ 2H residual] [+ 2E time projection])
+//              + backward scratch B (2H [+ 2H residual] [+ D_in + E with a time projection or
+//              classes] [+ E time projection])
 //   inference  B (D_in + E [+ 2E]) + 2 B H [+ B (H + 2) residual] + H
 // The reference model (D = 2, E = 32, H = 128, L = 3) at B = 256 trains in 256 (34 + 32 + 768 +
 // 256) floats = 1.1 MB of activations, beside 5 x 37,762 floats (params, grads, Adam m and v,
@@ -48,12 +49,12 @@ class MlpWorkspace {
   void prepare(const MlpConfig& config, std::size_t B, MlpWorkspaceKind kind);
 
   std::size_t batch() const { return batch_; }
-  std::size_t bytes() const { return arena_.capacity() * sizeof(float); }
 
   // ---- forward: the inputs of layer 0 ----
   float* t_emb = nullptr;  // (B, E) sinusoidal emb(t)
   float* t_dact = nullptr;  // (B, E) SiLU'(time_proj pre-activation) (time projection only)
-  float* t_out = nullptr;   // (B, E) SiLU(time_proj pre-activation) (time projection only)
+  float* t_out = nullptr;   // (B, E) SiLU(time_proj pre-activation), plus the class embedding
+                            // with classes (time projection or classes only)
   float* h0 = nullptr;     // (B, D_in) [x or emb(x), time features]
   // ---- forward: hidden layers ----
   std::vector<MlpLayerBuffers> layer;  // [layers]; inference alternates two h buffers
@@ -61,7 +62,8 @@ class MlpWorkspace {
   float* d_h[2] = {nullptr, nullptr};  // (B, H) dL/dh, alternating between layers
   float* d_pre = nullptr;              // (B, H) dL/dpre of the current layer (residual only)
   float* d_ln = nullptr;               // (B, H) dL/dLayerNorm(h) (residual only)
-  float* d_t = nullptr;                // (B, E) dL/d(time features) (time projection only)
+  float* d_h0 = nullptr;               // (B, D_in) dL/dh0 (time projection or classes only)
+  float* d_t = nullptr;                // (B, E) dL/d(time features) (time projection or classes)
   float* d_t_pre = nullptr;            // (B, E) (time projection only)
   // ---- inference only ----
   float* shared_pre0 = nullptr;  // (H,) W0[:, Dx:] e(t) + b0, shared by every row in predict_at

@@ -8,22 +8,6 @@
 
 namespace diffuse {
 
-OptimizerKind optimizer_kind_from_name(std::string_view name) {
-  if (name == "adam") return OptimizerKind::adam;
-  if (name == "adamw") return OptimizerKind::adamw;
-  fail("unknown optimizer '", name, "': allowed are adam, adamw");
-}
-
-std::string optimizer_kind_name(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::adam:
-      return "adam";
-    case OptimizerKind::adamw:
-      return "adamw";
-  }
-  fail("unknown optimizer kind ", static_cast<int>(kind));
-}
-
 void optimizer_config_validate(const OptimizerConfig& c) {
   if (!(c.beta1 >= 0.0f && c.beta1 < 1.0f))
     fail("optimizer: beta1 = ", c.beta1, " must be in [0, 1)");

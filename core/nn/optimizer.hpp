@@ -15,13 +15,15 @@
 #include <string_view>
 
 #include "base/aligned.hpp"
+#include "base/enum_names.hpp"
 
 namespace diffuse {
 
 enum class OptimizerKind { adam, adamw };
 
-OptimizerKind optimizer_kind_from_name(std::string_view name);  // "adam", "adamw"; else Error
-std::string optimizer_kind_name(OptimizerKind kind);
+// Names (base/enum_names.hpp).
+inline const EnumNames<OptimizerKind> optimizer_kinds{
+    "optimizer", {{OptimizerKind::adam, "adam"}, {OptimizerKind::adamw, "adamw"}}};
 
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::adam;

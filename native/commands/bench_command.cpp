@@ -85,7 +85,7 @@ TrainItem bench_training(std::size_t batch, std::size_t threads, const Plan& pla
   train.steps = 1'000'000'000;  // never finishes; the warm-up and schedule are the reference's
   Rng rng(0, toy2d_rng_stream);
   Trainer trainer(
-      ScheduleConfig{}, MlpConfig{}, train,
+      ScheduleConfig{}, DiffusionConfig{}, MlpConfig{}, train,
       training_data_from_points(toy2d_sample(Toy2d::moons, train.train_size, rng), "moons"));
   ThreadPool pool(threads);
   for (int i = 0; i < 2; ++i) trainer.step(pool);  // buffers sized, caches warm
@@ -94,14 +94,14 @@ TrainItem bench_training(std::size_t batch, std::size_t threads, const Plan& pla
 }
 
 SampleItem bench_sampling(SamplerKind kind, bool full, const Plan& plan, const Executor& executor) {
-  MlpDenoiser model(MlpConfig{});
+  NetworkDenoiser model(network_make(MlpConfig{}), Prediction::eps);
   Rng rng(0, 1);
-  model.init_params(rng);  // timing does not depend on the weights
+  model.network().init_params(rng);  // timing does not depend on the weights
   const NoiseSchedule schedule = schedule_make(ScheduleConfig{});
   SamplerConfig config;
   config.kind = kind;
   const int K = sampler_steps(config, schedule.T);
-  SampleItem item{sampler_kind_name(config.kind), K, 0.0, !full};
+  SampleItem item{sampler_kinds.name(config.kind), K, 0.0, !full};
   if (full) {
     item.seconds = median_seconds_per_unit({plan.repetitions, 0.0}, [&] {
       Tensor2 samples;
@@ -187,7 +187,7 @@ void run_bench(const BenchOptions& o) {
     std::vector<SampleItem> samples;
     for (SamplerKind kind : {SamplerKind::ddpm, SamplerKind::ddim}) {
       if (!o.json)
-        std::fprintf(stderr, "bench: sampling, %s...\n", sampler_kind_name(kind).c_str());
+        std::fprintf(stderr, "bench: sampling, %s...\n", sampler_kinds.name(kind).c_str());
       samples.push_back(bench_sampling(kind, o.full, o.full ? Plan{3, 0.0} : plan, pool));
     }
     if (o.json) {

@@ -46,7 +46,7 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 }
 
 void run_data(const DataOptions& options) {
-  const Toy2d set = toy2d_from_name(options.dataset);
+  const Toy2d set = toy2d_sets.value(options.dataset);
   const std::uint64_t seed = parse_seed(options.seed_text);
   if (options.n < 1 || options.n > max_points) {
     fail("--n ", options.n, " is invalid: allowed is 1..", max_points);
@@ -59,7 +59,7 @@ void run_data(const DataOptions& options) {
   atomic_write_file(options.out, [&](std::ostream& out) {
     csv_write_points(out, points, {"x", "y"});
   });
-  std::cout << "wrote " << options.n << " points of " << toy2d_name(set) << " (seed " << seed
+  std::cout << "wrote " << options.n << " points of " << toy2d_sets.name(set) << " (seed " << seed
             << ") to " << options.out << '\n';
 }
 
@@ -68,7 +68,7 @@ void run_data(const DataOptions& options) {
 void add_data_command(CLI::App& app) {
   auto options = std::make_shared<DataOptions>();
   std::string names;
-  for (const auto& name : toy2d_names()) names += (names.empty() ? "" : " | ") + name;
+  for (const auto& name : toy2d_sets.names()) names += (names.empty() ? "" : " | ") + name;
   CLI::App* command =
       app.add_subcommand("data", "Draw a 2D toy data set and write it as CSV (header x,y)");
   command->add_option("--dataset", options->dataset, names)->required();

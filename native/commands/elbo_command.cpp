@@ -54,15 +54,15 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
   run.dataset = dataset_resolve("--dataset", o.dataset);
   run.seed = parse_seed(o.seed);
   if (run.dataset.generated()) {
-    if (c.model.data_dim != 2)
-      fail("--dataset ", o.dataset, " is 2D but the model has D = ", c.model.data_dim);
+    if (model_sample_size(c.model) != 2)
+      fail("--dataset ", o.dataset, " is 2D but the model has D = ", model_sample_size(c.model));
     run.points =
         dataset_draw(*run.dataset.set, static_cast<std::size_t>(o.n), run.seed, test_rng_stream);
   } else {
-    run.points = dataset_read_csv("--dataset", run.dataset.path);
-    if (run.points.shape(1) != c.model.data_dim) {
+    run.points = dataset_read_csv("--dataset", run.dataset.path).points;
+    if (run.points.shape(1) != model_sample_size(c.model)) {
       fail("--dataset '", o.dataset, "' has ", run.points.shape(1),
-           " columns but the model has D = ", c.model.data_dim);
+           " columns but the model has D = ", model_sample_size(c.model));
     }
     if (command.count("--n") > 0) {
       if (static_cast<std::size_t>(o.n) > run.points.shape(0)) {
@@ -73,7 +73,7 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
     }
   }
   if (o.raw && !c.training) fail("--raw: the checkpoint holds no raw weights (it is an export)");
-  run.config.variance = reverse_variance_from_name(o.variance);
+  run.config.variance = reverse_variances.value(o.variance);
   run.config.strata = static_cast<int>(o.strata);
   run.config.draws = static_cast<int>(o.draws);
   if (o.strata > c.schedule.timesteps - 1) {
@@ -83,13 +83,13 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
   elbo_config_validate(run.config, c.schedule.timesteps);
   const NoiseSchedule schedule = schedule_make(c.schedule);
   for (int t = 0; t < schedule.T; ++t)
-    reverse_step_check_prediction(c.model.prediction, schedule, t);
+    reverse_step_check_prediction(c.diffusion.prediction, schedule, t);
   return run;
 }
 
 ElboResult evaluate(const ElboRun& run, const ElboOptions& o) {
   const Checkpoint& c = run.checkpoint;
-  std::unique_ptr<MlpDenoiser> denoiser = checkpoint_denoiser(c, !o.raw);
+  std::unique_ptr<NetworkDenoiser> denoiser = checkpoint_denoiser(c, !o.raw);
   const NoiseSchedule schedule = schedule_make(c.schedule);
   ThreadPool pool(static_cast<std::size_t>(o.threads));
   ElboEvaluator evaluator(*denoiser, schedule, run.config,
@@ -107,7 +107,7 @@ ElboResult evaluate(const ElboRun& run, const ElboOptions& o) {
 
 std::optional<TrueNll> true_nll(const ElboRun& run) {
   if (!run.dataset.generated()) return std::nullopt;
-  const std::string name = toy2d_name(*run.dataset.set);
+  const std::string name = toy2d_sets.name(*run.dataset.set);
   const auto names = gaussian_mixture_names();
   if (std::find(names.begin(), names.end(), name) == names.end()) return std::nullopt;
   Table log_p;
@@ -252,7 +252,7 @@ void add_elbo_command(CLI::App& app) {
       ->type_name("INT");
   c->add_option("--variance", o->variance,
                 "Reverse variance: fixed_small (beta~) | fixed_large (beta)")
-      ->check(one_of(reverse_variance_names()))
+      ->check(one_of(reverse_variances.names()))
       ->capture_default_str()
       ->type_name("NAME");
   c->add_option("--seed", o->seed, "Seed of the test draw and of the x_t (and t) draws")

@@ -50,7 +50,7 @@ EvalRun prepare(const EvalOptions& o, const CLI::App& command) {
   run.checkpoint = checkpoint_load("--model", o.model);
   run.config = sampler_config_from(o.sampling, command, run.checkpoint);
   const DatasetSpec spec = dataset_resolve("--dataset", o.dataset);
-  const std::size_t D = run.checkpoint.model.data_dim;
+  const std::size_t D = model_sample_size(run.checkpoint.model);
   auto n = static_cast<std::size_t>(o.n);
   if (spec.generated()) {
     if (D != 2) fail("--dataset ", o.dataset, " is 2D but the model has D = ", D);
@@ -60,7 +60,7 @@ EvalRun prepare(const EvalOptions& o, const CLI::App& command) {
     run.data_text = "fresh points of " + o.dataset;
   } else {
     // A file has no fresh draws: its first half is the data, its second half the baseline.
-    const Tensor2 all = dataset_read_csv("--dataset", spec.path);
+    const Tensor2 all = dataset_read_csv("--dataset", spec.path).points;
     if (all.shape(1) != D)
       fail("--dataset '", o.dataset, "' has ", all.shape(1), " columns but the model has D = ", D);
     if (command.count("--n") == 0) n = std::min(n, all.shape(0) / 2);
@@ -78,7 +78,7 @@ EvalRun prepare(const EvalOptions& o, const CLI::App& command) {
 
 Tensor2 draw_samples(const EvalRun& run, const EvalOptions& o, const Executor& executor) {
   const Checkpoint& c = run.checkpoint;
-  std::unique_ptr<MlpDenoiser> denoiser = checkpoint_denoiser(c, !o.sampling.raw);
+  std::unique_ptr<NetworkDenoiser> denoiser = checkpoint_denoiser(c, !o.sampling.raw);
   const NoiseSchedule schedule = schedule_make(c.schedule);
   Sampler sampler(*denoiser, schedule, run.config, run.data.shape(0), parse_seed(o.sampling.seed));
   ProgressOptions display;

@@ -22,7 +22,7 @@ void run_export(const ExportOptions& o) {
   check_output_path("--out", o.out, {".safetensors"});
   run_work([&] {
     checkpoint_save(o.out, checkpoint_export(c));
-    std::cout << "wrote " << o.out << ": the EMA weights (" << mlp_param_layout(c.model).count()
+    std::cout << "wrote " << o.out << ": the EMA weights (" << model_param_layout(c.model).count()
               << " parameters) of step " << c.step
               << " with the configuration, without training state\n";
   });

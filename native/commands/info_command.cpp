@@ -43,21 +43,41 @@ std::string grouped(std::size_t value) {
   return digits;
 }
 
-std::string model_text(const MlpConfig& m, std::size_t parameters) {
-  std::ostringstream out;
-  out << "MLP denoiser, " << grouped(parameters) << " parameters: D = " << m.data_dim << ", "
-      << m.layers << " hidden layers of " << m.hidden << " ("
-      << kernels::activation_name(m.activation) << (m.residual ? ", residual with LayerNorm" : "")
-      << "), time embedding " << m.time_embed
-      << (m.time_projection ? " with a learned projection" : "")
-      << (m.x_embed > 0 ? ", input embedding " + std::to_string(m.x_embed) + " per coordinate" : "")
-      << ", predicts " << prediction_name(m.prediction);
-  return out.str();
+std::string model_text(const Checkpoint& c) {
+  return model_describe(c.model) + ", predicts " + predictions.name(c.diffusion.prediction);
+}
+
+std::string shape_text(const SampleShape& shape) {
+  std::string out;
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);
+  return out;
+}
+
+std::string data_text(const CheckpointData& d) {
+  const bool points = d.shape.size() == 1;
+  std::string out = d.source + ", " + grouped(d.train_size) + (points ? " points" : " samples of " + shape_text(d.shape));
+  if (d.normalization.discrete()) {
+    return out + "; levels 0.." + std::to_string(d.normalization.levels - 1) + " mapped to [-1, 1]";
+  }
+  return out + "; normalized with mean " + list(d.normalization.mean) + ", std " +
+         list(d.normalization.stddev);
+}
+
+std::string classes_text(const Checkpoint& c) {
+  const std::size_t K = model_classes(c.model);
+  if (K > 0) {
+    return std::to_string(K) + " (labels 0.." + std::to_string(K - 1) + "; " + std::to_string(K) +
+           " is the null class of classifier-free guidance), label dropout " +
+           format_number(c.train.label_dropout);
+  }
+  return "none: unconditional" +
+         (c.data.classes > 0 ? " (its data has " + std::to_string(c.data.classes) + " classes)"
+                             : std::string());
 }
 
 std::string schedule_text(const ScheduleConfig& s) {
   std::ostringstream out;
-  out << schedule_kind_name(s.kind) << ", T = " << s.timesteps;
+  out << schedule_kinds.name(s.kind) << ", T = " << s.timesteps;
   if (s.kind != ScheduleKind::cosine) out << ", beta " << s.beta_start << " .. " << s.beta_end;
   if (s.zero_terminal_snr) out << ", rescaled to zero terminal SNR";
   out << "; alpha_bar at t = T-1: " << schedule_make(s).alpha_bar(s.timesteps - 1);
@@ -66,15 +86,15 @@ std::string schedule_text(const ScheduleConfig& s) {
 
 std::string training_text(const TrainConfig& t) {
   std::ostringstream out;
-  out << t.steps << " steps of batch " << t.batch << ", " << optimizer_kind_name(t.optimizer.kind)
+  out << t.steps << " steps of batch " << t.batch << ", " << optimizer_kinds.name(t.optimizer.kind)
       << " (beta1 " << t.optimizer.beta1 << ", beta2 " << t.optimizer.beta2 << ", eps "
       << t.optimizer.eps;
   if (t.optimizer.kind == OptimizerKind::adamw)
     out << ", weight decay " << t.optimizer.weight_decay;
-  out << "), lr " << t.learning_rate << " " << lr_schedule_kind_name(t.lr_schedule) << " after "
+  out << "), lr " << t.learning_rate << " " << lr_schedule_kinds.name(t.lr_schedule) << " after "
       << t.warmup_steps << " warm-up steps, grad clip "
       << (t.grad_clip > 0 ? format_number(t.grad_clip) : "off") << ", EMA " << t.ema_decay
-      << ", loss " << prediction_name(t.loss.space);
+      << ", loss " << predictions.name(t.loss.space);
   if (t.loss.weighting == LossWeighting::min_snr) out << " with min_snr gamma " << t.loss.snr_gamma;
   out << ", seed " << t.seed;
   return out.str();
@@ -82,25 +102,23 @@ std::string training_text(const TrainConfig& t) {
 
 void print_text(const InfoOptions& o, const Checkpoint& c, const Safetensors& file,
                 std::size_t bytes) {
-  const std::size_t parameters = mlp_param_layout(c.model).count();
   const auto row = [](const char* name, const std::string& value) {
     std::cout << std::left << std::setw(11) << name << value << '\n';
   };
-  const auto version =
-      nlohmann::json::parse(file.metadata.at("config")).value("diffuse_version", "?");
   row("file", o.path + " (" + grouped(bytes) + " bytes, " + std::to_string(file.tensors.size()) +
-                  " tensors, written by diffuse " + version + ")");
+                  " tensors, written by diffuse " + c.written_by + ", format version " +
+                  std::to_string(c.format_version) + ")");
   row("step", std::to_string(c.step) + " of " + std::to_string(c.train.steps) +
                   (c.step >= c.train.steps ? " (finished)" : " (stopped early)"));
   row("resume", c.training
                     ? "yes: raw weights, Adam moments (step " +
                           std::to_string(c.training->adam.step) + ") and the training set are saved"
                     : "no: an export (EMA weights and configuration only)");
-  row("model", model_text(c.model, parameters));
+  row("model", model_text(c));
+  row("classes", classes_text(c));
   row("schedule", schedule_text(c.schedule));
   row("training", training_text(c.train));
-  row("data", c.data.source + ", " + grouped(c.data.train_size) + " points; normalized with mean " +
-                  list(c.data.normalization.mean) + ", std " + list(c.data.normalization.stddev));
+  row("data", data_text(c.data));
 }
 
 void print_json(const InfoOptions& o, const Checkpoint& c, const Safetensors& file,
@@ -110,7 +128,9 @@ void print_json(const InfoOptions& o, const Checkpoint& c, const Safetensors& fi
   j["bytes"] = bytes;
   j["format"] = file.metadata.at("format");
   j["format_version"] = std::stoi(file.metadata.at("format_version"));
-  j["parameters"] = mlp_param_layout(c.model).count();
+  j["model_kind"] = model_kind(c.model);
+  j["parameters"] = model_param_layout(c.model).count();
+  j["classes"] = model_classes(c.model);
   j["can_resume"] = c.training.has_value();
   j["finished"] = c.step >= c.train.steps;
   j["alpha_bar_last"] = schedule_make(c.schedule).alpha_bar(c.schedule.timesteps - 1);

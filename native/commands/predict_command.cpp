@@ -30,20 +30,20 @@ void run_predict(const PredictOptions& o) {
     fail("--t ", o.t, " is out of range: allowed is 0..", c.schedule.timesteps - 1,
          " (T = ", c.schedule.timesteps, ")");
   }
-  const Tensor2 x = dataset_read_csv("--in", o.in);  // (B, D)
-  if (x.shape(1) != c.model.data_dim) {
-    fail("--in '", o.in, "' has ", x.shape(1), " columns but the model has D = ", c.model.data_dim);
+  const Tensor2 x = dataset_read_csv("--in", o.in).points;  // (B, D)
+  if (x.shape(1) != model_sample_size(c.model)) {
+    fail("--in '", o.in, "' has ", x.shape(1), " columns but the model has D = ", model_sample_size(c.model));
   }
   if (o.raw && !c.training) fail("--raw: the checkpoint holds no raw weights (it is an export)");
   const std::string extension = check_output_path("--out", o.out, {".csv", ".npy"});
   run_work([&] {
-    std::unique_ptr<MlpDenoiser> model = checkpoint_denoiser(c, !o.raw);
+    std::unique_ptr<NetworkDenoiser> model = checkpoint_denoiser(c, !o.raw);
     Steps t = Steps::from_shape({x.shape(0)});
     t.fill(static_cast<std::int32_t>(o.t));
     Tensor2 out;
     model->predict(out, x, t, serial_executor());
     require_finite(out, "predictions");
-    const std::string name = prediction_name(c.model.prediction);
+    const std::string name = predictions.name(c.diffusion.prediction);
     std::vector<std::string> header;
     for (std::size_t d = 0; d < out.shape(1); ++d) header.push_back(name + std::to_string(d));
     atomic_write_file(o.out, [&](std::ostream& stream) {

@@ -45,6 +45,7 @@ struct SampleOptions {
 struct SampleRun {
   Checkpoint checkpoint;
   SamplerConfig config;
+  Labels labels;              // (n,) each sample's class, or empty (the null class)
   std::string out_extension;  // "" when only printing timesteps
 };
 
@@ -57,15 +58,16 @@ SampleRun prepare(const SampleOptions& o, const CLI::App& command) {
   SampleRun run;
   run.checkpoint = checkpoint_load("--model", o.model);
   run.config = sampler_config_from(o.sampling, command, run.checkpoint);
+  run.labels = sample_labels(o.sampling, command, run.checkpoint, static_cast<std::size_t>(o.n));
   const int K = sampler_steps(run.config, run.checkpoint.schedule.timesteps);
   if (o.out.empty() && !o.print_timesteps)
     fail("--out is required (unless only --print-timesteps)");
   if (!o.out.empty())
     run.out_extension = check_output_path("--out", o.out, {".csv", ".npy", ".png"});
-  if (run.out_extension == ".png" && run.checkpoint.model.data_dim < 2) {
+  if (run.out_extension == ".png" && model_sample_size(run.checkpoint.model) < 2) {
     fail("--out '", o.out,
          "': a PNG plot needs data with at least 2 dimensions; this model has D = ",
-         run.checkpoint.model.data_dim);
+         model_sample_size(run.checkpoint.model));
   }
   if (command.count("--png-size") > 0 && run.out_extension != ".png")
     fail("--png-size needs --out F.png");
@@ -81,7 +83,7 @@ SampleRun prepare(const SampleOptions& o, const CLI::App& command) {
             : std::max(1, (K + default_trajectory_frames - 1) / default_trajectory_frames);
     // The sampler keeps every frame of x and of the x_0 estimate in memory until the end.
     const double frames = std::ceil(static_cast<double>(K) / run.config.record_every) + 1;
-    const double bytes = 2 * frames * static_cast<double>(o.n) * run.checkpoint.model.data_dim * 4;
+    const double bytes = 2 * frames * static_cast<double>(o.n) * model_sample_size(run.checkpoint.model) * 4;
     if (bytes > max_trajectory_bytes) {
       fail("--trajectory: ", frames, " frames of ", o.n, " points need ",
            std::ceil(bytes / (1 << 30)),
@@ -101,10 +103,10 @@ void print_timesteps(const SampleRun& run) {
 // The points to draw under the samples: the training set saved in the checkpoint, or, for an
 // export of a generated set, the same set drawn again from the run's seed.
 std::optional<Tensor2> reference_points(const Checkpoint& c) {
-  if (c.train_points.size() > 0) return normalization_undo(c.data.normalization, c.train_points);
-  const auto names = toy2d_names();
+  if (c.train_samples.size() > 0) return normalization_undo(c.data.normalization, c.train_samples);
+  const auto names = toy2d_sets.names();
   if (std::find(names.begin(), names.end(), c.data.source) == names.end()) return std::nullopt;
-  return dataset_draw(toy2d_from_name(c.data.source), c.data.train_size, c.train.seed,
+  return dataset_draw(toy2d_sets.value(c.data.source), c.data.train_size, c.train.seed,
                       toy2d_rng_stream);
 }
 
@@ -116,13 +118,24 @@ std::string plot_png(const SampleRun& run, const Tensor2& samples, int size,
   plot.size = size;
   plot.title = c.data.source + ": " + sampler_description(run.config, c.schedule.timesteps);
   plot.subtitle = model_path + ": step " + std::to_string(c.step) + ", " +
-                  prediction_name(c.model.prediction) + " model, " +
-                  schedule_kind_name(c.schedule.kind) +
+                  predictions.name(c.diffusion.prediction) + " model, " +
+                  schedule_kinds.name(c.schedule.kind) +
                   " T=" + std::to_string(c.schedule.timesteps);
-  if (c.model.data_dim > 2) plot.x_label = "x0", plot.y_label = "x1";
+  if (model_sample_size(c.model) > 2) plot.x_label = "x0", plot.y_label = "x1";
   if (data) plot.layers.push_back({&*data, {150, 154, 166}, 0.30f, 1.6f, "training data"});
   plot.layers.push_back({&samples, {219, 68, 55}, 0.55f, 2.0f, "samples"});
   return scatter_plot_draw(plot).encode_png();
+}
+
+// The samples with their classes as a last column "label" (diffuse train reads it back as labels).
+Tensor2 with_label_column(const Tensor2& samples, const Labels& labels) {
+  const std::size_t n = samples.shape(0), D = samples.shape(1);
+  Tensor2 out = Tensor2::from_shape({n, D + 1});
+  for (std::size_t i = 0; i < n; ++i) {
+    std::copy(samples.data() + i * D, samples.data() + (i + 1) * D, out.data() + i * (D + 1));
+    out(i, D) = static_cast<float>(labels(i));
+  }
+  return out;
 }
 
 void write_samples(const SampleOptions& o, const SampleRun& run, const Tensor2& samples) {
@@ -132,7 +145,9 @@ void write_samples(const SampleOptions& o, const SampleRun& run, const Tensor2& 
   if (extension == ".csv") {
     std::vector<std::string> header;
     for (std::size_t d = 0; d < D; ++d) header.push_back(column_name(d, D));
-    atomic_write_file(path, [&](std::ostream& out) { csv_write_points(out, samples, header); });
+    if (run.labels.size() > 0) header.push_back("label");
+    const Tensor2 table = run.labels.size() > 0 ? with_label_column(samples, run.labels) : samples;
+    atomic_write_file(path, [&](std::ostream& out) { csv_write_points(out, table, header); });
   } else if (extension == ".npy") {
     atomic_write_file(path, [&](std::ostream& out) {
       npy_write(out, samples.data(), {samples.shape(0), D});
@@ -156,11 +171,11 @@ void write_trajectory(const std::string& path, const Trajectory& trajectory,
 
 void sample_and_write(const SampleOptions& o, const SampleRun& run) {
   const Checkpoint& c = run.checkpoint;
-  std::unique_ptr<MlpDenoiser> denoiser = checkpoint_denoiser(c, !o.sampling.raw);
+  SamplingModel model = sampling_model(o.sampling, c);
   const NoiseSchedule schedule = schedule_make(c.schedule);
   ThreadPool pool(static_cast<std::size_t>(o.threads));
-  Sampler sampler(*denoiser, schedule, run.config, static_cast<std::size_t>(o.n),
-                  parse_seed(o.sampling.seed));
+  Sampler sampler(model.denoiser(), schedule, run.config, static_cast<std::size_t>(o.n),
+                  parse_seed(o.sampling.seed), 0, run.labels);
   ProgressOptions display;
   display.enabled = !o.quiet;
   Progress progress("sample", sampler.steps_total(), 0, "step", display);
@@ -174,9 +189,10 @@ void sample_and_write(const SampleOptions& o, const SampleRun& run) {
   write_samples(o, run, samples);
   if (!o.trajectory.empty())
     write_trajectory(o.trajectory, sampler.trajectory(), c.data.normalization);
+  const std::string classes = classes_description(o.sampling, c);
   std::cout << "wrote " << o.n << " samples (" << sampler_description(run.config, schedule.T)
-            << "; " << (o.sampling.raw ? "raw" : "EMA") << " weights; seed " << o.sampling.seed
-            << ") to " << o.out;
+            << "; " << (classes.empty() ? "" : classes + "; ") << (o.sampling.raw ? "raw" : "EMA")
+            << " weights; seed " << o.sampling.seed << ") to " << o.out;
   if (!o.trajectory.empty()) {
     std::cout << " and " << sampler.trajectory().x.size() << " trajectory frames to "
               << o.trajectory;

@@ -37,7 +37,7 @@ void print_csv(const NoiseSchedule& schedule, std::ostream& out) {
 
 void print_json(const NoiseSchedule& schedule, std::ostream& out) {
   nlohmann::ordered_json json;
-  json["schedule"] = schedule_kind_name(schedule.config.kind);
+  json["schedule"] = schedule_kinds.name(schedule.config.kind);
   json["timesteps"] = schedule.T;
   json["beta_start"] = schedule.config.beta_start;
   json["beta_end"] = schedule.config.beta_end;
@@ -50,7 +50,7 @@ void print_json(const NoiseSchedule& schedule, std::ostream& out) {
 
 void run_schedule(const ScheduleOptions& options, const CLI::App& command) {
   ScheduleConfig config;
-  config.kind = schedule_kind_from_name(options.kind);
+  config.kind = schedule_kinds.value(options.kind);
   config.timesteps = options.timesteps;
   config.beta_start = options.beta_start;
   config.beta_end = options.beta_end;

@@ -21,13 +21,51 @@ const char* const resume_flags[] = {"--resume",  "--steps", "--stop-at", "--save
 // from a distribution the model never saw (Lin et al. 2024).
 constexpr double terminal_alpha_bar_warning = 1e-2;
 
+// The core configs' defaults, the one place they are defined.
+void set_defaults(TrainOptions& o) {
+  const MlpConfig m;
+  const ScheduleConfig s;
+  const TrainConfig t;
+  const DiffusionConfig d;
+  o.train_size = static_cast<std::int64_t>(t.train_size);
+  o.seed = std::to_string(t.seed);
+  o.label_dropout = t.label_dropout;
+  o.prediction = predictions.name(d.prediction);
+  o.hidden = static_cast<std::int64_t>(m.hidden);
+  o.layers = static_cast<std::int64_t>(m.layers);
+  o.time_embed = static_cast<std::int64_t>(m.time_embed);
+  o.x_embed = static_cast<std::int64_t>(m.x_embed);
+  o.activation = kernels::activations.name(m.activation);
+  o.residual = m.residual;
+  o.time_projection = m.time_projection;
+  o.schedule = schedule_kinds.name(s.kind);
+  o.timesteps = s.timesteps;
+  o.beta_start = s.beta_start;
+  o.beta_end = s.beta_end;
+  o.zero_snr = s.zero_terminal_snr;
+  o.steps = t.steps;
+  o.batch = static_cast<std::int64_t>(t.batch);
+  o.warmup = t.warmup_steps;
+  o.lr = t.learning_rate;
+  o.grad_clip = t.grad_clip;
+  o.ema = t.ema_decay;
+  o.weight_decay = t.optimizer.weight_decay;
+  o.adam_beta1 = t.optimizer.beta1;
+  o.adam_beta2 = t.optimizer.beta2;
+  o.adam_eps = t.optimizer.eps;
+  o.optimizer = optimizer_kinds.name(t.optimizer.kind);
+  o.lr_schedule = lr_schedule_kinds.name(t.lr_schedule);
+  o.loss_weighting = loss_weightings.name(t.loss.weighting);
+  o.snr_gamma = t.loss.snr_gamma;
+}
+
 void add_data_options(CLI::App& c, TrainOptions& o) {
   c.add_option("--dataset", o.dataset, "Training data: " + dataset_help())
       ->group("Data")
       ->type_name("NAME|FILE");
   c.add_option("--train-size", o.train_size,
                "Points drawn for a generated data set (a CSV file's points are all used)")
-      ->check(int_range(2, 100'000'000))
+      ->check(int_range(train_size_range))
       ->capture_default_str()
       ->group("Data");
   c.add_option("--seed", o.seed, "Seed of the data draw, initialization, batches and noise")
@@ -35,24 +73,34 @@ void add_data_options(CLI::App& c, TrainOptions& o) {
       ->capture_default_str()
       ->group("Data")
       ->type_name("UINT");
+  c.add_flag("--conditional", o.conditional,
+             "Class-conditional model with classifier-free guidance: labels from the data set "
+             "(gaussians8/25: the component; moons, circles, spirals: the moon, ring or arm; a "
+             "CSV file: its label column)")
+      ->group("Data");
+  c.add_option("--label-dropout", o.label_dropout,
+               "With --conditional: the probability that a training label becomes the null class")
+      ->check(number_range(0, 1, false, true))
+      ->capture_default_str()
+      ->group("Data");
 }
 
 void add_model_options(CLI::App& c, TrainOptions& o) {
   c.add_option("--prediction", o.prediction, "What the network predicts: eps | x0 | v")
-      ->check(one_of({"eps", "x0", "v"}))
+      ->check(one_of(predictions.names()))
       ->capture_default_str()
       ->group("Model")
       ->type_name("NAME");
   c.add_option("--hidden", o.hidden, "Width H of every hidden layer")
-      ->check(int_range(1, 16384))
+      ->check(int_range(mlp_hidden_range))
       ->capture_default_str()
       ->group("Model");
   c.add_option("--layers", o.layers, "Number of hidden layers")
-      ->check(int_range(1, 64))
+      ->check(int_range(mlp_layers_range))
       ->capture_default_str()
       ->group("Model");
-  c.add_option("--activation", o.activation, "silu | relu | gelu")
-      ->check(one_of({"silu", "relu", "gelu"}))
+  c.add_option("--activation", o.activation, mlp_activations.allowed(" | "))
+      ->check(one_of(mlp_activations.names()))
       ->capture_default_str()
       ->group("Model")
       ->type_name("NAME");
@@ -63,24 +111,24 @@ void add_model_options(CLI::App& c, TrainOptions& o) {
              "Learned Linear(E, E) + SiLU after the sinusoidal time embedding")
       ->group("Model");
   c.add_option("--time-embed", o.time_embed, "Width E of the sinusoidal time embedding (even)")
-      ->check(int_range(4, 4096))
+      ->check(int_range(mlp_time_embed_range))
       ->capture_default_str()
       ->group("Model");
   c.add_option("--x-embed", o.x_embed,
                "Sinusoidal embedding width per input coordinate (scale 25); 0: raw coordinates")
-      ->check(int_range(0, 1024))
+      ->check(int_range(mlp_x_embed_range))
       ->capture_default_str()
       ->group("Model");
 }
 
 void add_schedule_options(CLI::App& c, TrainOptions& o) {
-  c.add_option("--schedule", o.schedule, "Noise schedule: " + join_names(schedule_kind_names()))
-      ->check(one_of(schedule_kind_names()))
+  c.add_option("--schedule", o.schedule, "Noise schedule: " + join_names(schedule_kinds.names()))
+      ->check(one_of(schedule_kinds.names()))
       ->capture_default_str()
       ->group("Schedule")
       ->type_name("NAME");
   c.add_option("--timesteps,-T", o.timesteps, "Number of diffusion steps T")
-      ->check(int_range(2, 100000))
+      ->check(int_range(schedule_timesteps_range))
       ->capture_default_str()
       ->group("Schedule");
   c.add_option("--beta-start", o.beta_start, "First beta (linear, scaled_linear, sigmoid)")
@@ -98,7 +146,7 @@ void add_schedule_options(CLI::App& c, TrainOptions& o) {
 
 void add_optimizer_options(CLI::App& c, TrainOptions& o) {
   c.add_option("--optimizer", o.optimizer, "adam | adamw (decoupled weight decay)")
-      ->check(one_of({"adam", "adamw"}))
+      ->check(one_of(optimizer_kinds.names()))
       ->capture_default_str()
       ->group("Training")
       ->type_name("NAME");
@@ -131,11 +179,11 @@ void add_optimizer_options(CLI::App& c, TrainOptions& o) {
 void add_training_options(CLI::App& c, TrainOptions& o) {
   c.add_option("--steps", o.steps,
                "Total optimizer updates of the run (with --resume: the new total)")
-      ->check(int_range(1, 1'000'000'000))
+      ->check(int_range(train_steps_range))
       ->capture_default_str()
       ->group("Training");
   c.add_option("--batch", o.batch, "Batch size B")
-      ->check(int_range(1, 1 << 20))
+      ->check(int_range(train_batch_range))
       ->capture_default_str()
       ->group("Training");
   c.add_option("--lr", o.lr, "Peak learning rate")
@@ -143,23 +191,23 @@ void add_training_options(CLI::App& c, TrainOptions& o) {
       ->capture_default_str()
       ->group("Training");
   c.add_option("--lr-schedule", o.lr_schedule, "cosine (decay to 0 at --steps) | constant")
-      ->check(one_of({"cosine", "constant"}))
+      ->check(one_of(lr_schedule_kinds.names()))
       ->capture_default_str()
       ->group("Training")
       ->type_name("NAME");
   c.add_option("--warmup", o.warmup,
                "Linear warm-up updates from learning rate 0 (default: at most --steps)")
-      ->check(int_range(0, 1'000'000'000))
+      ->check(int_range(train_warmup_range))
       ->capture_default_str()
       ->group("Training");
   add_optimizer_options(c, o);
   c.add_option("--loss", o.loss,
                "Space of the squared error: eps | x0 | v (default: the prediction's)")
-      ->check(one_of({"eps", "x0", "v"}))
+      ->check(one_of(predictions.names()))
       ->group("Training")
       ->type_name("NAME");
   c.add_option("--loss-weighting", o.loss_weighting, "none | min_snr (Hang et al. 2023)")
-      ->check(one_of({"none", "min_snr"}))
+      ->check(one_of(loss_weightings.names()))
       ->capture_default_str()
       ->group("Training")
       ->type_name("NAME");
@@ -197,7 +245,7 @@ void add_run_options(CLI::App& c, TrainOptions& o) {
 
 ScheduleConfig schedule_from(const TrainOptions& o, const CLI::App& command) {
   ScheduleConfig s;
-  s.kind = schedule_kind_from_name(o.schedule);
+  s.kind = schedule_kinds.value(o.schedule);
   s.timesteps = static_cast<int>(o.timesteps);
   s.beta_start = o.beta_start;
   s.beta_end = o.beta_end;
@@ -213,12 +261,11 @@ ScheduleConfig schedule_from(const TrainOptions& o, const CLI::App& command) {
 
 MlpConfig model_from(const TrainOptions& o) {
   MlpConfig m;
-  m.prediction = prediction_from_name(o.prediction);
   m.hidden = static_cast<std::size_t>(o.hidden);
   m.layers = static_cast<std::size_t>(o.layers);
   m.time_embed = static_cast<std::size_t>(o.time_embed);
   m.x_embed = static_cast<std::size_t>(o.x_embed);
-  m.activation = kernels::activation_from_name(o.activation);
+  m.activation = kernels::activations.value(o.activation);
   m.residual = o.residual;
   m.time_projection = o.time_projection;
   return m;
@@ -229,11 +276,11 @@ TrainConfig train_config_from(const TrainOptions& o, const CLI::App& command) {
   t.steps = o.steps;
   t.batch = static_cast<std::size_t>(o.batch);
   t.learning_rate = o.lr;
-  t.lr_schedule = lr_schedule_kind_from_name(o.lr_schedule);
+  t.lr_schedule = lr_schedule_kinds.value(o.lr_schedule);
   // The default warm-up shortens for runs shorter than it; an explicit one must fit.
   t.warmup_steps = command.count("--warmup") > 0 ? o.warmup : std::min(o.warmup, o.steps);
   if (t.warmup_steps > t.steps) fail("--warmup ", o.warmup, " is more than --steps ", o.steps);
-  t.optimizer.kind = optimizer_kind_from_name(o.optimizer);
+  t.optimizer.kind = optimizer_kinds.value(o.optimizer);
   t.optimizer.weight_decay = static_cast<float>(o.weight_decay);
   if (t.optimizer.kind == OptimizerKind::adam && o.weight_decay != 0) {
     fail("--weight-decay needs --optimizer adamw (Adam's L2 penalty is not offered)");
@@ -243,14 +290,18 @@ TrainConfig train_config_from(const TrainOptions& o, const CLI::App& command) {
   t.optimizer.eps = static_cast<float>(o.adam_eps);
   t.grad_clip = o.grad_clip;
   t.ema_decay = o.ema;
-  t.loss.space = prediction_from_name(o.loss.empty() ? o.prediction : o.loss);
-  t.loss.weighting = loss_weighting_from_name(o.loss_weighting);
+  t.loss.space = predictions.value(o.loss.empty() ? o.prediction : o.loss);
+  t.loss.weighting = loss_weightings.value(o.loss_weighting);
   t.loss.snr_gamma = o.snr_gamma;
   if (command.count("--snr-gamma") > 0 && t.loss.weighting != LossWeighting::min_snr) {
     fail("--snr-gamma has no effect without --loss-weighting min_snr");
   }
   t.seed = parse_seed(o.seed);
   t.train_size = static_cast<std::size_t>(o.train_size);
+  t.label_dropout = o.label_dropout;
+  if (command.count("--label-dropout") > 0 && !o.conditional) {
+    fail("--label-dropout needs --conditional");
+  }
   return t;
 }
 
@@ -258,20 +309,39 @@ TrainingData training_data_from(const TrainOptions& o, const CLI::App& command,
                                 TrainConfig& train) {
   if (o.dataset.empty()) fail("--dataset is required (or --resume a checkpoint)");
   const DatasetSpec spec = dataset_resolve("--dataset", o.dataset);
-  Tensor2 raw;
+  LabeledPoints raw;
   if (spec.generated()) {
-    raw = dataset_draw(*spec.set, train.train_size, train.seed, toy2d_rng_stream);
+    if (o.conditional && toy2d_classes(*spec.set) == 0) {
+      fail("--conditional: data set '", spec.text, "' has no class labels; labeled sets are ",
+           "moons, circles, gaussians8, gaussians25, spirals, or a CSV file with a label column");
+    }
+    Rng rng(train.seed, toy2d_rng_stream);
+    raw.points = toy2d_sample(*spec.set, train.train_size, rng, o.conditional ? &raw.labels : nullptr);
+    raw.classes = o.conditional ? toy2d_classes(*spec.set) : 0;
   } else {
     if (command.count("--train-size") > 0) {
       fail("--train-size applies to generated data sets: every point of a CSV file is used");
     }
     raw = dataset_read_csv("--dataset", spec.path);
-    if (raw.shape(0) < 2)
-      fail("--dataset '", spec.path, "' has ", raw.shape(0), " point: need at least 2");
-    train.train_size = raw.shape(0);
+    if (raw.points.shape(0) < 2)
+      fail("--dataset '", spec.path, "' has ", raw.points.shape(0), " point: need at least 2");
+    train.train_size = raw.points.shape(0);
+    if (o.conditional && raw.classes == 0) {
+      fail("--conditional: '", spec.path, "' has no column named 'label' (whole numbers 0..K-1)");
+    }
+    if (!o.conditional && raw.classes > 0) {
+      std::cerr << "diffuse: note: '" << spec.path << "' has a label column (" << raw.classes
+                << " classes); it is ignored without --conditional\n";
+      raw.labels = Labels();
+      raw.classes = 0;
+    }
   }
+  const std::string source = spec.generated() ? spec.text : spec.path;
   try {
-    return training_data_from_points(raw, spec.generated() ? spec.text : spec.path);
+    if (raw.classes > 0) {
+      return training_data_from_points(raw.points, std::move(raw.labels), raw.classes, source);
+    }
+    return training_data_from_points(raw.points, source);
   } catch (const Error& e) {
     fail("--dataset '", o.dataset, "': ", e.what());
   }
@@ -291,11 +361,14 @@ void warn_terminal_alpha_bar(const ScheduleConfig& config) {
 
 void prepare_fresh(TrainRun& run, const TrainOptions& o, const CLI::App& command) {
   run.schedule = schedule_from(o, command);
-  run.model = model_from(o);
+  run.diffusion.prediction = predictions.value(o.prediction);
   run.train = train_config_from(o, command);
   run.data = training_data_from(o, command, run.train);
-  run.model.data_dim = run.data.points.shape(1);
-  train_setup_validate(run.schedule, run.model, run.train);
+  MlpConfig model = model_from(o);
+  model.data_dim = run.data.samples.shape(1);
+  model.classes = run.data.classes;
+  run.model = model;
+  train_setup_validate(run.schedule, run.diffusion, run.model, run.train);
   run.total_steps = run.train.steps;
 }
 
@@ -332,6 +405,7 @@ void prepare_resume(TrainRun& run, const TrainOptions& o, const CLI::App& comman
 }  // namespace
 
 void train_options_add(CLI::App& command, TrainOptions& options) {
+  set_defaults(options);
   add_data_options(command, options);
   add_model_options(command, options);
   add_schedule_options(command, options);
@@ -367,7 +441,7 @@ std::unique_ptr<Trainer> train_run_trainer(const TrainRun& run) {
     trainer->set_total_steps(run.total_steps);
     return trainer;
   }
-  return std::make_unique<Trainer>(run.schedule, run.model, run.train, run.data);
+  return std::make_unique<Trainer>(run.schedule, run.diffusion, run.model, run.train, run.data);
 }
 
 }  // namespace diffuse::cli

@@ -13,30 +13,33 @@
 
 namespace diffuse::cli {
 
-// The flags as given (strings and signed integers: see support/arguments.hpp).
+// The flags as given (strings and signed integers: see support/arguments.hpp). Their defaults
+// are the core configs' own (docs/reference-workload.md), set in train_options_add.
 struct TrainOptions {
   // data
   std::string dataset;
-  std::int64_t train_size = 10000;
+  std::int64_t train_size = 0;
   std::string seed = "0";
+  bool conditional = false;
+  double label_dropout = 0;
   // model (docs/reference-workload.md, "Model")
-  std::string prediction = "eps";
-  std::int64_t hidden = 128, layers = 3, time_embed = 32, x_embed = 0;
-  std::string activation = "silu";
+  std::string prediction;
+  std::int64_t hidden = 0, layers = 0, time_embed = 0, x_embed = 0;
+  std::string activation;
   bool residual = false, time_projection = false;
   // schedule
-  std::string schedule = "linear";
-  std::int64_t timesteps = 1000;
-  double beta_start = 1e-4, beta_end = 0.02;
+  std::string schedule;
+  std::int64_t timesteps = 0;
+  double beta_start = 0, beta_end = 0;
   bool zero_snr = false;
   // training
-  std::int64_t steps = 10000, batch = 256, warmup = 100;
-  double lr = 1e-3, grad_clip = 1.0, ema = 0.999, weight_decay = 0.0;
-  double adam_beta1 = 0.9, adam_beta2 = 0.999, adam_eps = 1e-8;
-  std::string optimizer = "adam", lr_schedule = "cosine";
+  std::int64_t steps = 0, batch = 0, warmup = 0;
+  double lr = 0, grad_clip = 0, ema = 0, weight_decay = 0;
+  double adam_beta1 = 0, adam_beta2 = 0, adam_eps = 0;
+  std::string optimizer, lr_schedule;
   std::string loss;  // empty: the prediction's own space
-  std::string loss_weighting = "none";
-  double snr_gamma = 5.0;
+  std::string loss_weighting;
+  double snr_gamma = 0;
   // run
   std::string resume, out;
   std::int64_t threads = 1, save_every = 0, stop_at = 0;
@@ -47,7 +50,8 @@ struct TrainOptions {
 struct TrainRun {
   // A fresh run: the configuration and the (normalized) training set. Unused when resuming.
   ScheduleConfig schedule;
-  MlpConfig model;
+  DiffusionConfig diffusion;
+  ModelConfig model;
   TrainConfig train;
   TrainingData data;
   // A resumed run: the checkpoint it continues, and the run's total number of steps.

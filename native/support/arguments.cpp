@@ -57,6 +57,26 @@ CLI::Validator int_range(std::int64_t lo, std::int64_t hi) {
       "", "int_range");
 }
 
+CLI::Validator int_range(const IntRange& range) {
+  return int_range(range.min, range.max);
+}
+
+CLI::Validator class_text() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::int64_t value = 0;
+        if (text == "all" || (parse_int(text, value) && value >= 0)) return {};
+        return text + " is invalid: allowed is a class number (0, 1, ...) or all";
+      },
+      "", "class_text");
+}
+
+std::int64_t parse_integer(const std::string& flag, const std::string& text) {
+  std::int64_t value = 0;
+  if (!parse_int(text, value)) fail(flag, " '", text, "' is not an integer");
+  return value;
+}
+
 CLI::Validator number_range(double lo, double hi, bool lo_open, bool hi_open) {
   const std::string allowed = "a finite number " + std::string(std::isinf(hi) ? "" : "in ") +
                               interval_text(lo, hi, lo_open, hi_open);

@@ -15,10 +15,19 @@
 #include <string>
 #include <vector>
 
+#include "base/int_range.hpp"
+
 namespace diffuse::cli {
 
 // An integer in [lo, hi] (decimal, no sign for lo >= 0, no fraction, no exponent).
 CLI::Validator int_range(std::int64_t lo, std::int64_t hi);
+// An integer in a core setting's range (base/int_range.hpp: the one place limits are defined).
+CLI::Validator int_range(const IntRange& range);
+// A class: a non-negative integer, or "all".
+CLI::Validator class_text();
+
+// The integer value of text, or Error naming the flag (for values checked by hand).
+std::int64_t parse_integer(const std::string& flag, const std::string& text);
 // A finite number in [lo, hi] (or (lo, hi] etc. with the open flags).
 CLI::Validator number_range(double lo, double hi, bool lo_open = false, bool hi_open = false);
 // A finite number > 0.

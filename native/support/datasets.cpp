@@ -13,15 +13,15 @@
 namespace diffuse::cli {
 
 std::string dataset_help() {
-  return join_names(toy2d_names()) + " | a CSV file path";
+  return join_names(toy2d_sets.names()) + " | a CSV file path";
 }
 
 DatasetSpec dataset_resolve(const std::string& flag, const std::string& text) {
   DatasetSpec spec;
   spec.text = text;
-  const auto names = toy2d_names();
+  const auto names = toy2d_sets.names();
   if (std::find(names.begin(), names.end(), text) != names.end()) {
-    spec.set = toy2d_from_name(text);
+    spec.set = toy2d_sets.value(text);
     return spec;
   }
   // A bare word that is no file is a misspelt name ("moon"), not a missing file.
@@ -42,12 +42,12 @@ Tensor2 dataset_draw(Toy2d set, std::size_t n, std::uint64_t seed, std::uint64_t
   return toy2d_sample(set, n, rng);
 }
 
-Tensor2 dataset_read_csv(const std::string& flag, const std::string& path) {
+LabeledPoints dataset_read_csv(const std::string& flag, const std::string& path) {
   check_input_file(flag, path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(flag, " '", path, "': cannot open it");
   try {
-    return csv_read_points(in, path);
+    return csv_take_labels(csv_read(in, path), path);
   } catch (const Error& e) {
     fail(flag, ": ", e.what());
   }

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "base/tensor.hpp"
+#include "data/csv.hpp"
 #include "data/toy2d.hpp"
 
 namespace diffuse::cli {
@@ -40,8 +41,9 @@ std::string dataset_help();
 // n points of a generated set drawn from Rng(seed, stream).                             (n, 2)
 Tensor2 dataset_draw(Toy2d set, std::size_t n, std::uint64_t seed, std::uint64_t stream);
 
-// Every point of a CSV file; Error naming the flag and the file's problem.               (n, D)
-Tensor2 dataset_read_csv(const std::string& flag, const std::string& path);
+// Every point of a CSV file, with its labels if the file has a "label" column (never read as a
+// coordinate); Error naming the flag and the file's problem.                   points: (n, D)
+LabeledPoints dataset_read_csv(const std::string& flag, const std::string& path);
 
 // The first n rows of points.                                                            (n, D)
 Tensor2 rows_head(const Tensor2& points, std::size_t n);

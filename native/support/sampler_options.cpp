@@ -9,7 +9,7 @@ namespace diffuse::cli {
 
 void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& group) {
   c.add_option("--sampler", o.sampler, "ddpm (ancestral) | ddim")
-      ->check(one_of(sampler_kind_names()))
+      ->check(one_of(sampler_kinds.names()))
       ->capture_default_str()
       ->group(group)
       ->type_name("NAME");
@@ -21,14 +21,14 @@ void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& grou
       ->capture_default_str()
       ->group(group);
   c.add_option("--spacing", o.spacing,
-               "Which K of the T steps: " + join_names(timestep_spacing_names()))
-      ->check(one_of(timestep_spacing_names()))
+               "Which K of the T steps: " + join_names(timestep_spacings.names()))
+      ->check(one_of(timestep_spacings.names()))
       ->capture_default_str()
       ->group(group)
       ->type_name("NAME");
   c.add_option("--variance", o.variance,
                "DDPM's reverse variance: fixed_small (beta~) | fixed_large (beta)")
-      ->check(one_of(reverse_variance_names()))
+      ->check(one_of(reverse_variances.names()))
       ->capture_default_str()
       ->group(group)
       ->type_name("NAME");
@@ -44,16 +44,70 @@ void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& grou
       ->capture_default_str()
       ->group(group)
       ->type_name("UINT");
+  c.add_option("--class", o.class_label,
+               "Conditional models: the class of every sample, or 'all' for class i mod K of "
+               "sample i (default: the null class, unconditional)")
+      ->check(class_text())
+      ->group(group)
+      ->type_name("K|all");
+  c.add_option("--guidance", o.guidance,
+               "Classifier-free guidance w: 1 conditional, 0 unconditional, > 1 stronger")
+      ->check(number_range(-100, 100))
+      ->capture_default_str()
+      ->group(group);
+}
+
+Labels sample_labels(const SamplerOptions& o, const CLI::App& command, const Checkpoint& checkpoint,
+                     std::size_t n) {
+  const std::size_t K = model_classes(checkpoint.model);
+  if (o.class_label.empty()) {
+    if (command.count("--guidance") > 0) {
+      fail("--guidance needs --class: without it, samples are of the null class (unconditional)");
+    }
+    return {};
+  }
+  if (K == 0) {
+    fail("--class '", o.class_label, "': the model is unconditional (train with --conditional ",
+         "for a class-conditional model)");
+  }
+  Labels labels = Labels::from_shape({n});
+  if (o.class_label == "all") {
+    for (std::size_t i = 0; i < n; ++i) labels(i) = static_cast<std::int32_t>(i % K);
+    return labels;
+  }
+  const std::int64_t k = parse_integer("--class", o.class_label);
+  if (k < 0 || static_cast<std::size_t>(k) >= K) {
+    fail("--class ", o.class_label, " is out of range: the model has classes 0..", K - 1,
+         " (or 'all')");
+  }
+  labels.fill(static_cast<std::int32_t>(k));
+  return labels;
+}
+
+SamplingModel sampling_model(const SamplerOptions& o, const Checkpoint& checkpoint) {
+  SamplingModel out;
+  out.model = checkpoint_denoiser(checkpoint, !o.raw);
+  if (out.model->classes() > 0) out.guided = std::make_unique<GuidedDenoiser>(*out.model, o.guidance);
+  return out;
+}
+
+std::string classes_description(const SamplerOptions& o, const Checkpoint& checkpoint) {
+  const std::size_t K = model_classes(checkpoint.model);
+  if (K == 0) return "";
+  if (o.class_label.empty()) return "unconditional (null class)";
+  const std::string guidance = ", guidance " + format_number(o.guidance);
+  if (o.class_label == "all") return "classes 0.." + std::to_string(K - 1) + " in turn" + guidance;
+  return "class " + o.class_label + guidance;
 }
 
 SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& command,
                                   const Checkpoint& checkpoint) {
   SamplerConfig config;
-  config.kind = sampler_kind_from_name(o.sampler);
+  config.kind = sampler_kinds.value(o.sampler);
   config.steps = static_cast<int>(o.steps);
   config.eta = o.eta;
-  config.spacing = timestep_spacing_from_name(o.spacing);
-  config.variance = reverse_variance_from_name(o.variance);
+  config.spacing = timestep_spacings.value(o.spacing);
+  config.variance = reverse_variances.value(o.variance);
   config.clip_sample = o.clip_sample;
   config.clip_range = o.clip_range;
   if (config.kind == SamplerKind::ddpm && command.count("--eta") > 0) {
@@ -68,7 +122,7 @@ SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& comma
   sampler_config_validate(config, T);
   const NoiseSchedule schedule = schedule_make(checkpoint.schedule);
   for (int t : sampler_timesteps(config, T)) {
-    reverse_step_check_prediction(checkpoint.model.prediction, schedule, t);
+    reverse_step_check_prediction(checkpoint.diffusion.prediction, schedule, t);
   }
   if (o.raw && !checkpoint.training) {
     fail("--raw: the checkpoint holds no raw weights (it is an export); use the EMA weights");
@@ -79,10 +133,10 @@ SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& comma
 std::string sampler_description(const SamplerConfig& config, int T) {
   const int K = sampler_steps(config, T);
   std::string text = config.kind == SamplerKind::ddpm ? "DDPM" : "DDIM";
-  text += ", " + std::to_string(K) + (K < T ? " " + timestep_spacing_name(config.spacing) : "") +
+  text += ", " + std::to_string(K) + (K < T ? " " + timestep_spacings.name(config.spacing) : "") +
           " steps";
   if (config.kind == SamplerKind::ddpm) {
-    text += ", " + reverse_variance_name(config.variance);
+    text += ", " + reverse_variances.name(config.variance);
   } else {
     text += ", eta " + format_number(config.eta);
   }

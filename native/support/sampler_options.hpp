@@ -3,8 +3,11 @@
 // "Sampling defaults", are their defaults), validated against a checkpoint into a SamplerConfig.
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "diffusion/guidance.hpp"
+#include "diffusion/network_denoiser.hpp"
 #include "diffusion/sampler_config.hpp"
 #include "diffusion/schedule.hpp"
 #include "io/checkpoint.hpp"
@@ -21,6 +24,8 @@ struct SamplerOptions {
   double clip_range = 1.0;
   bool raw = false;
   std::string seed = "0";
+  std::string class_label;  // "": the null class (unconditional); "all"; or a class K
+  double guidance = 1.0;    // classifier-free guidance w (diffusers' guidance_scale)
 };
 
 void sampler_options_add(CLI::App& command, SamplerOptions& options, const std::string& group);
@@ -32,5 +37,26 @@ SamplerConfig sampler_config_from(const SamplerOptions& options, const CLI::App&
 
 // "DDPM, 1000 steps, fixed_small" / "DDIM, 50 trailing steps, eta 0"
 std::string sampler_description(const SamplerConfig& config, int T);
+
+// The class of each of n samples: --class K gives every row K, --class all row i the class
+// i mod K; without --class, empty (the null class: a conditional model samples unconditionally).
+// Error for --class with an unconditional model, a class out of range, or --guidance without
+// --class.
+Labels sample_labels(const SamplerOptions& options, const CLI::App& command,
+                     const Checkpoint& checkpoint, std::size_t n);
+
+// What sampling evaluates: the checkpoint's model (EMA or raw weights), guided when it is
+// conditional (diffusion/guidance.hpp; w = 1 is the plain conditional model).
+struct SamplingModel {
+  std::unique_ptr<NetworkDenoiser> model;
+  std::unique_ptr<GuidedDenoiser> guided;  // conditional models only
+
+  Denoiser& denoiser() { return guided ? static_cast<Denoiser&>(*guided) : *model; }
+};
+SamplingModel sampling_model(const SamplerOptions& options, const Checkpoint& checkpoint);
+
+// "class 3, guidance 2" / "classes 0..9 in turn, guidance 1" / "unconditional"; empty for an
+// unconditional model.
+std::string classes_description(const SamplerOptions& options, const Checkpoint& checkpoint);
 
 }  // namespace diffuse::cli

@@ -1,0 +1,48 @@
+#include "data/training_data.hpp"
+
+#include "base/error.hpp"
+
+namespace diffuse {
+
+void training_data_validate(const TrainingData& data) {
+  if (data.samples.dimension() != 2 || data.samples.shape(0) < 1) fail("the training data is empty");
+  const std::size_t N = data.samples.shape(0), D = data.samples.shape(1);
+  if (sample_shape_size(data.shape) != D) {
+    fail("the training data has ", D, " values per sample but its sample shape holds ",
+         sample_shape_size(data.shape));
+  }
+  if (!data.labeled()) {
+    if (data.classes != 0) fail("the training data has ", data.classes, " classes but no labels");
+    return;
+  }
+  if (data.labels.size() != N) {
+    fail("the training data has ", N, " samples but ", data.labels.size(), " labels");
+  }
+  if (data.classes < 1) fail("the training data has labels but no classes");
+  for (std::size_t n = 0; n < N; ++n) {
+    const std::int32_t label = data.labels(n);
+    if (label < 0 || static_cast<std::size_t>(label) >= data.classes) {
+      fail("label ", label, " of sample ", n, " is out of range: allowed are 0..", data.classes - 1);
+    }
+  }
+}
+
+TrainingData training_data_from_points(const Tensor2& raw, const std::string& source) {
+  TrainingData data;
+  data.normalization = normalization_fit(raw);
+  data.samples = normalization_apply(data.normalization, raw);
+  data.shape = {raw.shape(1)};
+  data.source = source;
+  return data;
+}
+
+TrainingData training_data_from_points(const Tensor2& raw, Labels labels, std::size_t classes,
+                                       const std::string& source) {
+  TrainingData data = training_data_from_points(raw, source);
+  data.labels = std::move(labels);
+  data.classes = classes;
+  training_data_validate(data);
+  return data;
+}
+
+}  // namespace diffuse

@@ -1,0 +1,38 @@
+#pragma once
+// Any network (nn/network.hpp) as a denoiser: the network's output read as the prediction type
+// the model was trained for (diffusion/diffusion_config.hpp). The network knows nothing of
+// diffusion; this is where its output gets its meaning.
+#include <memory>
+
+#include "diffusion/denoiser.hpp"
+#include "nn/network.hpp"
+
+namespace diffuse {
+
+class NetworkDenoiser final : public Denoiser {
+ public:
+  NetworkDenoiser(std::unique_ptr<Network> network, Prediction prediction);
+
+  Network& network() { return *network_; }
+  const Network& network() const { return *network_; }
+
+  std::size_t data_dim() const override { return network_->sample_size(); }
+  Prediction prediction() const override { return prediction_; }
+  std::size_t classes() const override { return network_->classes(); }
+
+  using Denoiser::predict;
+  using Denoiser::predict_at;
+  void predict(Tensor2& out, const Tensor2& x_t, const Steps& t, const Labels* labels,
+               const Executor& executor) override;
+  void predict_at(Tensor2& out, const Tensor2& x_t, int t, const Labels* labels,
+                  const Executor& executor) override;
+
+  // A denoiser of the same network and weights, with workspaces of its own.
+  std::unique_ptr<NetworkDenoiser> clone() const;
+
+ private:
+  std::unique_ptr<Network> network_;
+  Prediction prediction_;
+};
+
+}  // namespace diffuse

@@ -1,0 +1,50 @@
+#include "nn/network.hpp"
+
+#include <algorithm>
+
+#include "base/error.hpp"
+
+namespace diffuse {
+
+Network::Network(SampleShape shape, std::size_t classes, ParamLayout layout)
+    : shape_(std::move(shape)),
+      size_(sample_shape_size(shape_)),
+      classes_(classes),
+      layout_(std::move(layout)),
+      params_(params_allocate(layout_)),
+      grads_(params_allocate(layout_)) {}
+
+void Network::zero_grad() {
+  std::fill(grads_.begin(), grads_.end(), 0.0f);
+}
+
+void Network::forward_at(Tensor2& out, const Tensor2& x, int t, const Labels* labels,
+                         const Executor& executor) {
+  Steps steps = Steps::from_shape({x.shape(0)});
+  steps.fill(t);
+  forward(out, x, steps, labels, executor);
+}
+
+std::size_t Network::check_batch(const char* who, const Tensor2& x, std::size_t steps,
+                                 const Labels* labels) const {
+  const std::size_t B = x.shape(0);
+  if (x.shape(1) != size_) {
+    fail(who, ": x has ", x.shape(1), " values per sample, the network's samples have ", size_);
+  }
+  if (steps != B) fail(who, ": ", B, " rows of x but ", steps, " timesteps");
+  if (labels != nullptr) {
+    if (labels->size() != B) fail(who, ": ", B, " rows of x but ", labels->size(), " labels");
+    const auto K = static_cast<std::int32_t>(classes_);
+    for (std::size_t b = 0; b < B; ++b) {
+      const std::int32_t label = (*labels)(b);
+      if (label < 0 || label > K) {
+        fail(who, ": label ", label, " of row ", b, " is out of range: allowed are 0..", K,
+             K > 0 ? " (" + std::to_string(K) + " is the null class)"
+                   : " (an unconditional network takes only the null class 0)");
+      }
+    }
+  }
+  return B;
+}
+
+}  // namespace diffuse
