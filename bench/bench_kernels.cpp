@@ -142,7 +142,7 @@ void bench_elementwise(const Options& opt) {
     const AlignedBuffer x = random_buffer(n, 4), dy = random_buffer(n, 5);
     AlignedBuffer y(n);
     for (const auto act : {kernels::Activation::relu, kernels::Activation::silu, kernels::Activation::gelu}) {
-      const std::string name = kernels::activation_name(act);
+      const std::string name = kernels::activations.name(act);
       print_row(opt, "elementwise", name + " " + size,
                 time_calls(opt, [&] { kernels::activation_forward(act, y.data(), x.data(), n); }),
                 static_cast<double>(n), "Gelem/s");

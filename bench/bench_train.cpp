@@ -28,7 +28,7 @@ std::unique_ptr<Trainer> make_trainer(std::size_t batch) {
   TrainConfig train;
   train.batch = batch;
   Rng rng(train.seed, toy2d_rng_stream);
-  return std::make_unique<Trainer>(ScheduleConfig{}, MlpConfig{}, train,
+  return std::make_unique<Trainer>(ScheduleConfig{}, DiffusionConfig{}, MlpConfig{}, train,
                                    training_data_from_points(toy2d_sample("moons", train.train_size, rng), "moons"));
 }
 

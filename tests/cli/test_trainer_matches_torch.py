@@ -89,7 +89,7 @@ class Replay:
     def __init__(self, trace):
         config = trace["config"]
         m, s, tr = config["model"], config["schedule"], config["train"]
-        assert (m["time_projection"], m["residual"], m["x_embed"], m["prediction"]) == (False, False, 0, "eps"), m
+        assert (m["time_projection"], m["residual"], m["x_embed"], config["diffusion"]["prediction"]) == (False, False, 0, "eps"), m
         assert (tr["optimizer"], tr["lr_schedule"], tr["loss"], tr["loss_weighting"]) == \
             ("adam", "cosine", "eps", "none"), tr
         assert s["zero_terminal_snr"] is False, s

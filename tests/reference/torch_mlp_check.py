@@ -1,4 +1,4 @@
-"""The MLP denoiser of docs/reference-workload.md written as a plain torch.nn.Module, in float64.
+"""The MLP of docs/reference-workload.md written as a plain torch.nn.Module, in float64.
 
 Reads cases dumped by tests/unit/nn/test_mlp_torch.cpp (the model's config JSON, its parameters
 by name, a batch, the C++ float32 output, an upstream gradient d_out and the C++ parameter
@@ -51,13 +51,21 @@ class MlpDenoiser(nn.Module):
             # No norm before layers.0: an Identity keeps the indices (norms.1 ..) of the spec.
             self.norms = nn.ModuleList([nn.Identity()] + [nn.LayerNorm(H) for _ in range(1, L)])
         self.output = nn.Linear(H, D)
+        # Class-conditional: K + 1 rows, the last the null class (diffusers' num_class_embeds).
+        self.classes = cfg.get("classes", 0)
+        if self.classes:
+            self.class_embedding = nn.Embedding(self.classes + 1, E)
         self.act = {"silu": nn.SiLU(), "relu": nn.ReLU(), "gelu": nn.GELU()}[cfg["activation"]]
 
-    def forward(self, x, t):
+    def forward(self, x, t, labels=None):
         B, D = x.shape
         e = self.time_emb(t.to(x.dtype))
         if self.cfg["time_projection"]:
             e = F.silu(self.time_proj(e))
+        if self.classes:
+            if labels is None:
+                labels = torch.full((B,), self.classes, dtype=torch.int64)
+            e = e + self.class_embedding(labels)
         if self.x_emb is not None:
             # x * 25 in float32, as tiny-diffusion computes it, then the embedding in float64.
             scaled = (x.float() * 25.0).to(x.dtype)
@@ -93,7 +101,8 @@ def check(path):
     model.load_state_dict(state, strict=True)  # exactly the same names and shapes
     x = torch.tensor(case["x"], dtype=torch.float64).reshape(-1, cfg["data_dim"])
     t = torch.tensor(case["t"], dtype=torch.int64)
-    out = model(x, t)
+    labels = torch.tensor(case["labels"], dtype=torch.int64) if "labels" in case else None
+    out = model(x, t, labels)
     ok = compare("output", case["out"], out.detach())
     d_out = torch.tensor(case["d_out"], dtype=torch.float64).reshape(out.shape)
     out.backward(d_out)

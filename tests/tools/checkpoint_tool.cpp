@@ -38,9 +38,9 @@ void sample_command(const std::string& path, std::size_t n, std::uint64_t seed, 
   nlohmann::json out;
   out["step"] = c.step;
   out["source"] = c.data.source;
-  out["params"] = model->layout().count();
+  out["params"] = model->network().layout().count();
   out["resumable"] = c.training.has_value();
-  out["model"] = mlp_config_to_json(c.model);
+  out["model"] = model_config_to_json(c.model);
   out["train"] = train_config_to_json(c.train);
   out["samples"] = std::vector<float>(data.begin(), data.end());
   std::cout << out.dump() << "\n";
@@ -55,7 +55,7 @@ void train_command(const std::string& path, const std::string& dataset, std::int
   train.seed = seed;
   train.batch = batch;
   Rng rng(seed, toy2d_rng_stream);
-  Trainer trainer({}, model, train,
+  Trainer trainer({}, DiffusionConfig{}, model, train,
                   training_data_from_points(toy2d_sample(dataset, train.train_size, rng), dataset));
   while (!trainer.finished()) trainer.step(serial_executor());
   std::ofstream out(path, std::ios::binary);

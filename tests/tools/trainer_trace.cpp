@@ -88,31 +88,33 @@ nlohmann::json trace(const std::map<std::string, std::string>& o, Blob& blob) {
   train.train_size = std::stoul(o.at("n"));
   train_config_validate(train);
   Rng rng(train.seed, toy2d_rng_stream);
-  Trainer trainer(schedule, model, train,
+  Trainer trainer(schedule, DiffusionConfig{}, model, train,
                   training_data_from_points(toy2d_sample(o.at("dataset"), train.train_size, rng),
                                             o.at("dataset")));
 
   nlohmann::json out;
   out["config"] = {{"schedule", schedule_config_to_json(schedule)},
+                   {"diffusion", diffusion_config_to_json(DiffusionConfig{})},
                    {"model", mlp_config_to_json(model)},
                    {"train", train_config_to_json(train)}};
-  const ParamLayout& layout = trainer.model().layout();
+  const ParamLayout& layout = trainer.network().layout();
   for (const ParamSlice& s : layout.slices()) {
     out["layout"].push_back({{"name", s.name}, {"shape", s.shape}, {"offset", s.offset}, {"size", s.size}});
   }
   out["total"] = layout.total();
-  const Tensor2& points = trainer.data().points;
+  const Tensor2& points = trainer.data().samples;
   out["n"] = points.shape(0);
   out["d"] = points.shape(1);
   out["data"] = blob.put(points);
-  out["initial"] = {{"params", blob.put(trainer.model().params())}, {"ema", blob.put(trainer.ema_weights())}};
+  out["initial"] = {{"params", blob.put(trainer.network().params())}, {"ema", blob.put(trainer.ema_weights())}};
 
   const Executor& executor = serial_executor();
   const NoiseSchedule& noise = trainer.schedule();
   out["steps"] = nlohmann::json::array();
   while (!trainer.finished()) {
     // The weights before the step, to recompute the gradient before clipping.
-    std::unique_ptr<MlpDenoiser> before = trainer.make_denoiser(false);
+    std::unique_ptr<NetworkDenoiser> before_model = trainer.make_denoiser(false);
+    Network* before = &before_model->network();
     const TrainStepResult r = trainer.step(executor);
     if (!r.finite) fail("step ", r.step + 1, " was not finite");
     const Tensor2& x0 = trainer.last_x0();
@@ -121,8 +123,8 @@ nlohmann::json trace(const std::map<std::string, std::string>& o, Blob& blob) {
     Tensor2 x_t, output, grad_output;
     q_sample(x_t, x0, eps, t, noise);
     before->zero_grad();
-    before->forward_train(output, x_t, t, executor);
-    const LossResult loss = loss_evaluate(grad_output, output, before->prediction(), x_t, x0, eps, t,
+    before->forward_train(output, x_t, t, nullptr, executor);
+    const LossResult loss = loss_evaluate(grad_output, output, before_model->prediction(), x_t, x0, eps, t,
                                           noise, trainer.train_config().loss);
     before->backward(grad_output, executor);
     if (loss.loss != r.loss) {
@@ -137,7 +139,7 @@ nlohmann::json trace(const std::map<std::string, std::string>& o, Blob& blob) {
                             {"t", values(t)},
                             {"eps", values(eps)},
                             {"grad", blob.put(before->grads())},
-                            {"grad_clipped", blob.put(trainer.model().grads())},
+                            {"grad_clipped", blob.put(trainer.network().grads())},
                             {"params", blob.put(state.params)},
                             {"adam_m", blob.put(state.adam.m)},
                             {"adam_v", blob.put(state.adam.v)},

@@ -162,11 +162,11 @@ void check_curve_distances(const std::vector<double>& distances, double sigma,
 }  // namespace
 
 TEST_CASE("toy2d names round-trip and unknown names list the allowed ones") {
-  const auto names = toy2d_names();
+  const auto names = toy2d_sets.names();
   REQUIRE(names.size() == 7);
-  for (const auto& name : names) CHECK(toy2d_name(toy2d_from_name(name)) == name);
+  for (const auto& name : names) CHECK(toy2d_sets.name(toy2d_sets.value(name)) == name);
   try {
-    toy2d_from_name("moon");
+    toy2d_sets.value("moon");
     FAIL("no error for an unknown data set");
   } catch (const Error& e) {
     const std::string message = e.what();
@@ -176,7 +176,7 @@ TEST_CASE("toy2d names round-trip and unknown names list the allowed ones") {
 }
 
 TEST_CASE("toy2d draws are a function of the seed: same seed same points, other seed others") {
-  for (const auto& name : toy2d_names()) {
+  for (const auto& name : toy2d_sets.names()) {
     INFO(name);
     const Tensor2 a = draw(name.c_str(), 257, 5), b = draw(name.c_str(), 257, 5);
     const Tensor2 c = draw(name.c_str(), 257, 6);

@@ -98,7 +98,9 @@ class ZeroDenoiser final : public Denoiser {
  public:
   std::size_t data_dim() const override { return 2; }
   Prediction prediction() const override { return Prediction::eps; }
-  void predict(Tensor2& out, const Tensor2& x_t, const Steps&, const Executor&) override {
+  using Denoiser::predict;
+  void predict(Tensor2& out, const Tensor2& x_t, const Steps&, const Labels*,
+               const Executor&) override {
     out = Tensor2::from_shape(x_t.shape());
     out.fill(0.0f);
   }
@@ -129,7 +131,7 @@ TEST_CASE("Gaussian data: per-example bounds average to their closed-form expect
       // Given x_0 only the x_t draws vary: the paired difference has mean 0.
       const Paired mc = paired(r.per_example, expected);
       const Paired gap = paired(r.per_example, nll);
-      INFO(schedule_kind_name(kind) << " " << reverse_variance_name(variance) << ": bound "
+      INFO(schedule_kinds.name(kind) << " " << reverse_variances.name(variance) << ": bound "
            << r.nll_bound_nats << ", MC deviation " << mc.mean << " +- " << mc.standard_error
            << ", gap to the true NLL " << gap.mean << " (closed form "
            << gaussian_gap(s, variance, sd, 1) << ")");
@@ -162,7 +164,7 @@ TEST_CASE("gaussians8: the bound is above the true NLL by the gap of an isolated
       const ElboResult r = elbo_evaluate(oracle, s, c, x0, 3);
       const Paired gap = paired(r.per_example, nll);
       const double isolated = gaussian_gap(s, variance, sd, 2);
-      INFO("T = " << T << " " << reverse_variance_name(variance) << ": bound "
+      INFO("T = " << T << " " << reverse_variances.name(variance) << ": bound "
                   << r.nll_bound_nats << " nats, true NLL " << xt::mean(nll)() << ", gap "
                   << gap.mean << " +- " << gap.standard_error << ", isolated component's "
                   << isolated);

@@ -134,7 +134,7 @@ TEST_CASE("min-SNR weights follow Hang et al. in each space, including at zero S
 }
 
 TEST_CASE("loss configuration errors name the value") {
-  CHECK_THROWS_WITH(loss_weighting_from_name("p2"), Catch::Matchers::Contains("p2"));
+  CHECK_THROWS_WITH(loss_weightings.value("p2"), Catch::Matchers::Contains("p2"));
   LossConfig c;
   c.snr_gamma = -1;
   CHECK_THROWS_WITH(loss_config_validate(c), Catch::Matchers::Contains("snr_gamma = -1"));

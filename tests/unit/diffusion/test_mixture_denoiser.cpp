@@ -110,7 +110,7 @@ TEST_CASE("oracle E[x0 | x_t] and q(x_t) equal Bayes by quadrature in 1D") {
       const double x_t[1] = {double(float(x))};
       const Bayes bayes = bayes_by_quadrature(grid, x_t, ab);
       MixtureMatrix mean;
-      oracle.posterior_mean_x0(mean, Tensor2{{float(x)}}, Steps{t}, serial_executor());
+      oracle.posterior_mean_x0(mean, Tensor2{{float(x)}}, Steps{t}, nullptr, serial_executor());
       CHECK(mean(0, 0) == Approx(bayes.mean[0]).margin(1e-9));
       CHECK(marginal_log_density(data, ab, x) == Approx(std::log(bayes.evidence)).margin(1e-9));
     }
@@ -130,7 +130,7 @@ TEST_CASE("oracle E[x0 | x_t] equals Bayes by quadrature for diagonal components
       const double x_t[2] = {double(float(point.first)), double(float(point.second))};
       const Bayes bayes = bayes_by_quadrature(grid, x_t, ab);
       MixtureMatrix mean;
-      oracle.posterior_mean_x0(mean, Tensor2{{float(x_t[0]), float(x_t[1])}}, Steps{t},
+      oracle.posterior_mean_x0(mean, Tensor2{{float(x_t[0]), float(x_t[1])}}, Steps{t}, nullptr,
                                serial_executor());
       CHECK(mean(0, 0) == Approx(bayes.mean[0]).margin(1e-8));
       CHECK(mean(0, 1) == Approx(bayes.mean[1]).margin(1e-8));

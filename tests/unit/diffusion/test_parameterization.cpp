@@ -54,9 +54,9 @@ TEST_CASE("eps, x0 and v conversions are consistent with the jump") {
 }
 
 TEST_CASE("prediction names parse and unknown ones are rejected") {
-  CHECK(prediction_from_name("epsilon") == Prediction::eps);
-  CHECK(prediction_from_name("v_prediction") == Prediction::v);
-  CHECK(prediction_from_name("sample") == Prediction::x0);
-  CHECK_THROWS_AS(prediction_from_name("score"), Error);
-  CHECK_THROWS_WITH(prediction_from_name("score"), Catch::Matchers::Contains("eps, x0, v"));
+  CHECK(predictions.value("epsilon") == Prediction::eps);
+  CHECK(predictions.value("v_prediction") == Prediction::v);
+  CHECK(predictions.value("sample") == Prediction::x0);
+  CHECK_THROWS_AS(predictions.value("score"), Error);
+  CHECK_THROWS_WITH(predictions.value("score"), Catch::Matchers::Contains("eps, x0, v"));
 }

@@ -268,7 +268,7 @@ TEST_CASE("gaussians8: DDPM and DDIM reproduce the component proportions and spr
       }
       pooled.insert(pooled.end(), r2.begin(), r2.end());
       // The count is Binomial(n, 1/8).
-      INFO(sampler_kind_name(c.kind) << " " << sampler_steps(c, 1000) << " steps, component " << k);
+      INFO(sampler_kinds.name(c.kind) << " " << sampler_steps(c, 1000) << " steps, component " << k);
       CHECK(std::abs(double(r2.size()) - n / 8.0) <= test::z_bound * std::sqrt(n / 8.0 * 7 / 8));
     }
     if (c.steps == 0 && c.kind == SamplerKind::ddim) continue;  // 50 steps: see below
@@ -277,7 +277,7 @@ TEST_CASE("gaussians8: DDPM and DDIM reproduce the component proportions and spr
     // 15 s apart barely interact, so the pooled robust spread must match it within its error.
     const double law = predicted_law(sch, c, 0.0, s).variance;
     const double got = robust_variance(pooled);
-    INFO(sampler_kind_name(c.kind) << ": robust variance / s^2 " << got / (s * s) << ", law "
+    INFO(sampler_kinds.name(c.kind) << ": robust variance / s^2 " << got / (s * s) << ", law "
                                    << law / (s * s));
     CHECK(std::abs(got - law) <= test::z_bound * law / (std::log(2.0) * std::sqrt(double(n))));
   }

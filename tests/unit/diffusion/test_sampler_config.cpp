@@ -27,15 +27,15 @@ double ddim_mean(double ab, double ab_prev, double sigma, double x0_hat, double 
 }  // namespace
 
 TEST_CASE("sampler names round-trip and bad configurations name the value and what is allowed") {
-  for (const std::string& name : sampler_kind_names()) {
-    CHECK(sampler_kind_name(sampler_kind_from_name(name)) == name);
+  for (const std::string& name : sampler_kinds.names()) {
+    CHECK(sampler_kinds.name(sampler_kinds.value(name)) == name);
   }
-  for (const std::string& name : reverse_variance_names()) {
-    CHECK(reverse_variance_name(reverse_variance_from_name(name)) == name);
+  for (const std::string& name : reverse_variances.names()) {
+    CHECK(reverse_variances.name(reverse_variances.value(name)) == name);
   }
-  CHECK_THROWS_WITH(sampler_kind_from_name("euler"),
+  CHECK_THROWS_WITH(sampler_kinds.value("euler"),
                     Catch::Contains("'euler'") && Catch::Contains("ddpm, ddim"));
-  CHECK_THROWS_WITH(reverse_variance_from_name("learned"),
+  CHECK_THROWS_WITH(reverse_variances.value("learned"),
                     Catch::Contains("'learned'") && Catch::Contains("fixed_small, fixed_large"));
 
   SamplerConfig c;

@@ -171,9 +171,9 @@ TEST_CASE("every invalid schedule parameter throws an Error naming it, its value
   c.kind = static_cast<ScheduleKind>(17);
   expect_error(c, "schedule kind", "17");
 
-  CHECK_THROWS_WITH(schedule_kind_from_name("quadratic"),
+  CHECK_THROWS_WITH(schedule_kinds.value("quadratic"),
                     Contains("quadratic") && Contains("linear, scaled_linear, cosine, sigmoid"));
-  CHECK(schedule_kind_from_name("squaredcos_cap_v2") == ScheduleKind::cosine);
+  CHECK(schedule_kinds.value("squaredcos_cap_v2") == ScheduleKind::cosine);
 }
 
 TEST_CASE("any T >= 2 builds finite tables") {

@@ -94,10 +94,10 @@ TEST_CASE("every spacing gives K distinct descending steps in range, for every K
 }
 
 TEST_CASE("spacing names round-trip and invalid requests are rejected with the value named") {
-  for (const std::string& name : timestep_spacing_names()) {
-    CHECK(timestep_spacing_name(timestep_spacing_from_name(name)) == name);
+  for (const std::string& name : timestep_spacings.names()) {
+    CHECK(timestep_spacings.name(timestep_spacings.value(name)) == name);
   }
-  CHECK_THROWS_WITH(timestep_spacing_from_name("uniform"),
+  CHECK_THROWS_WITH(timestep_spacings.value("uniform"),
                     Catch::Contains("'uniform'") && Catch::Contains("leading, trailing, linspace"));
   CHECK_THROWS_WITH(make(TimestepSpacing::trailing, 1000, 0), Catch::Contains("steps = 0"));
   CHECK_THROWS_WITH(make(TimestepSpacing::leading, 1000, 1001),

@@ -42,19 +42,19 @@ TrainConfig short_run(std::int64_t steps) {
 TEST_CASE("a run interrupted and resumed ends with the same weights as an uninterrupted one") {
   ScheduleConfig schedule;
   schedule.timesteps = 100;
-  Trainer straight(schedule, small_model(), short_run(60), moons(500, 1));
+  Trainer straight(schedule, DiffusionConfig{}, small_model(), short_run(60), moons(500, 1));
   while (!straight.finished()) REQUIRE(straight.step(serial_executor()).finite);
 
-  Trainer first(schedule, small_model(), short_run(60), moons(500, 1));
+  Trainer first(schedule, DiffusionConfig{}, small_model(), short_run(60), moons(500, 1));
   for (int i = 0; i < 25; ++i) first.step(serial_executor());
   const TrainerState saved = first.state();
 
-  Trainer resumed(schedule, small_model(), short_run(60), moons(500, 1));
+  Trainer resumed(schedule, DiffusionConfig{}, small_model(), short_run(60), moons(500, 1));
   resumed.set_state(saved);
   while (!resumed.finished()) REQUIRE(resumed.step(serial_executor()).finite);
 
   CHECK(resumed.steps_done() == 60);
-  const bool same_params = resumed.model().params() == straight.model().params();
+  const bool same_params = resumed.network().params() == straight.network().params();
   const bool same_ema = resumed.ema_weights() == straight.ema_weights();
   const bool same_m = resumed.state().adam.m == straight.state().adam.m;
   CHECK(same_params);
@@ -69,14 +69,14 @@ TEST_CASE("a non-finite step leaves every weight and the step count unchanged") 
   train.grad_clip = 0;  // let the blow-up happen
   train.learning_rate = 1e30;
   train.warmup_steps = 0;
-  Trainer trainer(schedule, small_model(), train, moons(200, 2));
+  Trainer trainer(schedule, DiffusionConfig{}, small_model(), train, moons(200, 2));
   TrainStepResult r;
   int guard = 0;
   do {
     const TrainerState before = trainer.state();
     r = trainer.step(serial_executor());
     if (!r.finite) {
-      const bool unchanged = trainer.model().params() == before.params;
+      const bool unchanged = trainer.network().params() == before.params;
       CHECK(unchanged);
       CHECK(trainer.steps_done() == before.step);
     }
@@ -86,7 +86,7 @@ TEST_CASE("a non-finite step leaves every weight and the step count unchanged") 
 
 TEST_CASE("training lowers the eps loss on moons") {
   ScheduleConfig schedule;
-  Trainer trainer(schedule, small_model(), short_run(800), moons(2000, 3));
+  Trainer trainer(schedule, DiffusionConfig{}, small_model(), short_run(800), moons(2000, 3));
   // At initialization the prediction is near 0, so the eps loss is near E||eps||^2 / D = 1.
   double first = 0, last = 0;
   for (int i = 0; i < 50; ++i) first += trainer.step(serial_executor()).loss / 50;
@@ -102,15 +102,20 @@ TEST_CASE("training lowers the eps loss on moons") {
 TEST_CASE("setups that cannot work are rejected with the reason") {
   ScheduleConfig zero_snr;
   zero_snr.zero_terminal_snr = true;
-  CHECK_THROWS_WITH(Trainer(zero_snr, small_model(), short_run(10), moons(100, 4)),
+  CHECK_THROWS_WITH(Trainer(zero_snr, DiffusionConfig{}, small_model(), short_run(10), moons(100, 4)),
                     Catch::Matchers::Contains("zero terminal SNR"));
   MlpConfig wide = small_model();
   wide.data_dim = 3;
-  CHECK_THROWS_WITH(Trainer(ScheduleConfig{}, wide, short_run(10), moons(100, 4)),
-                    Catch::Matchers::Contains("D = 3"));
+  CHECK_THROWS_WITH(Trainer(ScheduleConfig{}, DiffusionConfig{}, wide, short_run(10), moons(100, 4)),
+                    Catch::Matchers::Contains("shape (2)") && Catch::Matchers::Contains("expects (3)"));
+  MlpConfig conditional = small_model();
+  conditional.classes = 2;
+  CHECK_THROWS_WITH(
+      Trainer(ScheduleConfig{}, DiffusionConfig{}, conditional, short_run(10), moons(100, 4)),
+      Catch::Matchers::Contains("class-conditional") && Catch::Matchers::Contains("no labels"));
   TrainConfig bad = short_run(10);
   bad.learning_rate = -1;
-  CHECK_THROWS_WITH(Trainer(ScheduleConfig{}, small_model(), bad, moons(100, 4)),
+  CHECK_THROWS_WITH(Trainer(ScheduleConfig{}, DiffusionConfig{}, small_model(), bad, moons(100, 4)),
                     Catch::Matchers::Contains("learning rate = -1"));
 }
 
@@ -131,4 +136,68 @@ TEST_CASE("training configuration survives a JSON round trip") {
   CHECK_THROWS_WITH(train_config_from_json(json), Catch::Matchers::Contains("batch"));
   json.erase("batch");
   CHECK_THROWS_WITH(train_config_from_json(json), Catch::Matchers::Contains("missing field 'batch'"));
+}
+
+namespace {
+
+TrainingData labeled_gaussians8(std::size_t n, std::uint64_t seed) {
+  Rng rng(seed, toy2d_rng_stream);
+  Labels labels;
+  const Tensor2 points = toy2d_sample(Toy2d::gaussians8, n, rng, &labels);
+  return training_data_from_points(points, labels, 8, "gaussians8");
+}
+
+}  // namespace
+
+TEST_CASE("a conditional run draws each row's label with its row, and drops it to the null class") {
+  // Label dropout p: each trained label is the null class 8 with probability p, independently,
+  // else the label of the row drawn. Over S steps of B rows the count of nulls is Binomial(S B, p):
+  // with p = 0.25 and S B = 40 64 = 2560 its mean is 640 and its sd sqrt(2560 p (1 - p)) = 21.9;
+  // 5 sd is 110.
+  MlpConfig model = small_model();
+  model.classes = 8;
+  TrainConfig train = short_run(40);
+  train.label_dropout = 0.25;
+  const TrainingData data = labeled_gaussians8(300, 5);
+  Trainer trainer(ScheduleConfig{}, DiffusionConfig{}, model, train, data);
+  std::size_t nulls = 0, rows = 0;
+  while (!trainer.finished()) {
+    REQUIRE(trainer.step(serial_executor()).finite);
+    const Labels& labels = trainer.last_labels();
+    REQUIRE(labels.size() == train.batch);
+    for (std::size_t b = 0; b < train.batch; ++b, ++rows) {
+      if (labels(b) == 8) {
+        ++nulls;
+        continue;
+      }
+      // Not dropped: the label of the drawn row, whose x0 is that row's point.
+      const float* x0 = trainer.last_x0().data() + b * 2;
+      bool found = false;
+      for (std::size_t n = 0; n < data.size() && !found; ++n) {
+        found = data.samples(n, 0) == x0[0] && data.samples(n, 1) == x0[1] &&
+                data.labels(n) == labels(b);
+      }
+      CHECK(found);
+    }
+  }
+  CHECK(std::abs(static_cast<double>(nulls) - 0.25 * rows) < 5 * std::sqrt(rows * 0.25 * 0.75));
+
+  // The same seed gives the same labels (a counter-based stream of its own): resumable.
+  Trainer again(ScheduleConfig{}, DiffusionConfig{}, model, train, data);
+  for (int i = 0; i < 40; ++i) again.step(serial_executor());
+  CHECK(again.last_labels() == trainer.last_labels());
+  const bool same_params = again.network().params() == trainer.network().params();
+  CHECK(same_params);
+}
+
+TEST_CASE("label dropout never changes an unconditional run: its batches draw no labels") {
+  TrainConfig a = short_run(20), b = short_run(20);
+  b.label_dropout = 0.7;
+  Trainer x(ScheduleConfig{}, DiffusionConfig{}, small_model(), a, labeled_gaussians8(200, 6));
+  Trainer y(ScheduleConfig{}, DiffusionConfig{}, small_model(), b, labeled_gaussians8(200, 6));
+  while (!x.finished()) x.step(serial_executor());
+  while (!y.finished()) y.step(serial_executor());
+  CHECK(x.last_labels().size() == 0);
+  const bool same = x.network().params() == y.network().params();
+  CHECK(same);
 }

@@ -94,7 +94,7 @@ void report(const std::string& label, const Samples& s, const Tensor2& fresh, co
 
 
 TEST_CASE("moons: samples are as close to fresh data as PyTorch's at the same budget") {
-  Trainer trainer(ScheduleConfig{}, MlpConfig{}, test_budget(1),
+  Trainer trainer(ScheduleConfig{}, DiffusionConfig{}, MlpConfig{}, test_budget(1),
                   training_data_from_points(generated("moons", 10000, 1), "moons"));
   const Samples s = train_and_sample(trainer, eval_points);
   const Tensor2 fresh = generated("moons", eval_points, 1001), fresh2 = generated("moons", eval_points, 1002);
@@ -104,7 +104,7 @@ TEST_CASE("moons: samples are as close to fresh data as PyTorch's at the same bu
 }
 
 TEST_CASE("gaussians8: samples are as close to fresh data as PyTorch's at the same budget") {
-  Trainer trainer(ScheduleConfig{}, MlpConfig{}, test_budget(2),
+  Trainer trainer(ScheduleConfig{}, DiffusionConfig{}, MlpConfig{}, test_budget(2),
                   training_data_from_points(generated("gaussians8", 10000, 2), "gaussians8"));
   const Samples s = train_and_sample(trainer, eval_points);
   const Tensor2 fresh = generated("gaussians8", eval_points, 1003), fresh2 = generated("gaussians8", eval_points, 1004);
@@ -126,7 +126,7 @@ TEST_CASE("a CSV data set written by the test trains as well as PyTorch on the s
   const Tensor2 raw = csv_read_points(in, path);
   std::remove(path.c_str());
   REQUIRE(raw.shape(0) == 10000);
-  Trainer trainer(ScheduleConfig{}, MlpConfig{}, test_budget(3), training_data_from_points(raw, path));
+  Trainer trainer(ScheduleConfig{}, DiffusionConfig{}, MlpConfig{}, test_budget(3), training_data_from_points(raw, path));
   const Samples s = train_and_sample(trainer, eval_points);
   const Tensor2 fresh = generated("spirals", eval_points, 1001), fresh2 = generated("spirals", eval_points, 1002);
   report("spirals (CSV)", s, fresh, fresh2);
@@ -135,7 +135,7 @@ TEST_CASE("a CSV data set written by the test trains as well as PyTorch on the s
 }
 
 TEST_CASE("gaussians8: the NLL bound is above the true NLL and tightens with training") {
-  Trainer trainer(ScheduleConfig{}, MlpConfig{}, test_budget(4),
+  Trainer trainer(ScheduleConfig{}, DiffusionConfig{}, MlpConfig{}, test_budget(4),
                   training_data_from_points(generated("gaussians8", 10000, 4), "gaussians8"));
   const GaussianMixture truth = gaussian_mixture_gaussians8();
   Tensor2 test_points;

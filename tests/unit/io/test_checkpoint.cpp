@@ -1,8 +1,10 @@
-// Checkpoints: exact round trips, resuming through a file, exports, and a clear Error for every
-// kind of corrupt, truncated or foreign file (never a crash).
+// Checkpoints: exact round trips (conditional models and labels included), resuming through a
+// file, exports, format version 1 read as the same model, and a clear Error for every kind of
+// corrupt, truncated or foreign file (never a crash).
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -18,21 +20,27 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-std::unique_ptr<Trainer> small_trainer(std::int64_t steps = 40) {
+std::unique_ptr<Trainer> small_trainer(std::int64_t steps = 40, std::size_t classes = 0) {
   ScheduleConfig schedule;
   schedule.timesteps = 50;
   MlpConfig model;
   model.hidden = 16;
   model.layers = 2;
   model.time_embed = 8;
+  model.classes = classes;
   TrainConfig train;
   train.steps = steps;
   train.batch = 32;
   train.warmup_steps = 5;
   train.seed = 11;
+  DiffusionConfig diffusion;
+  diffusion.prediction = Prediction::v;
   Rng rng(3, toy2d_rng_stream);
-  return std::make_unique<Trainer>(schedule, model, train,
-                                   training_data_from_points(toy2d_sample("moons", 200, rng), "moons"));
+  Labels labels;
+  const Tensor2 points = toy2d_sample("moons", 200, rng, classes ? &labels : nullptr);
+  TrainingData data = classes ? training_data_from_points(points, labels, classes, "moons")
+                              : training_data_from_points(points, "moons");
+  return std::make_unique<Trainer>(schedule, diffusion, model, train, std::move(data));
 }
 
 std::string to_bytes(const Checkpoint& c) {
@@ -74,7 +82,7 @@ TEST_CASE("a checkpoint round-trips every field exactly") {
   const bool same_raw = back.training->params == saved.training->params;
   const bool same_m = back.training->adam.m == saved.training->adam.m;
   const bool same_v = back.training->adam.v == saved.training->adam.v;
-  const bool same_data = back.train_points == saved.train_points;
+  const bool same_data = back.train_samples == saved.train_samples;
   CHECK(same_ema);
   CHECK(same_raw);
   CHECK(same_m);
@@ -82,6 +90,77 @@ TEST_CASE("a checkpoint round-trips every field exactly") {
   CHECK(same_data);
   CHECK(back.training->adam.step == 10);
   CHECK(back.training->ema.updates == 10);
+  CHECK(back.diffusion == saved.diffusion);
+  CHECK(back.diffusion.prediction == Prediction::v);
+  CHECK(back.data.shape == std::vector<std::size_t>{2});
+  CHECK(back.format_version == 2);
+}
+
+TEST_CASE("a conditional model's checkpoint keeps its classes and its training labels") {
+  auto trainer = small_trainer(40, 2);
+  for (int i = 0; i < 5; ++i) trainer->step(serial_executor());
+  const std::string bytes = to_bytes(checkpoint_from_trainer(*trainer));
+  const Checkpoint back = from_bytes(bytes);
+  CHECK(model_classes(back.model) == 2);
+  CHECK(back.data.classes == 2);
+  const bool same_labels = back.train_labels == trainer->data().labels;
+  CHECK(same_labels);
+  const nlohmann::json config = nlohmann::json::parse(
+      safetensors_read(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size())
+          .metadata.at("config"));
+  CHECK(config.at("model").at("kind") == "mlp");
+  CHECK(config.at("model").at("classes") == 2);
+  CHECK(config.at("diffusion").at("prediction") == "v");
+  // Resuming continues exactly, labels and all.
+  auto straight = small_trainer(40, 2);
+  while (!straight->finished()) straight->step(serial_executor());
+  auto resumed = checkpoint_resume(back);
+  while (!resumed->finished()) resumed->step(serial_executor());
+  const bool same_params = resumed->network().params() == straight->network().params();
+  CHECK(same_params);
+  // A label outside the classes is refused.
+  CHECK_THROWS_WITH(from_bytes(rewrite(bytes, [](Safetensors& f) {
+                      for (auto& t : f.tensors) {
+                        if (t.name == "training.labels") t.values[3] = 2.0f;
+                      }
+                    })),
+                    Contains("training.labels' holds 2 at index 3"));
+  CHECK_THROWS_WITH(from_bytes(rewrite(bytes, [](Safetensors& f) {
+                      for (auto& t : f.tensors) {
+                        if (t.name == "training.labels") t.values[0] = 0.5f;
+                      }
+                    })),
+                    Contains("whole numbers"));
+}
+
+TEST_CASE("a format version 1 checkpoint (diffuse 0.1.0) loads as the same model") {
+  // tests/fixtures/v0.1.0 was written by diffuse 0.1.0 (make_fixtures.sh): its numbers are
+  // checked bit for bit by tests/cli/test_version1_checkpoints.py; here, the configuration.
+  const std::string dir = std::string(DIFFUSE_SOURCE_DIR) + "/tests/fixtures/v0.1.0/";
+  std::ifstream in(dir + "mlp_v_export.safetensors", std::ios::binary);
+  REQUIRE(in);
+  const Checkpoint c = checkpoint_read(in, "mlp_v_export.safetensors");
+  CHECK(c.format_version == 1);
+  CHECK(c.written_by == "0.1.0");
+  CHECK(model_kind(c.model) == "mlp");
+  CHECK(c.diffusion.prediction == Prediction::v);
+  const MlpConfig& m = std::get<MlpConfig>(c.model);
+  CHECK(m.hidden == 16);
+  CHECK(m.layers == 3);
+  CHECK(m.residual);
+  CHECK(m.time_projection);
+  CHECK(m.x_embed == 8);
+  CHECK(m.classes == 0);
+  CHECK(m.activation == kernels::Activation::gelu);
+  CHECK(c.data.shape == std::vector<std::size_t>{2});
+  CHECK(c.train.label_dropout == TrainConfig{}.label_dropout);
+  CHECK_FALSE(c.training.has_value());
+  // Written again, it is a version-2 file of the same model.
+  const Checkpoint again = from_bytes(to_bytes(c));
+  CHECK(again.model == c.model);
+  CHECK(again.diffusion == c.diffusion);
+  const bool same_ema = again.ema_params == c.ema_params;
+  CHECK(same_ema);
 }
 
 TEST_CASE("resuming from a checkpoint file ends exactly where an uninterrupted run does") {
@@ -94,7 +173,7 @@ TEST_CASE("resuming from a checkpoint file ends exactly where an uninterrupted r
   auto resumed = checkpoint_resume(loaded);
   while (!resumed->finished()) resumed->step(serial_executor());
 
-  const bool same_params = resumed->model().params() == straight->model().params();
+  const bool same_params = resumed->network().params() == straight->network().params();
   const bool same_ema = resumed->ema_weights() == straight->ema_weights();
   CHECK(same_params);
   CHECK(same_ema);
@@ -118,7 +197,7 @@ TEST_CASE("an export samples but cannot resume") {
   CHECK_FALSE(exported.training.has_value());
   CHECK_THROWS_WITH(checkpoint_resume(exported), Contains("no training state"));
   auto model = checkpoint_denoiser(exported);
-  const bool same = model->params() == trainer->ema_weights();
+  const bool same = model->network().params() == trainer->ema_weights();
   CHECK(same);
 }
 
@@ -136,8 +215,22 @@ TEST_CASE("each kind of bad checkpoint gives a clear error") {
     CHECK_THROWS_WITH(from_bytes(foreign), Contains("not a diffuse checkpoint"));
   }
   SECTION("a newer format version") {
-    const std::string newer = rewrite(good, [](Safetensors& f) { f.metadata["format_version"] = "2"; });
-    CHECK_THROWS_WITH(from_bytes(newer), Contains("format version '2'"));
+    const std::string newer = rewrite(good, [](Safetensors& f) { f.metadata["format_version"] = "3"; });
+    CHECK_THROWS_WITH(from_bytes(newer), Contains("format version '3'") && Contains("1 and 2"));
+  }
+  SECTION("an unknown model kind, or a version-2 model without one") {
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) {
+                        auto j = nlohmann::json::parse(f.metadata["config"]);
+                        j["model"]["kind"] = "transformer";
+                        f.metadata["config"] = j.dump();
+                      })),
+                      Contains("kind 'transformer'") && Contains("mlp"));
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) {
+                        auto j = nlohmann::json::parse(f.metadata["config"]);
+                        j["model"].erase("kind");
+                        f.metadata["config"] = j.dump();
+                      })),
+                      Contains("missing field 'kind'"));
   }
   SECTION("config that is not JSON, or misses a field, or has a bad value") {
     CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) { f.metadata["config"] = "{nope"; })),

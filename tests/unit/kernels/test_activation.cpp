@@ -77,7 +77,7 @@ TEST_CASE("activation_forward equals its scalar twin for every activation and ta
       kernels::activation_forward(act, y.data(), x.data(), len);
       kernels::activation_forward_ref(act, ref.data(), x.data(), len);
       for (std::size_t i = 0; i < len; ++i) {
-        INFO(kernels::activation_name(act) << " n=" << len << " x=" << x[i]);
+        INFO(kernels::activations.name(act) << " n=" << len << " x=" << x[i]);
         REQUIRE(std::abs(static_cast<double>(y[i]) - ref[i]) <= forward_tolerance(act, x[i], ref[i]));
       }
     }
@@ -117,7 +117,7 @@ TEST_CASE("activation_backward equals its scalar twin for every activation and t
           scale = 0.5 * std::erfc(-xd / std::sqrt(2.0)) + std::abs(xd) * std::exp(-xd * xd / 2) / std::sqrt(2 * M_PI);
         }
         const double tol = (relative_tolerance(act, xd) * scale + absolute_tolerance(xd)) * std::abs(dy[i]);
-        INFO(kernels::activation_name(act) << " n=" << n << " x=" << x[i] << " dy=" << dy[i]);
+        INFO(kernels::activations.name(act) << " n=" << n << " x=" << x[i] << " dy=" << dy[i]);
         REQUIRE(std::abs(static_cast<double>(dx[i]) - ref[i]) <= tol);
       }
     }
@@ -140,7 +140,7 @@ TEST_CASE("activation_backward with dy = 1 matches central differences of the de
       const double xd = x[i];
       if (act == Activation::relu && std::abs(xd) < 2 * h) continue;  // the kink
       const double fd = (definition(act, xd + h) - definition(act, xd - h)) / (2 * h);
-      INFO(kernels::activation_name(act) << " x=" << xd << " finite difference " << fd);
+      INFO(kernels::activations.name(act) << " x=" << xd << " finite difference " << fd);
       REQUIRE(std::abs(dx[i] - fd) <= 1e-5 * (1 + std::abs(fd)));
       REQUIRE(std::abs(dx_ref[i] - fd) <= 1e-5 * (1 + std::abs(fd)));
     }
@@ -176,7 +176,7 @@ TEST_CASE("activation_derivative is activation_backward with dy = 1, bit for bit
       kernels::activation_backward(act, via_backward.data(), ones.data(), x.data(), n);
       kernels::activation_backward_ref(act, via_backward_ref.data(), ones.data(), x.data(), n);
       kernels::activation_derivative(act, in_place.data(), in_place.data(), n);
-      INFO(kernels::activation_name(act) << " n=" << n);
+      INFO(kernels::activations.name(act) << " n=" << n);
       CHECK(d == via_backward);
       CHECK(d_ref == via_backward_ref);
       CHECK(in_place == d);

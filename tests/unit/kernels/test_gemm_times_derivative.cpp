@@ -78,7 +78,7 @@ TEST_CASE("gemm_times_derivative equals gemm followed by the multiply, bit for b
       kernels::gemm_times_derivative(act, c.M, c.N, c.K, in.A.data(), c.lda(), in.B.data(), c.ldb(),
                                      dact.data(), fused.data(), c.ldc());
       long_way(act, c, in, dact, expected);
-      INFO(c.describe() << " " << kernels::activation_name(act));
+      INFO(c.describe() << " " << kernels::activations.name(act));
       CHECK(same_bits(fused, expected));
     }
   }
@@ -115,7 +115,7 @@ TEST_CASE("chained layers (BelowLayer) give what the two layers give one after t
   for (const Dims& s : dims) {
     for (const Activation act1 : all_activations) {
       INFO("B=" << s.B << " in=" << s.in << " mid=" << s.mid << " out=" << s.out << " act1="
-                << kernels::activation_name(act1));
+                << kernels::activations.name(act1));
       auto normal = [&](std::size_t n, float scale) {
         std::vector<float> v(n);
         Rng(seed += 11).fill_normal(v.data(), n);

@@ -67,7 +67,7 @@ TEST_CASE("linear_forward: pre matches the unfused twin, y is exactly activation
         std::vector<float> y(n), pre(n), y_ref(n), pre_ref(n), y_only(n), y_check(n);
         kernels::linear_forward(act, y.data(), pre.data(), L.x.data(), L.w.data(), bias, s.B, s.in, s.out);
         kernels::linear_forward_ref(act, y_ref.data(), pre_ref.data(), L.x.data(), L.w.data(), bias, s.B, s.in, s.out);
-        INFO("B=" << s.B << " in=" << s.in << " out=" << s.out << " " << kernels::activation_name(act)
+        INFO("B=" << s.B << " in=" << s.in << " out=" << s.out << " " << kernels::activations.name(act)
                   << (with_bias ? " with bias" : " no bias"));
         // pre: a float32 sum of `in` products (gemm's bound, 2K u sum|x w|, plus the blocks of
         // K), then the bias: within (2 in + 8) u (sum |x w| + |bias|) of the twin.
@@ -128,7 +128,7 @@ TEST_CASE("linear_backward: dpre and dbias exactly as activation_backward and su
       std::vector<float> dx(s.B * s.in), dw = dw0, db = db0, dpre(n);
       kernels::linear_backward(act, dx.data(), dw.data(), db.data(), dpre.data(), dy.data(), pre.data(),
                                L.x.data(), L.w.data(), s.B, s.in, s.out);
-      INFO("B=" << s.B << " in=" << s.in << " out=" << s.out << " " << kernels::activation_name(act));
+      INFO("B=" << s.B << " in=" << s.in << " out=" << s.out << " " << kernels::activations.name(act));
       // The building blocks, run separately on the same inputs.
       std::vector<float> dpre_check(n), db_check = db0, dw_check = dw0, dx_check(s.B * s.in);
       kernels::activation_backward(act, dpre_check.data(), dy.data(), pre.data(), n);
@@ -171,7 +171,7 @@ TEST_CASE("the training pair (keep the derivative) gives the pre-keeping pair's 
         const Layer L(s, seed += 7);
         const float* bias = with_bias ? L.bias.data() : nullptr;
         const std::size_t n = s.B * s.out;
-        INFO("B=" << s.B << " in=" << s.in << " out=" << s.out << " " << kernels::activation_name(act)
+        INFO("B=" << s.B << " in=" << s.in << " out=" << s.out << " " << kernels::activations.name(act)
                   << (with_bias ? " with bias" : " no bias"));
         std::vector<float> y(n), pre(n), y2(n), dact(n), dact_check(n);
         kernels::linear_forward(act, y.data(), pre.data(), L.x.data(), L.w.data(), bias, s.B, s.in, s.out);
@@ -215,7 +215,7 @@ TEST_CASE("linear_backward_from_derivative works in place (dpre == dact) and rel
                              L.x.data(), L.w.data(), s.B, s.in, s.out);
     kernels::linear_backward_from_derivative(act, nullptr, dw.data(), nullptr, dact.data(), dy.data(),
                                              dact.data(), L.x.data(), L.w.data(), s.B, s.in, s.out);
-    INFO(kernels::activation_name(act));
+    INFO(kernels::activations.name(act));
     // NaN == NaN fails, so compare bits
     CHECK(same_bits(dact.data(), dpre.data(), n));
     CHECK(same_bits(dw.data(), dw_pre.data(), s.out * s.in));
@@ -284,7 +284,7 @@ TEST_CASE("linear gradients match central differences of an independent double-p
         const double down = loss(x, w, bias);
         v[k] = keep;
         const double fd = (up - down) / (2 * h);
-        INFO(kernels::activation_name(act) << " d" << name << "[" << k << "] = " << grad[k] << ", finite difference " << fd);
+        INFO(kernels::activations.name(act) << " d" << name << "[" << k << "] = " << grad[k] << ", finite difference " << fd);
         REQUIRE(std::abs(grad[k] - fd) <= 1e-4 * (1 + std::abs(fd)));
       }
     };

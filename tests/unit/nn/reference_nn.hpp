@@ -89,11 +89,13 @@ inline double min_abs(const Vec& v) {
   return m;
 }
 
-// The whole model: out (B, D) for x (B, D), t (B,), parameters theta in the layout's order.
-// min_abs_pre, if given, receives the smallest |pre-activation| of the trunk (ReLU's kink).
+// The whole model: out (B, D) for x (B, D), t (B,), labels (B,) (null: the null class K),
+// parameters theta in the layout's order. min_abs_pre, if given, receives the smallest
+// |pre-activation| of the trunk (ReLU's kink).
 inline Vec ref_mlp_forward(const MlpConfig& c, const ParamLayout& layout, const Vec& theta,
                            const Vec& x, const std::vector<std::int32_t>& t,
-                           double* min_abs_pre = nullptr) {
+                           double* min_abs_pre = nullptr,
+                           const std::vector<std::int32_t>* labels = nullptr) {
   double closest = INFINITY;
   const std::size_t B = t.size(), D = c.data_dim, E = c.time_embed, H = c.hidden;
   auto off = [&](const std::string& name) { return layout.find(name).offset; };
@@ -107,6 +109,13 @@ inline Vec ref_mlp_forward(const MlpConfig& c, const ParamLayout& layout, const 
     e = ref_activation(
         kernels::Activation::silu,
         ref_linear(e, theta, theta, B, E, E, off("time_proj.weight"), off("time_proj.bias")));
+  }
+  if (c.classes > 0) {  // e += class_embedding[label], the null class K without labels
+    const std::size_t table = off("class_embedding.weight");
+    for (std::size_t r = 0; r < B; ++r) {
+      const std::size_t k = labels ? static_cast<std::size_t>((*labels)[r]) : c.classes;
+      for (std::size_t j = 0; j < E; ++j) e[r * E + j] += theta[table + k * E + j];
+    }
   }
   // h0 = [x or emb(25 x), e]
   const std::size_t Dx = c.x_embed == 0 ? D : D * c.x_embed, D_in = Dx + E;

@@ -54,8 +54,8 @@ TEST_CASE("invalid schedules name the setting and the allowed range") {
   CHECK_THROWS_WITH(lr_schedule_validate(s),
                     Contains("warmup steps = 20000") && Contains("0..steps"));
   CHECK_NOTHROW(lr_schedule_validate(LrSchedule{}));
-  CHECK(lr_schedule_kind_from_name("constant") == LrScheduleKind::constant);
-  CHECK(lr_schedule_kind_name(LrScheduleKind::cosine) == "cosine");
-  CHECK_THROWS_WITH(lr_schedule_kind_from_name("linear"),
+  CHECK(lr_schedule_kinds.value("constant") == LrScheduleKind::constant);
+  CHECK(lr_schedule_kinds.name(LrScheduleKind::cosine) == "cosine");
+  CHECK_THROWS_WITH(lr_schedule_kinds.value("linear"),
                     Contains("'linear'") && Contains("cosine, constant"));
 }

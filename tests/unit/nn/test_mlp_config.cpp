@@ -17,7 +17,7 @@ TEST_CASE("the default config is the reference workload's model") {
   CHECK_NOTHROW(mlp_config_validate(c));
   CHECK(mlp_config_to_json(c) == json::parse(R"({"data_dim": 2, "time_embed": 32,
       "time_projection": false, "x_embed": 0, "hidden": 128, "layers": 3, "activation": "silu",
-      "residual": false, "prediction": "eps"})"));
+      "residual": false, "classes": 0})"));
   CHECK(mlp_input_width(c) == 34);
   MlpConfig e = c;
   e.x_embed = 16;
@@ -53,6 +53,7 @@ TEST_CASE("every invalid field throws an Error naming the field, its value and w
          c.x_embed = 128;
        }),
        "input width 100352", "65536"},
+      {with([](MlpConfig& c) { c.classes = 1001; }), "classes = 1001", "0..1000"},
   };
   for (const auto& c : cases) {
     INFO(c.field);
@@ -71,13 +72,13 @@ TEST_CASE("JSON round-trips every field") {
   c.layers = 5;
   c.activation = kernels::Activation::gelu;
   c.residual = true;
-  c.prediction = Prediction::v;
+  c.classes = 10;
   const json j = mlp_config_to_json(c);
   CHECK(mlp_config_from_json(j) == c);
   CHECK(mlp_config_from_json(json::parse(j.dump())) == c);
   CHECK(mlp_config_from_json(mlp_config_to_json(MlpConfig{})) == MlpConfig{});
   CHECK(j.at("activation") == "gelu");
-  CHECK(j.at("prediction") == "v");
+  CHECK(j.at("classes") == 10);
 }
 
 TEST_CASE("JSON with unknown missing or ill-typed fields is an Error that says which") {
@@ -105,7 +106,8 @@ TEST_CASE("JSON with unknown missing or ill-typed fields is an Error that says w
       {changed("time_projection", "yes"), {"'time_projection' must be true or false"}},
       {changed("activation", "tanh"), {"activation 'tanh'", "silu, relu, gelu"}},
       {changed("activation", 3), {"'activation' must be a string"}},
-      {changed("prediction", "epsilon"), {"prediction 'epsilon'", "eps, x0, v"}},
+      {changed("prediction", "eps"), {"unknown field 'prediction'"}},
+      {changed("classes", 1001), {"classes = 1001", "0..1000"}},
       {changed("time_embed", 33), {"time_embed = 33", "even"}},
       {json::array({1, 2}), {"expected a JSON object", "array"}},
   };

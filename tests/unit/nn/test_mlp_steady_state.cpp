@@ -39,13 +39,13 @@ TEST_CASE("steady-state training and sampling steps allocate nothing") {
     rng.fill_normal(target.data(), target.size());
     rng.fill_below(t.data(), B, 1000);
     run.step(x, t, target);                                   // sizes the training buffers
-    run.model.predict_at(sample, x, 999, serial_executor());  // sizes the inference buffers
-    run.model.predict(sample, x, t, serial_executor());
+    run.model.forward_at(sample, x, 999, nullptr, serial_executor());  // sizes the inference buffers
+    run.model.forward(sample, x, t, nullptr, serial_executor());
     const long before = allocations;
     for (int k = 0; k < 3; ++k) {
       run.step(x, t, target);
-      run.model.predict_at(sample, x, 999 - k, serial_executor());
-      run.model.predict(sample, x, t, serial_executor());
+      run.model.forward_at(sample, x, 999 - k, nullptr, serial_executor());
+      run.model.forward(sample, x, t, nullptr, serial_executor());
     }
     CHECK(allocations - before == 0);
   }

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "base/rng.hpp"
-#include "nn/mlp_denoiser.hpp"
+#include "nn/mlp.hpp"
 
 using namespace diffuse;
 using nlohmann::json;
@@ -19,7 +19,7 @@ using nlohmann::json;
 namespace {
 
 json dump_case(const MlpConfig& config, std::uint64_t seed) {
-  MlpDenoiser m(config);
+  Mlp m(config);
   Rng rng(seed);
   m.init_params(rng);
   const std::size_t B = 8, D = config.data_dim;
@@ -28,8 +28,10 @@ json dump_case(const MlpConfig& config, std::uint64_t seed) {
   rng.fill_normal(x.data(), x.size());
   rng.fill_below(t.data(), B, 1000);
   rng.fill_normal(d_out.data(), d_out.size());
+  Labels labels = Labels::from_shape({B});  // 0..K, the null class K included
+  rng.fill_below(labels.data(), B, static_cast<std::uint32_t>(config.classes + 1));
   m.zero_grad();
-  m.forward_train(out, x, t, serial_executor());
+  m.forward_train(out, x, t, config.classes ? &labels : nullptr, serial_executor());
   m.backward(d_out, serial_executor());
   json params = json::object(), grads = json::object();
   for (const ParamSlice& s : m.layout().slices()) {
@@ -38,13 +40,15 @@ json dump_case(const MlpConfig& config, std::uint64_t seed) {
     params[s.name] = {{"shape", s.shape}, {"values", std::vector<float>(p, p + s.size)}};
     grads[s.name] = std::vector<float>(g, g + s.size);
   }
-  return {{"config", mlp_config_to_json(config)},
+  json out_case = {{"config", mlp_config_to_json(config)},
           {"params", params},
           {"x", std::vector<float>(x.begin(), x.end())},
           {"t", std::vector<std::int32_t>(t.begin(), t.end())},
           {"out", std::vector<float>(out.begin(), out.end())},
           {"d_out", std::vector<float>(d_out.begin(), d_out.end())},
           {"grads", grads}};
+  if (config.classes) out_case["labels"] = std::vector<std::int32_t>(labels.begin(), labels.end());
+  return out_case;
 }
 
 }  // namespace
@@ -62,9 +66,11 @@ TEST_CASE("the model matches a torch.nn.Module built from the spec, loaded by na
   relu.activation = kernels::Activation::relu;
   relu.residual = true;
   relu.data_dim = 3;
+  MlpConfig conditional = full;
+  conditional.classes = 5;
   std::string args;
   int index = 0;
-  for (const MlpConfig& c : {plain, full, relu}) {
+  for (const MlpConfig& c : {plain, full, relu, conditional}) {
     const std::string path =
         std::string(DIFFUSE_BINARY_DIR) + "/tests/nn_torch_case_" + std::to_string(index) + ".json";
     std::ofstream(path) << dump_case(c, 100 + index).dump();

@@ -1,6 +1,5 @@
-// The activations as layers, the dense block act(x W^T + b) and the residual block
-// h + act(LayerNorm(h) W^T + b), for every activation: backward against central differences of
-// the float64 reference, with respect to the input and every parameter.
+// The residual block h + act(LayerNorm(h) W^T + b), for every activation: backward against central
+// differences of the float64 reference, with respect to the input and every parameter.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -8,7 +7,7 @@
 
 #include "kernels/activation.hpp"
 #include "layer_check.hpp"
-#include "nn/blocks.hpp"
+#include "nn/residual_block.hpp"
 
 using namespace diffuse;
 using namespace diffuse::test;
@@ -28,57 +27,6 @@ void require_off_kinks(Activation act, const Vec& pre) {
 }
 
 }  // namespace
-
-TEST_CASE("activation_backward is the derivative of activation_forward") {
-  Rng rng(30);
-  const std::vector<float> x = random_floats(rng, 64, 2.0f), dy = random_floats(rng, 64);
-  for (Activation act : all_activations) {
-    INFO(kernels::activation_name(act));
-    require_off_kinks(act, as_double(x));
-    std::vector<float> y(x.size()), dx(x.size());
-    kernels::activation_forward(act, y.data(), x.data(), x.size());
-    kernels::activation_backward(act, dx.data(), dy.data(), x.data(), x.size());
-    expect_close(y, ref_activation(act, as_double(x)), 1.0, 4.0);
-    expect_gradient(
-        "activation " + kernels::activation_name(act),
-        [&](const Vec& v) { return weighted_sum(ref_activation(act, v), dy); }, as_double(x),
-        dx.data());
-  }
-}
-
-TEST_CASE("dense block backward matches central differences for x, W and b") {
-  const std::size_t B = 6, in = 5, out = 7;
-  for (Activation act : all_activations) {
-    INFO(kernels::activation_name(act));
-    Rng rng(31);
-    const auto x = random_floats(rng, B * in), w = random_floats(rng, out * in, 0.6f),
-               b = random_floats(rng, out, 0.3f), dy = random_floats(rng, B * out);
-    const Vec xd = as_double(x), wd = as_double(w), bd = as_double(b);
-    require_off_kinks(act, ref_linear(xd, wd, bd, B, in, out));
-    auto loss = [&](const Vec& xv, const Vec& wv, const Vec& bv) {
-      return weighted_sum(ref_activation(act, ref_linear(xv, wv, bv, B, in, out)), dy);
-    };
-    std::vector<float> y(B * out), dact(B * out), dx(B * in), dw(out * in, 0.0f), db(out, 0.0f),
-        d_pre(B * out);
-    dense_block_forward(y.data(), dact.data(), x.data(), w.data(), b.data(), B, in, out, act,
-                        serial_executor());
-    expect_close(y, ref_activation(act, ref_linear(xd, wd, bd, B, in, out)), 8.0 * in, in + 6.0);
-    dense_block_backward(dx.data(), dw.data(), db.data(), d_pre.data(), dact.data(), dy.data(),
-                         x.data(), w.data(), B, in, out, act, serial_executor());
-    expect_gradient(
-        "dense dx", [&](const Vec& v) { return loss(v, wd, bd); }, xd, dx.data());
-    expect_gradient(
-        "dense dW", [&](const Vec& v) { return loss(xd, v, bd); }, wd, dw.data());
-    expect_gradient(
-        "dense db", [&](const Vec& v) { return loss(xd, wd, v); }, bd, db.data());
-    // d_pre is dL/dpre, which is also db per row: its column sums are db.
-    for (std::size_t o = 0; o < out; ++o) {
-      double s = 0;
-      for (std::size_t r = 0; r < B; ++r) s += d_pre[r * out + o];
-      CHECK(db[o] == Approx(s).epsilon(1e-6));
-    }
-  }
-}
 
 namespace {
 
@@ -109,7 +57,7 @@ struct ResidualCase {
 
 TEST_CASE("residual block backward matches central differences for h and every parameter") {
   for (Activation act : all_activations) {
-    INFO(kernels::activation_name(act));
+    INFO(kernels::activations.name(act));
     const ResidualCase c(act, 32);
     const Vec h = as_double(c.h), lw = as_double(c.ln_w), lb = as_double(c.ln_b),
               w = as_double(c.w), b = as_double(c.b);

@@ -6,35 +6,35 @@
 #include "base/tensor.hpp"
 #include "nn/ema.hpp"
 #include "nn/lr_schedule.hpp"
-#include "nn/mlp_denoiser.hpp"
+#include "nn/mlp.hpp"
 #include "nn/optimizer.hpp"
 
 namespace diffuse::test {
 
 struct Trainee {
-  MlpDenoiser model;
+  Mlp model;
   Adam adam;
   Ema ema;
   LrSchedule schedule;
   Tensor2 out, d_out;  // (B, D), kept across steps
 
   Trainee(const MlpConfig& config, const LrSchedule& lr, std::uint64_t seed)
-      : model(init(config, seed)),
+      : model(config),
         adam(OptimizerConfig{}, model.params().size()),
-        ema(0.999, model.params().data(), model.params().size()),
+        ema(0.999, initialized(model, seed), model.params().size()),
         schedule(lr) {}
 
-  static MlpDenoiser init(const MlpConfig& config, std::uint64_t seed) {
-    MlpDenoiser m(config);
+  // The model's parameters drawn from the seed (before the EMA copies them).
+  static const float* initialized(Mlp& m, std::uint64_t seed) {
     Rng rng(seed);
     m.init_params(rng);
-    return m;
+    return m.params().data();
   }
 
   // One step on (x (B, D), t (B,)) towards target (B, D); returns the loss before the update.
   double step(const Tensor2& x, const Steps& t, const Tensor2& target) {
     model.zero_grad();
-    model.forward_train(out, x, t, serial_executor());
+    model.forward_train(out, x, t, nullptr, serial_executor());
     const double loss = mse(target);
     model.backward(d_out, serial_executor());
     clip_grad_norm(model.grads().data(), model.grads().size(), 1.0);
