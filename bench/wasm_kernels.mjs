@@ -1,6 +1,6 @@
 // Kernel benchmarks side by side: native AVX-512 (build/bin/bench_kernels), native SSE4.2 (the
 // vector width of WebAssembly SIMD128; build-sse42/bin/bench_kernels) and WebAssembly under node
-// (build-wasm/bin/diffuse_bench.mjs: the page's module plus web/bindings/bench_bindings.cpp, which
+// (build-wasm/bin/diffuse_bench.mjs: the page's module plus bench/wasm/bench_bindings.cpp, which
 // times inside the module). All three time the same workload (bench/kernel_workload.hpp), one
 // after the other, in one run.
 //

@@ -1,6 +1,6 @@
 // Loads a WebAssembly build under node: build-wasm/bin/diffuse.mjs (the page's module) by default,
 // or build-wasm/bin/diffuse_bench.mjs (the page's module plus the kernel benchmarks and in-module
-// kernel checks of web/bindings/bench_bindings.cpp) through loadDiffuseBench().
+// kernel checks of bench/wasm/bench_bindings.cpp) through loadDiffuseBench().
 // Emscripten 3.1.6's loader expects CommonJS globals under node and would fetch() the .wasm by
 // path under Node 20, so we set `require` and `__dirname` and hand it the bytes ourselves.
 import { createRequire } from 'node:module';

@@ -47,6 +47,7 @@ val checkpoint_load(val bytes, const std::string& source) {
     model->schedule = schedule_make(c.schedule);
     model->normalization = c.data.normalization;
     model->denoiser = checkpoint_denoiser(c, true);
+    model->diffusion = c.diffusion;
     model->model = c.model;
     model->train = c.train;
     model->step = c.step;
@@ -55,12 +56,15 @@ val checkpoint_load(val bytes, const std::string& source) {
     out.set("step", static_cast<double>(c.step));
     out.set("source", c.data.source);
     out.set("normalization", normalization_to_js(c.data.normalization));
-    out.set("settings", settings_to_js(c.schedule, c.model, c.train));
-    out.set("params", static_cast<double>(model->denoiser->layout().count()));
+    out.set("settings", settings_to_js(c.schedule, c.diffusion, c.model, c.train));
+    out.set("params", static_cast<double>(model->denoiser->network().layout().count()));
+    out.set("shape", shape_to_js(c.data.shape));
+    out.set("classes", static_cast<double>(model_classes(c.model)));
     out.set("resumable", c.training.has_value());
-    out.set("data", c.train_points.size()
-                        ? points_to_js(normalization_undo(c.data.normalization, c.train_points))
+    out.set("data", c.train_samples.size()
+                        ? points_to_js(normalization_undo(c.data.normalization, c.train_samples))
                         : val::null());
+    out.set("labels", c.train_labels.size() ? to_typed_array(c.train_labels) : val::null());
     if (c.training) {
       auto trainer = std::make_unique<TrainerHandle>();
       trainer->trainer = checkpoint_resume(c);

@@ -19,7 +19,7 @@ using emscripten::val;
 
 val dataset_names() {
   val out = val::array();
-  for (const auto& name : toy2d_names()) out.call<void>("push", name);
+  for (const auto& name : toy2d_sets.names()) out.call<void>("push", name);
   return out;
 }
 
@@ -38,11 +38,12 @@ val dataset_sample(val options) {
   });
 }
 
-// csvParse(text, source) -> { points: Float32Array(n*D), n, dims, header: [names] }
+// csvParse(text, source) -> { points: Float32Array(n*D), n, dims, header: [names], labels:
+// Int32Array(n) or null, classes }: a column named "label" is the labels, never a coordinate.
 val csv_parse(const std::string& text, const std::string& source) {
   return guarded([&] {
     std::istringstream in(text);
-    const CsvPoints csv = csv_read(in, source);
+    const LabeledPoints csv = csv_take_labels(csv_read(in, source), source);
     val header = val::array();
     for (const auto& name : csv.header) header.call<void>("push", name);
     val out = val::object();
@@ -50,6 +51,8 @@ val csv_parse(const std::string& text, const std::string& source) {
     out.set("n", static_cast<double>(csv.points.shape(0)));
     out.set("dims", static_cast<double>(csv.points.shape(1)));
     out.set("header", header);
+    out.set("labels", csv.classes ? to_typed_array(csv.labels) : val::null());
+    out.set("classes", static_cast<double>(csv.classes));
     return out;
   });
 }

@@ -20,15 +20,19 @@ val ModelHandle::elbo(val points, val options) const {
     const SettingsReader o(options);
     ElboConfig config;
     config.strata = static_cast<int>(o.integer("strata", 0, 0, schedule.T - 1));
-    config.variance = reverse_variance_from_name(o.text("variance", reverse_variance_name(config.variance)));
+    config.variance = reverse_variances.value(o.text("variance", reverse_variances.name(config.variance)));
     config.batch = static_cast<std::size_t>(o.integer("batch", 256, 1, 65536));
     config.draws = static_cast<int>(o.integer("draws", 1, 1, elbo_max_draws));
-    config.log_std_sum = -normalization_log_det_jacobian(normalization);
+    if (normalization.discrete()) {
+      config.levels = normalization.levels;
+    } else {
+      config.log_std_sum = -normalization_log_det_jacobian(normalization);
+    }
     elbo_config_validate(config, schedule.T);
-    const Tensor2 x0 = normalization_apply(normalization, points_from_js(points, 2, "ELBO examples"));
+    const Tensor2 x0 = normalization_apply(normalization, points_from_js(points, dims(), "ELBO examples"));
     auto handle = std::make_unique<ElboHandle>();
     handle->schedule = schedule;
-    handle->denoiser = clone_denoiser();
+    handle->denoiser = denoiser->clone();
     handle->evaluator = std::make_unique<ElboEvaluator>(*handle->denoiser, handle->schedule, config,
                                                         x0, o.seed("seed", 0));
     val out = val::object();

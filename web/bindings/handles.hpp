@@ -12,11 +12,14 @@
 #include <vector>
 
 #include "data/normalization.hpp"
+#include "diffusion/diffusion_config.hpp"
 #include "diffusion/elbo.hpp"
+#include "diffusion/guidance.hpp"
+#include "diffusion/network_denoiser.hpp"
 #include "diffusion/sampler.hpp"
 #include "diffusion/schedule.hpp"
 #include "diffusion/trainer.hpp"
-#include "nn/mlp_denoiser.hpp"
+#include "nn/model_config.hpp"
 
 namespace diffuse::web {
 
@@ -31,24 +34,41 @@ class NonCopyable {
 struct ModelHandle : NonCopyable {
   NoiseSchedule schedule;
   Normalization normalization;
-  std::unique_ptr<MlpDenoiser> denoiser;
-  MlpConfig model;
+  std::unique_ptr<NetworkDenoiser> denoiser;
+  DiffusionConfig diffusion;
+  ModelConfig model;
   TrainConfig train;      // how the weights were trained (for the page's settings)
   std::int64_t step = 0;  // training steps behind these weights
   bool ema = true;        // EMA weights or raw ones
 
-  std::unique_ptr<MlpDenoiser> clone_denoiser() const;
+  std::size_t dims() const { return model_sample_size(model); }     // D
+  std::size_t classes() const { return model_classes(model); }       // K
 
-  // model.field(t, { xmin, xmax, ymin, ymax, nx, ny }) -> the model at step t on a grid in data
-  // units: { points (nx*ny*2, data units), eps (normalized), x0Hat (data units) }.
+  // model.field(t, { xmin, xmax, ymin, ymax, nx, ny, classLabel, guidance }) -> the model at step t
+  // on a grid in data units (2D models): { points (nx*ny*2, data units), eps (normalized), x0Hat
+  // (data units) }.
   emscripten::val field(int t, emscripten::val grid);
-  // model.sampler({ sampler, samplerSteps, eta, spacing, variance, n, seed, recordEvery }) -> { sampler }
+  // model.sampler({ sampler, samplerSteps, eta, spacing, variance, n, seed, recordEvery,
+  // chunkRows, classLabel ("all", a class, or absent: the null class), guidance }) -> { sampler }
   emscripten::val sampler(emscripten::val options) const;
-  // model.elbo(points (data units, flat), { strata, variance, seed, batch }) -> { elbo }
+  // model.elbo(points (data units, flat), { strata, variance, seed, batch, draws }) -> { elbo }
   emscripten::val elbo(emscripten::val points, emscripten::val options) const;
-  // { step, ema, params, normalization, settings, timesteps }
+  // { step, ema, params, shape, classes, normalization, settings, timesteps }
   emscripten::val info() const;
 };
+
+// What the page's sampling runs: a copy of a model's network, guided when it is conditional
+// (diffusion/guidance.hpp), and the class of each row.
+struct SamplingModel {
+  std::unique_ptr<NetworkDenoiser> denoiser;
+  std::unique_ptr<GuidedDenoiser> guided;  // conditional models only
+  Labels labels;                           // (n,) or empty: the null class
+
+  Denoiser& model() { return guided ? static_cast<Denoiser&>(*guided) : *denoiser; }
+};
+// options.classLabel: "all" (row i has class i mod K), a class 0..K-1, or absent/null; guidance:
+// w (default 1). Error for a class with an unconditional model or out of range.
+SamplingModel sampling_model(const ModelHandle& model, const emscripten::val& options, std::size_t n);
 
 // A resumable sampler (core/diffusion/sampler.hpp) with its own copy of the model. The rows are
 // split into chunks, each its own core Sampler over rows [first_row, first_row + rows), so one
@@ -58,7 +78,7 @@ struct ModelHandle : NonCopyable {
 struct SamplerHandle : NonCopyable {
   NoiseSchedule schedule;
   Normalization normalization;
-  std::unique_ptr<MlpDenoiser> denoiser;
+  SamplingModel model;
   std::vector<std::unique_ptr<Sampler>> chunks;  // declared last: destroyed before what they point to
   std::size_t units_done = 0;
 
@@ -67,7 +87,8 @@ struct SamplerHandle : NonCopyable {
 
   // sampler.advance(units) -> { unitsDone, unitsTotal, done, stepsTaken, stepsTotal, t }
   emscripten::val advance(int units);
-  // sampler.current() -> { x, x0Hat } in data units (x0Hat empty before the first step)
+  // sampler.current() -> { x, x0Hat, labels (Int32Array, or null for the null class), shape } in
+  // data units (x0Hat empty before the first step)
   emscripten::val current() const;
   // sampler.trajectory(maxPoints) -> { timesteps: Int32Array(F), frames, n, x: Float32Array(F*n*2),
   // x0Hat }: the first n = min(maxPoints, rows of the first chunk) rows of every recorded frame.
@@ -77,7 +98,7 @@ struct SamplerHandle : NonCopyable {
 // An incremental ELBO evaluation (core/diffusion/elbo.hpp) with its own copy of the model.
 struct ElboHandle : NonCopyable {
   NoiseSchedule schedule;
-  std::unique_ptr<MlpDenoiser> denoiser;
+  std::unique_ptr<NetworkDenoiser> denoiser;
   std::unique_ptr<ElboEvaluator> evaluator;  // declared last
 
   // elbo.advance(units) -> { unitsDone, unitsTotal, done }
@@ -102,9 +123,10 @@ struct TrainerHandle : NonCopyable {
   emscripten::val update(emscripten::val settings);
   // trainer.model(ema) -> { model }: a frozen copy of the current EMA (or raw) weights.
   emscripten::val model(bool ema) const;
-  // trainer.data() -> { points: Float32Array (data units), n, source }
+  // trainer.data() -> { points: Float32Array (data units), n, shape, labels (Int32Array or null),
+  // classes, source }
   emscripten::val data() const;
-  // { step, finished, params, trainSize, source, normalization, settings }
+  // { step, finished, params, trainSize, shape, classes, source, normalization, settings }
   emscripten::val info() const;
 };
 

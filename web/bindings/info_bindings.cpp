@@ -9,6 +9,7 @@
 #include "base/version.hpp"
 #include "guard.hpp"
 #include "kernels/arch.hpp"
+#include "settings.hpp"
 #include "typed_arrays.hpp"
 
 namespace diffuse::web {
@@ -51,4 +52,5 @@ EMSCRIPTEN_BINDINGS(diffuse_info) {
   emscripten::function("buildInfo", &diffuse::web::build_info);
   emscripten::function("rngDraws", &diffuse::web::rng_draws);
   emscripten::function("memoryBytes", &diffuse::web::memory_bytes);
+  emscripten::function("settingsSpec", &diffuse::web::settings_spec);
 }

@@ -12,18 +12,35 @@ namespace diffuse::web {
 
 using emscripten::val;
 
-std::unique_ptr<MlpDenoiser> ModelHandle::clone_denoiser() const {
-  auto out = std::make_unique<MlpDenoiser>(denoiser->config());
-  std::copy(denoiser->params().begin(), denoiser->params().end(), out->params().begin());
+SamplingModel sampling_model(const ModelHandle& model, const val& options, std::size_t n) {
+  const SettingsReader o(options);
+  SamplingModel out;
+  out.denoiser = model.denoiser->clone();
+  const std::size_t K = model.classes();
+  const double guidance = o.number("guidance", 1.0);
+  guidance_validate(guidance);
+  if (K > 0) out.guided = std::make_unique<GuidedDenoiser>(*out.denoiser, guidance);
+  if (!o.has("classLabel")) return out;
+  const val label = options["classLabel"];
+  if (K == 0) fail("classLabel: the model is unconditional");
+  out.labels = Labels::from_shape({n});
+  if (label.isString() && label.as<std::string>() == "all") {
+    for (std::size_t i = 0; i < n; ++i) out.labels(i) = static_cast<std::int32_t>(i % K);
+    return out;
+  }
+  const std::int64_t k = o.integer("classLabel", 0, 0, static_cast<std::int64_t>(K) - 1);
+  out.labels.fill(static_cast<std::int32_t>(k));
   return out;
 }
 
-// At every grid point x_t the model's eps_theta(x_t, t) (whatever it predicts, converted), so
+// At every grid point x_t the model's eps_theta(x_t, t) (whatever it predicts, converted; for a
+// conditional model, of grid.classLabel guided by grid.guidance, else the null class), so
 // -eps_theta / sqrt(1 - alpha_bar_t) is its estimate of the score grad log q(x_t), and its x_0
 // estimate x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps_theta) / sqrt(alpha_bar_t) (seed 004).
 val ModelHandle::field(int t, val grid) {
   return guarded([&] {
     if (t < 0 || t >= schedule.T) fail("field: t = ", t, " is invalid: must be in [0, ", schedule.T - 1, "]");
+    if (dims() != 2) fail("field: the model's samples have ", dims(), " values; the field is for 2D points");
     const SettingsReader g(grid);
     const double xmin = g.number("xmin", -3), xmax = g.number("xmax", 3);
     const double ymin = g.number("ymin", -3), ymax = g.number("ymax", 3);
@@ -39,11 +56,13 @@ val ModelHandle::field(int t, val grid) {
     }
     const Tensor2 x_t = normalization_apply(normalization, points);
     Tensor2 output, eps, x0_hat;
-    denoiser->predict_at(output, x_t, t, serial_executor());
+    SamplingModel guided = sampling_model(*this, grid, nx * ny);
+    guided.model().predict_at(output, x_t, t, guided.labels.size() ? &guided.labels : nullptr,
+                              serial_executor());
     Steps steps = Steps::from_shape({nx * ny});
     steps.fill(t);
-    predicted_eps(eps, output, denoiser->prediction(), x_t, steps, schedule);
-    predicted_x0(x0_hat, output, denoiser->prediction(), x_t, steps, schedule);
+    predicted_eps(eps, output, diffusion.prediction, x_t, steps, schedule);
+    predicted_x0(x0_hat, output, diffusion.prediction, x_t, steps, schedule);
     val out = val::object();
     out.set("points", points_to_js(points));
     out.set("eps", points_to_js(eps));
@@ -60,10 +79,12 @@ val ModelHandle::info() const {
     val out = val::object();
     out.set("step", static_cast<double>(step));
     out.set("ema", ema);
-    out.set("params", static_cast<double>(denoiser->layout().count()));
+    out.set("params", static_cast<double>(denoiser->network().layout().count()));
+    out.set("shape", shape_to_js(model_sample_shape(model)));
+    out.set("classes", static_cast<double>(classes()));
     out.set("timesteps", schedule.T);
     out.set("normalization", normalization_to_js(normalization));
-    out.set("settings", settings_to_js(schedule.config, model, train));
+    out.set("settings", settings_to_js(schedule.config, diffusion, model, train));
     return out;
   });
 }

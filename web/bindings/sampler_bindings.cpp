@@ -32,11 +32,11 @@ std::vector<float> frames_in_data_units(const std::vector<Tensor2>& frames, std:
   return out;
 }
 
-// The rows of all chunks, one after the other, in data units.
+// The rows of all chunks, one after the other.
 Tensor2 concatenated(const std::vector<std::unique_ptr<Sampler>>& chunks, bool x0_hat) {
   std::size_t rows = 0;
   for (const auto& c : chunks) rows += (x0_hat ? c->predicted_x0() : c->x()).shape(0);
-  Tensor2 out = Tensor2::from_shape({rows, 2});
+  Tensor2 out = Tensor2::from_shape({rows, chunks[0]->x().shape(1)});
   float* at = out.data();
   for (const auto& c : chunks) {
     const Tensor2& part = x0_hat ? c->predicted_x0() : c->x();
@@ -60,11 +60,20 @@ val ModelHandle::sampler(val options) const {
     auto handle = std::make_unique<SamplerHandle>();
     handle->schedule = schedule;
     handle->normalization = normalization;
-    handle->denoiser = clone_denoiser();
+    handle->model = sampling_model(*this, options, n);
+    const Labels& labels = handle->model.labels;
     for (std::size_t first = 0; first < n; first += chunk_rows) {
       config.record_every = first == 0 ? record_every : 0;
-      handle->chunks.push_back(std::make_unique<Sampler>(*handle->denoiser, handle->schedule, config,
-                                                         std::min(chunk_rows, n - first), seed, first));
+      const std::size_t rows = std::min(chunk_rows, n - first);
+      Labels chunk_labels;
+      if (labels.size() > 0) {
+        chunk_labels = Labels::from_shape({rows});
+        std::copy(labels.begin() + static_cast<std::ptrdiff_t>(first),
+                  labels.begin() + static_cast<std::ptrdiff_t>(first + rows), chunk_labels.begin());
+      }
+      handle->chunks.push_back(std::make_unique<Sampler>(handle->model.model(), handle->schedule,
+                                                         config, rows, seed, first,
+                                                         std::move(chunk_labels)));
     }
     val out = val::object();
     out.set("stepsTotal", handle->chunks[0]->steps_total());
@@ -100,6 +109,8 @@ val SamplerHandle::current() const {
     const bool stepped = chunks.back()->steps_taken() > 0;
     out.set("x0Hat", stepped ? points_to_js(normalization_undo(normalization, concatenated(chunks, true)))
                              : val::global("Float32Array").new_(0));
+    out.set("labels", model.labels.size() ? to_typed_array(model.labels) : val::null());
+    out.set("shape", shape_to_js({chunks[0]->x().shape(1)}));
     return out;
   });
 }

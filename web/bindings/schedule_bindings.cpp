@@ -18,7 +18,7 @@ val schedule_tables(val options) {
     const ScheduleConfig config = schedule_settings(options);
     const NoiseSchedule schedule = schedule_make(config);
     val out = val::object();
-    out.set("schedule", schedule_kind_name(config.kind));
+    out.set("schedule", schedule_kinds.name(config.kind));
     out.set("timesteps", schedule.T);
     for (const auto& column : schedule_columns(schedule)) {
       out.set(column.name, to_typed_array(*column.values));

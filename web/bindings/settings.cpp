@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "diffusion/loss.hpp"
+#include "diffusion/reverse_step.hpp"
 
 namespace diffuse::web {
 
@@ -94,8 +95,9 @@ std::uint64_t SettingsReader::seed(const char* name, std::uint64_t fallback) con
 ScheduleConfig schedule_settings(const val& settings) {
   const SettingsReader s(settings);
   ScheduleConfig c;
-  c.kind = schedule_kind_from_name(s.text("schedule", schedule_kind_name(c.kind)));
-  c.timesteps = static_cast<int>(s.integer("timesteps", c.timesteps, 2, 100000));
+  c.kind = schedule_kinds.value(s.text("schedule", schedule_kinds.name(c.kind)));
+  c.timesteps = static_cast<int>(s.integer("timesteps", c.timesteps, schedule_timesteps_range.min,
+                                           schedule_timesteps_range.page_max));
   c.beta_start = s.number("betaStart", c.beta_start);
   c.beta_end = s.number("betaEnd", c.beta_end);
   c.zero_terminal_snr = s.flag("zeroSnr", c.zero_terminal_snr);
@@ -103,47 +105,60 @@ ScheduleConfig schedule_settings(const val& settings) {
   return c;
 }
 
-MlpConfig model_settings(const val& settings) {
+DiffusionConfig diffusion_settings(const val& settings) {
+  const SettingsReader s(settings);
+  DiffusionConfig c;
+  const std::string name = s.text("prediction", predictions.name(c.prediction));
+  if (name != "eps" && name != "x0" && name != "v") {
+    fail("prediction = \"", name, "\" is unknown: allowed are eps, x0, v");
+  }
+  c.prediction = predictions.value(name);
+  return c;
+}
+
+namespace {
+
+std::int64_t integer_in(const SettingsReader& s, const char* name, std::size_t fallback,
+                        const IntRange& range) {
+  return s.integer(name, static_cast<std::int64_t>(fallback), range.min, range.page_max);
+}
+
+}  // namespace
+
+MlpConfig model_settings(const val& settings, std::size_t data_dim, std::size_t classes) {
   const SettingsReader s(settings);
   MlpConfig c;
-  c.hidden = static_cast<std::size_t>(s.integer("hidden", c.hidden, 1, 4096));
-  c.layers = static_cast<std::size_t>(s.integer("layers", c.layers, 1, 16));
-  c.time_embed = static_cast<std::size_t>(s.integer("timeEmbed", c.time_embed, 4, 1024));
-  c.x_embed = static_cast<std::size_t>(s.integer("xEmbed", c.x_embed, 0, 256));
+  c.data_dim = data_dim;
+  c.classes = classes;
+  c.hidden = static_cast<std::size_t>(integer_in(s, "hidden", c.hidden, mlp_hidden_range));
+  c.layers = static_cast<std::size_t>(integer_in(s, "layers", c.layers, mlp_layers_range));
+  c.time_embed = static_cast<std::size_t>(integer_in(s, "timeEmbed", c.time_embed, mlp_time_embed_range));
+  c.x_embed = static_cast<std::size_t>(integer_in(s, "xEmbed", c.x_embed, mlp_x_embed_range));
   c.time_projection = s.flag("timeProjection", c.time_projection);
   c.residual = s.flag("residual", c.residual);
-  const std::string activation = s.text("activation", "silu");
-  if (activation == "silu") {
-    c.activation = kernels::Activation::silu;
-  } else if (activation == "relu") {
-    c.activation = kernels::Activation::relu;
-  } else if (activation == "gelu") {
-    c.activation = kernels::Activation::gelu;
-  } else {
-    fail("activation = \"", activation, "\" is unknown: allowed are silu, relu, gelu");
-  }
-  c.prediction = prediction_from_name(s.text("prediction", prediction_name(c.prediction)));
+  c.activation = mlp_activations.value(s.text("activation", kernels::activations.name(c.activation)));
   mlp_config_validate(c);
   return c;
 }
 
-TrainConfig train_settings(const val& settings, const MlpConfig& model) {
+TrainConfig train_settings(const val& settings, const DiffusionConfig& diffusion) {
   const SettingsReader s(settings);
   TrainConfig c;
-  c.steps = s.integer("steps", c.steps, 1, 100000000);
-  c.batch = static_cast<std::size_t>(s.integer("batch", static_cast<std::int64_t>(c.batch), 1, 65536));
+  c.steps = s.integer("steps", c.steps, train_steps_range.min, train_steps_range.page_max);
+  c.batch = static_cast<std::size_t>(integer_in(s, "batch", c.batch, train_batch_range));
   c.learning_rate = s.number("lr", c.learning_rate);
-  c.warmup_steps = s.integer("warmup", c.warmup_steps, 0, 100000000);
-  c.lr_schedule = lr_schedule_kind_from_name(s.text("lrSchedule", lr_schedule_kind_name(c.lr_schedule)));
-  c.loss.space = model.prediction;
-  c.loss.weighting = loss_weighting_from_name(s.text("lossWeighting", loss_weighting_name(c.loss.weighting)));
+  c.warmup_steps = s.integer("warmup", c.warmup_steps, train_warmup_range.min, train_warmup_range.page_max);
+  c.lr_schedule = lr_schedule_kinds.value(s.text("lrSchedule", lr_schedule_kinds.name(c.lr_schedule)));
+  c.loss.space = diffusion.prediction;
+  c.loss.weighting = loss_weightings.value(s.text("lossWeighting", loss_weightings.name(c.loss.weighting)));
   c.loss.snr_gamma = s.number("snrGamma", c.loss.snr_gamma);
   c.ema_decay = s.number("emaDecay", c.ema_decay);
   c.grad_clip = s.number("gradClip", c.grad_clip);
   c.optimizer.weight_decay = static_cast<float>(s.number("weightDecay", c.optimizer.weight_decay));
   if (c.optimizer.weight_decay != 0.0f) c.optimizer.kind = OptimizerKind::adamw;
   c.seed = s.seed("seed", c.seed);
-  c.train_size = static_cast<std::size_t>(s.integer("trainSize", static_cast<std::int64_t>(c.train_size), 2, 1000000));
+  c.train_size = static_cast<std::size_t>(integer_in(s, "trainSize", c.train_size, train_size_range));
+  c.label_dropout = s.number("labelDropout", c.label_dropout);
   train_config_validate(c);
   return c;
 }
@@ -151,38 +166,41 @@ TrainConfig train_settings(const val& settings, const MlpConfig& model) {
 SamplerConfig sampler_settings(const val& settings, int T) {
   const SettingsReader s(settings);
   SamplerConfig c;
-  c.kind = sampler_kind_from_name(s.text("sampler", sampler_kind_name(c.kind)));
+  c.kind = sampler_kinds.value(s.text("sampler", sampler_kinds.name(c.kind)));
   c.steps = static_cast<int>(s.integer("samplerSteps", c.steps, 0, T));
   c.eta = s.number("eta", c.eta);
-  c.spacing = timestep_spacing_from_name(s.text("spacing", timestep_spacing_name(c.spacing)));
-  c.variance = reverse_variance_from_name(s.text("variance", reverse_variance_name(c.variance)));
+  c.spacing = timestep_spacings.value(s.text("spacing", timestep_spacings.name(c.spacing)));
+  c.variance = reverse_variances.value(s.text("variance", reverse_variances.name(c.variance)));
   sampler_config_validate(c, T);
   return c;
 }
 
-val settings_to_js(const ScheduleConfig& schedule, const MlpConfig& model, const TrainConfig& train) {
+val settings_to_js(const ScheduleConfig& schedule, const DiffusionConfig& diffusion,
+                   const ModelConfig& model, const TrainConfig& train) {
   val out = val::object();
-  out.set("schedule", schedule_kind_name(schedule.kind));
+  out.set("schedule", schedule_kinds.name(schedule.kind));
   out.set("timesteps", schedule.timesteps);
   out.set("betaStart", schedule.beta_start);
   out.set("betaEnd", schedule.beta_end);
   out.set("zeroSnr", schedule.zero_terminal_snr);
-  out.set("hidden", static_cast<double>(model.hidden));
-  out.set("layers", static_cast<double>(model.layers));
-  out.set("timeEmbed", static_cast<double>(model.time_embed));
-  out.set("xEmbed", static_cast<double>(model.x_embed));
-  out.set("timeProjection", model.time_projection);
-  out.set("residual", model.residual);
-  out.set("activation", model.activation == kernels::Activation::silu   ? "silu"
-                        : model.activation == kernels::Activation::relu ? "relu"
-                                                                        : "gelu");
-  out.set("prediction", prediction_name(model.prediction));
+  out.set("prediction", predictions.name(diffusion.prediction));
+  out.set("modelKind", model_kind(model));
+  out.set("conditional", model_classes(model) > 0);
+  if (const MlpConfig* m = std::get_if<MlpConfig>(&model)) {
+    out.set("hidden", static_cast<double>(m->hidden));
+    out.set("layers", static_cast<double>(m->layers));
+    out.set("timeEmbed", static_cast<double>(m->time_embed));
+    out.set("xEmbed", static_cast<double>(m->x_embed));
+    out.set("timeProjection", m->time_projection);
+    out.set("residual", m->residual);
+    out.set("activation", kernels::activations.name(m->activation));
+  }
   out.set("steps", static_cast<double>(train.steps));
   out.set("batch", static_cast<double>(train.batch));
   out.set("lr", train.learning_rate);
   out.set("warmup", static_cast<double>(train.warmup_steps));
-  out.set("lrSchedule", lr_schedule_kind_name(train.lr_schedule));
-  out.set("lossWeighting", loss_weighting_name(train.loss.weighting));
+  out.set("lrSchedule", lr_schedule_kinds.name(train.lr_schedule));
+  out.set("lossWeighting", loss_weightings.name(train.loss.weighting));
   out.set("snrGamma", train.loss.snr_gamma);
   out.set("emaDecay", train.ema_decay);
   out.set("gradClip", train.grad_clip);
@@ -193,6 +211,72 @@ val settings_to_js(const ScheduleConfig& schedule, const MlpConfig& model, const
     out.set("seed", std::to_string(train.seed));
   }
   out.set("trainSize", static_cast<double>(train.train_size));
+  out.set("labelDropout", train.label_dropout);
+  return out;
+}
+
+namespace {
+
+val range_spec(double fallback, const IntRange& range) {
+  val out = val::object();
+  out.set("default", fallback);
+  out.set("min", static_cast<double>(range.min));
+  out.set("max", static_cast<double>(range.page_max));
+  return out;
+}
+
+val number_spec(double fallback, double lo, double hi) {
+  val out = val::object();
+  out.set("default", fallback);
+  out.set("min", lo);
+  out.set("max", hi);
+  return out;
+}
+
+template <typename T>
+val default_spec(const T& fallback) {
+  val out = val::object();
+  out.set("default", fallback);
+  return out;
+}
+
+}  // namespace
+
+val settings_spec() {
+  const ScheduleConfig schedule;
+  const DiffusionConfig diffusion;
+  const MlpConfig mlp;
+  const TrainConfig train;
+  const SamplerConfig sampler;
+  val out = val::object();
+  out.set("trainSize", range_spec(static_cast<double>(train.train_size), train_size_range));
+  out.set("schedule", default_spec(schedule_kinds.name(schedule.kind)));
+  out.set("timesteps", range_spec(schedule.timesteps, schedule_timesteps_range));
+  out.set("betaStart", default_spec(schedule.beta_start));
+  out.set("betaEnd", default_spec(schedule.beta_end));
+  out.set("zeroSnr", default_spec(schedule.zero_terminal_snr));
+  out.set("prediction", default_spec(predictions.name(diffusion.prediction)));
+  out.set("hidden", range_spec(static_cast<double>(mlp.hidden), mlp_hidden_range));
+  out.set("layers", range_spec(static_cast<double>(mlp.layers), mlp_layers_range));
+  out.set("timeEmbed", range_spec(static_cast<double>(mlp.time_embed), mlp_time_embed_range));
+  out.set("activation", default_spec(kernels::activations.name(mlp.activation)));
+  out.set("residual", default_spec(mlp.residual));
+  out.set("lr", default_spec(train.learning_rate));
+  out.set("batch", range_spec(static_cast<double>(train.batch), train_batch_range));
+  out.set("steps", range_spec(static_cast<double>(train.steps), train_steps_range));
+  out.set("lossWeighting", default_spec(loss_weightings.name(train.loss.weighting)));
+  out.set("lrSchedule", default_spec(lr_schedule_kinds.name(train.lr_schedule)));
+  out.set("warmup", range_spec(static_cast<double>(train.warmup_steps), train_warmup_range));
+  out.set("emaDecay", number_spec(train.ema_decay, 0, 0.99999));
+  out.set("gradClip", number_spec(train.grad_clip, 0, 1000));
+  out.set("seed", default_spec(static_cast<double>(train.seed)));
+  out.set("labelDropout", number_spec(train.label_dropout, 0, 0.95));
+  out.set("samplerSteps", range_spec(sampler.steps, {0, schedule_timesteps_range.max,
+                                                     schedule_timesteps_range.page_max}));
+  out.set("eta", number_spec(sampler.eta, 0, 1));
+  out.set("spacing", default_spec(timestep_spacings.name(sampler.spacing)));
+  out.set("variance", default_spec(reverse_variances.name(sampler.variance)));
+  out.set("guidance", number_spec(1.0, 0, 8));
   return out;
 }
 

@@ -9,10 +9,12 @@
 #include <string>
 
 #include "data/normalization.hpp"
+#include "diffusion/diffusion_config.hpp"
 #include "diffusion/sampler_config.hpp"
 #include "diffusion/schedule.hpp"
 #include "diffusion/train_config.hpp"
 #include "nn/mlp_config.hpp"
+#include "nn/model_config.hpp"
 
 namespace diffuse::web {
 
@@ -36,17 +38,26 @@ class SettingsReader {
 
 // schedule, timesteps, betaStart, betaEnd, zeroSnr
 ScheduleConfig schedule_settings(const emscripten::val& settings);
-// hidden, layers, activation, prediction, timeEmbed, xEmbed, timeProjection, residual (D = 2)
-MlpConfig model_settings(const emscripten::val& settings);
+// prediction
+DiffusionConfig diffusion_settings(const emscripten::val& settings);
+// hidden, layers, activation, timeEmbed, xEmbed, timeProjection, residual; data_dim and classes
+// come from the data (classes: 0 unless the run is conditional).
+MlpConfig model_settings(const emscripten::val& settings, std::size_t data_dim, std::size_t classes);
 // steps, batch, lr, warmup, lrSchedule, lossWeighting, snrGamma, emaDecay, gradClip, weightDecay,
-// seed, trainSize; the loss is measured in the model's prediction space.
-TrainConfig train_settings(const emscripten::val& settings, const MlpConfig& model);
+// seed, trainSize, labelDropout; the loss is measured in the model's prediction space.
+TrainConfig train_settings(const emscripten::val& settings, const DiffusionConfig& diffusion);
 // sampler, samplerSteps (0: the sampler's default), eta, spacing, variance
 SamplerConfig sampler_settings(const emscripten::val& settings, int T);
 
 // The page-settings object of a run (an uploaded checkpoint's configuration, say).
-emscripten::val settings_to_js(const ScheduleConfig& schedule, const MlpConfig& model,
-                               const TrainConfig& train);
+emscripten::val settings_to_js(const ScheduleConfig& schedule, const DiffusionConfig& diffusion,
+                               const ModelConfig& model, const TrainConfig& train);
+
+// settingsSpec() -> { name: { default, min, max } or { default } }: every setting the core
+// defines, with the core's default and limits (the page's cap where a browser needs a lower one),
+// the one place they are written (nn/mlp_config.hpp, diffusion/train_config.hpp, ...).
+// scripts/assemble_web.mjs writes it into web/src/core_settings.js, which state.js reads.
+emscripten::val settings_spec();
 
 // { mean: [..], std: [..] }
 emscripten::val normalization_to_js(const Normalization& norm);

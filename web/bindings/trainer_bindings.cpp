@@ -3,6 +3,7 @@
 // that do not change what is being learned.
 #include <emscripten/bind.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -20,19 +21,53 @@ using emscripten::val;
 
 namespace {
 
-// data: { dataset: "moons" } draws trainSize points with the run's seed exactly as the CLI does;
-// { points: Float32Array (n*2, data units), source: "drawn" } uses the given points.
-TrainingData training_data(const val& data, const TrainConfig& train) {
+// data: { dataset: "moons" } draws trainSize points with the run's seed exactly as the CLI does
+// (with their labels when the run is conditional); { points: Float32Array (n*D, data units),
+// shape: [D] (default [2]), labels: Int32Array (n) (optional), source: "drawn" } uses the given
+// points. Labels are whole numbers 0..K-1 (K = max + 1); a conditional run needs them.
+TrainingData training_data(const val& data, const TrainConfig& train, bool conditional) {
   const SettingsReader d(data);
   if (d.has("dataset")) {
     const std::string name = d.text("dataset", "");
+    const Toy2d set = toy2d_sets.value(name);
     Rng rng(train.seed, toy2d_rng_stream);
-    return training_data_from_points(toy2d_sample(name, train.train_size, rng), name);
+    if (!conditional) return training_data_from_points(toy2d_sample(set, train.train_size, rng), name);
+    if (toy2d_classes(set) == 0) {
+      fail("data set ", name, " has no class labels: a conditional model needs moons, circles, ",
+           "gaussians8, gaussians25, spirals, or points with labels");
+    }
+    Labels labels;
+    const Tensor2 points = toy2d_sample(set, train.train_size, rng, &labels);
+    return training_data_from_points(points, std::move(labels), toy2d_classes(set), name);
   }
   if (!d.has("points")) fail("data must name a dataset or give points");
-  const Tensor2 raw = points_from_js(data["points"], 2, "data points");
+  std::size_t D = 2;
+  if (d.has("shape")) {
+    const std::vector<double> shape = from_js_array<double>(data["shape"], "data shape");
+    if (shape.size() != 1 || !(shape[0] >= 1 && shape[0] <= 65536) || shape[0] != std::floor(shape[0])) {
+      fail("data shape must be [D] with D in 1..65536 (points)");
+    }
+    D = static_cast<std::size_t>(shape[0]);
+  }
+  const Tensor2 raw = points_from_js(data["points"], D, "data points");
   if (raw.shape(0) < 2) fail("the data has ", raw.shape(0), " point: at least 2 are needed");
-  return training_data_from_points(raw, d.text("source", "points"));
+  const std::string source = d.text("source", "points");
+  if (!conditional) return training_data_from_points(raw, source);
+  if (!d.has("labels")) fail("a conditional model needs labeled points (a CSV file with a label column)");
+  const std::vector<std::int32_t> values = from_js_array<std::int32_t>(data["labels"], "labels");
+  if (values.size() != raw.shape(0)) {
+    fail(raw.shape(0), " points but ", values.size(), " labels");
+  }
+  Labels labels = Labels::from_shape({values.size()});
+  std::int32_t top = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i] < 0 || values[i] >= model_classes_range.max) {
+      fail("label ", values[i], " of point ", i, " is invalid: labels are 0..", model_classes_range.max - 1);
+    }
+    labels(i) = values[i];
+    top = std::max(top, values[i]);
+  }
+  return training_data_from_points(raw, std::move(labels), static_cast<std::size_t>(top) + 1, source);
 }
 
 std::vector<std::string> changed_fields(const TrainConfig& a, const TrainConfig& b) {
@@ -47,16 +82,20 @@ std::vector<std::string> changed_fields(const TrainConfig& a, const TrainConfig&
   if (a.ema_decay != b.ema_decay) out.push_back("emaDecay");
   if (a.grad_clip != b.grad_clip) out.push_back("gradClip");
   if (a.optimizer.weight_decay != b.optimizer.weight_decay) out.push_back("weightDecay");
+  if (a.label_dropout != b.label_dropout) out.push_back("labelDropout");
   return out;
 }
 
 val trainer_create(val settings, val data) {
   return guarded([&] {
     const ScheduleConfig schedule = schedule_settings(settings);
-    const MlpConfig model = model_settings(settings);
-    const TrainConfig train = train_settings(settings, model);
+    const DiffusionConfig diffusion = diffusion_settings(settings);
+    const TrainConfig train = train_settings(settings, diffusion);
+    const bool conditional = SettingsReader(settings).flag("conditional", false);
+    TrainingData training = training_data(data, train, conditional);
+    const ModelConfig model = model_settings(settings, training.samples.shape(1), training.classes);
     auto handle = std::make_unique<TrainerHandle>();
-    handle->trainer = std::make_unique<Trainer>(schedule, model, train, training_data(data, train));
+    handle->trainer = std::make_unique<Trainer>(schedule, diffusion, model, train, std::move(training));
     val out = handle->info();
     out.set("trainer", val(std::move(handle)));
     return out;
@@ -104,7 +143,7 @@ val TrainerHandle::loss_by_t() const {
 val TrainerHandle::update(val settings) {
   return guarded([&] {
     const TrainConfig& current = trainer->train_config();
-    TrainConfig next = train_settings(settings, trainer->model_config());
+    TrainConfig next = train_settings(settings, trainer->diffusion_config());
     if (next.seed != current.seed) fail("the seed cannot change mid-run: reset to use seed ", next.seed);
     next.train_size = current.train_size;  // the data is already drawn
     const std::vector<std::string> changed = changed_fields(current, next);
@@ -112,8 +151,8 @@ val TrainerHandle::update(val settings) {
       trainer->set_total_steps(next.steps);
     } else if (!changed.empty()) {
       // The same run under the new settings: a fresh trainer given the old one's exact state.
-      auto fresh = std::make_unique<Trainer>(trainer->schedule_config(), trainer->model_config(),
-                                             next, trainer->data());
+      auto fresh = std::make_unique<Trainer>(trainer->schedule_config(), trainer->diffusion_config(),
+                                             trainer->model_config(), next, trainer->data());
       fresh->set_state(trainer->state());
       trainer = std::move(fresh);
     }
@@ -132,6 +171,7 @@ val TrainerHandle::model(bool ema) const {
     handle->schedule = trainer->schedule();
     handle->normalization = trainer->data().normalization;
     handle->denoiser = trainer->make_denoiser(ema);
+    handle->diffusion = trainer->diffusion_config();
     handle->model = trainer->model_config();
     handle->train = trainer->train_config();
     handle->step = trainer->steps_done();
@@ -146,8 +186,11 @@ val TrainerHandle::data() const {
   return guarded([&] {
     const TrainingData& d = trainer->data();
     val out = val::object();
-    out.set("points", points_to_js(normalization_undo(d.normalization, d.points)));
-    out.set("n", static_cast<double>(d.points.shape(0)));
+    out.set("points", points_to_js(normalization_undo(d.normalization, d.samples)));
+    out.set("n", static_cast<double>(d.size()));
+    out.set("shape", shape_to_js(d.shape));
+    out.set("labels", d.labeled() ? to_typed_array(d.labels) : val::null());
+    out.set("classes", static_cast<double>(d.classes));
     out.set("source", d.source);
     return out;
   });
@@ -158,12 +201,14 @@ val TrainerHandle::info() const {
     val out = val::object();
     out.set("step", static_cast<double>(trainer->steps_done()));
     out.set("finished", trainer->finished());
-    out.set("params", static_cast<double>(trainer->model().layout().count()));
-    out.set("trainSize", static_cast<double>(trainer->data().points.shape(0)));
+    out.set("params", static_cast<double>(trainer->network().layout().count()));
+    out.set("trainSize", static_cast<double>(trainer->data().size()));
+    out.set("shape", shape_to_js(trainer->data().shape));
+    out.set("classes", static_cast<double>(trainer->network().classes()));
     out.set("source", trainer->data().source);
     out.set("normalization", normalization_to_js(trainer->data().normalization));
-    out.set("settings", settings_to_js(trainer->schedule_config(), trainer->model_config(),
-                                       trainer->train_config()));
+    out.set("settings", settings_to_js(trainer->schedule_config(), trainer->diffusion_config(),
+                                       trainer->model_config(), trainer->train_config()));
     return out;
   });
 }

@@ -53,6 +53,13 @@ inline Tensor2 points_from_js(const emscripten::val& flat, std::size_t dims, con
   return out;
 }
 
+// A sample shape as a JS array: [2], [1, 8, 8].
+inline emscripten::val shape_to_js(const SampleShape& shape) {
+  emscripten::val out = emscripten::val::array();
+  for (std::size_t n : shape) out.call<void>("push", static_cast<double>(n));
+  return out;
+}
+
 // A tensor's values, row after row, as a Float32Array.
 inline emscripten::val points_to_js(const Tensor2& points) {
   return to_typed_array(points.data(), points.size());

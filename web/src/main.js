@@ -63,7 +63,7 @@ function apply(next, changedName) {
     worker.send(TO_WORKER.update, { settings, changed: diff.live });
   }
   if (diff.view.includes('forwardT')) requestForward();
-  if (diff.view.includes('fieldT') || diff.sample.includes('weights')) requestField();
+  if (diff.view.includes('fieldT') || ['weights', 'classLabel', 'guidance'].some((n) => diff.sample.includes(n))) requestField();
   if (diff.view.includes('frameSpace')) plots.trajectory.update({ space: settings.frameSpace });
   toolbar.setStep(run.step, settings.steps);
 }
@@ -102,9 +102,20 @@ const requestField = latestOnly(TO_WORKER.field, () => {
   const v = plots.view ?? { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
   const side = Math.max(v.xmax - v.xmin, v.ymax - v.ymin);
   const cx = (v.xmin + v.xmax) / 2, cy = (v.ymin + v.ymax) / 2;
-  return { t: Math.min(settings.fieldT, settings.timesteps - 1), weights: settings.weights,
-    grid: { xmin: cx - side / 2, xmax: cx + side / 2, ymin: cy - side / 2, ymax: cy + side / 2, nx: 22, ny: 22 } };
+  const grid = { xmin: cx - side / 2, xmax: cx + side / 2, ymin: cy - side / 2, ymax: cy + side / 2, nx: 22, ny: 22 };
+  // A conditional model's field is that of the class picked (guided), or of the null class for "all".
+  if (run.classes && settings.classLabel !== 'all') Object.assign(grid, { classLabel: settings.classLabel, guidance: settings.guidance });
+  return { t: Math.min(settings.fieldT, settings.timesteps - 1), weights: settings.weights, grid };
 });
+
+// The class and guidance controls belong to conditional models only.
+function showClasses(K) {
+  run.classes = K;
+  if (K) controls.setClasses('classLabel', K);
+  controls.visible('classLabel', K > 0);
+  controls.visible('guidance', K > 0);
+}
+showClasses(0);
 
 // ---- worker messages -------------------------------------------------------------------------------
 
@@ -119,8 +130,9 @@ worker
   .on(TO_PAGE.fatal, ({ error }) => toolbar.status(`cannot start: ${error}`, 'error'))
   .on(TO_PAGE.status, ({ text, level }) => toolbar.status(text, level))
   .on(TO_PAGE.configured, ({ run: described, points, reason }) => {
-    Object.assign(run, { step: described.step, loss: null, running: false, samples: null,
+    Object.assign(run, { step: described.step, loss: null, running: false, samples: null, sampleLabels: null,
       resumable: described.resumable, ready: true, stepsPerSec: 0 });
+    showClasses(described.classes);
     if (!performance.getEntriesByName('diffuse:ready').length) performance.mark('diffuse:ready');
     plots.setData(points, described.normalization, { keepDrawing: plots.data.drawing });
     toolbar.enable(true, { trainable: described.resumable });
@@ -170,8 +182,8 @@ worker
     if (!running && !finished && losses.length === 0) toolbar.status(`paused at step ${step}`);
   })
   .on(TO_PAGE.lossByT, ({ values, starts }) => plots.lossByTUpdate(values, starts))
-  .on(TO_PAGE.preview, ({ step, raw, ema }) => {
-    plots.preview(raw, ema);
+  .on(TO_PAGE.preview, ({ step, raw, ema, labels }) => {
+    plots.preview(raw, ema, labels);
     $('preview-step').textContent = step.toLocaleString('en');
     requestField();
   })
@@ -181,14 +193,15 @@ worker
     bar.value = done / total;
     bar.title = label;
   })
-  .on(TO_PAGE.samples, ({ points, n, trajectory, elapsedMs, settings: used }) => {
-    run.samples = points;
+  .on(TO_PAGE.samples, ({ points, labels, shape, n, trajectory, elapsedMs, settings: used }) => {
+    Object.assign(run, { samples: points, sampleLabels: labels, sampleShape: shape });
     run.samplings += 1;
-    plots.samplesDrawn(points, trajectory, settings.frameSpace);
+    plots.samplesDrawn(points, trajectory, settings.frameSpace, labels);
     endJob('sample');
     $('play').disabled = $('frame').disabled = false;
+    const classes = labels ? `, ${used.classLabel === 'all' ? 'every class' : `class ${used.classLabel}`}, w = ${used.guidance}` : '';
     $('samples-caption').textContent = `${n.toLocaleString('en')} points, ${used.sampler.toUpperCase()}, ` +
-      `${usedSteps(used)} steps, ${(elapsedMs / 1000).toFixed(1)} s`;
+      `${usedSteps(used)} steps${classes}, ${(elapsedMs / 1000).toFixed(1)} s`;
     toolbar.status(`sampled ${n.toLocaleString('en')} points in ${(elapsedMs / 1000).toFixed(1)} s`);
     plots.trajectory.play();
     $('play').textContent = 'Pause';
@@ -250,7 +263,8 @@ function usedSteps(s) {
 function cliCommand() {
   const s = settings;
   const data = DATASETS.includes(s.dataset) ? `--dataset ${s.dataset}` : '--data points.csv';
-  return `diffuse train ${data} --steps ${s.steps} --batch ${s.batch} --lr ${s.lr} --seed ${s.seed} --out run.safetensors`;
+  const conditional = s.conditional ? ' --conditional' : '';
+  return `diffuse train ${data}${conditional} --steps ${s.steps} --batch ${s.batch} --lr ${s.lr} --seed ${s.seed} --out run.safetensors`;
 }
 
 $('train').addEventListener('click', () => {

@@ -1,12 +1,17 @@
 // Every message between the page (main.js) and the worker (worker.js). A message is
 // { type, ...fields }; the fields are listed next to each type. Typed arrays travel as transfers.
+// tests/web/protocol.test.mjs fails when a message is sent or handled that is not listed here, or
+// listed and never sent.
 //
-// Points are always flat Float32Arrays [x0, y0, x1, y1, ...] in the data's own units.
+// Samples are flat Float32Arrays in the data's own units, sample after sample, each of `shape`
+// ([2] for points: [x0, y0, x1, y1, ...]); labels, where a model is conditional, are Int32Arrays of
+// one class per sample.
 
 // Page -> worker.
 export const TO_WORKER = Object.freeze({
   init: 'init',                   // {}: answer ready (or fatal) once the WebAssembly module is loaded
-  configure: 'configure',         // { settings, data?: { points, source } | { checkpoint } , reason }:
+  configure: 'configure',         // { settings, data?: { points, shape, labels?, source } | { csv, source },
+                                  //   reason }:
                                   //   a new run (data, schedule, model, seed); training stops
   update: 'update',               // { settings, changed: [names] }: live training settings
   train: 'train',                 // {}: start or resume training
@@ -27,8 +32,8 @@ export const TO_PAGE = Object.freeze({
   ready: 'ready',                 // { version, simd, datasets }
   fatal: 'fatal',                 // { error }: the module cannot run at all
   status: 'status',               // { text, level: 'info' | 'warn' | 'error' }
-  configured: 'configured',       // { run: { step, params, trainSize, source, normalization, settings },
-                                  //   points (display subset), reason, resumable }
+  configured: 'configured',       // { run: { step, params, trainSize, source, normalization, settings,
+                                  //   shape, classes, resumable }, points (display subset), reason }
   configureFailed: 'configureFailed',  // { error }: the settings cannot make a run; the current
                                   //   run (if any) goes on unchanged
   schedule: 'schedule',           // { tables: { alpha_bar, snr, beta, ... (Float64Array) } }
@@ -36,10 +41,10 @@ export const TO_PAGE = Object.freeze({
   progress: 'progress',           // { step, losses (this slice), loss, lr, stepsPerSec, running,
                                   //   finished, memoryBytes }
   lossByT: 'lossByT',             // { values, starts }
-  preview: 'preview',             // { step, raw, ema }: samples of the current weights
+  preview: 'preview',             // { step, raw, ema, labels }: samples of the current weights
   jobProgress: 'jobProgress',     // { job: 'sample' | 'quality' | 'elbo', done, total, label }
-  samples: 'samples',             // { points, n, trajectory: { timesteps, frames, n, x, x0Hat },
-                                  //   elapsedMs, settings }
+  samples: 'samples',             // { points, labels, shape, n, trajectory: { timesteps, frames, n, x,
+                                  //   x0Hat }, elapsedMs, settings }
   field: 'field',                 // { t, points, eps, x0Hat, nx, ny, normalization }
   qualityPoint: 'qualityPoint',   // { sampler, steps, value, metric }
   qualityDone: 'qualityDone',     // { elapsedMs }

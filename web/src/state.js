@@ -3,6 +3,12 @@
 // the defaults are written), so a link reproduces a setup. The names are the ones the WebAssembly
 // bindings read (web/bindings/settings.cpp).
 //
+// Defaults and limits the core defines are not written here: core(name) takes them from
+// core_settings.js, which the build writes from the core itself (scripts/assemble_web.mjs), so the
+// page offers exactly what the core accepts. What is written here is the page's own: labels,
+// suggested choices, and the page's few deliberate departures (named where they are).
+import { CORE_SETTINGS } from './core_settings.js';
+//
 // Effects:
 //   reset   the run changes meaning (data, schedule, model shape, seed): training restarts
 //   live    applied to the running trainer at once, keeping its weights and optimizer state
@@ -14,69 +20,86 @@ export const CUSTOM_DATASET = 'custom';  // drawn points, a CSV file, or a check
 
 const live = 'live', reset = 'reset', sample = 'sample', view = 'view';
 
+// The core's { default, min, max } of a setting (min and max only where the core has limits).
+function core(name) {
+  const spec = CORE_SETTINGS[name];
+  if (!spec) throw new Error(`core_settings.js has no setting ${name}: rebuild (scripts/build.sh)`);
+  return { ...spec };
+}
+
 export const SETTINGS = [
   // data
   { name: 'dataset', type: 'enum', default: 'moons', values: [...DATASETS, CUSTOM_DATASET], effect: reset,
     label: 'Data set', testid: 'dataset' },
-  { name: 'trainSize', type: 'int', default: 10000, min: 2, max: 100000, choices: [1000, 2000, 10000, 50000],
+  { name: 'trainSize', type: 'int', ...core('trainSize'), choices: [1000, 2000, 10000, 50000],
     effect: reset, label: 'Training points', advanced: true },
   // noise schedule
-  { name: 'schedule', type: 'enum', default: 'linear', values: ['linear', 'scaled_linear', 'cosine', 'sigmoid'],
+  { name: 'schedule', type: 'enum', ...core('schedule'), values: ['linear', 'scaled_linear', 'cosine', 'sigmoid'],
     effect: reset, label: 'Schedule' },
-  { name: 'timesteps', type: 'int', default: 1000, min: 2, max: 4000, choices: [50, 100, 250, 500, 1000, 2000],
+  { name: 'timesteps', type: 'int', ...core('timesteps'), choices: [50, 100, 250, 500, 1000, 2000],
     effect: reset, label: 'Steps T' },
-  { name: 'betaStart', type: 'number', default: 1e-4, min: 1e-7, max: 0.5, choices: [1e-5, 1e-4, 5e-4, 1e-3],
+  { name: 'betaStart', type: 'number', ...core('betaStart'), min: 1e-7, max: 0.5, choices: [1e-5, 1e-4, 5e-4, 1e-3],
     effect: reset, label: 'β start' },
-  { name: 'betaEnd', type: 'number', default: 0.02, min: 1e-6, max: 0.999, choices: [0.01, 0.02, 0.05, 0.1],
+  { name: 'betaEnd', type: 'number', ...core('betaEnd'), min: 1e-6, max: 0.999, choices: [0.01, 0.02, 0.05, 0.1],
     effect: reset, label: 'β end' },
-  { name: 'zeroSnr', type: 'bool', default: false, effect: reset, label: 'Zero terminal SNR' },
+  { name: 'zeroSnr', type: 'bool', ...core('zeroSnr'), effect: reset, label: 'Zero terminal SNR' },
   // model
-  { name: 'hidden', type: 'int', default: 128, min: 1, max: 1024, choices: [16, 32, 64, 128, 256, 512],
+  { name: 'hidden', type: 'int', ...core('hidden'), choices: [16, 32, 64, 128, 256, 512],
     effect: reset, label: 'Width' },
-  { name: 'layers', type: 'int', default: 3, min: 1, max: 8, choices: [1, 2, 3, 4, 5, 6],
+  { name: 'layers', type: 'int', ...core('layers'), choices: [1, 2, 3, 4, 5, 6],
     effect: reset, label: 'Depth' },
-  { name: 'prediction', type: 'enum', default: 'eps', values: ['eps', 'x0', 'v'], effect: reset,
+  { name: 'prediction', type: 'enum', ...core('prediction'), values: ['eps', 'x0', 'v'], effect: reset,
     label: 'Predicts', names: { eps: 'ε (noise)', x0: 'x₀ (data)', v: 'v' } },
-  { name: 'activation', type: 'enum', default: 'silu', values: ['silu', 'relu', 'gelu'], effect: reset,
+  { name: 'activation', type: 'enum', ...core('activation'), values: ['silu', 'relu', 'gelu'], effect: reset,
     label: 'Activation', advanced: true },
-  { name: 'timeEmbed', type: 'int', default: 32, min: 4, max: 256, choices: [8, 16, 32, 64, 128],
+  { name: 'timeEmbed', type: 'int', ...core('timeEmbed'), choices: [8, 16, 32, 64, 128],
     effect: reset, label: 'Time embedding', advanced: true },
-  { name: 'residual', type: 'bool', default: false, effect: reset, label: 'Residual + LayerNorm', advanced: true },
+  { name: 'residual', type: 'bool', ...core('residual'), effect: reset, label: 'Residual + LayerNorm', advanced: true },
+  // class conditioning (classifier-free guidance): labels from the data set's components
+  { name: 'conditional', type: 'bool', default: false, effect: reset, label: 'Class-conditional', testid: 'conditional' },
+  { name: 'labelDropout', type: 'number', ...core('labelDropout'), choices: [0, 0.05, 0.1, 0.2, 0.3],
+    effect: live, label: 'Label dropout', advanced: true },
   // training
-  { name: 'lr', type: 'number', default: 1e-3, min: 1e-6, max: 1, choices: [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+  { name: 'lr', type: 'number', ...core('lr'), min: 1e-6, max: 1, choices: [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
     effect: live, label: 'Learning rate' },
-  { name: 'batch', type: 'int', default: 256, min: 1, max: 8192, choices: [32, 64, 128, 256, 512, 1024, 4096],
+  { name: 'batch', type: 'int', ...core('batch'), choices: [32, 64, 128, 256, 512, 1024, 4096],
     effect: live, label: 'Batch' },
-  { name: 'steps', type: 'int', default: 10000, min: 1, max: 1000000,
+  { name: 'steps', type: 'int', ...core('steps'),
     choices: [1000, 2000, 3000, 5000, 10000, 20000, 50000], effect: live, label: 'Training steps' },
-  { name: 'lossWeighting', type: 'enum', default: 'none', values: ['none', 'min_snr'], effect: live,
+  { name: 'lossWeighting', type: 'enum', ...core('lossWeighting'), values: ['none', 'min_snr'], effect: live,
     label: 'Loss weighting', names: { none: 'none', min_snr: 'min-SNR (γ = 5)' } },
-  { name: 'lrSchedule', type: 'enum', default: 'cosine', values: ['cosine', 'constant'], effect: live,
+  { name: 'lrSchedule', type: 'enum', ...core('lrSchedule'), values: ['cosine', 'constant'], effect: live,
     label: 'LR schedule', advanced: true },
-  { name: 'warmup', type: 'int', default: 100, min: 0, max: 100000, choices: [0, 100, 500, 1000],
+  { name: 'warmup', type: 'int', ...core('warmup'), choices: [0, 100, 500, 1000],
     effect: live, label: 'Warm-up steps', advanced: true },
-  { name: 'emaDecay', type: 'number', default: 0.999, min: 0, max: 0.99999, choices: [0.99, 0.995, 0.999, 0.9999],
+  { name: 'emaDecay', type: 'number', ...core('emaDecay'), choices: [0.99, 0.995, 0.999, 0.9999],
     effect: live, label: 'EMA decay', advanced: true },
-  { name: 'gradClip', type: 'number', default: 1, min: 0, max: 1000, choices: [0, 0.5, 1, 5],
+  { name: 'gradClip', type: 'number', ...core('gradClip'), choices: [0, 0.5, 1, 5],
     effect: live, label: 'Gradient clip', advanced: true },
-  { name: 'seed', type: 'int', default: 0, min: 0, max: 2 ** 31 - 1, effect: reset, label: 'Seed' },
+  { name: 'seed', type: 'int', ...core('seed'), min: 0, max: 2 ** 31 - 1, effect: reset, label: 'Seed' },
   // sampling
   // The page's one departure from the CLI's defaults: it samples with DDIM (50 steps) rather than
   // DDPM's 1000, twenty times fewer model evaluations, so that Sample answers in seconds.
   { name: 'sampler', type: 'enum', default: 'ddim', values: ['ddpm', 'ddim'], effect: sample,
     label: 'Sampler', names: { ddpm: 'DDPM', ddim: 'DDIM' } },
-  { name: 'samplerSteps', type: 'int', default: 0, min: 0, max: 4000, choices: [0, 5, 10, 20, 50, 100, 250, 1000],
+  { name: 'samplerSteps', type: 'int', ...core('samplerSteps'), choices: [0, 5, 10, 20, 50, 100, 250, 1000],
     effect: sample, label: 'Sampling steps', names: { 0: 'default' } },
-  { name: 'eta', type: 'number', default: 0, min: 0, max: 1, choices: [0, 0.25, 0.5, 1], effect: sample,
+  { name: 'eta', type: 'number', ...core('eta'), choices: [0, 0.25, 0.5, 1], effect: sample,
     label: 'DDIM η' },
   { name: 'sampleN', type: 'int', default: 2000, min: 2, max: 20000, choices: [500, 1000, 2000, 5000, 10000],
     effect: sample, label: 'Points' },
   { name: 'sampleSeed', type: 'int', default: 0, min: 0, max: 2 ** 31 - 1, effect: sample, label: 'Sampling seed' },
+  // A conditional model's class for sampling ('all': sample i has class i mod K), and diffusers'
+  // guidance scale w (1: conditional, 0: unconditional, > 1: stronger). The class control lists
+  // the model's classes once a conditional run exists (main.js).
+  { name: 'classLabel', type: 'class', default: 'all', effect: sample, label: 'Class', testid: 'class' },
+  { name: 'guidance', type: 'number', ...core('guidance'), step: 0.25, effect: sample, label: 'Guidance w',
+    control: 'range', testid: 'guidance' },
   { name: 'weights', type: 'enum', default: 'ema', values: ['ema', 'raw'], effect: sample, label: 'Weights',
     names: { ema: 'EMA', raw: 'raw' } },
-  { name: 'spacing', type: 'enum', default: 'trailing', values: ['trailing', 'leading', 'linspace'],
+  { name: 'spacing', type: 'enum', ...core('spacing'), values: ['trailing', 'leading', 'linspace'],
     effect: sample, label: 'Step spacing', advanced: true },
-  { name: 'variance', type: 'enum', default: 'fixed_small', values: ['fixed_small', 'fixed_large'],
+  { name: 'variance', type: 'enum', ...core('variance'), values: ['fixed_small', 'fixed_large'],
     effect: sample, label: 'DDPM variance', advanced: true, names: { fixed_small: 'β̃_t (small)', fixed_large: 'β_t (large)' } },
   { name: 'metric', type: 'enum', default: 'energy', values: ['energy', 'mmd'], effect: sample,
     label: 'Quality metric', names: { energy: 'energy distance', mmd: 'MMD² (RBF)' } },
@@ -99,6 +122,7 @@ export function parseValue(decl, text) {
   switch (decl.type) {
     case 'enum': return decl.values.includes(raw) ? raw : undefined;
     case 'bool': return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined;
+    case 'class': return raw === 'all' ? raw : /^\d+$/.test(raw) && Number(raw) < 1000 ? Number(raw) : undefined;
     case 'int': case 'number': {
       if (raw === '') return undefined;
       const x = Number(raw);

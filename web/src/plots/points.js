@@ -1,7 +1,7 @@
 // Plots of 2D points in the data's own units, with equal aspect: the training data in the
 // background and layers of points (samples, x_t, ...) on top.
 import { Plot } from './plot.js';
-import { theme } from './theme.js';
+import { theme, classColor } from './theme.js';
 import { niceTicks, formatNumber } from './axes.js';
 
 // The region every 2D plot shows for a data set: its points and pure noise (mean +- 3 std in each
@@ -32,11 +32,19 @@ export function fitView(view, width, height) {
   return { scale: s, toX, toY, fromX: (px) => cx + (px - width / 2) / s, fromY: (py) => cy - (py - height / 2) / s };
 }
 
-export function drawPoints(ctx, map, points, color, size = 2) {
+// Points [x0, y0, x1, y1, ...] in one colour, or with labels (one per point) in their class's.
+export function drawPoints(ctx, map, points, color, size = 2, labels = null) {
   if (!points) return;
-  ctx.fillStyle = color;
   const h = size / 2;
+  if (!labels) {
+    ctx.fillStyle = color;
+    for (let i = 0; i < points.length; i += 2) {
+      ctx.fillRect(map.toX(points[i]) - h, map.toY(points[i + 1]) - h, size, size);
+    }
+    return;
+  }
   for (let i = 0; i < points.length; i += 2) {
+    ctx.fillStyle = classColor(labels[i / 2]);
     ctx.fillRect(map.toX(points[i]) - h, map.toY(points[i + 1]) - h, size, size);
   }
 }
@@ -52,7 +60,7 @@ export class PointsPlot extends Plot {
     this.drawGrid(ctx, map, width, height);
     drawPoints(ctx, map, background, theme.data, 2);
     this.drawLayers(ctx, map, width, height);
-    for (const layer of layers) drawPoints(ctx, map, layer.points, layer.color, layer.size ?? 2.2);
+    for (const layer of layers) drawPoints(ctx, map, layer.points, layer.color, layer.size ?? 2.2, layer.labels);
     if (message) this.placeholder(ctx, width, height, message);
   }
 

@@ -22,3 +22,10 @@ export function blues(value) {
   const r = Math.round(255 - v * (255 - 24)), g = Math.round(255 - v * (255 - 62)), b = Math.round(255 - v * (255 - 160));
   return [r, g, b];
 }
+
+// Class colours (a categorical palette, repeating after ten classes), for labeled samples.
+const CLASS_COLORS = ['#2f62d9', '#e0772f', '#0f8f7f', '#c2366a', '#8b4fd8', '#7a8a10', '#d1a400', '#5b6577',
+  '#1f9bd1', '#a0522d'];
+export function classColor(k) {
+  return CLASS_COLORS[((k % CLASS_COLORS.length) + CLASS_COLORS.length) % CLASS_COLORS.length];
+}

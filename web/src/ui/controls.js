@@ -15,6 +15,7 @@ export class Controls {
   constructor(root, { onChange }) {
     this.onChange = onChange;
     this.inputs = new Map();
+    this.fields = new Map();
     this.values = {};
     for (const container of root.querySelectorAll('[data-settings]')) {
       for (const name of container.dataset.settings.split(',')) {
@@ -38,7 +39,10 @@ export class Controls {
       input.type = 'checkbox';
     } else if (decl.control === 'range') {
       input = document.createElement('input');
-      Object.assign(input, { type: 'range', min: decl.min, max: decl.max, step: 1 });
+      Object.assign(input, { type: 'range', min: decl.min, max: decl.max, step: decl.step ?? 1 });
+    } else if (decl.type === 'class') {
+      input = document.createElement('select');  // options: setClasses()
+      input.append(option('all', 'all'));
     } else if (decl.type === 'enum' || decl.choices) {
       input = document.createElement('select');
       for (const v of decl.values ?? decl.choices) input.append(option(formatValue(decl, v), decl.names?.[v] ?? formatValue(decl, v)));
@@ -60,6 +64,7 @@ export class Controls {
       this.inputs.set(`${decl.name}:output`, out);
     }
     this.inputs.set(decl.name, input);
+    this.fields.set(decl.name, field);
     return field;
   }
 
@@ -100,5 +105,20 @@ export class Controls {
   enable(name, on) {
     const input = this.inputs.get(name);
     if (input) input.disabled = !on;
+  }
+
+  // Shows or hides a setting's whole field (label and control).
+  visible(name, on) {
+    const field = this.fields.get(name);
+    if (field) field.hidden = !on;
+  }
+
+  // The options of a class control: all, then 0..K-1 (named by `names` where given).
+  setClasses(name, K, names = []) {
+    const input = this.inputs.get(name);
+    if (!input) return;
+    input.replaceChildren(option("all", `all (0..${K - 1})`));
+    for (let k = 0; k < K; k++) input.append(option(String(k), names[k] ? `${k}: ${names[k]}` : String(k)));
+    this.show(name, this.values[name] ?? 'all');
   }
 }

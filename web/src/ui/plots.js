@@ -62,13 +62,15 @@ export class PlotSet {
     this.data.update({ view: this.view, layers: [{ points: this.points, color: theme.text, size: 1.6 }] });
   }
 
-  preview(raw, ema) {
-    this.raw.update({ layers: [{ points: raw, color: theme.sample }], message: '' });
-    this.ema.update({ layers: [{ points: ema, color: theme.sampleAlt }], message: '' });
+  // labels: each sample's class (conditional models), coloured by class; null otherwise.
+  preview(raw, ema, labels = null) {
+    this.raw.update({ layers: [{ points: raw, color: theme.sample, labels }], message: '' });
+    this.ema.update({ layers: [{ points: ema, color: theme.sampleAlt, labels }], message: '' });
   }
 
-  samplesDrawn(points, trajectory, space) {
-    this.samples.update({ layers: [{ points, color: theme.sample, size: points.length > 8000 ? 1.6 : 2.2 }], message: '' });
+  samplesDrawn(points, trajectory, space, labels = null) {
+    this.samples.update({ layers: [{ points, labels, color: theme.sample, size: points.length > 8000 ? 1.6 : 2.2 }],
+      message: '' });
     this.density.update({ samples: points, message: '' });
     this.trajectory.update({ trajectory, space, message: '' });
   }

@@ -7,7 +7,10 @@ export class RunState {
     this.running = false;
     this.step = 0;
     this.loss = null;
-    this.samples = null;
+    this.samples = null;       // the last samples, flat, in the data's units
+    this.sampleLabels = null;  // their classes (Int32Array), or null for an unconditional model
+    this.sampleShape = [2];    // one sample's shape
+    this.classes = 0;          // K of a conditional model, else 0
     this.samplings = 0;        // sampling runs completed
     this.resumable = true;
     this.ready = false;
@@ -15,11 +18,22 @@ export class RunState {
     this.memoryBytes = 0;      // the largest WebAssembly memory seen
   }
 
-  // The last samples as [[x, y], ...] in the data's units.
-  samplePairs() {
-    if (!this.samples) return [];
-    const out = [];
-    for (let i = 0; i < this.samples.length; i += 2) out.push([this.samples[i], this.samples[i + 1]]);
-    return out;
+  // The last samples in the data's units: [[x, y], ...] for 2D points; otherwise
+  // { shape: [n, ...sample shape], data: [...] } (row-major).
+  sampleValues() {
+    const shape = this.sampleShape ?? [2];
+    if (!this.samples) return shape.length === 1 && shape[0] === 2 ? [] : { shape: [0, ...shape], data: [] };
+    if (shape.length === 1 && shape[0] === 2) {
+      const out = [];
+      for (let i = 0; i < this.samples.length; i += 2) out.push([this.samples[i], this.samples[i + 1]]);
+      return out;
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    return { shape: [this.samples.length / size, ...shape], data: Array.from(this.samples) };
+  }
+
+  // The last samples' classes ([k, ...]), or [] for an unconditional model.
+  sampleClasses() {
+    return this.sampleLabels ? Array.from(this.sampleLabels) : [];
   }
 }

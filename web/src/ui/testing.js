@@ -1,12 +1,15 @@
 // The hooks browser tests use instead of the layout: window.diffuse.state() (the settings, the step
-// and the loss, as JSON-ready data) and window.diffuse.samples() (the last samples as [[x, y], ...]
-// in the data's own units).
+// and the loss, as JSON-ready data), window.diffuse.samples() (the last samples in the data's own
+// units: [[x, y], ...] for 2D points, { shape, data } otherwise) and window.diffuse.labels() (their
+// classes, [] for an unconditional model).
 export function installTestHooks({ settings, run }) {
   window.diffuse = {
     state: () => ({
       settings: { ...settings() }, step: run.step, loss: run.loss, running: run.running, ready: run.ready,
       samplings: run.samplings, stepsPerSec: run.stepsPerSec, memoryBytes: run.memoryBytes,
+      classes: run.classes,
     }),
-    samples: () => run.samplePairs(),
+    samples: () => run.sampleValues(),
+    labels: () => run.sampleClasses(),
   };
 }

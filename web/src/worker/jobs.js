@@ -67,19 +67,30 @@ function advanceWithin(samplers, budgetMs) {
 }
 const allDone = (progress) => progress.every((p) => p.done);
 
+// The options that pick a conditional model's classes and guidance (page settings classLabel and
+// guidance); none for an unconditional model.
+export function classOptions(run, settings) {
+  if (!run.describe().classes) return {};
+  return { classLabel: settings.classLabel, guidance: settings.guidance };
+}
+
 export class PreviewJob {
+  // A conditional model's preview shows every class in turn, unguided (w = 1).
   constructor(run, post, { n = 500, steps = 16, seed = 7, onDone = () => {} } = {}) {
     Object.assign(this, { run, post, onDone, token: run.token, step: run.step });
-    const options = { sampler: 'ddim', samplerSteps: Math.min(steps, run.describe().settings.timesteps),
-      eta: 0, n, seed, chunkRows: 256 };
+    const described = run.describe();
+    const options = { sampler: 'ddim', samplerSteps: Math.min(steps, described.settings.timesteps),
+      eta: 0, n, seed, chunkRows: 256, ...(described.classes ? { classLabel: 'all', guidance: 1 } : {}) };
     this.samplers = ['raw', 'ema'].map((w) => run.withModel(w, (m) => check(m.sampler(options)).sampler));
   }
 
   slice(budgetMs) {
     if (this.token !== this.run.token) return true;
     if (!allDone(advanceWithin(this.samplers, budgetMs))) return false;
-    const [raw, ema] = this.samplers.map((s) => check(s.current()).x);
-    this.post({ type: TO_PAGE.preview, step: this.step, raw, ema }, [raw.buffer, ema.buffer]);
+    const [rawNow, emaNow] = this.samplers.map((s) => check(s.current()));
+    const [raw, ema, labels] = [rawNow.x, emaNow.x, rawNow.labels];
+    this.post({ type: TO_PAGE.preview, step: this.step, raw, ema, labels },
+      [raw.buffer, ema.buffer, ...(labels ? [labels.buffer] : [])]);
     this.onDone();
     return true;
   }
@@ -98,6 +109,8 @@ export class SampleJob {
     Object.assign(this, { run, post, settings, animationPoints, started: now(), token: run.token });
     const recordEvery = Math.max(1, Math.ceil(samplerSteps(settings) / 100));
     const options = { ...settings, n: settings.sampleN, seed: settings.sampleSeed, recordEvery, chunkRows: 1024 };
+    delete options.classLabel;  // the page's setting: classOptions() passes it for a conditional model
+    Object.assign(options, classOptions(run, settings));
     const created = run.withModel(settings.weights, (m) => check(m.sampler(options)));
     this.sampler = created.sampler;
     this.lastProgress = 0;
@@ -114,13 +127,15 @@ export class SampleJob {
       }
       return false;
     }
-    const points = check(this.sampler.current()).x;
+    const current = check(this.sampler.current());
+    const { x: points, labels, shape } = current;
     const trajectory = check(this.sampler.trajectory(this.animationPoints));
+    const size = shape.reduce((a, b) => a * b, 1);
     this.post({
-      type: TO_PAGE.samples, points, n: points.length / 2, elapsedMs: now() - this.started,
+      type: TO_PAGE.samples, points, labels, shape, n: points.length / size, elapsedMs: now() - this.started,
       settings: this.settings, trajectory: { timesteps: trajectory.timesteps, frames: trajectory.frames,
         n: trajectory.n, x: trajectory.x, x0Hat: trajectory.x0Hat },
-    }, [points.buffer, trajectory.x.buffer, trajectory.x0Hat.buffer]);
+    }, [points.buffer, trajectory.x.buffer, trajectory.x0Hat.buffer, ...(labels ? [labels.buffer] : [])]);
     return true;
   }
 
@@ -155,6 +170,7 @@ export class QualityJob {
         const [sampler, K] = this.queue.shift();
         const options = { ...this.settings, sampler, samplerSteps: K, eta: sampler === 'ddim' ? 0 : this.settings.eta,
           n: this.n, seed: this.settings.sampleSeed, chunkRows: 256 };
+        delete options.classLabel;  // quality is of the model as a whole: the null class
         const s = this.run.withModel(this.settings.weights, (m) => check(m.sampler(options)).sampler);
         this.current = { sampler, K, s };
       }

@@ -18,7 +18,9 @@ export class Run {
     this.fixedBytes = null;   // that checkpoint's bytes, for download
     this.forwardProcess = null;
     this.points = new Float32Array(0);  // all training points, data units
-    this.customPoints = null;           // the last drawn / CSV points
+    this.labels = null;                 // their class labels (Int32Array), or null
+    this.shape = [2];                   // one sample's shape
+    this.customPoints = null;           // the last drawn / CSV points (with their labels)
     this.info = null;
     this.token = 0;           // bumped whenever the run changes: stale jobs stop themselves
   }
@@ -32,11 +34,14 @@ export class Run {
     this.token += 1;
   }
 
-  // A new run from page settings. data: { points, source } for custom points, else the data set
-  // named by settings.dataset (or the last custom points when it is "custom").
+  // A new run from page settings. data: { points, shape, labels, source } for custom points, else
+  // the data set named by settings.dataset (or the last custom points when it is "custom").
   configure(settings, data) {
     if (data?.csv !== undefined) data = this.parseCsv(data.csv, data.source);
-    if (data?.points) this.customPoints = { points: data.points, source: data.source ?? 'points' };
+    if (data?.points) {
+      this.customPoints = { points: data.points, shape: data.shape ?? [2], source: data.source ?? 'points' };
+      if (data.labels) this.customPoints.labels = data.labels;
+    }
     let spec;
     if (DATASETS.includes(settings.dataset)) spec = { dataset: settings.dataset };
     else if (this.customPoints) spec = this.customPoints;
@@ -45,15 +50,17 @@ export class Run {
     this.dispose();
     this.trainer = created.trainer;
     this.info = created;
-    this.points = check(this.trainer.data()).points;
+    const data_ = check(this.trainer.data());
+    Object.assign(this, { points: data_.points, labels: data_.labels, shape: data_.shape });
     this.makeForward(settings);
     return this.describe();
   }
 
+  // A CSV file's points (and its "label" column, if any: never a coordinate).
   parseCsv(text, source) {
     const csv = check(this.module.csvParse(text, source));
     if (csv.dims !== 2) throw new Error(`${source} has ${csv.dims} columns: the page trains on 2D points (x, y)`);
-    return { points: csv.points, source };
+    return { points: csv.points, shape: [2], labels: csv.labels ?? undefined, source };
   }
 
   // Adopts an uploaded checkpoint (the same bytes as the native CLI's).
@@ -68,6 +75,8 @@ export class Run {
       this.fixedBytes = bytes;
     }
     this.info = loaded;
+    this.shape = loaded.shape;
+    this.labels = loaded.labels ?? null;
     const source = loaded.source;
     if (loaded.data) this.points = loaded.data;
     else if (DATASETS.includes(source)) {
@@ -75,7 +84,8 @@ export class Run {
         seed: loaded.settings.seed })).points;
     } else this.points = new Float32Array(0);
     if (!DATASETS.includes(source) && this.points.length) {
-      this.customPoints = { points: this.points, source };
+      this.customPoints = { points: this.points, shape: this.shape, source };
+      if (this.labels) this.customPoints.labels = this.labels;
     }
     this.makeForward(loaded.settings);
     return this.describe();
@@ -98,6 +108,7 @@ export class Run {
     return {
       step: i.step, params: i.params, trainSize: this.points.length / 2, source: i.source,
       normalization: i.normalization, settings: i.settings, resumable: Boolean(this.trainer),
+      shape: this.shape, classes: i.classes ?? 0,
     };
   }
 

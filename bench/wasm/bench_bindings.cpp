@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "../../bench/kernel_workload.hpp"
+#include "kernel_workload.hpp"
 #include "base/aligned.hpp"
 #include "base/error.hpp"
 #include "base/rng.hpp"
@@ -113,7 +113,7 @@ val bench_kernel(const std::string& name, int count, int reps, double min_ms) {
       return time_calls(reps, min_ms, [&] { sink = sink + kernels::squared_norm(x.data(), n); });
     }
     const bool backward = name.size() > 9 && name.compare(name.size() - 9, 9, "_backward") == 0;
-    const auto act = kernels::activation_from_name(backward ? name.substr(0, name.size() - 9) : name);
+    const auto act = kernels::activations.value(backward ? name.substr(0, name.size() - 9) : name);
     if (backward) {
       return time_calls(reps, min_ms, [&] { kernels::activation_backward(act, m.data(), y.data(), x.data(), n); });
     }
@@ -185,7 +185,7 @@ val check_kernels() {
         ++checked;
         if (!(std::abs(static_cast<double>(y[i]) - ref[i]) <= rel / (1 << 24) * std::abs(ref[i]) + 1e-37) &&
             failures++ == 0) {
-          first = error_message(kernels::activation_name(act), "(", x[i], ") = ", y[i], ", reference ", ref[i]);
+          first = error_message(kernels::activations.name(act), "(", x[i], ") = ", y[i], ", reference ", ref[i]);
         }
       }
     }
