@@ -22,6 +22,7 @@ struct PredictOptions {
   std::string model, in, out;
   std::int64_t t = 0;
   bool raw = false;
+  std::string class_label;  // "": the in file's label column, else the null class
 };
 
 void run_predict(const PredictOptions& o) {
@@ -30,18 +31,37 @@ void run_predict(const PredictOptions& o) {
     fail("--t ", o.t, " is out of range: allowed is 0..", c.schedule.timesteps - 1,
          " (T = ", c.schedule.timesteps, ")");
   }
-  const Tensor2 x = dataset_read_csv("--in", o.in).points;  // (B, D)
+  const LabeledPoints in = dataset_read_csv("--in", o.in);
+  const Tensor2& x = in.points;  // (B, D)
   if (x.shape(1) != model_sample_size(c.model)) {
     fail("--in '", o.in, "' has ", x.shape(1), " columns but the model has D = ", model_sample_size(c.model));
   }
   if (o.raw && !c.training) fail("--raw: the checkpoint holds no raw weights (it is an export)");
+  // The class of every row: --class K, or the file's label column, else the null class.
+  const std::size_t K = model_classes(c.model);
+  Labels labels;
+  if (!o.class_label.empty()) {
+    if (K == 0) fail("--class ", o.class_label, ": the model is unconditional");
+    const std::int64_t k = parse_integer("--class", o.class_label);
+    if (k < 0 || static_cast<std::size_t>(k) > K) {
+      fail("--class ", k, " is out of range: the model has classes 0..", K - 1, " and the null class ", K);
+    }
+    labels = Labels::from_shape({x.shape(0)});
+    labels.fill(static_cast<std::int32_t>(k));
+  } else if (in.classes > 0 && K > 0) {
+    if (in.classes > K + 1) {
+      fail("--in '", o.in, "' has labels up to ", in.classes - 1, ": the model has classes 0..", K - 1,
+           " and the null class ", K);
+    }
+    labels = in.labels;
+  }
   const std::string extension = check_output_path("--out", o.out, {".csv", ".npy"});
   run_work([&] {
     std::unique_ptr<NetworkDenoiser> model = checkpoint_denoiser(c, !o.raw);
     Steps t = Steps::from_shape({x.shape(0)});
     t.fill(static_cast<std::int32_t>(o.t));
     Tensor2 out;
-    model->predict(out, x, t, serial_executor());
+    model->predict(out, x, t, labels.size() ? &labels : nullptr, serial_executor());
     require_finite(out, "predictions");
     const std::string name = predictions.name(c.diffusion.prediction);
     std::vector<std::string> header;
@@ -73,6 +93,10 @@ void add_predict_command(CLI::App& app) {
       ->required()
       ->type_name("FILE");
   c->add_flag("--raw", o->raw, "Use the raw weights instead of the EMA weights");
+  c->add_option("--class", o->class_label,
+                "Conditional models: the class of every row (K, the model's class count, is the "
+                "null class); default: the file's label column, else the null class")
+      ->type_name("K");
   c->footer(
       "Inputs and outputs are in the normalized space the model was trained in (x_norm = "
       "(x - mean) / std, see diffuse info); the output's columns are named after the "

@@ -110,8 +110,8 @@ std::optional<Tensor2> reference_points(const Checkpoint& c) {
                       toy2d_rng_stream);
 }
 
-std::string plot_png(const SampleRun& run, const Tensor2& samples, int size,
-                     const std::string& model_path) {
+std::string plot_png(const SampleRun& run, const SamplerOptions& options, const Tensor2& samples,
+                     int size, const std::string& model_path) {
   const Checkpoint& c = run.checkpoint;
   const std::optional<Tensor2> data = reference_points(c);
   ScatterPlot plot;
@@ -121,9 +121,32 @@ std::string plot_png(const SampleRun& run, const Tensor2& samples, int size,
                   predictions.name(c.diffusion.prediction) + " model, " +
                   schedule_kinds.name(c.schedule.kind) +
                   " T=" + std::to_string(c.schedule.timesteps);
+  if (run.labels.size() > 0) {  // the classes instead of the model's details, to fit the line
+    plot.subtitle = model_path + ": step " + std::to_string(c.step) + "; " + classes_description(options, c);
+  }
   if (model_sample_size(c.model) > 2) plot.x_label = "x0", plot.y_label = "x1";
   if (data) plot.layers.push_back({&*data, {150, 154, 166}, 0.30f, 1.6f, "training data"});
-  plot.layers.push_back({&samples, {219, 68, 55}, 0.55f, 2.0f, "samples"});
+  if (run.labels.size() == 0) {
+    plot.layers.push_back({&samples, {219, 68, 55}, 0.55f, 2.0f, "samples"});
+    return scatter_plot_draw(plot).encode_png();
+  }
+  // A conditional model's samples: one layer (colour) per class, the page's palette.
+  static const Rgb palette[] = {{47, 98, 217},  {224, 119, 47}, {15, 143, 127}, {194, 54, 106},
+                                {139, 79, 216}, {122, 138, 16}, {209, 164, 0},  {91, 101, 119},
+                                {31, 155, 209}, {160, 82, 45}};
+  const std::size_t K = model_classes(c.model), D = samples.shape(1);
+  std::vector<Tensor2> by_class(K);
+  for (std::size_t k = 0; k < K; ++k) {
+    std::vector<float> rows;
+    for (std::size_t i = 0; i < samples.shape(0); ++i) {
+      if (static_cast<std::size_t>(run.labels(i)) == k) rows.insert(rows.end(), &samples(i, 0), &samples(i, 0) + D);
+    }
+    if (rows.empty()) continue;
+    by_class[k] = Tensor2::from_shape({rows.size() / D, D});
+    std::copy(rows.begin(), rows.end(), by_class[k].begin());
+    plot.layers.push_back({&by_class[k], palette[k % 10], 0.55f, 2.0f,
+                           (k == 0 ? "class " : "") + std::to_string(k)});
+  }
   return scatter_plot_draw(plot).encode_png();
 }
 
@@ -153,7 +176,7 @@ void write_samples(const SampleOptions& o, const SampleRun& run, const Tensor2& 
       npy_write(out, samples.data(), {samples.shape(0), D});
     });
   } else {
-    atomic_write_file(path, plot_png(run, samples, static_cast<int>(o.png_size), o.model));
+    atomic_write_file(path, plot_png(run, o.sampling, samples, static_cast<int>(o.png_size), o.model));
   }
 }
 

@@ -135,12 +135,20 @@ void draw_frame_and_title(Canvas& canvas, const Frame& f, const ScatterPlot& plo
   }
 }
 
-// One row between the title and the frame, centred, so that it never hides points.
+// One row between the title and the frame, centred, so that it never hides points. When the
+// labels with their counts do not fit the width (many classes), the bare labels do.
 void draw_legend(Canvas& canvas, const Frame& f, const ScatterPlot& plot,
-                 const std::vector<std::string>& labels) {
+                 std::vector<std::string> labels) {
   constexpr int marker = 22, gap = 28;
-  int width = 0;
-  for (const std::string& label : labels) width += marker + Canvas::text_width(label) + gap;
+  const auto row_width = [&] {
+    int width = 0;
+    for (const std::string& label : labels) width += marker + Canvas::text_width(label) + gap;
+    return width;
+  };
+  if (row_width() - gap > canvas.width() - 16) {
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = plot.layers[i].label;
+  }
+  const int width = row_width();
   int x = f.left + f.width / 2 - (width - gap) / 2;
   const int cy = f.top - 20;
   for (std::size_t i = 0; i < labels.size(); ++i) {

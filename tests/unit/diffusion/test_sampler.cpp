@@ -8,6 +8,8 @@
 // - DDIM with eta = 0 is that affine map with no noise: checked sample by sample, and against the
 //   probability-flow map x_0 = m + s (x_T - sqrt(ab) m) / sqrt(ab s^2 + 1 - ab);
 // - on gaussians8, component proportions (binomial tolerances) and per-component spreads.
+// The reverse step's variance and prediction checks (reverse_step.hpp), the row tasks that split the
+// work (row_tasks.hpp) and the Denoiser interface (denoiser.hpp) are exercised here too.
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -1,5 +1,7 @@
 // The schedule tables against independent computations: running products in long double, the
 // diffusers formulas written out term by term, and every invalid parameter rejected by name.
+// Also the schedule's JSON (schedule_json.cpp) and the per-step coefficients derived from it
+// (timestep_coefficients.hpp).
 #include <catch2/catch.hpp>
 
 #include <cmath>

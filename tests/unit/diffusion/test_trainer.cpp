@@ -1,8 +1,12 @@
-// The trainer: a resumed run ends bit-identical to an uninterrupted one; a non-finite step
-// changes nothing; training lowers the loss; invalid setups are rejected by name.
+// The trainer: default runs give diffuse 0.1.0's weights bit for bit; a resumed run ends
+// bit-identical to an uninterrupted one; a non-finite step changes nothing; training lowers the
+// loss; conditional runs draw labels with their rows and drop them at the configured rate; invalid
+// setups are rejected by name.
+// The training configuration's validation and JSON (train_config.hpp) is tested here too.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +14,8 @@
 #include "base/rng.hpp"
 #include "data/toy2d.hpp"
 #include "diffusion/trainer.hpp"
+#include "kernels/arch.hpp"
+#include "support/reverse_executor.hpp"
 
 using namespace diffuse;
 
@@ -200,4 +206,64 @@ TEST_CASE("label dropout never changes an unconditional run: its batches draw no
   CHECK(x.last_labels().size() == 0);
   const bool same = x.network().params() == y.network().params();
   CHECK(same);
+}
+
+namespace {
+
+// FNV-1a over the bytes of every float, in buffer order: equal hashes mean equal bits.
+std::uint64_t fnv1a(const AlignedBuffer& values) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (float v : values) {
+    std::uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    for (int b = 0; b < 4; ++b) {
+      h ^= (u >> (8 * b)) & 0xffu;
+      h *= 1099511628211ull;
+    }
+  }
+  return h;
+}
+
+struct PinnedRun {
+  const char* arch;  // xsimd's arch name (kernels::simd_arch_name)
+  std::uint64_t params, ema;
+};
+
+// 300 steps of the reference workload's defaults (moons, seed 0, batch 256, the default model and
+// schedule) as diffuse 0.1.0 (commit 8294455, before the model seam) trained them, built for each
+// x86 arch: -march=native on an AMD Zen 5 (avx512bw), -march=x86-64-v3 (fma3+avx2) and
+// -march=x86-64-v2 (sse4.2). GEMM tiles and vector widths differ between arches, so each has its
+// own bits. A deliberate change to the arithmetic (a new reduction order, say) re-pins them, with a
+// note saying why.
+constexpr PinnedRun pinned_runs[] = {
+    {"avx512bw", 0x1ae7a4b2a06748d9ull, 0x1d5e89d4bd4b3ae9ull},
+    {"fma3+avx2", 0xa6bc394ca7f5d717ull, 0x6a63bb28b0601bbfull},
+    {"sse4.2", 0x86f71faa086cee33ull, 0x36458b9afde2b52eull},
+};
+
+}  // namespace
+
+TEST_CASE("default training gives the weights diffuse 0.1.0 gave, bit for bit, on any thread count") {
+  const std::string arch = kernels::simd_arch_name();
+  const PinnedRun* pin = nullptr;
+  for (const PinnedRun& p : pinned_runs) pin = arch == p.arch ? &p : pin;
+  INFO("SIMD arch " << arch);
+  REQUIRE(pin != nullptr);  // an arch without pinned weights: pin them (see pinned_runs)
+  const TrainConfig train;
+  Rng rng(train.seed, toy2d_rng_stream);
+  const TrainingData data =
+      training_data_from_points(toy2d_sample(Toy2d::moons, train.train_size, rng), "moons");
+  for (bool reversed : {false, true}) {
+    INFO((reversed ? "tasks in reverse order" : "serial"));
+    Trainer trainer(ScheduleConfig{}, DiffusionConfig{}, MlpConfig{}, train, data);
+    for (int i = 0; i < 300; ++i) {
+      if (reversed) {
+        trainer.step(test::ReverseExecutor());
+      } else {
+        trainer.step(serial_executor());
+      }
+    }
+    CHECK(fnv1a(trainer.network().params()) == pin->params);
+    CHECK(fnv1a(trainer.ema_weights()) == pin->ema);
+  }
 }

@@ -1,6 +1,7 @@
 // Checkpoints: exact round trips (conditional models and labels included), resuming through a
 // file, exports, format version 1 read as the same model, and a clear Error for every kind of
 // corrupt, truncated or foreign file (never a crash).
+// Reading is checkpoint_read.cpp; writing checkpoint.cpp.
 #include <catch2/catch.hpp>
 
 #include <cstring>

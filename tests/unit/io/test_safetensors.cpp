@@ -1,5 +1,6 @@
 // safetensors: the round trip, the reference implementation's own byte layouts reproduced by hand,
 // and one test per kind of invalid file, each checking that the message names the problem.
+// Reader safetensors_read.cpp, writer safetensors_write.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>

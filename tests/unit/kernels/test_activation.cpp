@@ -1,5 +1,6 @@
 // The xsimd activations and row operations against their scalar twins on every tail length around
 // the vector width, and the derivatives against central differences of the definitions.
+// The vector bodies are activation_simd.hpp; the twins activation_ref.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -1,6 +1,9 @@
 // gemm against the naive double-precision gemm_ref on named and random shapes, for all four
 // transpose combinations, including alpha/beta, padded strides, beta = 0 with NaN in C, and the
 // degenerate sizes (M, N or K = 0).
+// gemm.cpp's parts are all exercised through it: the blocked driver (gemm_driver.hpp), packing
+// (gemm_pack.cpp), the micro-tile (gemm_tile.hpp), narrow shapes (gemm_small.cpp), column sums
+// (gemm_columns.cpp) and the explicit FMAs (simd_fma.hpp); the twin is gemm_ref.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>

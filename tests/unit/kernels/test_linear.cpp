@@ -1,6 +1,7 @@
 // The fused linear layer against its unfused scalar twin, against its own building blocks bit for
 // bit where the arithmetic is the same, and its gradients against central differences of an
 // independent double-precision layer.
+// The scalar twin is linear_ref.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>

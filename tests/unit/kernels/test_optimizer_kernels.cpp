@@ -1,5 +1,6 @@
 // The xsimd Adam, EMA, squared norm and scaling against their scalar twins on every tail length
 // around the vector width and on the reference model's parameter count.
+// The scalar twins are optimizer_kernels_ref.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>

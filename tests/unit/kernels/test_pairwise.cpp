@@ -1,5 +1,6 @@
 // distance_row_sum and rbf_row_sum against their scalar twins and against a float64 loop, for
 // every tail length around the vector width and a few dimensions.
+// The scalar twins are pairwise_ref.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>

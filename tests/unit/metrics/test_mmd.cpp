@@ -1,6 +1,7 @@
 // RBF MMD^2: the unbiased estimator against a naive float64 double loop, the median heuristic
 // against sorting all pooled distances, exact symmetry/translation/scale behaviour on dyadic data,
 // identical sets, and the estimator's mean against the closed form for N(0, 1) against N(d, 1).
+// The pair sums both metrics share are pair_sums.cpp.
 #include <catch2/catch.hpp>
 
 #include <algorithm>

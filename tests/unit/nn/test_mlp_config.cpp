@@ -1,6 +1,7 @@
 // MlpConfig: defaults are the reference workload; every out-of-range field is an Error naming the
-// field, the value and the allowed range; JSON round-trips and rejects unknown, missing and
-// ill-typed fields (it is a checkpoint's architecture record).
+// field, the value and the allowed range (the IntRange limits of int_range.hpp, which the CLI and
+// the page read); JSON round-trips and rejects unknown, missing and ill-typed fields (it is a
+// checkpoint's architecture record).
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -117,4 +118,21 @@ TEST_CASE("JSON with unknown missing or ill-typed fields is an Error that says w
     for (const char* word : c.words)
       CHECK_THROWS_WITH(mlp_config_from_json(c.input), Contains(word));
   }
+}
+
+TEST_CASE("the limits are IntRanges: the CLI's and the page's bounds, the page's never wider") {
+  for (const IntRange& r : {mlp_data_dim_range, mlp_time_embed_range, mlp_x_embed_range, mlp_hidden_range,
+                            mlp_layers_range, model_classes_range}) {
+    CHECK(r.min <= r.page_max);
+    CHECK(r.page_max <= r.max);
+    CHECK(r.contains(r.min));
+    CHECK(r.contains(r.max));
+    CHECK_FALSE(r.contains(r.max + 1));
+    CHECK_FALSE(r.contains(r.min - 1));
+  }
+  MlpConfig c;
+  c.hidden = static_cast<std::size_t>(mlp_hidden_range.max);
+  CHECK_NOTHROW(mlp_config_validate(c));
+  c.hidden += 1;
+  CHECK_THROWS_AS(mlp_config_validate(c), Error);
 }

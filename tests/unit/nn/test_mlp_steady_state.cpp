@@ -2,6 +2,7 @@
 // every buffer, further steps of the same batch size must not touch the heap. Counted by replacing
 // the global operator new (std::vector, std::function, strings) and, with glibc, interposing
 // posix_memalign (xsimd's aligned allocator, behind every AlignedBuffer and xtensor container).
+// The buffers are the MLP's arena (mlp_workspace.cpp).
 #include <catch2/catch.hpp>
 
 #include "support/allocation_counter.hpp"
