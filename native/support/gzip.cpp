@@ -48,7 +48,9 @@ class Inflater {
   // how many input bytes it took.
   std::size_t member(std::string_view input, std::string& output, std::size_t max_output) {
     if (inflateReset(&stream_) != Z_OK) fail(source_, ": zlib could not restart");
-    std::size_t used = 0;
+    stream_.next_in = nullptr;  // not the previous member's leftover input
+    stream_.avail_in = 0;
+    std::size_t used = 0;  // bytes of `input` handed to zlib so far
     for (;;) {
       if (stream_.avail_in == 0 && used < input.size()) {
         const std::size_t chunk = std::min<std::size_t>(input.size() - used, UINT_MAX);

@@ -9,9 +9,10 @@
 //   - deflate errors, the header's own fields, and each member's CRC-32 and length (zlib's gzip
 //     mode checks the trailer);
 //   - truncation: the input ends before a member's trailer;
-//   - the decompressed size: at most max_output bytes. The output grows as it is decoded, never
-//     sized from the input's claims (the trailer's length field is only checked, not trusted),
-//     and decoding stops with an error as soon as it would pass the limit.
+//   - the decompressed size: at most max_output bytes. The output grows as it is decoded (doubling
+//     from 64 KiB, so it never holds more than about twice the limit), never sized from the input's
+//     claims (the trailer's length field is only checked, not trusted), and decoding stops with an
+//     error as soon as it passes the limit.
 #include <cstddef>
 #include <string>
 #include <string_view>
