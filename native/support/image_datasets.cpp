@@ -19,15 +19,13 @@ void require_file(const fs::path& path, const char* what, const std::string& fix
   if (!fs::exists(path, error)) fail(what, ": ", path.string(), " is missing: ", fix);
 }
 
+fs::path fashion_file(const fs::path& dir, const char* part, const char* kind) {
+  return dir / (std::string(part) + "-" + kind + "-ubyte.gz");
+}
+
 ImageSet load_fashion_part(const fs::path& dir, const char* part, std::size_t count) {
-  const std::string fix =
-      "install Debian's dataset-fashion-mnist package (run scripts/setup.sh), which puts the "
-      "files in " +
-      std::string(fashion_mnist_default_dir);
-  const fs::path images_path = dir / (std::string(part) + "-images-idx3-ubyte.gz");
-  const fs::path labels_path = dir / (std::string(part) + "-labels-idx1-ubyte.gz");
-  require_file(images_path, "Fashion-MNIST", fix);
-  require_file(labels_path, "Fashion-MNIST", fix);
+  const fs::path images_path = fashion_file(dir, part, "images-idx3");
+  const fs::path labels_path = fashion_file(dir, part, "labels-idx1");
   const std::string images = gzip_read_file(images_path.string());
   const std::string labels = gzip_read_file(labels_path.string());
   ImageSet set = fashion_mnist_parse(images, labels, images_path.string(), labels_path.string());
@@ -80,6 +78,16 @@ ImageSet load_digits(const std::string& data_dir) {
 }
 
 ImageSplit load_fashion(const std::string& dir) {
+  // Every file first, so that a missing one is reported before any decoding.
+  const std::string fix = error_message(
+      "install Debian's dataset-fashion-mnist package (run scripts/setup.sh), which puts the "
+      "files in ",
+      fashion_mnist_default_dir);
+  for (const char* part : {"train", "t10k"}) {
+    for (const char* kind : {"images-idx3", "labels-idx1"}) {
+      require_file(fashion_file(dir, part, kind), "Fashion-MNIST", fix);
+    }
+  }
   return {load_fashion_part(dir, "train", fashion_mnist_train_count),
           load_fashion_part(dir, "t10k", fashion_mnist_test_count)};
 }

@@ -16,42 +16,13 @@
 #include "base/rng.hpp"
 #include "support/allocation_counter.hpp"
 #include "support/gzip.hpp"
+#include "support/gzip_compress.hpp"
 
 using namespace diffuse;
 using namespace diffuse::cli;
 namespace fs = std::filesystem;
 
 namespace {
-
-// `repeat` copies of `data` as one gzip member, compressed with zlib's own deflate.
-std::string gzip(std::string_view data, std::size_t repeat = 1, int level = 6) {
-  z_stream s{};
-  REQUIRE(deflateInit2(&s, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out;
-  char buffer[1 << 14];
-  for (std::size_t r = 0; r < repeat; ++r) {
-    s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    s.avail_in = static_cast<uInt>(data.size());
-    const int flush = r + 1 == repeat ? Z_FINISH : Z_NO_FLUSH;
-    int status = Z_OK;
-    do {
-      s.next_out = reinterpret_cast<Bytef*>(buffer);
-      s.avail_out = sizeof buffer;
-      status = deflate(&s, flush);
-      if (status == Z_STREAM_ERROR) FAIL("deflate failed");
-      out.append(buffer, sizeof buffer - s.avail_out);
-    } while (s.avail_out == 0 || (flush == Z_FINISH && status != Z_STREAM_END));
-  }
-  if (repeat == 0) {
-    s.avail_in = 0;
-    s.next_out = reinterpret_cast<Bytef*>(buffer);
-    s.avail_out = sizeof buffer;
-    REQUIRE(deflate(&s, Z_FINISH) == Z_STREAM_END);
-    out.append(buffer, sizeof buffer - s.avail_out);
-  }
-  deflateEnd(&s);
-  return out;
-}
 
 std::string random_bytes(std::size_t n) {
   Rng rng(7);
@@ -98,22 +69,23 @@ struct TempDir {
 }  // namespace
 
 TEST_CASE("gzip_decompress round-trips text, binary, empty and multi-chunk data") {
-  CHECK(gzip_decompress(gzip("hello, digits\n"), "x.gz") == "hello, digits\n");
-  CHECK(gzip_decompress(gzip(""), "x.gz").empty());
-  CHECK(gzip_decompress(gzip("", 0), "x.gz").empty());
+  CHECK(gzip_decompress(gzip_compress("hello, digits\n"), "x.gz") == "hello, digits\n");
+  CHECK(gzip_decompress(gzip_compress(""), "x.gz").empty());
+  CHECK(gzip_decompress(gzip_compress("", 0), "x.gz").empty());
   const std::string binary = random_bytes(300000);  // past the first 64 KiB of output, twice
   for (const int level : {0, 1, 9}) {
     INFO("level " << level);
-    CHECK(gzip_decompress(gzip(binary, 1, level), "x.gz") == binary);
+    CHECK(gzip_decompress(gzip_compress(binary, 1, level), "x.gz") == binary);
   }
-  const std::string repeated = gzip("0,1,2,16\n", 100000);
+  const std::string repeated = gzip_compress("0,1,2,16\n", 100000);
   const std::string text = gzip_decompress(repeated, "x.gz");
   CHECK(text.size() == 900000);
   CHECK(text.substr(899991) == "0,1,2,16\n");
 }
 
 TEST_CASE("gzip_decompress joins concatenated members, as gzip -d does") {
-  CHECK(gzip_decompress(gzip("abc") + gzip("") + gzip("def"), "x.gz") == "abcdef");
+  CHECK(gzip_decompress(gzip_compress("abc") + gzip_compress("") + gzip_compress("def"), "x.gz") ==
+        "abcdef");
 }
 
 TEST_CASE("gzip_decompress rejects input that is not gzip") {
@@ -135,10 +107,10 @@ TEST_CASE("gzip_decompress rejects corrupt deflate data and corrupt headers") {
   // Block type 3 is reserved (RFC 1951, 3.2.3).
   check_contains(error_of(gzip_header + std::string("\x07\x00\x00\x00\x00\x00\x00\x00\x00", 9)),
                  {"data.gz: corrupt gzip data: invalid block type"});
-  std::string bad_method = gzip("abc");
+  std::string bad_method = gzip_compress("abc");
   bad_method[2] = 0x07;
   check_contains(error_of(bad_method), {"data.gz: corrupt gzip data: unknown compression method"});
-  std::string bad_flags = gzip("abc");
+  std::string bad_flags = gzip_compress("abc");
   bad_flags[3] = static_cast<char>(0xe0);
   check_contains(error_of(bad_flags), {"data.gz: corrupt gzip data: unknown header flags set"});
   // A stored block whose length and its complement disagree.
@@ -148,7 +120,7 @@ TEST_CASE("gzip_decompress rejects corrupt deflate data and corrupt headers") {
 }
 
 TEST_CASE("gzip_decompress checks each member's CRC-32 and length") {
-  const std::string good = gzip("the quick brown fox");
+  const std::string good = gzip_compress("the quick brown fox");
   std::string bad_crc = good;
   bad_crc[bad_crc.size() - 8] ^= 1;
   check_contains(error_of(bad_crc), {"data.gz: corrupt gzip data: incorrect data check"});
@@ -156,7 +128,8 @@ TEST_CASE("gzip_decompress checks each member's CRC-32 and length") {
   bad_length[bad_length.size() - 4] ^= 1;
   check_contains(error_of(bad_length), {"data.gz: corrupt gzip data: incorrect length check"});
   // A flipped bit in the data is caught by the CRC if deflate itself does not choke on it.
-  std::string flipped = gzip(std::string(1000, 'a') + "b", 1, 0);  // stored: bits are bytes
+  std::string flipped =
+      gzip_compress(std::string(1000, 'a') + "b", 1, 0);  // stored: bits are bytes
   flipped[10 + 5 + 500] ^= 1;
   check_contains(error_of(flipped), {"incorrect data check"});
   // In the second member too.
@@ -164,7 +137,7 @@ TEST_CASE("gzip_decompress checks each member's CRC-32 and length") {
 }
 
 TEST_CASE("gzip_decompress rejects every truncation, even one inside the trailer") {
-  const std::string whole = gzip(random_bytes(2000));
+  const std::string whole = gzip_compress(random_bytes(2000));
   for (std::size_t n = 2; n < whole.size(); ++n) {
     INFO("first " << n << " of " << whole.size() << " bytes");
     check_contains(error_of(whole.substr(0, n)),
@@ -176,7 +149,7 @@ TEST_CASE("gzip_decompress rejects every truncation, even one inside the trailer
 }
 
 TEST_CASE("gzip_decompress rejects trailing bytes after the last member") {
-  const std::string member = gzip("abc");
+  const std::string member = gzip_compress("abc");
   check_contains(error_of(member + "xyz"),
                  {"data.gz: 3 bytes of trailing garbage after the gzip data (at byte "});
   check_contains(error_of(member + std::string(4, '\0')), {"4 bytes of trailing garbage"});
@@ -184,12 +157,13 @@ TEST_CASE("gzip_decompress rejects trailing bytes after the last member") {
 
 TEST_CASE("gzip_decompress stops at its output limit, exactly") {
   const std::string data = random_bytes(1000);
-  CHECK(gzip_decompress(gzip(data), "x.gz", 1000) == data);
-  check_contains(error_of(gzip(data), 999),
+  CHECK(gzip_decompress(gzip_compress(data), "x.gz", 1000) == data);
+  check_contains(error_of(gzip_compress(data), 999),
                  {"data.gz: decompresses to more than 999 bytes, the limit for a data file"});
-  check_contains(error_of(gzip(data + data), 1000), {"more than 1000 bytes"});
+  check_contains(error_of(gzip_compress(data + data), 1000), {"more than 1000 bytes"});
   // The limit counts all members together.
-  check_contains(error_of(gzip(data) + gzip("x"), 1000), {"more than 1000 bytes"});
+  check_contains(error_of(gzip_compress(data) + gzip_compress("x"), 1000),
+                 {"more than 1000 bytes"});
   CHECK(gzip_max_output == 64 * 1024 * 1024);
 }
 
@@ -197,33 +171,33 @@ TEST_CASE("gzip_decompress grows its output as it decodes: a bomb never gets a b
   // 32 MiB of zeros in about 32 KiB: the limit of 1 MiB stops it, having allocated at most about
   // twice the limit (a doubling string), whatever the trailer claims.
   const std::string zeros(1 << 20, '\0');
-  const std::string bomb = gzip(zeros, 32, 9);
+  const std::string bomb = gzip_compress(zeros, 32, 9);
   CHECK(bomb.size() < 64 * 1024);
   largest_allocation = 0;
   check_contains(error_of(bomb, 1 << 20), {"data.gz: decompresses to more than 1 MiB"});
   CHECK(largest_allocation <= (2u << 20) + 64);
   // The default limit: 64 MiB of output pass, 64 MiB + 1 byte do not.
-  const std::string limit = gzip(zeros, 64, 9);
+  const std::string limit = gzip_compress(zeros, 64, 9);
   CHECK(gzip_decompress(limit, "x.gz").size() == gzip_max_output);
-  check_contains(error_of(limit + gzip(std::string(1, '\0'))),
+  check_contains(error_of(limit + gzip_compress(std::string(1, '\0'))),
                  {"data.gz: decompresses to more than 64 MiB"});
 }
 
 TEST_CASE("gzip_read_file names the file in every error") {
   TempDir dir;
-  const std::string good = dir.write("good.gz", gzip("1,2,3\n"));
+  const std::string good = dir.write("good.gz", gzip_compress("1,2,3\n"));
   CHECK(gzip_read_file(good) == "1,2,3\n");
   const std::string missing = (dir.path / "missing.gz").string();
   CHECK_THROWS_WITH(gzip_read_file(missing), missing + ": no such file");
   CHECK_THROWS_WITH(gzip_read_file(dir.path.string()), dir.path.string() + ": not a regular file");
   const std::string plain = dir.write("plain.gz", "1,2,3\n");
   CHECK_THROWS_WITH(gzip_read_file(plain), Catch::StartsWith(plain + ": not gzip data"));
-  std::string corrupt = gzip("1,2,3\n");
+  std::string corrupt = gzip_compress("1,2,3\n");
   corrupt[corrupt.size() - 8] ^= 1;
   CHECK_THROWS_WITH(gzip_read_file(dir.write("corrupt.gz", corrupt)),
                     Catch::Contains("corrupt.gz: corrupt gzip data: incorrect data check"));
   // A file too large to decompress within the limit is refused before it is read.
-  const std::string big = dir.write("big.gz", gzip(random_bytes(20000), 1, 0));
+  const std::string big = dir.write("big.gz", gzip_compress(random_bytes(20000), 1, 0));
   CHECK_THROWS_WITH(gzip_read_file(big, 1000),
                     Catch::Contains("big.gz: 20") &&
                         Catch::Contains("too large for a gzip file that decompresses to at most "
