@@ -31,24 +31,6 @@ std::vector<std::string_view> split_fields(std::string_view line) {
   }
 }
 
-// The offending text for a message: quoted, shortened if long, control characters escaped.
-std::string quote_text(std::string_view text) {
-  constexpr std::size_t max_length = 40;
-  std::string out = "'";
-  for (std::size_t i = 0; i < text.size() && i < max_length; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-      out += escaped;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += text.size() > max_length ? "...'" : "'";
-  return out;
-}
-
 enum class Parse { ok, not_a_number, not_finite, out_of_range };
 
 Parse parse_number(std::string_view field, float& value) {

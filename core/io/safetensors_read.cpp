@@ -31,25 +31,12 @@ constexpr DtypeInfo dtypes[] = {{"BOOL", 1, false},    {"U8", 1, false},      {"
                                 {"I32", 4, false},     {"U32", 4, false},     {"F32", 4, true},
                                 {"F64", 8, true},      {"I64", 8, false},     {"U64", 8, false}};
 
-// For messages: a name quoted, control characters escaped, long names shortened.
-std::string quote_text(std::string_view text) {
-  constexpr std::size_t max_length = 60;
-  std::string out = "'";
-  for (std::size_t i = 0; i < text.size() && i < max_length; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) {
-      const char hex[] = "0123456789abcdef";
-      out += {'\\', 'x', hex[c >> 4], hex[c & 15]};
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + (text.size() > max_length ? "...'" : "'");
-}
+// Names and values in messages are cut after this many characters.
+constexpr std::size_t name_length = 60;
 
 // For messages: a JSON value, shortened.
 std::string brief(const Json& value) {
-  return quote_text(value.dump());
+  return quote_text(value.dump(), name_length);
 }
 
 constexpr int max_depth = 64;
@@ -73,7 +60,7 @@ class HeaderChecker : public nlohmann::json_sax<Json> {
   bool end_array() override { return close(); }
   bool key(string_t& name) override {
     if (keys_.back().insert(name).second) return true;
-    problem = "the key " + quote_text(name) + " appears twice in one object (" +
+    problem = "the key " + quote_text(name, name_length) + " appears twice in one object (" +
               (keys_.size() == 1 ? "a tensor name given twice" : "a field given twice") + ")";
     return false;
   }
@@ -183,7 +170,7 @@ class Reader {
     SafetensorsMetadata out;
     for (const auto& [key, item] : value.items()) {
       if (!item.is_string()) {
-        problem("__metadata__ ", quote_text(key), " is a ", item.type_name(),
+        problem("__metadata__ ", quote_text(key, name_length), " is a ", item.type_name(),
                 ": expected a string");
       }
       out.emplace(key, item.get<std::string>());
@@ -195,7 +182,8 @@ class Reader {
                     const char* expected) const {
     const auto it = value.find(key);
     if (it == value.end())
-      problem("tensor ", quote_text(name), " has no \"", key, "\": expected ", expected);
+      problem("tensor ", quote_text(name, name_length), " has no \"", key, "\": expected ",
+              expected);
     return *it;
   }
 
@@ -203,14 +191,14 @@ class Reader {
   std::uint64_t unsigned_integer(const std::string& name, const char* what, const Json& v) const {
     if (v.is_number_unsigned()) return v.get<std::uint64_t>();
     if (v.is_number_integer())
-      problem("tensor ", quote_text(name), " ", what, " = ", v.dump(), " is negative");
-    problem("tensor ", quote_text(name), " ", what, " is ",
+      problem("tensor ", quote_text(name, name_length), " ", what, " = ", v.dump(), " is negative");
+    problem("tensor ", quote_text(name, name_length), " ", what, " is ",
             v.is_number() ? brief(v) : v.type_name(), ": expected a non-negative integer");
   }
 
   Entry entry(const std::string& name, const Json& value) const {
     if (!value.is_object()) {
-      problem("tensor ", quote_text(name), " is a ", value.type_name(),
+      problem("tensor ", quote_text(name, name_length), " is a ", value.type_name(),
               ": expected an object with dtype, shape and data_offsets");
     }
     Entry e;
@@ -223,35 +211,36 @@ class Reader {
 
   const DtypeInfo* dtype(const std::string& name, const Json& value) const {
     if (!value.is_string())
-      problem("tensor ", quote_text(name), " dtype is a ", value.type_name(),
+      problem("tensor ", quote_text(name, name_length), " dtype is a ", value.type_name(),
               ": expected a string");
     const std::string text = value.get<std::string>();
     for (const DtypeInfo& info : dtypes) {
       if (text != info.name) continue;
       if (!info.readable) {
-        problem("tensor ", quote_text(name), " has dtype ", text,
+        problem("tensor ", quote_text(name, name_length), " has dtype ", text,
                 ": only F32 can be read (and F64, F16, BF16, converted to float32)");
       }
       return &info;
     }
-    problem("tensor ", quote_text(name), " has an unknown dtype ", quote_text(text),
-            ": safetensors dtypes are ",
+    problem("tensor ", quote_text(name, name_length), " has an unknown dtype ",
+            quote_text(text, name_length), ": safetensors dtypes are ",
             "BOOL, U8, I8, F8_E5M2, F8_E4M3, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64");
   }
 
   void shape(Entry& e, const Json& value) const {
     if (!value.is_array())
-      problem("tensor ", quote_text(e.name), " shape is a ", value.type_name(),
+      problem("tensor ", quote_text(e.name, name_length), " shape is a ", value.type_name(),
               ": expected an array");
     for (std::size_t k = 0; k < value.size(); ++k) {
       const std::string what = "shape[" + std::to_string(k) + "]";
       const std::uint64_t extent = unsigned_integer(e.name, what.c_str(), value[k]);
       if (extent != 0 && e.elements > UINT64_MAX / e.dtype->size / extent) {
-        problem("tensor ", quote_text(e.name), " shape ", brief(value),
+        problem("tensor ", quote_text(e.name, name_length), " shape ", brief(value),
                 " has more bytes than fit in 64 bits");
       }
       if (extent > SIZE_MAX)
-        problem("tensor ", quote_text(e.name), " ", what, " is too large for this machine");
+        problem("tensor ", quote_text(e.name, name_length), " ", what,
+                " is too large for this machine");
       e.elements *= extent;
       e.shape.push_back(static_cast<std::size_t>(extent));
     }
@@ -259,18 +248,18 @@ class Reader {
 
   void offsets(Entry& e, const Json& value) const {
     if (!value.is_array() || value.size() != 2) {
-      problem("tensor ", quote_text(e.name), " data_offsets is ", brief(value),
+      problem("tensor ", quote_text(e.name, name_length), " data_offsets is ", brief(value),
               ": expected [begin, end]");
     }
     e.begin = unsigned_integer(e.name, "data_offsets[0]", value[0]);
     e.end = unsigned_integer(e.name, "data_offsets[1]", value[1]);
     if (e.begin > e.end || e.end > data_size_) {
-      problem("tensor ", quote_text(e.name), " data_offsets [", e.begin, ", ", e.end,
+      problem("tensor ", quote_text(e.name, name_length), " data_offsets [", e.begin, ", ", e.end,
               "] is invalid: expected begin <= end <= ", data_size_, " (the data section's size)");
     }
     const std::uint64_t expected = e.elements * e.dtype->size;  // no overflow: checked in shape()
     if (e.end - e.begin != expected) {
-      problem("tensor ", quote_text(e.name), " has ", e.end - e.begin,
+      problem("tensor ", quote_text(e.name, name_length), " has ", e.end - e.begin,
               " bytes of data, but its shape and dtype ", e.dtype->name, " need ", expected);
     }
   }
@@ -284,11 +273,12 @@ class Reader {
     const Entry* previous = nullptr;
     for (const Entry& e : entries) {
       if (e.begin < position) {
-        problem("tensors ", quote_text(previous->name), " [", previous->begin, ", ", previous->end,
-                ") and ", quote_text(e.name), " [", e.begin, ", ", e.end, ") overlap");
+        problem("tensors ", quote_text(previous->name, name_length), " [", previous->begin, ", ",
+                previous->end, ") and ", quote_text(e.name, name_length), " [", e.begin, ", ",
+                e.end, ") overlap");
       }
       if (e.begin > position) {
-        problem("tensor ", quote_text(e.name), " starts at byte ", e.begin,
+        problem("tensor ", quote_text(e.name, name_length), " starts at byte ", e.begin,
                 " but the data before it ends at ", position,
                 ": safetensors tensors are contiguous");
       }

@@ -1,5 +1,6 @@
 #pragma once
-// A heap-allocation counter for "nothing allocates in steady state" tests. It replaces the
+// A heap-allocation counter for "nothing allocates in steady state" tests, which also records the
+// largest single request (for "nothing is sized by untrusted input" tests). It replaces the
 // global operator new/delete (every form, nothrow included: Catch2 uses those) and, with glibc,
 // interposes posix_memalign (xsimd's aligned allocator behind AlignedBuffer and xtensor).
 // Include it from exactly one file of a test executable: replacements are per program.
@@ -13,10 +14,18 @@
 
 namespace {
 std::atomic<long> allocations{0};
+std::atomic<std::size_t> largest_allocation{0};  // bytes; reset it to 0 before the code under test
+
+void note_allocation(std::size_t n) {
+  ++allocations;
+  std::size_t largest = largest_allocation.load();
+  while (n > largest && !largest_allocation.compare_exchange_weak(largest, n)) {
+  }
 }
+}  // namespace
 
 void* operator new(std::size_t n) {
-  ++allocations;
+  note_allocation(n);
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
@@ -26,7 +35,7 @@ void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++allocations;
+  note_allocation(n);
   return std::malloc(n == 0 ? 1 : n);
 }
 void* operator new[](std::size_t n, const std::nothrow_t& tag) noexcept { return operator new(n, tag); }
@@ -37,7 +46,7 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); 
 extern "C" int posix_memalign(void** out, std::size_t alignment, std::size_t size) noexcept {
   using Fn = int (*)(void**, std::size_t, std::size_t);
   static const Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "posix_memalign"));
-  ++allocations;
+  note_allocation(size);
   return real(out, alignment, size);
 }
 #endif
