@@ -8,7 +8,9 @@
 namespace diffuse {
 
 void guidance_validate(double guidance) {
-  if (!std::isfinite(guidance)) fail("guidance = ", guidance, " is invalid: must be a finite number");
+  if (!guidance_range.contains(guidance)) {
+    fail("guidance = ", guidance, " is invalid: must be a finite number in ", guidance_range.text());
+  }
 }
 
 GuidedDenoiser::GuidedDenoiser(Denoiser& model, double guidance)

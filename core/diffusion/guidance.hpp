@@ -12,6 +12,7 @@
 // get p(x, t, null); so do all rows when labels is nullptr. w = 1 and w = 0 make one call of B rows.
 #include <cstddef>
 
+#include "base/ranges.hpp"
 #include "diffusion/denoiser.hpp"
 
 namespace diffuse {
@@ -46,7 +47,11 @@ class GuidedDenoiser final : public Denoiser {
   Labels labels2_;     // (2B,)
 };
 
-// Throws Error unless w is finite (diffusers' guidance_scale; the page offers 0..8).
+// diffusers' guidance_scale w: any finite number in principle; this bound keeps flags sane (the
+// page's slider offers 0..8).
+inline const NumberRange guidance_range{-100, 100};
+
+// Throws Error unless w is in guidance_range.
 void guidance_validate(double guidance);
 
 }  // namespace diffuse

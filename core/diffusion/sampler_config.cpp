@@ -66,7 +66,7 @@ void sampler_config_validate(const SamplerConfig& c, int T) {
     fail("steps = ", K, c.steps == 0 ? " (the default)" : "", " is invalid for ",
          sampler_kinds.name(c.kind), ": must be in [1, T] = [1, ", T, "]");
   }
-  if (!(c.eta >= 0.0 && c.eta <= 1.0)) fail("eta = ", c.eta, " is invalid: must be in [0, 1]");
+  if (!eta_range.contains(c.eta)) fail("eta = ", c.eta, " is invalid: must be in ", eta_range.text());
   if (c.clip_sample && !(std::isfinite(c.clip_range) && c.clip_range > 0.0)) {
     fail("clip_range = ", c.clip_range, " is invalid: must be positive and finite");
   }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/enum_names.hpp"
+#include "base/ranges.hpp"
 #include "diffusion/reverse_step.hpp"
 #include "diffusion/schedule.hpp"
 #include "diffusion/timestep_spacing.hpp"
@@ -35,6 +36,9 @@
 namespace diffuse {
 
 enum class SamplerKind { ddpm, ddim };
+
+// DDIM's eta: 0 deterministic, 1 as DDPM.
+inline const NumberRange eta_range{0, 1};
 
 // "ddpm", "ddim"; other names throw Error listing the allowed ones.
 // Names (base/enum_names.hpp).

@@ -39,11 +39,11 @@ void schedule_config_validate(const ScheduleConfig& c) {
     fail("schedule kind ", static_cast<int>(c.kind), " is unknown: must be one of ",
          "linear, scaled_linear, cosine, sigmoid");
   }
-  if (!is_probability(c.beta_start)) {
-    fail("beta_start = ", c.beta_start, " is invalid: must be a number in (0, 1)");
+  if (!schedule_beta_range.contains(c.beta_start)) {
+    fail("beta_start = ", c.beta_start, " is invalid: must be a number in ", schedule_beta_range.text());
   }
-  if (!is_probability(c.beta_end)) {
-    fail("beta_end = ", c.beta_end, " is invalid: must be a number in (0, 1)");
+  if (!schedule_beta_range.contains(c.beta_end)) {
+    fail("beta_end = ", c.beta_end, " is invalid: must be a number in ", schedule_beta_range.text());
   }
   if (c.beta_start > c.beta_end) {
     fail("beta_start = ", c.beta_start, " is greater than beta_end = ", c.beta_end,

@@ -11,7 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "base/enum_names.hpp"
-#include "base/int_range.hpp"
+#include "base/ranges.hpp"
 #include "base/tensor.hpp"
 
 namespace diffuse {
@@ -38,6 +38,8 @@ inline const EnumNames<ScheduleKind> schedule_kinds{"schedule",
 
 // T's allowed range, also quoted in error messages (the page's cap keeps its tables small).
 inline constexpr IntRange schedule_timesteps_range{2, 100000, 4000};
+// beta_start and beta_end (linear, scaled_linear, sigmoid).
+inline const NumberRange schedule_beta_range{0, 1, true, true};
 
 // Throws Error naming the first invalid field, its value and what is allowed.
 void schedule_config_validate(const ScheduleConfig& config);

@@ -17,22 +17,22 @@ void train_config_validate(const TrainConfig& c) {
     fail("batch = ", c.batch, " is invalid: must be in [", train_batch_range.min, ", ",
          train_batch_range.max, "]");
   }
-  if (!(std::isfinite(c.learning_rate) && c.learning_rate > 0)) {
-    fail("learning rate = ", c.learning_rate, " is invalid: must be a number > 0");
+  if (!learning_rate_range.contains(c.learning_rate) || !std::isfinite(c.learning_rate)) {
+    fail("learning rate = ", c.learning_rate, " is invalid: must be a number ", learning_rate_range.text());
   }
   if (c.warmup_steps < 0) fail("warmup steps = ", c.warmup_steps, " is invalid: must be >= 0");
-  if (!(std::isfinite(c.grad_clip) && c.grad_clip >= 0)) {
+  if (!grad_clip_range.contains(c.grad_clip) || !std::isfinite(c.grad_clip)) {
     fail("grad_clip = ", c.grad_clip, " is invalid: must be >= 0 (0 disables clipping)");
   }
-  if (!(c.ema_decay >= 0 && c.ema_decay < 1)) {
-    fail("ema decay = ", c.ema_decay, " is invalid: must be in [0, 1)");
+  if (!ema_decay_range.contains(c.ema_decay)) {
+    fail("ema decay = ", c.ema_decay, " is invalid: must be in ", ema_decay_range.text());
   }
   if (!train_size_range.contains(static_cast<std::int64_t>(c.train_size))) {
     fail("train_size = ", c.train_size, " is invalid: must be in [", train_size_range.min, ", ",
          train_size_range.max, "]");
   }
-  if (!(c.label_dropout >= 0 && c.label_dropout < 1)) {
-    fail("label dropout = ", c.label_dropout, " is invalid: must be in [0, 1)");
+  if (!label_dropout_range.contains(c.label_dropout)) {
+    fail("label dropout = ", c.label_dropout, " is invalid: must be in ", label_dropout_range.text());
   }
   optimizer_config_validate(c.optimizer);
   lr_schedule_validate(c.lr());

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "base/int_range.hpp"
+#include "base/ranges.hpp"
 #include "diffusion/diffusion_config.hpp"
 #include "diffusion/loss.hpp"
 #include "diffusion/schedule.hpp"
@@ -40,6 +40,10 @@ inline constexpr IntRange train_steps_range{1, 1'000'000'000, 1'000'000'000};
 inline constexpr IntRange train_batch_range{1, 1 << 20, 65536};
 inline constexpr IntRange train_warmup_range{0, 1'000'000'000, 1'000'000'000};
 inline constexpr IntRange train_size_range{2, 100'000'000, 100'000};
+inline const NumberRange learning_rate_range{0, unbounded, true, false};
+inline const NumberRange grad_clip_range{0, unbounded};  // 0 disables clipping
+inline const NumberRange ema_decay_range{0, 1, false, true};
+inline const NumberRange label_dropout_range{0, 1, false, true};
 
 // Throws Error naming the field, its value and what is allowed.
 void train_config_validate(const TrainConfig& config);

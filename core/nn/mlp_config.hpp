@@ -7,7 +7,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
-#include "base/int_range.hpp"
+#include "base/ranges.hpp"
 #include "kernels/activation.hpp"
 
 namespace diffuse {

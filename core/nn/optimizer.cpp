@@ -9,13 +9,17 @@
 namespace diffuse {
 
 void optimizer_config_validate(const OptimizerConfig& c) {
-  if (!(c.beta1 >= 0.0f && c.beta1 < 1.0f))
-    fail("optimizer: beta1 = ", c.beta1, " must be in [0, 1)");
-  if (!(c.beta2 >= 0.0f && c.beta2 < 1.0f))
-    fail("optimizer: beta2 = ", c.beta2, " must be in [0, 1)");
-  if (!(c.eps > 0.0f && std::isfinite(c.eps))) fail("optimizer: eps = ", c.eps, " must be > 0");
-  if (!(c.weight_decay >= 0.0f && std::isfinite(c.weight_decay))) {
-    fail("optimizer: weight_decay = ", c.weight_decay, " must be finite and >= 0");
+  if (!adam_beta_range.contains(c.beta1)) {
+    fail("optimizer: beta1 = ", c.beta1, " must be in ", adam_beta_range.text());
+  }
+  if (!adam_beta_range.contains(c.beta2)) {
+    fail("optimizer: beta2 = ", c.beta2, " must be in ", adam_beta_range.text());
+  }
+  if (!adam_eps_range.contains(c.eps) || !std::isfinite(c.eps)) {
+    fail("optimizer: eps = ", c.eps, " must be ", adam_eps_range.text());
+  }
+  if (!weight_decay_range.contains(c.weight_decay)) {
+    fail("optimizer: weight_decay = ", c.weight_decay, " must be finite and in ", weight_decay_range.text());
   }
   if (c.kind == OptimizerKind::adam && c.weight_decay != 0.0f) {
     fail("optimizer: weight_decay = ", c.weight_decay,

@@ -16,10 +16,16 @@
 
 #include "base/aligned.hpp"
 #include "base/enum_names.hpp"
+#include "base/ranges.hpp"
 
 namespace diffuse {
 
 enum class OptimizerKind { adam, adamw };
+
+// Allowed values, also quoted in error messages (the CLI reads them).
+inline const NumberRange adam_beta_range{0, 1, false, true};
+inline const NumberRange adam_eps_range{0, unbounded, true, false};
+inline const NumberRange weight_decay_range{0, 1e6};
 
 // Names (base/enum_names.hpp).
 inline const EnumNames<OptimizerKind> optimizer_kinds{

@@ -242,7 +242,7 @@ void add_elbo_command(CLI::App& app) {
       ->type_name("INT");
   c->add_option("--strata", o->strata,
                 "0: exact sum over every t; K: stratified estimate with K strata")
-      ->check(int_range(0, 100000))
+      ->check(int_range(0, schedule_timesteps_range.max - 1))
       ->capture_default_str();
   c->add_option("--draws", o->draws,
                 "Monte Carlo draws of x_t (and, with --strata, of t) per example and term; each "

@@ -84,7 +84,7 @@ void add_predict_command(CLI::App& app) {
       "predict", "The network's raw output for x_t at step t (normalized space; for debugging)");
   c->add_option("--model", o->model, "Checkpoint")->required()->type_name("FILE");
   c->add_option("--t", o->t, "Diffusion step t (diffusers' index, 0..T-1)")
-      ->check(int_range(0, 1'000'000))
+      ->check(int_range(0, schedule_timesteps_range.max - 1))
       ->required();
   c->add_option("--in", o->in, "x_t as CSV, one row per point, in the model's normalized space")
       ->required()

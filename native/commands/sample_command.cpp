@@ -246,7 +246,7 @@ void add_options(CLI::App& c, SampleOptions& o) {
       ->type_name("FILE");
   c.add_option("--record-every", o.record_every,
                "A trajectory frame every K steps, plus the result (default: about 100 frames)")
-      ->check(int_range(1, 100000));
+      ->check(int_range(1, schedule_timesteps_range.max));
   c.add_flag("--print-timesteps", o.print_timesteps, "Print the timesteps the sampler visits");
   c.add_option("--png-size", o.png_size, "Width and height of a PNG plot, pixels")
       ->check(int_range(200, 4000))

@@ -80,7 +80,7 @@ void add_data_options(CLI::App& c, TrainOptions& o) {
       ->group("Data");
   c.add_option("--label-dropout", o.label_dropout,
                "With --conditional: the probability that a training label becomes the null class")
-      ->check(number_range(0, 1, false, true))
+      ->check(number_range(label_dropout_range))
       ->capture_default_str()
       ->group("Data");
 }
@@ -132,11 +132,11 @@ void add_schedule_options(CLI::App& c, TrainOptions& o) {
       ->capture_default_str()
       ->group("Schedule");
   c.add_option("--beta-start", o.beta_start, "First beta (linear, scaled_linear, sigmoid)")
-      ->check(number_range(0, 1, true, true))
+      ->check(number_range(schedule_beta_range))
       ->capture_default_str()
       ->group("Schedule");
   c.add_option("--beta-end", o.beta_end, "Last beta (linear, scaled_linear, sigmoid)")
-      ->check(number_range(0, 1, true, true))
+      ->check(number_range(schedule_beta_range))
       ->capture_default_str()
       ->group("Schedule");
   c.add_flag("--zero-snr", o.zero_snr,
@@ -151,15 +151,15 @@ void add_optimizer_options(CLI::App& c, TrainOptions& o) {
       ->group("Training")
       ->type_name("NAME");
   c.add_option("--weight-decay", o.weight_decay, "AdamW's decoupled weight decay")
-      ->check(number_range(0, 1e6))
+      ->check(number_range(weight_decay_range))
       ->capture_default_str()
       ->group("Training");
   c.add_option("--adam-beta1", o.adam_beta1, "Adam's beta1")
-      ->check(number_range(0, 1, false, true))
+      ->check(number_range(adam_beta_range))
       ->capture_default_str()
       ->group("Training");
   c.add_option("--adam-beta2", o.adam_beta2, "Adam's beta2")
-      ->check(number_range(0, 1, false, true))
+      ->check(number_range(adam_beta_range))
       ->capture_default_str()
       ->group("Training");
   c.add_option("--adam-eps", o.adam_eps, "Adam's epsilon")
@@ -167,11 +167,11 @@ void add_optimizer_options(CLI::App& c, TrainOptions& o) {
       ->capture_default_str()
       ->group("Training");
   c.add_option("--grad-clip", o.grad_clip, "Clip the gradient's global L2 norm to this; 0: off")
-      ->check(number_range(0, 1e30))
+      ->check(number_range(grad_clip_range))
       ->capture_default_str()
       ->group("Training");
   c.add_option("--ema", o.ema, "EMA decay of the sampling weights (with diffusers' warm-up)")
-      ->check(number_range(0, 1, false, true))
+      ->check(number_range(ema_decay_range))
       ->capture_default_str()
       ->group("Training");
 }

@@ -61,6 +61,10 @@ CLI::Validator int_range(const IntRange& range) {
   return int_range(range.min, range.max);
 }
 
+CLI::Validator number_range(const NumberRange& range) {
+  return number_range(range.min, range.max, range.min_open, range.max_open || std::isinf(range.max));
+}
+
 CLI::Validator class_text() {
   return CLI::Validator(
       [](std::string& text) -> std::string {

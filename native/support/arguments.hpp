@@ -15,13 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "base/int_range.hpp"
+#include "base/ranges.hpp"
 
 namespace diffuse::cli {
 
 // An integer in [lo, hi] (decimal, no sign for lo >= 0, no fraction, no exponent).
 CLI::Validator int_range(std::int64_t lo, std::int64_t hi);
-// An integer in a core setting's range (base/int_range.hpp: the one place limits are defined).
+// An integer in a core setting's range (base/ranges.hpp: the one place limits are defined).
 CLI::Validator int_range(const IntRange& range);
 // A class: a non-negative integer, or "all".
 CLI::Validator class_text();
@@ -32,6 +32,8 @@ std::int64_t parse_integer(const std::string& flag, const std::string& text);
 CLI::Validator number_range(double lo, double hi, bool lo_open = false, bool hi_open = false);
 // A finite number > 0.
 CLI::Validator positive_number();
+// A number in a core setting's range (base/ranges.hpp).
+CLI::Validator number_range(const NumberRange& range);
 // One of the names; the help shows them as "a | b | c".
 CLI::Validator one_of(const std::vector<std::string>& names);
 // An unsigned 64-bit seed, 0..18446744073709551615.

@@ -14,10 +14,10 @@ void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& grou
       ->group(group)
       ->type_name("NAME");
   c.add_option("--steps", o.steps, "Sampling steps K (default: all T for ddpm, 50 for ddim)")
-      ->check(int_range(1, 100000))
+      ->check(int_range(1, schedule_timesteps_range.max))
       ->group(group);
   c.add_option("--eta", o.eta, "DDIM's noise: 0 deterministic, 1 as DDPM")
-      ->check(number_range(0, 1))
+      ->check(number_range(eta_range))
       ->capture_default_str()
       ->group(group);
   c.add_option("--spacing", o.spacing,
@@ -52,7 +52,7 @@ void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& grou
       ->type_name("K|all");
   c.add_option("--guidance", o.guidance,
                "Classifier-free guidance w: 1 conditional, 0 unconditional, > 1 stronger")
-      ->check(number_range(-100, 100))
+      ->check(number_range(guidance_range))
       ->capture_default_str()
       ->group(group);
 }

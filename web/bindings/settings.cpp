@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/error.hpp"
+#include "diffusion/guidance.hpp"
 #include "diffusion/loss.hpp"
 #include "diffusion/reverse_step.hpp"
 
@@ -123,10 +124,7 @@ std::int64_t integer_in(const SettingsReader& s, const char* name, std::size_t f
   return s.integer(name, static_cast<std::int64_t>(fallback), range.min, range.page_max);
 }
 
-}  // namespace
-
-MlpConfig model_settings(const val& settings, std::size_t data_dim, std::size_t classes) {
-  const SettingsReader s(settings);
+MlpConfig mlp_settings(const SettingsReader& s, std::size_t data_dim, std::size_t classes) {
   MlpConfig c;
   c.data_dim = data_dim;
   c.classes = classes;
@@ -139,6 +137,15 @@ MlpConfig model_settings(const val& settings, std::size_t data_dim, std::size_t 
   c.activation = mlp_activations.value(s.text("activation", kernels::activations.name(c.activation)));
   mlp_config_validate(c);
   return c;
+}
+
+}  // namespace
+
+ModelConfig model_settings(const val& settings, std::size_t data_dim, std::size_t classes) {
+  const SettingsReader s(settings);
+  const std::string kind = s.text("modelKind", "mlp");
+  if (kind == NetworkKind<MlpConfig>::name) return mlp_settings(s, data_dim, classes);
+  fail("modelKind = \"", kind, "\" is not offered by the page: allowed is mlp");
 }
 
 TrainConfig train_settings(const val& settings, const DiffusionConfig& diffusion) {
@@ -225,11 +232,16 @@ val range_spec(double fallback, const IntRange& range) {
   return out;
 }
 
-val number_spec(double fallback, double lo, double hi) {
+// A number's range; open ends are marked (minOpen, maxOpen), an unbounded end is left out.
+val number_spec(double fallback, const NumberRange& range) {
   val out = val::object();
   out.set("default", fallback);
-  out.set("min", lo);
-  out.set("max", hi);
+  out.set("min", range.min);
+  if (range.min_open) out.set("minOpen", true);
+  if (!std::isinf(range.max)) {
+    out.set("max", range.max);
+    if (range.max_open) out.set("maxOpen", true);
+  }
   return out;
 }
 
@@ -252,8 +264,8 @@ val settings_spec() {
   out.set("trainSize", range_spec(static_cast<double>(train.train_size), train_size_range));
   out.set("schedule", default_spec(schedule_kinds.name(schedule.kind)));
   out.set("timesteps", range_spec(schedule.timesteps, schedule_timesteps_range));
-  out.set("betaStart", default_spec(schedule.beta_start));
-  out.set("betaEnd", default_spec(schedule.beta_end));
+  out.set("betaStart", number_spec(schedule.beta_start, schedule_beta_range));
+  out.set("betaEnd", number_spec(schedule.beta_end, schedule_beta_range));
   out.set("zeroSnr", default_spec(schedule.zero_terminal_snr));
   out.set("prediction", default_spec(predictions.name(diffusion.prediction)));
   out.set("hidden", range_spec(static_cast<double>(mlp.hidden), mlp_hidden_range));
@@ -261,22 +273,23 @@ val settings_spec() {
   out.set("timeEmbed", range_spec(static_cast<double>(mlp.time_embed), mlp_time_embed_range));
   out.set("activation", default_spec(kernels::activations.name(mlp.activation)));
   out.set("residual", default_spec(mlp.residual));
-  out.set("lr", default_spec(train.learning_rate));
+  out.set("lr", number_spec(train.learning_rate, learning_rate_range));
   out.set("batch", range_spec(static_cast<double>(train.batch), train_batch_range));
   out.set("steps", range_spec(static_cast<double>(train.steps), train_steps_range));
   out.set("lossWeighting", default_spec(loss_weightings.name(train.loss.weighting)));
   out.set("lrSchedule", default_spec(lr_schedule_kinds.name(train.lr_schedule)));
   out.set("warmup", range_spec(static_cast<double>(train.warmup_steps), train_warmup_range));
-  out.set("emaDecay", number_spec(train.ema_decay, 0, 0.99999));
-  out.set("gradClip", number_spec(train.grad_clip, 0, 1000));
+  out.set("emaDecay", number_spec(train.ema_decay, ema_decay_range));
+  out.set("gradClip", number_spec(train.grad_clip, grad_clip_range));
   out.set("seed", default_spec(static_cast<double>(train.seed)));
-  out.set("labelDropout", number_spec(train.label_dropout, 0, 0.95));
+  out.set("labelDropout", number_spec(train.label_dropout, label_dropout_range));
   out.set("samplerSteps", range_spec(sampler.steps, {0, schedule_timesteps_range.max,
                                                      schedule_timesteps_range.page_max}));
-  out.set("eta", number_spec(sampler.eta, 0, 1));
+  out.set("eta", number_spec(sampler.eta, eta_range));
   out.set("spacing", default_spec(timestep_spacings.name(sampler.spacing)));
   out.set("variance", default_spec(reverse_variances.name(sampler.variance)));
-  out.set("guidance", number_spec(1.0, 0, 8));
+  // The page's slider covers diffusers' usual 0..8 of the core's guidance_range.
+  out.set("guidance", number_spec(1.0, NumberRange{0, 8}));
   return out;
 }
 

@@ -40,9 +40,10 @@ class SettingsReader {
 ScheduleConfig schedule_settings(const emscripten::val& settings);
 // prediction
 DiffusionConfig diffusion_settings(const emscripten::val& settings);
-// hidden, layers, activation, timeEmbed, xEmbed, timeProjection, residual; data_dim and classes
-// come from the data (classes: 0 unless the run is conditional).
-MlpConfig model_settings(const emscripten::val& settings, std::size_t data_dim, std::size_t classes);
+// The network of a run: modelKind ("mlp") and that kind's settings (the MLP's hidden, layers,
+// activation, timeEmbed, xEmbed, timeProjection, residual); data_dim and classes come from the
+// data (classes: 0 unless the run is conditional).
+ModelConfig model_settings(const emscripten::val& settings, std::size_t data_dim, std::size_t classes);
 // steps, batch, lr, warmup, lrSchedule, lossWeighting, snrGamma, emaDecay, gradClip, weightDecay,
 // seed, trainSize, labelDropout; the loss is measured in the model's prediction space.
 TrainConfig train_settings(const emscripten::val& settings, const DiffusionConfig& diffusion);

@@ -38,9 +38,9 @@ export const SETTINGS = [
     effect: reset, label: 'Schedule' },
   { name: 'timesteps', type: 'int', ...core('timesteps'), choices: [50, 100, 250, 500, 1000, 2000],
     effect: reset, label: 'Steps T' },
-  { name: 'betaStart', type: 'number', ...core('betaStart'), min: 1e-7, max: 0.5, choices: [1e-5, 1e-4, 5e-4, 1e-3],
+  { name: 'betaStart', type: 'number', ...core('betaStart'), choices: [1e-5, 1e-4, 5e-4, 1e-3],
     effect: reset, label: 'β start' },
-  { name: 'betaEnd', type: 'number', ...core('betaEnd'), min: 1e-6, max: 0.999, choices: [0.01, 0.02, 0.05, 0.1],
+  { name: 'betaEnd', type: 'number', ...core('betaEnd'), choices: [0.01, 0.02, 0.05, 0.1],
     effect: reset, label: 'β end' },
   { name: 'zeroSnr', type: 'bool', ...core('zeroSnr'), effect: reset, label: 'Zero terminal SNR' },
   // model
@@ -60,7 +60,7 @@ export const SETTINGS = [
   { name: 'labelDropout', type: 'number', ...core('labelDropout'), choices: [0, 0.05, 0.1, 0.2, 0.3],
     effect: live, label: 'Label dropout', advanced: true },
   // training
-  { name: 'lr', type: 'number', ...core('lr'), min: 1e-6, max: 1, choices: [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+  { name: 'lr', type: 'number', ...core('lr'), choices: [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
     effect: live, label: 'Learning rate' },
   { name: 'batch', type: 'int', ...core('batch'), choices: [32, 64, 128, 256, 512, 1024, 4096],
     effect: live, label: 'Batch' },
@@ -127,7 +127,9 @@ export function parseValue(decl, text) {
       if (raw === '') return undefined;
       const x = Number(raw);
       if (!Number.isFinite(x) || (decl.type === 'int' && !Number.isInteger(x))) return undefined;
-      return x < decl.min || x > decl.max ? undefined : x;
+      const below = decl.minOpen ? x <= decl.min : x < decl.min;
+      const above = decl.maxOpen ? x >= decl.max : x > decl.max;
+      return below || above ? undefined : x;
     }
     default: return undefined;
   }

@@ -1,5 +1,5 @@
 // MlpConfig: defaults are the reference workload; every out-of-range field is an Error naming the
-// field, the value and the allowed range (the IntRange limits of int_range.hpp, which the CLI and
+// field, the value and the allowed range (the IntRange limits of ranges.hpp, which the CLI and
 // the page read); JSON round-trips and rejects unknown, missing and ill-typed fields (it is a
 // checkpoint's architecture record).
 #include <catch2/catch.hpp>

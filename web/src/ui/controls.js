@@ -117,7 +117,7 @@ export class Controls {
   setClasses(name, K, names = []) {
     const input = this.inputs.get(name);
     if (!input) return;
-    input.replaceChildren(option("all", `all (0..${K - 1})`));
+    input.replaceChildren(option('all', `all (0..${K - 1})`));
     for (let k = 0; k < K; k++) input.append(option(String(k), names[k] ? `${k}: ${names[k]}` : String(k)));
     this.show(name, this.values[name] ?? 'all');
   }
