@@ -69,6 +69,42 @@ void bias_gradient(float* dbias, const float* dy, const Conv2dPlan& pl) {
   }
 }
 
+// With stride 1 the input gradient is itself a convolution: of dy with the weights flipped in
+// both spatial directions and with input and output channels swapped,
+//   dx(b, c, y, x) = sum_{o, u, v} w~(c, o, u, v) dy(b, o, y + u - p~, x + v - p~),
+//   w~(c, o, u, v) = w(o, c, k-1-u, k-1-v),  p~ = k - 1 - p,
+// so the direct path can compute it with the forward's tile instead of a product and a fold.
+bool transposes_directly(const Conv2dShape& s) {
+  return s.stride == 1 && s.padding + 1 <= s.kernel;
+}
+
+Conv2dShape transposed_shape(const Conv2dShape& s) {
+  Conv2dShape t = s;
+  t.in_channels = s.out_channels;
+  t.out_channels = s.in_channels;
+  t.height = s.out_height();
+  t.width = s.out_width();
+  t.padding = s.kernel - 1 - s.padding;
+  return t;
+}
+
+std::size_t flipped_weights_floats(const Conv2dShape& s) { return (s.weight_size() + 15) / 16 * 16; }
+
+// wf (Cin, Cout, k, k) = w~ above.
+void flip_weights(float* wf, const float* weight, const Conv2dShape& s) {
+  const std::size_t Cin = s.in_channels, Cout = s.out_channels, k = s.kernel, taps = k * k;
+  for (std::size_t c = 0; c < Cin; ++c) {
+    for (std::size_t o = 0; o < Cout; ++o) {
+      for (std::size_t t = 0; t < taps; ++t) wf[(c * Cout + o) * taps + t] = weight[(o * Cin + c) * taps + (taps - 1 - t)];
+    }
+  }
+}
+
+// The im2col backward: dweight (and dbias) always, dx when not null (product and fold).
+void backward_by_columns(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
+                         const float* weight, const Conv2dShape& s, float* scratch,
+                         const Executor& executor);
+
 }  // namespace
 
 Conv2dShape conv2d_3x3(std::size_t B, std::size_t Cin, std::size_t Cout, std::size_t H,
@@ -92,13 +128,19 @@ bool conv2d_shape_valid(const Conv2dShape& s) {
   return positive && s.height + 2 * s.padding >= s.kernel && s.width + 2 * s.padding >= s.kernel;
 }
 
-Conv2dPath conv2d_path(const Conv2dShape& s) {
-  (void)s;
-  return Conv2dPath::im2col;
+Conv2dPath conv2d_path(const Conv2dShape& s, Conv2dPass pass) {
+  if (s.kernel == 1) return Conv2dPath::im2col;
+  if (pass == Conv2dPass::forward && s.out_channels < lanes) return Conv2dPath::im2col;
+  return Conv2dPath::direct;
 }
 
 std::size_t conv2d_scratch_floats(const Conv2dShape& shape) {
-  return detail::conv2d_plan(shape).total;
+  std::size_t floats = detail::conv2d_plan(shape).total;
+  if (transposes_directly(shape)) {
+    const Conv2dShape t = transposed_shape(shape);
+    floats = std::max(floats, flipped_weights_floats(shape) + detail::conv2d_plan(t).total);
+  }
+  return floats;
 }
 
 void conv2d_forward(float* y, const float* x, const float* weight, const float* bias,
@@ -106,7 +148,7 @@ void conv2d_forward(float* y, const float* x, const float* weight, const float* 
                     Conv2dPath path) {
   DIFFUSE_ASSERT(conv2d_shape_valid(s));
   const Conv2dPlan pl = detail::conv2d_plan(s);
-  if (path == Conv2dPath::automatic) path = conv2d_path(s);
+  if (path == Conv2dPath::automatic) path = conv2d_path(s, Conv2dPass::forward);
   const bool direct = path == Conv2dPath::direct;
   const std::size_t Cin = s.in_channels, Cout = s.out_channels;
   float* wts = scratch + pl.weights;
@@ -145,7 +187,23 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dy, c
                      const float* weight, const Conv2dShape& s, float* scratch,
                      const Executor& executor, Conv2dPath path) {
   DIFFUSE_ASSERT(conv2d_shape_valid(s));
-  (void)path;  // both paths share the backward (docs/benchmarks.md, "Image layers")
+  if (path == Conv2dPath::automatic) path = conv2d_path(s, Conv2dPass::backward);
+  if (path != Conv2dPath::direct || dx == nullptr || !transposes_directly(s)) {
+    backward_by_columns(dx, dweight, dbias, dy, x, weight, s, scratch, executor);
+    return;
+  }
+  backward_by_columns(nullptr, dweight, dbias, dy, x, weight, s, scratch, executor);
+  // The scratch is free again: the flipped weights, then the transposed forward's own plan.
+  flip_weights(scratch, weight, s);
+  conv2d_forward(dx, dy, scratch, nullptr, transposed_shape(s), scratch + flipped_weights_floats(s),
+                 executor, Conv2dPath::direct);
+}
+
+namespace {
+
+void backward_by_columns(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
+                         const float* weight, const Conv2dShape& s, float* scratch,
+                         const Executor& executor) {
   const Conv2dPlan pl = detail::conv2d_plan(s);
   const std::size_t Cin = s.in_channels, Cout = s.out_channels;
   float* wr = scratch + pl.weights;
@@ -156,7 +214,7 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dy, c
   float* dcols = scratch + pl.column_grad;
   float* dyt = scratch + pl.pixel_rows;
   if (dbias != nullptr) bias_gradient(dbias, dy, pl);
-  reorder_weights(wr, weight, pl);
+  if (dx != nullptr) reorder_weights(wr, weight, pl);
   std::fill(dwr, dwr + Cout * pl.K, 0.0f);
   for (std::size_t b0 = 0; b0 < s.batch; b0 += pl.images) {
     const std::size_t images = std::min(pl.images, s.batch - b0);
@@ -189,5 +247,7 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dy, c
   }
   add_reordered_weights(dweight, dwr, pl);
 }
+
+}  // namespace
 
 }  // namespace diffuse::kernels

@@ -13,7 +13,7 @@
 // (Dumoulin & Visin, "A guide to convolution arithmetic for deep learning", 2016, for the
 // shapes; the gradients are the adjoints of the sum above.)
 //
-// Two ways to the same sums, chosen per shape by conv2d_path (the rule and its measurements:
+// Two ways to the same sums (the rule that picks one and its measurements: conv2d_path below and
 // docs/benchmarks.md, "Image layers"):
 //   im2col  the input is copied into pixel rows with a zero border (NHWC, one chunk of images at
 //           a time), unrolled into a row of k k Cin values per output pixel, and multiplied by the
@@ -21,10 +21,12 @@
 //           Backward: dW += dY^T cols and dcols = dY W by gemm, dcols folded back (col2im).
 //   direct  the forward's product reads the bordered pixel rows in place (no unrolled copy): a
 //           register tile of pixels x output channels, like gemm's micro-kernel, with the k rows
-//           of the window as three contiguous runs of k Cin values. The backward is im2col's.
-// Both give every output as a float32 chain over k in the order (u, v, c), so they agree to
-// rounding; neither depends on the executor's thread count (tasks split pixels and channels,
-// never a sum). Both work in a caller-owned scratch buffer of conv2d_scratch_floats(shape)
+//           of the window as k contiguous runs of k Cin values. Backward: dW as im2col; with
+//           stride 1, dx as the direct forward of dy with the flipped, transposed weights (a
+//           convolution itself), instead of a product and a fold.
+// Every output is a float32 sum in the order (u, v, c) (gemm adds blocks of 256 terms), so the
+// paths agree to rounding; neither depends on the executor's thread count (tasks split pixels and
+// channels, never a sum). Both work in a caller-owned scratch buffer of conv2d_scratch_floats(shape)
 // floats and allocate nothing themselves (gemm keeps its own per-thread packing buffers).
 #include <cstddef>
 
@@ -64,9 +66,15 @@ Conv2dShape conv2d_1x1(std::size_t B, std::size_t Cin, std::size_t Cout, std::si
 bool conv2d_shape_valid(const Conv2dShape& shape);
 
 enum class Conv2dPath { automatic, im2col, direct };
+enum class Conv2dPass { forward, backward };
 
-// The path `automatic` takes for this shape (a rule on the shape only, from measurements).
-Conv2dPath conv2d_path(const Conv2dShape& shape);
+// The path `automatic` takes for this shape and pass, a rule on the shape alone measured on the
+// U-Nets' convolutions (bench/bench_conv.cpp): the direct path for every window larger than one
+// pixel (3x3: 0.75 - 0.92 of im2col's time forward, 0.77 - 0.96 backward), except the forward of
+// fewer output channels than a vector has lanes (conv_out, Cout = 1: its tile would compute a
+// vector of channels for one, and im2col's dot products take half the time); im2col for 1x1,
+// where the pixel rows already are the product's operand and the two paths run alike.
+Conv2dPath conv2d_path(const Conv2dShape& shape, Conv2dPass pass);
 
 // Floats of scratch that conv2d_forward and conv2d_backward need for this shape (either path).
 std::size_t conv2d_scratch_floats(const Conv2dShape& shape);

@@ -83,9 +83,10 @@ void expect_within(const char* what, const std::vector<float>& got, const std::v
 //    gemm per block of output pixels (an fma chain per block of 256, each added into the
 //    accumulator: at most N + 1 additions besides the chain), then added to the prior value:
 //    (4N + 4) u S, S = |dw0| + sum |dy x|.
-//  dx: each element is a sum of at most Cout k k products: a gemm over Cout (2 Cout + 2
+//  dx: each element is a sum of at most Cout k k products. im2col: a gemm over Cout (2 Cout + 2
 //    ceil(Cout / 256)) and then at most k k window contributions added in the fold: (2 Cout +
-//    2 ceil(Cout / 256) + k k + 4) u S.
+//    2 ceil(Cout / 256) + k k + 4) u S. direct with stride 1: the forward's tile on dy, one
+//    chain of Cout k k products: (2 Cout k k + 4) u S.
 //  dbias: N terms summed in lanes partial sums, a horizontal sum (<= 4 levels) and one addition
 //    per image into the prior value: (N + B + 8) u S.
 // A wrong index or a missing term is off by about S / (number of terms) or more: 10x to 100x the
@@ -118,7 +119,9 @@ void check_backward(const ConvData& d, Conv2dPath path, const Executor& executor
   const double N = static_cast<double>(s.batch * s.out_height() * s.out_width());
   const double Cout = static_cast<double>(s.out_channels), taps = static_cast<double>(s.kernel * s.kernel);
   INFO(describe(s) << (path == Conv2dPath::direct ? " direct" : " im2col"));
-  expect_within("dx", dx, rdx, mdx, 2 * Cout + 2 * std::ceil(Cout / 256) + taps + 4);
+  const bool dx_direct = path == Conv2dPath::direct && s.stride == 1 && s.padding < s.kernel;
+  expect_within("dx", dx, rdx, mdx,
+                dx_direct ? 2 * Cout * taps + 4 : 2 * Cout + 2 * std::ceil(Cout / 256) + taps + 4);
   expect_within("dweight", dw, rdw, mdw, 4 * N + 4);
   expect_within("dbias", db, rdb, mdb, N + static_cast<double>(s.batch) + 8);
 }
@@ -265,4 +268,15 @@ TEST_CASE("conv2d results do not depend on how an executor splits the work") {
       CHECK(same_bits(db1, db2));
     }
   }
+}
+
+TEST_CASE("conv2d_path: direct for windows wider than a pixel, im2col for 1x1 and for Cout < lanes forward") {
+  using kernels::Conv2dPass;
+  CHECK(kernels::conv2d_path(kernels::conv2d_3x3(8, 32, 32, 8, 8), Conv2dPass::forward) == Conv2dPath::direct);
+  CHECK(kernels::conv2d_path(kernels::conv2d_3x3_stride2(8, 32, 32, 8, 8), Conv2dPass::backward) ==
+        Conv2dPath::direct);
+  CHECK(kernels::conv2d_path(kernels::conv2d_1x1(8, 32, 64, 8, 8), Conv2dPass::forward) == Conv2dPath::im2col);
+  CHECK(kernels::conv2d_path(kernels::conv2d_1x1(8, 32, 64, 8, 8), Conv2dPass::backward) == Conv2dPath::im2col);
+  CHECK(kernels::conv2d_path(kernels::conv2d_3x3(8, 32, 1, 8, 8), Conv2dPass::forward) == Conv2dPath::im2col);
+  CHECK(kernels::conv2d_path(kernels::conv2d_3x3(8, 32, 1, 8, 8), Conv2dPass::backward) == Conv2dPath::direct);
 }
