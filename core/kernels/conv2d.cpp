@@ -9,11 +9,11 @@
 #include "kernels/conv2d_layout.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/gemm_tile.hpp"
+#include "kernels/planes.hpp"
 
 namespace diffuse::kernels {
 namespace {
 
-using detail::Batch;
 using detail::Conv2dPlan;
 using detail::lanes;
 
@@ -51,22 +51,10 @@ void add_reordered_weights(float* dweight, const float* dwr, const Conv2dPlan& p
   }
 }
 
-// The sum of n floats: lanes partial sums over the vector body (the tail zero-filled), then the
-// horizontal sum.
-float sum_floats(const float* p, std::size_t n) {
-  Batch acc(0.0f);
-  std::size_t i = 0;
-  for (; i + lanes <= n; i += lanes) acc += Batch::load_unaligned(p + i);
-  if (i < n) acc += detail::load_partial(p + i, n - i);
-  return xsimd::hadd(acc);
-}
-
 // dbias(o) += sum over b of (the sum of plane (b, o) of dy), images in increasing order.
 void bias_gradient(float* dbias, const float* dy, const Conv2dPlan& pl) {
   const std::size_t Cout = pl.s.out_channels;
-  for (std::size_t b = 0; b < pl.s.batch; ++b) {
-    for (std::size_t o = 0; o < Cout; ++o) dbias[o] += sum_floats(dy + (b * Cout + o) * pl.HWo, pl.HWo);
-  }
+  for (std::size_t b = 0; b < pl.s.batch; ++b) plane_sums_accumulate(dbias, dy + b * Cout * pl.HWo, Cout, pl.HWo);
 }
 
 // With stride 1 the input gradient is itself a convolution: of dy with the weights flipped in
