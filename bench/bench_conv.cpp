@@ -8,8 +8,9 @@
 // Each figure is the median (or with --min the fastest) of R samples of at least T ms of
 // back-to-back calls on the same buffers; the four calls of a shape (forward and backward on each
 // path) are sampled in alternation, R rounds, and the ratios direct / im2col are medians of the
-// per-round ratios (with the backward's range), which the shared machine's phases disturb least. "count" is how often the shape occurs in one training
-// step; the per-model totals weight each shape by it.
+// per-round ratios (with the backward's range), which the shared machine's phases disturb least.
+// "count" is how often the shape occurs in one training step; the per-model totals weight each
+// shape by it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,10 +22,10 @@
 
 #include "base/aligned.hpp"
 #include "base/rng.hpp"
+#include "bench_timing.hpp"
 #include "kernels/arch.hpp"
 #include "kernels/conv2d.hpp"
 #include "kernels/fma_probe.hpp"
-#include "bench_timing.hpp"
 #include "support/thread_pool.hpp"
 
 using namespace diffuse;
@@ -45,8 +46,8 @@ struct ConvCase {
   std::string model;  // "digits 8x8 B=128", "fashion 28x28 B=64"
   std::string name;   // "3x3 32->32 @8"
   Conv2dShape shape;
-  int count;       // occurrences per training step
-  bool needs_dx;   // false for conv_in (its input is data)
+  int count;      // occurrences per training step
+  bool needs_dx;  // false for conv_in (its input is data)
 };
 
 std::string conv_name(const Conv2dShape& s, const char* what = "") {
@@ -146,25 +147,31 @@ struct Sampler {
   void sample() {
     const auto t0 = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < iters; ++i) call();
-    samples.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / iters);
+    samples.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+                      iters);
   }
-  double pick(bool use_min) const { return use_min ? *std::min_element(samples.begin(), samples.end()) : median(samples); }
+  double pick(bool use_min) const {
+    return use_min ? *std::min_element(samples.begin(), samples.end()) : median(samples);
+  }
   static double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   }
 };
 
-double gflops(double flops, double seconds) { return flops / seconds * 1e-9; }
+double gflops(double flops, double seconds) {
+  return flops / seconds * 1e-9;
+}
 
 struct Totals {
   double im2col = 0, direct = 0, automatic = 0, flops = 0;
 };
 
 void print_totals(const std::string& model, const Totals& t) {
-  std::printf("  %-19s %-19s %5s | %29s | %25s | %8.2f ms %6.1f | %8.2f ms %6.1f | %8.2f ms %6.1f\n",
-              model.c_str(), "one step, all convs", "", "", "", t.im2col * 1e3, gflops(t.flops, t.im2col),
-              t.direct * 1e3, gflops(t.flops, t.direct), t.automatic * 1e3, gflops(t.flops, t.automatic));
+  std::printf(
+      "  %-19s %-19s %5s | %29s | %25s | %8.2f ms %6.1f | %8.2f ms %6.1f | %8.2f ms %6.1f\n",
+      model.c_str(), "one step, all convs", "", "", "", t.im2col * 1e3, gflops(t.flops, t.im2col),
+      t.direct * 1e3, gflops(t.flops, t.direct), t.automatic * 1e3, gflops(t.flops, t.automatic));
 }
 
 void bench_case(const Options& opt, const ConvCase& c, const Executor& executor, Totals& totals) {
@@ -174,12 +181,15 @@ void bench_case(const Options& opt, const ConvCase& c, const Executor& executor,
   AlignedBuffer y(s.output_size()), dx(s.input_size()), dw(s.weight_size()), db(s.out_channels),
       scratch(kernels::conv2d_scratch_floats(s));
   auto forward = [&](Conv2dPath path) {
-    return [&, path] { kernels::conv2d_forward(y.data(), x.data(), w.data(), b.data(), s, scratch.data(), executor, path); };
+    return [&, path] {
+      kernels::conv2d_forward(y.data(), x.data(), w.data(), b.data(), s, scratch.data(), executor,
+                              path);
+    };
   };
   auto backward = [&](Conv2dPath path) {
     return [&, path] {
-      kernels::conv2d_backward(c.needs_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(), x.data(), w.data(),
-                               s, scratch.data(), executor, path);
+      kernels::conv2d_backward(c.needs_dx ? dx.data() : nullptr, dw.data(), db.data(), dy.data(),
+                               x.data(), w.data(), s, scratch.data(), executor, path);
     };
   };
   // im2col forward, direct forward, im2col backward, direct backward: one sample of each per round.
@@ -197,17 +207,24 @@ void bench_case(const Options& opt, const ConvCase& c, const Executor& executor,
   const double fwd_flops = product_flops(s), bwd_flops = (c.needs_dx ? 2 : 1) * fwd_flops;
   const double t_im2col = calls[0].pick(opt.min) + calls[2].pick(opt.min);
   const double t_direct = calls[1].pick(opt.min) + calls[3].pick(opt.min);
-  const bool fwd_direct = kernels::conv2d_path(s, kernels::Conv2dPass::forward) == Conv2dPath::direct;
-  const bool bwd_direct = kernels::conv2d_path(s, kernels::Conv2dPass::backward) == Conv2dPath::direct;
-  const double t_auto = calls[fwd_direct ? 1 : 0].pick(opt.min) + calls[bwd_direct ? 3 : 2].pick(opt.min);
-  std::printf("  %-19s %-19s %5d | %6.1f %6.1f  %6.1f %6.1f | %5.2f %5.2f (%4.2f-%4.2f) | %8.3f ms %6.1f | %8.3f ms %6.1f | %8.3f ms %6.1f %s\n",
-              c.model.c_str(), c.name.c_str(), c.count, gflops(fwd_flops, calls[0].pick(opt.min)),
-              gflops(fwd_flops, calls[1].pick(opt.min)), gflops(bwd_flops, calls[2].pick(opt.min)),
-              gflops(bwd_flops, calls[3].pick(opt.min)), Sampler::median(fwd_ratio), Sampler::median(bwd_ratio),
-              *std::min_element(bwd_ratio.begin(), bwd_ratio.end()), *std::max_element(bwd_ratio.begin(), bwd_ratio.end()),
-              t_im2col * 1e3, gflops(fwd_flops + bwd_flops, t_im2col), t_direct * 1e3,
-              gflops(fwd_flops + bwd_flops, t_direct), t_auto * 1e3, gflops(fwd_flops + bwd_flops, t_auto),
-              fwd_direct ? (bwd_direct ? "direct" : "direct/im2col") : (bwd_direct ? "im2col/direct" : "im2col"));
+  const bool fwd_direct =
+      kernels::conv2d_path(s, kernels::Conv2dPass::forward) == Conv2dPath::direct;
+  const bool bwd_direct =
+      kernels::conv2d_path(s, kernels::Conv2dPass::backward) == Conv2dPath::direct;
+  const double t_auto =
+      calls[fwd_direct ? 1 : 0].pick(opt.min) + calls[bwd_direct ? 3 : 2].pick(opt.min);
+  std::printf(
+      "  %-19s %-19s %5d | %6.1f %6.1f  %6.1f %6.1f | %5.2f %5.2f (%4.2f-%4.2f) | %8.3f ms %6.1f | "
+      "%8.3f ms %6.1f | %8.3f ms %6.1f %s\n",
+      c.model.c_str(), c.name.c_str(), c.count, gflops(fwd_flops, calls[0].pick(opt.min)),
+      gflops(fwd_flops, calls[1].pick(opt.min)), gflops(bwd_flops, calls[2].pick(opt.min)),
+      gflops(bwd_flops, calls[3].pick(opt.min)), Sampler::median(fwd_ratio),
+      Sampler::median(bwd_ratio), *std::min_element(bwd_ratio.begin(), bwd_ratio.end()),
+      *std::max_element(bwd_ratio.begin(), bwd_ratio.end()), t_im2col * 1e3,
+      gflops(fwd_flops + bwd_flops, t_im2col), t_direct * 1e3,
+      gflops(fwd_flops + bwd_flops, t_direct), t_auto * 1e3, gflops(fwd_flops + bwd_flops, t_auto),
+      fwd_direct ? (bwd_direct ? "direct" : "direct/im2col")
+                 : (bwd_direct ? "im2col/direct" : "im2col"));
   std::fflush(stdout);
   totals.im2col += c.count * t_im2col;
   totals.direct += c.count * t_direct;
@@ -216,9 +233,9 @@ void bench_case(const Options& opt, const ConvCase& c, const Executor& executor,
 }
 
 void bench_cases(const Options& opt, const Executor& executor) {
-  std::printf("  %-19s %-19s %5s | %-29s | %-25s | %-18s | %-18s | %-18s\n", "model", "convolution", "count",
-              "GFLOP/s fwd i2c dir, bwd i2c dir", "direct/im2col fwd bwd (range)", "fwd+bwd im2col",
-              "fwd+bwd direct", "fwd+bwd automatic");
+  std::printf("  %-19s %-19s %5s | %-29s | %-25s | %-18s | %-18s | %-18s\n", "model", "convolution",
+              "count", "GFLOP/s fwd i2c dir, bwd i2c dir", "direct/im2col fwd bwd (range)",
+              "fwd+bwd im2col", "fwd+bwd direct", "fwd+bwd automatic");
   std::string model;
   Totals totals;
   for (const ConvCase& c : unet_cases(opt.model)) {
@@ -239,7 +256,8 @@ void bench_fma_peak(const Options& opt) {
     sink = sink + kernels::fma_probe(iterations, 1.0f, 0.999f, 0.001f);
   });
   const double flops = static_cast<double>(iterations) * kernels::fma_probe_flops_per_iteration();
-  std::printf("  FMA peak (register-only loop, one thread): %.1f GFLOP/s\n", gflops(flops, t.pick(opt.min)));
+  std::printf("  FMA peak (register-only loop, one thread): %.1f GFLOP/s\n",
+              gflops(flops, t.pick(opt.min)));
 }
 
 Options parse(int argc, char** argv) {
@@ -253,13 +271,20 @@ Options parse(int argc, char** argv) {
       }
       return std::string(argv[++i]);
     };
-    if (arg == "--threads") opt.threads = std::stoul(value());
-    else if (arg == "--reps") opt.reps = std::stoul(value());
-    else if (arg == "--ms") opt.min_ms = std::stod(value());
-    else if (arg == "--min") opt.min = true;
-    else if (arg == "--model") opt.model = value();
+    if (arg == "--threads")
+      opt.threads = std::stoul(value());
+    else if (arg == "--reps")
+      opt.reps = std::stoul(value());
+    else if (arg == "--ms")
+      opt.min_ms = std::stod(value());
+    else if (arg == "--min")
+      opt.min = true;
+    else if (arg == "--model")
+      opt.model = value();
     else {
-      std::fprintf(stderr, "usage: bench_conv [--threads N] [--reps R] [--ms T] [--min] [--model digits|fashion|all]\n");
+      std::fprintf(stderr,
+                   "usage: bench_conv [--threads N] [--reps R] [--ms T] [--min] [--model "
+                   "digits|fashion|all]\n");
       std::exit(2);
     }
   }
@@ -275,9 +300,10 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
   const ThreadPool pool(std::max<std::size_t>(1, opt.threads));
-  std::printf("bench_conv: xsimd arch %s (%zu float lanes), %zu thread(s), %s of %zu x >= %.0f ms\n",
-              kernels::simd_arch_name().c_str(), kernels::simd_float_lanes(), opt.threads,
-              opt.min ? "minimum" : "median", opt.reps, opt.min_ms);
+  std::printf(
+      "bench_conv: xsimd arch %s (%zu float lanes), %zu thread(s), %s of %zu x >= %.0f ms\n",
+      kernels::simd_arch_name().c_str(), kernels::simd_float_lanes(), opt.threads,
+      opt.min ? "minimum" : "median", opt.reps, opt.min_ms);
   bench_fma_peak(opt);
   bench_cases(opt, pool);
   bench_fma_peak(opt);  // again at the end: the shared machine's phase may have changed

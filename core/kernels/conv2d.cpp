@@ -36,7 +36,8 @@ void reorder_weights(float* wr, const float* weight, const Conv2dPlan& pl) {
   const std::size_t Cin = pl.s.in_channels, taps = pl.taps;
   for (std::size_t o = 0; o < pl.s.out_channels; ++o) {
     for (std::size_t c = 0; c < Cin; ++c) {
-      for (std::size_t t = 0; t < taps; ++t) wr[o * pl.K + t * Cin + c] = weight[(o * Cin + c) * taps + t];
+      for (std::size_t t = 0; t < taps; ++t)
+        wr[o * pl.K + t * Cin + c] = weight[(o * Cin + c) * taps + t];
     }
   }
 }
@@ -46,7 +47,8 @@ void add_reordered_weights(float* dweight, const float* dwr, const Conv2dPlan& p
   const std::size_t Cin = pl.s.in_channels, taps = pl.taps;
   for (std::size_t o = 0; o < pl.s.out_channels; ++o) {
     for (std::size_t c = 0; c < Cin; ++c) {
-      for (std::size_t t = 0; t < taps; ++t) dweight[(o * Cin + c) * taps + t] += dwr[o * pl.K + t * Cin + c];
+      for (std::size_t t = 0; t < taps; ++t)
+        dweight[(o * Cin + c) * taps + t] += dwr[o * pl.K + t * Cin + c];
     }
   }
 }
@@ -54,7 +56,8 @@ void add_reordered_weights(float* dweight, const float* dwr, const Conv2dPlan& p
 // dbias(o) += sum over b of (the sum of plane (b, o) of dy), images in increasing order.
 void bias_gradient(float* dbias, const float* dy, const Conv2dPlan& pl) {
   const std::size_t Cout = pl.s.out_channels;
-  for (std::size_t b = 0; b < pl.s.batch; ++b) plane_sums_accumulate(dbias, dy + b * Cout * pl.HWo, Cout, pl.HWo);
+  for (std::size_t b = 0; b < pl.s.batch; ++b)
+    plane_sums_accumulate(dbias, dy + b * Cout * pl.HWo, Cout, pl.HWo);
 }
 
 // With stride 1 the input gradient is itself a convolution: of dy with the weights flipped in
@@ -76,14 +79,17 @@ Conv2dShape transposed_shape(const Conv2dShape& s) {
   return t;
 }
 
-std::size_t flipped_weights_floats(const Conv2dShape& s) { return (s.weight_size() + 15) / 16 * 16; }
+std::size_t flipped_weights_floats(const Conv2dShape& s) {
+  return (s.weight_size() + 15) / 16 * 16;
+}
 
 // wf (Cin, Cout, k, k) = w~ above.
 void flip_weights(float* wf, const float* weight, const Conv2dShape& s) {
   const std::size_t Cin = s.in_channels, Cout = s.out_channels, k = s.kernel, taps = k * k;
   for (std::size_t c = 0; c < Cin; ++c) {
     for (std::size_t o = 0; o < Cout; ++o) {
-      for (std::size_t t = 0; t < taps; ++t) wf[(c * Cout + o) * taps + t] = weight[(o * Cin + c) * taps + (taps - 1 - t)];
+      for (std::size_t t = 0; t < taps; ++t)
+        wf[(c * Cout + o) * taps + t] = weight[(o * Cin + c) * taps + (taps - 1 - t)];
     }
   }
 }

@@ -26,8 +26,9 @@
 //           convolution itself), instead of a product and a fold.
 // Every output is a float32 sum in the order (u, v, c) (gemm adds blocks of 256 terms), so the
 // paths agree to rounding; neither depends on the executor's thread count (tasks split pixels and
-// channels, never a sum). Both work in a caller-owned scratch buffer of conv2d_scratch_floats(shape)
-// floats and allocate nothing themselves (gemm keeps its own per-thread packing buffers).
+// channels, never a sum). Both work in a caller-owned scratch buffer of
+// conv2d_scratch_floats(shape) floats and allocate nothing themselves (gemm keeps its own
+// per-thread packing buffers).
 #include <cstddef>
 
 #include "base/executor.hpp"

@@ -77,14 +77,13 @@ void pack_conv_weights(float* packed, const float* weight, const Conv2dPlan& pl)
   }
 }
 
-void direct_window_products(float* yt, const float* xp, const float* packed,
-                            const Conv2dPlan& pl, std::size_t n0, std::size_t count,
-                            const Executor& executor) {
+void direct_window_products(float* yt, const float* xp, const float* packed, const Conv2dPlan& pl,
+                            std::size_t n0, std::size_t count, const Executor& executor) {
   const std::size_t Cout = pl.s.out_channels, Cin = pl.s.in_channels, k = pl.s.kernel;
   const std::size_t panels = ceil_div(Cout, tile_cols), tiles_m = ceil_div(count, tile_rows);
   const std::size_t run = k * Cin, row_step = pl.Wp * Cin;
-  const TaskGrid grid = plan_tasks(tiles_m, panels, executor.concurrency(),
-                                   static_cast<double>(count) * Cout * pl.K);
+  const TaskGrid grid =
+      plan_tasks(tiles_m, panels, executor.concurrency(), static_cast<double>(count) * Cout * pl.K);
   run_tasks(executor, grid.count(), [&](std::size_t t) {
     std::size_t tm0, tm1, p0, p1;
     chunk_range(tiles_m, grid.chunks_m, t / grid.chunks_n, tm0, tm1);

@@ -12,7 +12,9 @@
 namespace diffuse::kernels::detail {
 namespace {
 
-std::size_t round16(std::size_t n) { return (n + 15) / 16 * 16; }
+std::size_t round16(std::size_t n) {
+  return (n + 15) / 16 * 16;
+}
 
 // Pixel q < n of planes (C planes, plane stride ps, pixel q at planes + c ps + q) is copied to the
 // row row_at(q) (C floats). Blocks of lanes pixels x lanes channels go through registers.
@@ -65,7 +67,8 @@ void scatter_rows(float* planes, std::size_t ps, std::size_t C, std::size_t n, c
   }
   for (; q0 < n; ++q0) {
     const float* r = row_at(q0);
-    for (std::size_t c = 0; c < C; ++c) planes[c * ps + q0] = bias == nullptr ? r[c] : r[c] + bias[c];
+    for (std::size_t c = 0; c < C; ++c)
+      planes[c * ps + q0] = bias == nullptr ? r[c] : r[c] + bias[c];
   }
 }
 
@@ -196,7 +199,8 @@ void unroll_windows(float* cols, const float* xp, const Conv2dPlan& pl, std::siz
   for_items(executor, count, count * pl.K, [&](std::size_t n) {
     const float* w = window_start(xp, pl, n0 + n);
     float* out = cols + n * pl.K;
-    for (std::size_t u = 0; u < k; ++u) std::memcpy(out + u * run, w + u * row_step, run * sizeof(float));
+    for (std::size_t u = 0; u < k; ++u)
+      std::memcpy(out + u * run, w + u * row_step, run * sizeof(float));
   });
 }
 
@@ -207,7 +211,8 @@ void fold_windows(float* dxp, const float* dcols, const Conv2dPlan& pl, std::siz
   const std::size_t images = b_last - b_first + 1;
   auto image = [&](std::size_t t) {
     const std::size_t b = b_first + t;
-    const std::size_t begin = std::max(n0, b * pl.HWo), end = std::min(n0 + count, (b + 1) * pl.HWo);
+    const std::size_t begin = std::max(n0, b * pl.HWo),
+                      end = std::min(n0 + count, (b + 1) * pl.HWo);
     for (std::size_t n = begin; n < end; ++n) {
       // window_start returns a pointer into dxp's layout (the same geometry as xp).
       float* w = dxp + (window_start(dxp, pl, n) - dxp);

@@ -89,8 +89,7 @@ inline const float* window_start(const float* xp, const Conv2dPlan& pl, std::siz
 void pack_conv_weights(float* packed, const float* weight, const Conv2dPlan& plan);
 // yt (count, Cout) = the windows of output pixels [n0, n0 + count) of the chunk times W^T,
 // reading the bordered rows xp in place. Tasks over tiles of pixels and panels of channels.
-void direct_window_products(float* yt, const float* xp, const float* packed,
-                            const Conv2dPlan& plan, std::size_t n0, std::size_t count,
-                            const Executor& executor);
+void direct_window_products(float* yt, const float* xp, const float* packed, const Conv2dPlan& plan,
+                            std::size_t n0, std::size_t count, const Executor& executor);
 
 }  // namespace diffuse::kernels::detail

@@ -31,8 +31,7 @@ void conv2d_forward_ref(float* y, const float* x, const float* weight, const flo
               for (std::size_t v = 0; v < k; ++v) {
                 const long xi = input_coordinate(s, j, v, s.width);
                 if (xi < 0) continue;
-                const double xv =
-                    x[((b * s.in_channels + c) * s.height + yi) * s.width + xi];
+                const double xv = x[((b * s.in_channels + c) * s.height + yi) * s.width + xi];
                 sum += xv * weight[((o * s.in_channels + c) * k + u) * k + v];
               }
             }

@@ -14,7 +14,9 @@ constexpr std::size_t chains = detail::tile_rows * detail::tile_vectors;
 
 }  // namespace
 
-std::size_t fma_probe_flops_per_iteration() { return 2 * chains * lanes; }
+std::size_t fma_probe_flops_per_iteration() {
+  return 2 * chains * lanes;
+}
 
 float fma_probe(std::size_t iterations, float x, float m, float c) {
   Batch acc[chains];

@@ -68,7 +68,8 @@ void forward_block(float* y, float* dact, float& mean_out, float& rstd_out, cons
                    float eps) {
   const std::size_t N = Cg * HW;
   const float mu = block_sum(x, N) / static_cast<float>(N);
-  const double var = static_cast<double>(block_squared_deviation(x, N, mu)) / static_cast<double>(N);
+  const double var =
+      static_cast<double>(block_squared_deviation(x, N, mu)) / static_cast<double>(N);
   const float rstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
   mean_out = mu;
   rstd_out = rstd;
@@ -209,13 +210,17 @@ void group_norm_backward(Activation act, float* dx, float* dgamma, float* dbeta,
   DIFFUSE_ASSERT(s.groups > 0 && s.channels % s.groups == 0);
   switch (act) {
     case Activation::identity:
-      return backward<Activation::identity>(dx, dgamma, dbeta, dact, mean, rstd, dy, x, gamma, s, executor);
+      return backward<Activation::identity>(dx, dgamma, dbeta, dact, mean, rstd, dy, x, gamma, s,
+                                            executor);
     case Activation::relu:
-      return backward<Activation::relu>(dx, dgamma, dbeta, dact, mean, rstd, dy, x, gamma, s, executor);
+      return backward<Activation::relu>(dx, dgamma, dbeta, dact, mean, rstd, dy, x, gamma, s,
+                                        executor);
     case Activation::silu:
-      return backward<Activation::silu>(dx, dgamma, dbeta, dact, mean, rstd, dy, x, gamma, s, executor);
+      return backward<Activation::silu>(dx, dgamma, dbeta, dact, mean, rstd, dy, x, gamma, s,
+                                        executor);
     case Activation::gelu:
-      return backward<Activation::gelu>(dx, dgamma, dbeta, dact, mean, rstd, dy, x, gamma, s, executor);
+      return backward<Activation::gelu>(dx, dgamma, dbeta, dact, mean, rstd, dy, x, gamma, s,
+                                        executor);
   }
 }
 

@@ -15,7 +15,8 @@
 // same exp as y (kernels/activation_simd.hpp), so backward evaluates no transcendental and needs
 // no copy of pre. y and dact are bit for bit what group_norm_forward with identity followed by
 // activation_forward / activation_derivative give, and dx, dgamma, dbeta what
-// activation_backward followed by the identity backward give (tests/unit/kernels/test_group_norm.cpp).
+// activation_backward followed by the identity backward give
+// (tests/unit/kernels/test_group_norm.cpp).
 //
 // The SIMD kernels sum in float32 vectors (four accumulators over each (b, g) block for the
 // statistics, one per channel in the backward); the twins (*_ref) in double. Results do not

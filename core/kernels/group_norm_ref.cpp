@@ -11,24 +11,31 @@ namespace {
 
 double act_value(Activation act, double x) {
   switch (act) {
-    case Activation::relu: return x > 0 ? x : 0.0;
-    case Activation::silu: return x / (1.0 + std::exp(-x));
-    case Activation::gelu: return 0.5 * x * std::erfc(-x / std::sqrt(2.0));
-    case Activation::identity: break;
+    case Activation::relu:
+      return x > 0 ? x : 0.0;
+    case Activation::silu:
+      return x / (1.0 + std::exp(-x));
+    case Activation::gelu:
+      return 0.5 * x * std::erfc(-x / std::sqrt(2.0));
+    case Activation::identity:
+      break;
   }
   return x;
 }
 
 double act_derivative(Activation act, double x) {
   switch (act) {
-    case Activation::relu: return x > 0 ? 1.0 : 0.0;
+    case Activation::relu:
+      return x > 0 ? 1.0 : 0.0;
     case Activation::silu: {
       const double s = 1.0 / (1.0 + std::exp(-x));
       return s * (1.0 + x * (1.0 - s));
     }
     case Activation::gelu:
-      return 0.5 * std::erfc(-x / std::sqrt(2.0)) + x * std::exp(-0.5 * x * x) / std::sqrt(2.0 * M_PI);
-    case Activation::identity: break;
+      return 0.5 * std::erfc(-x / std::sqrt(2.0)) +
+             x * std::exp(-0.5 * x * x) / std::sqrt(2.0 * M_PI);
+    case Activation::identity:
+      break;
   }
   return 1.0;
 }
@@ -55,7 +62,8 @@ void group_norm_forward_ref(Activation act, float* y, float* dact, float* mean, 
         const std::size_t c = g * Cg + i / HW;
         const double pre = gamma[c] * ((x[at + i] - mu) * r) + beta[c];
         y[at + i] = static_cast<float>(act_value(act, pre));
-        if (act != Activation::identity && dact != nullptr) dact[at + i] = static_cast<float>(act_derivative(act, pre));
+        if (act != Activation::identity && dact != nullptr)
+          dact[at + i] = static_cast<float>(act_derivative(act, pre));
       }
     }
   }

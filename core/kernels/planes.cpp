@@ -12,7 +12,8 @@ void plane_add(float* x, const float* v, std::size_t planes, std::size_t pixels)
     float* row = x + p * pixels;
     const Batch add(v[p]);
     std::size_t i = 0;
-    for (; i + lanes <= pixels; i += lanes) (Batch::load_unaligned(row + i) + add).store_unaligned(row + i);
+    for (; i + lanes <= pixels; i += lanes)
+      (Batch::load_unaligned(row + i) + add).store_unaligned(row + i);
     for (; i < pixels; ++i) row[i] += v[p];
   }
 }

@@ -8,7 +8,8 @@ void plane_add_ref(float* x, const float* v, std::size_t planes, std::size_t pix
   }
 }
 
-void plane_sums_accumulate_ref(float* sums, const float* x, std::size_t planes, std::size_t pixels) {
+void plane_sums_accumulate_ref(float* sums, const float* x, std::size_t planes,
+                               std::size_t pixels) {
   for (std::size_t p = 0; p < planes; ++p) {
     double s = sums[p];
     for (std::size_t i = 0; i < pixels; ++i) s += x[p * pixels + i];

@@ -85,7 +85,8 @@ void softmax_rows_ref(float* p, const float* s, std::size_t rows, std::size_t co
     double m = in[0], sum = 0;
     for (std::size_t j = 1; j < cols; ++j) m = in[j] > m ? in[j] : m;
     for (std::size_t j = 0; j < cols; ++j) sum += std::exp(in[j] - m);
-    for (std::size_t j = 0; j < cols; ++j) p[r * cols + j] = static_cast<float>(std::exp(in[j] - m) / sum);
+    for (std::size_t j = 0; j < cols; ++j)
+      p[r * cols + j] = static_cast<float>(std::exp(in[j] - m) / sum);
   }
 }
 
@@ -93,7 +94,8 @@ void softmax_rows_backward_ref(float* ds, const float* dp, const float* p, std::
                                std::size_t cols) {
   for (std::size_t r = 0; r < rows; ++r) {
     double dot = 0;
-    for (std::size_t j = 0; j < cols; ++j) dot += static_cast<double>(p[r * cols + j]) * dp[r * cols + j];
+    for (std::size_t j = 0; j < cols; ++j)
+      dot += static_cast<double>(p[r * cols + j]) * dp[r * cols + j];
     for (std::size_t j = 0; j < cols; ++j) {
       ds[r * cols + j] = static_cast<float>(p[r * cols + j] * (dp[r * cols + j] - dot));
     }

@@ -45,13 +45,15 @@ void for_each_image(const Executor& executor, std::size_t B, const Task& task) {
 // rows (B, T, C) from planes (B, C, T), image by image.
 void planes_to_tokens(float* rows, const float* planes, std::size_t B, std::size_t C,
                       std::size_t T) {
-  for (std::size_t b = 0; b < B; ++b) kernels::transpose(rows + b * T * C, C, planes + b * C * T, T, C, T);
+  for (std::size_t b = 0; b < B; ++b)
+    kernels::transpose(rows + b * T * C, C, planes + b * C * T, T, C, T);
 }
 
 // planes (B, C, T) from rows (B, T, C).
 void tokens_to_planes(float* planes, const float* rows, std::size_t B, std::size_t C,
                       std::size_t T) {
-  for (std::size_t b = 0; b < B; ++b) kernels::transpose(planes + b * C * T, T, rows + b * T * C, C, T, C);
+  for (std::size_t b = 0; b < B; ++b)
+    kernels::transpose(planes + b * C * T, T, rows + b * T * C, C, T, C);
 }
 
 // dW += d^T h, db += sum over rows of d, for one projection (h, d: (BT, C)).
@@ -99,12 +101,12 @@ void attention_backward(float* dx, const AttentionGrads& g, const AttentionCache
                         const float* dy, const float* x, const AttentionParams& p,
                         const AttentionShape& s, float* scratch, const Executor& executor) {
   const std::size_t B = s.batch, C = s.channels, T = s.pixels, BT = B * T, n = B * C * T;
-  float* d_out = scratch;         // (B, T, C) dL/dout, later dL/dh as tokens
-  float* d_o = scratch + n;       // (B, T, C) dL/do, later dL/dh as planes
-  float* dq = scratch + 2 * n;    // (B, T, C)
-  float* dk = scratch + 3 * n;    // (B, T, C)
-  float* dv = scratch + 4 * n;    // (B, T, C)
-  float* d_a = scratch + 5 * n;   // (B, T, T) dL/da, then dL/d(scores before scaling)
+  float* d_out = scratch;        // (B, T, C) dL/dout, later dL/dh as tokens
+  float* d_o = scratch + n;      // (B, T, C) dL/do, later dL/dh as planes
+  float* dq = scratch + 2 * n;   // (B, T, C)
+  float* dk = scratch + 3 * n;   // (B, T, C)
+  float* dv = scratch + 4 * n;   // (B, T, C)
+  float* d_a = scratch + 5 * n;  // (B, T, T) dL/da, then dL/d(scores before scaling)
   const float r = s.rescale_output_factor;
   planes_to_tokens(d_out, dy, B, C, T);
   for (std::size_t i = 0; i < n; ++i) d_out[i] /= r;
@@ -138,8 +140,8 @@ void attention_backward(float* dx, const AttentionGrads& g, const AttentionCache
   projection_grads(g.to_v_weight, g.to_v_bias, dv, cache.tokens, BT, C, executor);
   float* dh_planes = d_o;
   tokens_to_planes(dh_planes, dh, B, C, T);
-  group_norm_backward(dx, g.group_norm_weight, g.group_norm_bias, cache.norm_mean,
-                      cache.norm_rstd, dh_planes, x, p.group_norm_weight, norm_shape(s), executor);
+  group_norm_backward(dx, g.group_norm_weight, g.group_norm_bias, cache.norm_mean, cache.norm_rstd,
+                      dh_planes, x, p.group_norm_weight, norm_shape(s), executor);
   for (std::size_t i = 0; i < n; ++i) dx[i] += dy[i] / r;  // the residual's gradient
 }
 

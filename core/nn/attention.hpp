@@ -4,10 +4,9 @@
 // residual_connection = True, bias = True, upcast_softmax, _from_deprecated_attn_block) and its
 // AttnProcessor (Vaswani et al. 2017 for the attention itself). With T = H W tokens:
 //   residual = x                                               (B, C, H, W)
-//   h  = GroupNorm(x)        (G groups, eps, affine)           (B, C, T), viewed as tokens (B, T, C)
-//   q  = h Wq^T + bq,  k = h Wk^T + bk,  v = h Wv^T + bv      (B, T, C)   to_q, to_k, to_v
-//   a  = softmax(q k^T / sqrt(C)) over keys, in float32, max subtracted   (B, T, T)
-//   o  = a v                                                   (B, T, C)
+//   h  = GroupNorm(x)        (G groups, eps, affine)           (B, C, T), viewed as tokens (B, T,
+//   C) q  = h Wq^T + bq,  k = h Wk^T + bk,  v = h Wv^T + bv      (B, T, C)   to_q, to_k, to_v a  =
+//   softmax(q k^T / sqrt(C)) over keys, in float32, max subtracted   (B, T, T) o  = a v (B, T, C)
 //   out = o Wo^T + bo                                          (B, T, C)   to_out.0
 //   y  = (out viewed as (B, C, H, W) + residual) / rescale_output_factor
 // Backward, with g = dy / rescale: dres = g; dout = g as tokens; dWo += dout^T o, dbo += sum dout,
@@ -26,12 +25,12 @@
 namespace diffuse {
 
 struct AttentionShape {
-  std::size_t batch = 1;                // B
-  std::size_t channels = 1;             // C (= dim_head, one head)
-  std::size_t pixels = 1;               // T = H W
-  std::size_t groups = 1;               // G of the block's group_norm (resnet_groups)
-  float eps = 1e-5f;                    // the group_norm's eps (resnet_eps = norm_eps)
-  float rescale_output_factor = 1.0f;   // UNet2DModel passes output_scale_factor = 1
+  std::size_t batch = 1;               // B
+  std::size_t channels = 1;            // C (= dim_head, one head)
+  std::size_t pixels = 1;              // T = H W
+  std::size_t groups = 1;              // G of the block's group_norm (resnet_groups)
+  float eps = 1e-5f;                   // the group_norm's eps (resnet_eps = norm_eps)
+  float rescale_output_factor = 1.0f;  // UNet2DModel passes output_scale_factor = 1
 };
 
 // Parameter names as in a diffusers checkpoint, under "<block>.attentions.0.".

@@ -12,7 +12,6 @@ namespace diffuse {
 void channel_add_forward(float* h, const float* e, std::size_t B, std::size_t C, std::size_t HW);
 
 // de (B, C) += sum_hw dh (B, C, HW).
-void channel_add_backward(float* de, const float* dh, std::size_t B, std::size_t C,
-                          std::size_t HW);
+void channel_add_backward(float* de, const float* dh, std::size_t B, std::size_t C, std::size_t HW);
 
 }  // namespace diffuse

@@ -21,12 +21,12 @@
 
 namespace diffuse {
 
-using kernels::Conv2dShape;
 using kernels::conv2d_1x1;
 using kernels::conv2d_3x3;
 using kernels::conv2d_3x3_stride2;
 using kernels::conv2d_backward;
 using kernels::conv2d_forward;
 using kernels::conv2d_scratch_floats;
+using kernels::Conv2dShape;
 
 }  // namespace diffuse

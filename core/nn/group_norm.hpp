@@ -35,8 +35,8 @@ void group_norm_silu_forward(float* y, float* dact, float* mean, float* rstd, co
 // dx (B, C, HW) overwritten (may be dy); dweight, dbias accumulate. dact, mean, rstd from the
 // fused forward; dy = dL/dy (B, C, HW); x the forward's input.
 void group_norm_silu_backward(float* dx, float* dweight, float* dbias, const float* dact,
-                              const float* mean, const float* rstd, const float* dy,
-                              const float* x, const float* weight,
-                              const kernels::GroupNormShape& shape, const Executor& executor);
+                              const float* mean, const float* rstd, const float* dy, const float* x,
+                              const float* weight, const kernels::GroupNormShape& shape,
+                              const Executor& executor);
 
 }  // namespace diffuse

@@ -3,7 +3,8 @@
 // F.interpolate(x, scale_factor=2.0, mode="nearest")), NCHW:
 //   y(b, c, 2i + a, 2j + d) = x(b, c, i, j)                      a, d in {0, 1}
 // Backward: each input pixel receives the sum of its four children,
-//   dx(b, c, i, j) = (dy(.., 2i, 2j) + dy(.., 2i, 2j + 1)) + (dy(.., 2i + 1, 2j) + dy(.., 2i + 1, 2j + 1))
+//   dx(b, c, i, j) = (dy(.., 2i, 2j) + dy(.., 2i, 2j + 1)) + (dy(.., 2i + 1, 2j) + dy(.., 2i + 1,
+//   2j + 1))
 // summed in that order. No cache, no parameters.
 #include <cstddef>
 

@@ -26,8 +26,9 @@ constexpr double u32 = 1.0 / (1 << 24);  // float32 unit roundoff
 
 std::string describe(const Conv2dShape& s) {
   std::ostringstream out;
-  out << "B=" << s.batch << " Cin=" << s.in_channels << " Cout=" << s.out_channels << " H=" << s.height
-      << " W=" << s.width << " k=" << s.kernel << " s=" << s.stride << " p=" << s.padding;
+  out << "B=" << s.batch << " Cin=" << s.in_channels << " Cout=" << s.out_channels
+      << " H=" << s.height << " W=" << s.width << " k=" << s.kernel << " s=" << s.stride
+      << " p=" << s.padding;
   return out.str();
 }
 
@@ -91,12 +92,14 @@ void expect_within(const char* what, const std::vector<float>& got, const std::v
 //    per image into the prior value: (N + B + 8) u S.
 // A wrong index or a missing term is off by about S / (number of terms) or more: 10x to 100x the
 // tolerance for the sizes here.
-void check_forward(const ConvData& d, Conv2dPath path, const Executor& executor = serial_executor()) {
+void check_forward(const ConvData& d, Conv2dPath path,
+                   const Executor& executor = serial_executor()) {
   const Conv2dShape& s = d.s;
   std::vector<float> scratch(kernels::conv2d_scratch_floats(s));
   std::vector<float> y(s.output_size(), std::numeric_limits<float>::quiet_NaN()), ref(y.size()),
       mag(y.size());
-  kernels::conv2d_forward(y.data(), d.x.data(), d.w.data(), d.bias.data(), s, scratch.data(), executor, path);
+  kernels::conv2d_forward(y.data(), d.x.data(), d.w.data(), d.bias.data(), s, scratch.data(),
+                          executor, path);
   kernels::conv2d_forward_ref(ref.data(), d.x.data(), d.w.data(), d.bias.data(), s);
   kernels::conv2d_forward_ref(mag.data(), absolute(d.x).data(), absolute(d.w).data(),
                               absolute(d.bias).data(), s);
@@ -105,19 +108,23 @@ void check_forward(const ConvData& d, Conv2dPath path, const Executor& executor 
   expect_within("y", y, ref, mag, 2 * K + 2 * std::ceil(K / 256) + 4);
 }
 
-void check_backward(const ConvData& d, Conv2dPath path, const Executor& executor = serial_executor()) {
+void check_backward(const ConvData& d, Conv2dPath path,
+                    const Executor& executor = serial_executor()) {
   const Conv2dShape& s = d.s;
   std::vector<float> scratch(kernels::conv2d_scratch_floats(s));
-  std::vector<float> dx(s.input_size(), std::numeric_limits<float>::quiet_NaN()), dw = d.dw0, db = d.db0;
+  std::vector<float> dx(s.input_size(), std::numeric_limits<float>::quiet_NaN()), dw = d.dw0,
+                                                                                  db = d.db0;
   kernels::conv2d_backward(dx.data(), dw.data(), db.data(), d.dy.data(), d.x.data(), d.w.data(), s,
                            scratch.data(), executor, path);
   std::vector<float> rdx(dx.size()), rdw = d.dw0, rdb = d.db0;
-  kernels::conv2d_backward_ref(rdx.data(), rdw.data(), rdb.data(), d.dy.data(), d.x.data(), d.w.data(), s);
+  kernels::conv2d_backward_ref(rdx.data(), rdw.data(), rdb.data(), d.dy.data(), d.x.data(),
+                               d.w.data(), s);
   std::vector<float> mdx(dx.size()), mdw = absolute(d.dw0), mdb = absolute(d.db0);
   kernels::conv2d_backward_ref(mdx.data(), mdw.data(), mdb.data(), absolute(d.dy).data(),
                                absolute(d.x).data(), absolute(d.w).data(), s);
   const double N = static_cast<double>(s.batch * s.out_height() * s.out_width());
-  const double Cout = static_cast<double>(s.out_channels), taps = static_cast<double>(s.kernel * s.kernel);
+  const double Cout = static_cast<double>(s.out_channels),
+               taps = static_cast<double>(s.kernel * s.kernel);
   INFO(describe(s) << (path == Conv2dPath::direct ? " direct" : " im2col"));
   const bool dx_direct = path == Conv2dPath::direct && s.stride == 1 && s.padding < s.kernel;
   expect_within("dx", dx, rdx, mdx,
@@ -137,11 +144,13 @@ std::vector<Conv2dShape> unet_shapes() {
   using kernels::conv2d_1x1;
   using kernels::conv2d_3x3;
   using kernels::conv2d_3x3_stride2;
-  return {conv2d_3x3(2, 1, 32, 8, 8),   conv2d_3x3(2, 32, 32, 8, 8),  conv2d_3x3_stride2(2, 32, 32, 8, 8),
-          conv2d_3x3(2, 32, 64, 4, 4),  conv2d_3x3(2, 64, 64, 4, 4),  conv2d_1x1(2, 32, 64, 4, 4),
-          conv2d_1x1(2, 96, 64, 4, 4),  conv2d_1x1(2, 128, 64, 4, 4), conv2d_1x1(2, 64, 32, 8, 8),
-          conv2d_3x3(2, 128, 64, 4, 4), conv2d_3x3(2, 96, 32, 8, 8),  conv2d_3x3(2, 64, 64, 8, 8),
-          conv2d_3x3(2, 32, 1, 8, 8),   conv2d_3x3_stride2(1, 32, 32, 28, 28),
+  return {conv2d_3x3(2, 1, 32, 8, 8),          conv2d_3x3(2, 32, 32, 8, 8),
+          conv2d_3x3_stride2(2, 32, 32, 8, 8), conv2d_3x3(2, 32, 64, 4, 4),
+          conv2d_3x3(2, 64, 64, 4, 4),         conv2d_1x1(2, 32, 64, 4, 4),
+          conv2d_1x1(2, 96, 64, 4, 4),         conv2d_1x1(2, 128, 64, 4, 4),
+          conv2d_1x1(2, 64, 32, 8, 8),         conv2d_3x3(2, 128, 64, 4, 4),
+          conv2d_3x3(2, 96, 32, 8, 8),         conv2d_3x3(2, 64, 64, 8, 8),
+          conv2d_3x3(2, 32, 1, 8, 8),          conv2d_3x3_stride2(1, 32, 32, 28, 28),
           conv2d_3x3(1, 64, 64, 7, 7)};
 }
 
@@ -172,7 +181,8 @@ TEST_CASE("conv2d shapes: output size, validity and the U-Net constructors") {
   const Conv2dShape down = kernels::conv2d_3x3_stride2(2, 32, 32, 28, 28);
   CHECK(down.out_height() == 14);
   CHECK(down.out_width() == 14);
-  CHECK(kernels::conv2d_3x3_stride2(1, 64, 64, 7, 7).out_height() == 4);  // torch: floor((7+2-3)/2)+1
+  CHECK(kernels::conv2d_3x3_stride2(1, 64, 64, 7, 7).out_height() ==
+        4);  // torch: floor((7+2-3)/2)+1
   CHECK(kernels::conv2d_3x3(1, 3, 5, 7, 7).out_height() == 7);
   CHECK(kernels::conv2d_1x1(1, 3, 5, 7, 9).out_width() == 9);
   Conv2dShape bad = kernels::conv2d_3x3(1, 1, 1, 1, 1);
@@ -209,7 +219,8 @@ TEST_CASE("conv2d forward and backward equal their twins on 60 random shapes, bo
 TEST_CASE("conv2d with several chunks of images and several pixel blocks per chunk") {
   // K = 9 * 128 = 1152 allows blocks of 131072 / 1152 = 113 output pixels: a 7x7 batch of 5 is
   // chunks of 2, 2 and 1 images (98 pixels), a 14x14 image two blocks of 113 and 83 pixels.
-  const Conv2dShape shapes[] = {kernels::conv2d_3x3(5, 128, 24, 7, 7), kernels::conv2d_3x3(2, 128, 17, 14, 14),
+  const Conv2dShape shapes[] = {kernels::conv2d_3x3(5, 128, 24, 7, 7),
+                                kernels::conv2d_3x3(2, 128, 17, 14, 14),
                                 kernels::conv2d_1x1(3, 130, 33, 14, 14)};
   std::uint64_t seed = 300;
   for (const Conv2dShape& s : shapes) {
@@ -226,15 +237,16 @@ TEST_CASE("conv2d_backward skips dx and dbias when they are null and accumulates
   const ConvData d(s, 40);
   std::vector<float> scratch(kernels::conv2d_scratch_floats(s));
   std::vector<float> dx(s.input_size()), dw_all = d.dw0, db = d.db0;
-  kernels::conv2d_backward(dx.data(), dw_all.data(), db.data(), d.dy.data(), d.x.data(), d.w.data(), s,
-                           scratch.data());
+  kernels::conv2d_backward(dx.data(), dw_all.data(), db.data(), d.dy.data(), d.x.data(), d.w.data(),
+                           s, scratch.data());
   std::vector<float> dw_only = d.dw0;
   kernels::conv2d_backward(nullptr, dw_only.data(), nullptr, d.dy.data(), d.x.data(), d.w.data(), s,
                            scratch.data());
   CHECK(same_bits(dw_all, dw_only));
   // Twice from zero equals two times once, to one rounding per element (x + x is exact).
   std::vector<float> once(s.weight_size(), 0.0f), twice(s.weight_size(), 0.0f);
-  kernels::conv2d_backward(nullptr, once.data(), nullptr, d.dy.data(), d.x.data(), d.w.data(), s, scratch.data());
+  kernels::conv2d_backward(nullptr, once.data(), nullptr, d.dy.data(), d.x.data(), d.w.data(), s,
+                           scratch.data());
   for (int r = 0; r < 2; ++r) {
     kernels::conv2d_backward(nullptr, twice.data(), nullptr, d.dy.data(), d.x.data(), d.w.data(), s,
                              scratch.data());
@@ -244,8 +256,9 @@ TEST_CASE("conv2d_backward skips dx and dbias when they are null and accumulates
 
 TEST_CASE("conv2d results do not depend on how an executor splits the work") {
   const test::ReverseExecutor split;
-  const Conv2dShape shapes[] = {kernels::conv2d_3x3(4, 32, 32, 14, 14), kernels::conv2d_3x3_stride2(3, 32, 32, 28, 28),
-                                kernels::conv2d_1x1(8, 96, 64, 7, 7), kernels::conv2d_3x3(16, 33, 47, 8, 8)};
+  const Conv2dShape shapes[] = {
+      kernels::conv2d_3x3(4, 32, 32, 14, 14), kernels::conv2d_3x3_stride2(3, 32, 32, 28, 28),
+      kernels::conv2d_1x1(8, 96, 64, 7, 7), kernels::conv2d_3x3(16, 33, 47, 8, 8)};
   std::uint64_t seed = 500;
   for (const Conv2dShape& s : shapes) {
     const ConvData d(s, ++seed);
@@ -255,14 +268,15 @@ TEST_CASE("conv2d results do not depend on how an executor splits the work") {
       std::vector<float> y1(s.output_size()), y2(s.output_size());
       kernels::conv2d_forward(y1.data(), d.x.data(), d.w.data(), d.bias.data(), s, scratch.data(),
                               serial_executor(), path);
-      kernels::conv2d_forward(y2.data(), d.x.data(), d.w.data(), d.bias.data(), s, scratch.data(), split, path);
+      kernels::conv2d_forward(y2.data(), d.x.data(), d.w.data(), d.bias.data(), s, scratch.data(),
+                              split, path);
       CHECK(same_bits(y1, y2));
-      std::vector<float> dx1(s.input_size()), dx2(s.input_size()), dw1 = d.dw0, dw2 = d.dw0, db1 = d.db0,
-                                                                   db2 = d.db0;
-      kernels::conv2d_backward(dx1.data(), dw1.data(), db1.data(), d.dy.data(), d.x.data(), d.w.data(), s,
-                               scratch.data(), serial_executor(), path);
-      kernels::conv2d_backward(dx2.data(), dw2.data(), db2.data(), d.dy.data(), d.x.data(), d.w.data(), s,
-                               scratch.data(), split, path);
+      std::vector<float> dx1(s.input_size()), dx2(s.input_size()), dw1 = d.dw0, dw2 = d.dw0,
+                                                                   db1 = d.db0, db2 = d.db0;
+      kernels::conv2d_backward(dx1.data(), dw1.data(), db1.data(), d.dy.data(), d.x.data(),
+                               d.w.data(), s, scratch.data(), serial_executor(), path);
+      kernels::conv2d_backward(dx2.data(), dw2.data(), db2.data(), d.dy.data(), d.x.data(),
+                               d.w.data(), s, scratch.data(), split, path);
       CHECK(same_bits(dx1, dx2));
       CHECK(same_bits(dw1, dw2));
       CHECK(same_bits(db1, db2));
@@ -270,13 +284,20 @@ TEST_CASE("conv2d results do not depend on how an executor splits the work") {
   }
 }
 
-TEST_CASE("conv2d_path: direct for windows wider than a pixel, im2col for 1x1 and for Cout < lanes forward") {
+TEST_CASE(
+    "conv2d_path: direct for windows wider than a pixel, im2col for 1x1 and for Cout < lanes "
+    "forward") {
   using kernels::Conv2dPass;
-  CHECK(kernels::conv2d_path(kernels::conv2d_3x3(8, 32, 32, 8, 8), Conv2dPass::forward) == Conv2dPath::direct);
+  CHECK(kernels::conv2d_path(kernels::conv2d_3x3(8, 32, 32, 8, 8), Conv2dPass::forward) ==
+        Conv2dPath::direct);
   CHECK(kernels::conv2d_path(kernels::conv2d_3x3_stride2(8, 32, 32, 8, 8), Conv2dPass::backward) ==
         Conv2dPath::direct);
-  CHECK(kernels::conv2d_path(kernels::conv2d_1x1(8, 32, 64, 8, 8), Conv2dPass::forward) == Conv2dPath::im2col);
-  CHECK(kernels::conv2d_path(kernels::conv2d_1x1(8, 32, 64, 8, 8), Conv2dPass::backward) == Conv2dPath::im2col);
-  CHECK(kernels::conv2d_path(kernels::conv2d_3x3(8, 32, 1, 8, 8), Conv2dPass::forward) == Conv2dPath::im2col);
-  CHECK(kernels::conv2d_path(kernels::conv2d_3x3(8, 32, 1, 8, 8), Conv2dPass::backward) == Conv2dPath::direct);
+  CHECK(kernels::conv2d_path(kernels::conv2d_1x1(8, 32, 64, 8, 8), Conv2dPass::forward) ==
+        Conv2dPath::im2col);
+  CHECK(kernels::conv2d_path(kernels::conv2d_1x1(8, 32, 64, 8, 8), Conv2dPass::backward) ==
+        Conv2dPath::im2col);
+  CHECK(kernels::conv2d_path(kernels::conv2d_3x3(8, 32, 1, 8, 8), Conv2dPass::forward) ==
+        Conv2dPath::im2col);
+  CHECK(kernels::conv2d_path(kernels::conv2d_3x3(8, 32, 1, 8, 8), Conv2dPass::backward) ==
+        Conv2dPath::direct);
 }

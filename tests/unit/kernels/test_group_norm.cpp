@@ -30,7 +30,8 @@ struct GnCase {
     const std::size_t n = s.batch * s.channels * s.pixels;
     x.resize(n);
     rng.fill_normal(x.data(), n);
-    for (std::size_t i = 0; i < n; ++i) x[i] = 0.7f + 1.5f * x[i];  // groups with a mean away from 0
+    for (std::size_t i = 0; i < n; ++i)
+      x[i] = 0.7f + 1.5f * x[i];  // groups with a mean away from 0
     gamma.resize(s.channels);
     beta.resize(s.channels);
     dg0.resize(s.channels);
@@ -49,8 +50,9 @@ struct GnCase {
 };
 
 std::string describe(const GroupNormShape& s, Activation act) {
-  return "B=" + std::to_string(s.batch) + " C=" + std::to_string(s.channels) + " G=" + std::to_string(s.groups) +
-         " HW=" + std::to_string(s.pixels) + " " + kernels::activation_name(act);
+  return "B=" + std::to_string(s.batch) + " C=" + std::to_string(s.channels) +
+         " G=" + std::to_string(s.groups) + " HW=" + std::to_string(s.pixels) + " " +
+         kernels::activation_name(act);
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
@@ -93,10 +95,10 @@ std::vector<BlockStats> exact_stats(const GnCase& c) {
 void check_forward(const GnCase& c, Activation act) {
   const std::size_t n = c.size(), N = c.block(), BG = c.s.batch * c.s.groups;
   std::vector<float> y(n), dact(n), mean(BG), rstd(BG), ry(n), rdact(n), rmean(BG), rrstd(BG);
-  kernels::group_norm_forward(act, y.data(), dact.data(), mean.data(), rstd.data(), c.x.data(), c.gamma.data(),
-                              c.beta.data(), c.s);
-  kernels::group_norm_forward_ref(act, ry.data(), rdact.data(), rmean.data(), rrstd.data(), c.x.data(),
-                                  c.gamma.data(), c.beta.data(), c.s);
+  kernels::group_norm_forward(act, y.data(), dact.data(), mean.data(), rstd.data(), c.x.data(),
+                              c.gamma.data(), c.beta.data(), c.s);
+  kernels::group_norm_forward_ref(act, ry.data(), rdact.data(), rmean.data(), rrstd.data(),
+                                  c.x.data(), c.gamma.data(), c.beta.data(), c.s);
   const std::vector<BlockStats> st = exact_stats(c);
   const double Nd = static_cast<double>(N), e_r = ((Nd + 3) / 2 + 2) * u;
   INFO(describe(c.s, act));
@@ -104,8 +106,8 @@ void check_forward(const GnCase& c, Activation act) {
   std::string first;
   auto expect = [&](const char* what, std::size_t i, double got, double want, double tol) {
     if (!(std::abs(got - want) <= tol) && bad++ == 0) {
-      first = std::string(what) + "[" + std::to_string(i) + "] = " + std::to_string(got) + ", twin " +
-              std::to_string(want) + ", tolerance " + std::to_string(tol);
+      first = std::string(what) + "[" + std::to_string(i) + "] = " + std::to_string(got) +
+              ", twin " + std::to_string(want) + ", tolerance " + std::to_string(tol);
     }
   };
   for (std::size_t bg = 0; bg < BG; ++bg) {
@@ -123,9 +125,11 @@ void check_forward(const GnCase& c, Activation act) {
         continue;
       }
       const double s = 1 / (1 + std::exp(-pre));
-      expect("y", i, y[i], ry[i], 1.1 * dpre + 17 * u * std::abs(pre * s) + 1.25e-38 * (1 + std::abs(pre)));
-      expect("dact", i, dact[i], rdact[i],
-             0.5 * dpre + 17 * u * s * (1 + std::abs(pre) * (1 - s)) + 1.25e-38 * (1 + std::abs(pre)));
+      expect("y", i, y[i], ry[i],
+             1.1 * dpre + 17 * u * std::abs(pre * s) + 1.25e-38 * (1 + std::abs(pre)));
+      expect(
+          "dact", i, dact[i], rdact[i],
+          0.5 * dpre + 17 * u * s * (1 + std::abs(pre) * (1 - s)) + 1.25e-38 * (1 + std::abs(pre)));
     }
   }
   INFO(first);
@@ -145,13 +149,14 @@ void check_forward(const GnCase& c, Activation act) {
 void check_backward(const GnCase& c, Activation act) {
   const std::size_t n = c.size(), N = c.block(), BG = c.s.batch * c.s.groups, HW = c.s.pixels;
   std::vector<float> y(n), dact(n), mean(BG), rstd(BG);
-  kernels::group_norm_forward(act, y.data(), dact.data(), mean.data(), rstd.data(), c.x.data(), c.gamma.data(),
-                              c.beta.data(), c.s);
+  kernels::group_norm_forward(act, y.data(), dact.data(), mean.data(), rstd.data(), c.x.data(),
+                              c.gamma.data(), c.beta.data(), c.s);
   std::vector<float> dx(n), dg = c.dg0, db = c.db0, rdx(n), rdg = c.dg0, rdb = c.db0;
-  kernels::group_norm_backward(act, dx.data(), dg.data(), db.data(), dact.data(), mean.data(), rstd.data(),
-                               c.dy.data(), c.x.data(), c.gamma.data(), c.s);
-  kernels::group_norm_backward_ref(act, rdx.data(), rdg.data(), rdb.data(), dact.data(), mean.data(),
-                                   rstd.data(), c.dy.data(), c.x.data(), c.gamma.data(), c.s);
+  kernels::group_norm_backward(act, dx.data(), dg.data(), db.data(), dact.data(), mean.data(),
+                               rstd.data(), c.dy.data(), c.x.data(), c.gamma.data(), c.s);
+  kernels::group_norm_backward_ref(act, rdx.data(), rdg.data(), rdb.data(), dact.data(),
+                                   mean.data(), rstd.data(), c.dy.data(), c.x.data(),
+                                   c.gamma.data(), c.s);
   INFO(describe(c.s, act));
   const double Nd = static_cast<double>(N), Cg = static_cast<double>(c.cg());
   std::vector<double> abs_dp(c.s.channels, 0.0), abs_dpx(c.s.channels, 0.0);
@@ -159,8 +164,8 @@ void check_backward(const GnCase& c, Activation act) {
   std::string first;
   auto expect = [&](const char* what, std::size_t i, double got, double want, double tol) {
     if (!(std::abs(got - want) <= tol) && bad++ == 0) {
-      first = std::string(what) + "[" + std::to_string(i) + "] = " + std::to_string(got) + ", twin " +
-              std::to_string(want) + ", tolerance " + std::to_string(tol);
+      first = std::string(what) + "[" + std::to_string(i) + "] = " + std::to_string(got) +
+              ", twin " + std::to_string(want) + ", tolerance " + std::to_string(tol);
     }
   };
   for (std::size_t bg = 0; bg < BG; ++bg) {
@@ -182,7 +187,8 @@ void check_backward(const GnCase& c, Activation act) {
     for (std::size_t k = 0; k < N; ++k) {
       const std::size_t i = bg * N + k, ch = c.channel(i);
       const double gdp = std::abs(c.gamma[ch] * dp[k]);
-      const double tol = r * (e1 + std::abs(xhat[k]) * e2 + 8 * u * (gdp + std::abs(m1) + std::abs(xhat[k] * m2)));
+      const double tol =
+          r * (e1 + std::abs(xhat[k]) * e2 + 8 * u * (gdp + std::abs(m1) + std::abs(xhat[k] * m2)));
       expect("dx", i, dx[i], rdx[i], tol);
     }
   }
@@ -234,7 +240,9 @@ TEST_CASE("group_norm forward and backward equal their double twins within the d
   check_backward(c, Activation::silu);
 }
 
-TEST_CASE("group_norm fused with an activation equals GroupNorm then the activation kernels, bit for bit") {
+TEST_CASE(
+    "group_norm fused with an activation equals GroupNorm then the activation kernels, bit for "
+    "bit") {
   std::uint64_t seed = 200;
   for (const GroupNormShape& s : random_shapes(12, 5)) {
     const GnCase c(s, ++seed);
@@ -242,11 +250,11 @@ TEST_CASE("group_norm fused with an activation equals GroupNorm then the activat
     for (const Activation act : {Activation::silu, Activation::relu, Activation::gelu}) {
       INFO(describe(s, act));
       std::vector<float> y(n), dact(n), mean(BG), rstd(BG);
-      kernels::group_norm_forward(act, y.data(), dact.data(), mean.data(), rstd.data(), c.x.data(), c.gamma.data(),
-                                  c.beta.data(), s);
-      std::vector<float> pre(n), y2(n), d2(n), mean2(BG), rstd2(BG);
-      kernels::group_norm_forward(Activation::identity, pre.data(), nullptr, mean2.data(), rstd2.data(), c.x.data(),
+      kernels::group_norm_forward(act, y.data(), dact.data(), mean.data(), rstd.data(), c.x.data(),
                                   c.gamma.data(), c.beta.data(), s);
+      std::vector<float> pre(n), y2(n), d2(n), mean2(BG), rstd2(BG);
+      kernels::group_norm_forward(Activation::identity, pre.data(), nullptr, mean2.data(),
+                                  rstd2.data(), c.x.data(), c.gamma.data(), c.beta.data(), s);
       kernels::activation_forward(act, y2.data(), pre.data(), n);
       kernels::activation_derivative(act, d2.data(), pre.data(), n);
       CHECK(same_bits(y, y2));
@@ -255,24 +263,26 @@ TEST_CASE("group_norm fused with an activation equals GroupNorm then the activat
       CHECK(same_bits(rstd, rstd2));
       // inference: no dact kept, the same y
       std::vector<float> y3(n);
-      kernels::group_norm_forward(act, y3.data(), nullptr, mean2.data(), rstd2.data(), c.x.data(), c.gamma.data(),
-                                  c.beta.data(), s);
+      kernels::group_norm_forward(act, y3.data(), nullptr, mean2.data(), rstd2.data(), c.x.data(),
+                                  c.gamma.data(), c.beta.data(), s);
       CHECK(same_bits(y, y3));
 
       std::vector<float> dx(n), dg = c.dg0, db = c.db0;
-      kernels::group_norm_backward(act, dx.data(), dg.data(), db.data(), dact.data(), mean.data(), rstd.data(),
-                                   c.dy.data(), c.x.data(), c.gamma.data(), s);
+      kernels::group_norm_backward(act, dx.data(), dg.data(), db.data(), dact.data(), mean.data(),
+                                   rstd.data(), c.dy.data(), c.x.data(), c.gamma.data(), s);
       std::vector<float> dpre(n), dx2(n), dg2 = c.dg0, db2 = c.db0;
       kernels::activation_backward(act, dpre.data(), c.dy.data(), pre.data(), n);
-      kernels::group_norm_backward(Activation::identity, dx2.data(), dg2.data(), db2.data(), nullptr, mean.data(),
-                                   rstd.data(), dpre.data(), c.x.data(), c.gamma.data(), s);
+      kernels::group_norm_backward(Activation::identity, dx2.data(), dg2.data(), db2.data(),
+                                   nullptr, mean.data(), rstd.data(), dpre.data(), c.x.data(),
+                                   c.gamma.data(), s);
       CHECK(same_bits(dx, dx2));
       CHECK(same_bits(dg, dg2));
       CHECK(same_bits(db, db2));
       // dx may overwrite dy
       std::vector<float> inplace = c.dy, dg3 = c.dg0, db3 = c.db0;
-      kernels::group_norm_backward(act, inplace.data(), dg3.data(), db3.data(), dact.data(), mean.data(),
-                                   rstd.data(), inplace.data(), c.x.data(), c.gamma.data(), s);
+      kernels::group_norm_backward(act, inplace.data(), dg3.data(), db3.data(), dact.data(),
+                                   mean.data(), rstd.data(), inplace.data(), c.x.data(),
+                                   c.gamma.data(), s);
       CHECK(same_bits(dx, inplace));
     }
   }
@@ -283,14 +293,15 @@ TEST_CASE("group_norm of a constant group is beta, with finite gradients") {
   s.channels = 4;
   s.groups = 2;
   s.pixels = 9;
-  std::vector<float> x(36, 2.5f), gamma = {1, 2, 3, 4}, beta = {0.5f, -1, 2, 0}, y(36), mean(2), rstd(2);
-  kernels::group_norm_forward(Activation::identity, y.data(), nullptr, mean.data(), rstd.data(), x.data(),
-                              gamma.data(), beta.data(), s);
+  std::vector<float> x(36, 2.5f), gamma = {1, 2, 3, 4}, beta = {0.5f, -1, 2, 0}, y(36), mean(2),
+                                  rstd(2);
+  kernels::group_norm_forward(Activation::identity, y.data(), nullptr, mean.data(), rstd.data(),
+                              x.data(), gamma.data(), beta.data(), s);
   for (std::size_t i = 0; i < 36; ++i) CHECK(y[i] == beta[i / 9]);
   CHECK(rstd[0] == Approx(1.0 / std::sqrt(1e-5)).epsilon(1e-6));
   std::vector<float> dy(36, 1.0f), dx(36), dg(4, 0.0f), db(4, 0.0f);
-  kernels::group_norm_backward(Activation::identity, dx.data(), dg.data(), db.data(), nullptr, mean.data(),
-                               rstd.data(), dy.data(), x.data(), gamma.data(), s);
+  kernels::group_norm_backward(Activation::identity, dx.data(), dg.data(), db.data(), nullptr,
+                               mean.data(), rstd.data(), dy.data(), x.data(), gamma.data(), s);
   for (float v : dx) CHECK(std::isfinite(v));
   for (std::size_t ch = 0; ch < 4; ++ch) CHECK(db[ch] == 9.0f);
 }
@@ -305,19 +316,20 @@ TEST_CASE("group_norm results do not depend on how an executor splits the work")
   const GnCase c(s, 7);
   const std::size_t n = c.size(), BG = s.batch * s.groups;
   std::vector<float> y1(n), d1(n), m1(BG), r1(BG), y2(n), d2(n), m2(BG), r2(BG);
-  kernels::group_norm_forward(Activation::silu, y1.data(), d1.data(), m1.data(), r1.data(), c.x.data(),
-                              c.gamma.data(), c.beta.data(), s);
-  kernels::group_norm_forward(Activation::silu, y2.data(), d2.data(), m2.data(), r2.data(), c.x.data(),
-                              c.gamma.data(), c.beta.data(), s, split);
+  kernels::group_norm_forward(Activation::silu, y1.data(), d1.data(), m1.data(), r1.data(),
+                              c.x.data(), c.gamma.data(), c.beta.data(), s);
+  kernels::group_norm_forward(Activation::silu, y2.data(), d2.data(), m2.data(), r2.data(),
+                              c.x.data(), c.gamma.data(), c.beta.data(), s, split);
   CHECK(same_bits(y1, y2));
   CHECK(same_bits(d1, d2));
   CHECK(same_bits(m1, m2));
   CHECK(same_bits(r1, r2));
   std::vector<float> dx1(n), dx2(n), dg1 = c.dg0, dg2 = c.dg0, db1 = c.db0, db2 = c.db0;
-  kernels::group_norm_backward(Activation::silu, dx1.data(), dg1.data(), db1.data(), d1.data(), m1.data(),
-                               r1.data(), c.dy.data(), c.x.data(), c.gamma.data(), s);
-  kernels::group_norm_backward(Activation::silu, dx2.data(), dg2.data(), db2.data(), d1.data(), m1.data(),
-                               r1.data(), c.dy.data(), c.x.data(), c.gamma.data(), s, split);
+  kernels::group_norm_backward(Activation::silu, dx1.data(), dg1.data(), db1.data(), d1.data(),
+                               m1.data(), r1.data(), c.dy.data(), c.x.data(), c.gamma.data(), s);
+  kernels::group_norm_backward(Activation::silu, dx2.data(), dg2.data(), db2.data(), d1.data(),
+                               m1.data(), r1.data(), c.dy.data(), c.x.data(), c.gamma.data(), s,
+                               split);
   CHECK(same_bits(dx1, dx2));
   CHECK(same_bits(dg1, dg2));
   CHECK(same_bits(db1, db2));

@@ -34,7 +34,8 @@ TEST_CASE("plane_add and plane_sums_accumulate equal their twins for 1 .. 70 pix
       double mag = std::abs(s0[p]);
       for (std::size_t i = 0; i < pixels; ++i) mag += std::abs(x[p * pixels + i]);
       INFO("pixels " << pixels << " plane " << p);
-      CHECK(std::abs(static_cast<double>(s[p]) - r[p]) <= (static_cast<double>(pixels) + 6) * u * mag);
+      CHECK(std::abs(static_cast<double>(s[p]) - r[p]) <=
+            (static_cast<double>(pixels) + 6) * u * mag);
     }
   }
 }

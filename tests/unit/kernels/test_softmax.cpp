@@ -15,8 +15,8 @@ namespace {
 constexpr double u = 1.0 / (1 << 24);
 
 // Forward, relative to p: the argument m - s is rounded (u |m - s|, which exp turns into as much
-// relative error), the vector exp is within 4 u, the sum of cols positive terms within (cols + 4) u,
-// the division and the twin's rounding one u each: p u (|m - s| + cols + 10), plus cols 1.25e-38
+// relative error), the vector exp is within 4 u, the sum of cols positive terms within (cols + 4)
+// u, the division and the twin's rounding one u each: p u (|m - s| + cols + 10), plus cols 1.25e-38
 // for exponents below -87.3.
 void check_forward(const std::vector<float>& s, std::size_t rows, std::size_t cols) {
   std::vector<float> p(s.size()), ref(s.size());
@@ -74,7 +74,8 @@ TEST_CASE("softmax_rows_backward equals its twin on 1 .. 70 columns, and works i
       }
       for (std::size_t j = 0; j < cols; ++j) {
         const std::size_t i = r * cols + j;
-        const double tol = p[i] * ((cols + 2) * u * mag + 2 * u * std::abs(dp[i] - dot)) + u * std::abs(ref[i]);
+        const double tol =
+            p[i] * ((cols + 2) * u * mag + 2 * u * std::abs(dp[i] - dot)) + u * std::abs(ref[i]);
         INFO("cols " << cols << " at " << i);
         CHECK(std::abs(static_cast<double>(ds[i]) - ref[i]) <= tol);
       }

@@ -18,7 +18,8 @@ struct RefConv {
   std::size_t Wo() const { return (W + 2 * pad - k) / stride + 1; }
 };
 
-// torch.nn.Conv2d: y(b, o, i, j) = b(o) + sum_{c,u,v} w(o, c, u, v) x(b, c, s i + u - p, s j + v - p).
+// torch.nn.Conv2d, with x read as 0 outside the image:
+//   y(b, o, i, j) = bias(o) + sum_{c, u, v} w(o, c, u, v) x(b, c, s i + u - p, s j + v - p)
 inline Vec ref_conv2d(const Vec& x, const Vec& w, const Vec& bias, const RefConv& c) {
   const std::size_t Ho = c.Ho(), Wo = c.Wo();
   Vec y(c.B * c.Cout * Ho * Wo);
@@ -32,8 +33,11 @@ inline Vec ref_conv2d(const Vec& x, const Vec& w, const Vec& bias, const RefConv
               for (std::size_t v = 0; v < c.k; ++v) {
                 const long yy = static_cast<long>(c.stride * i + u) - static_cast<long>(c.pad);
                 const long xx = static_cast<long>(c.stride * j + v) - static_cast<long>(c.pad);
-                if (yy < 0 || xx < 0 || yy >= static_cast<long>(c.H) || xx >= static_cast<long>(c.W)) continue;
-                s += w[((o * c.Cin + ci) * c.k + u) * c.k + v] * x[((b * c.Cin + ci) * c.H + yy) * c.W + xx];
+                if (yy < 0 || xx < 0 || yy >= static_cast<long>(c.H) ||
+                    xx >= static_cast<long>(c.W))
+                  continue;
+                s += w[((o * c.Cin + ci) * c.k + u) * c.k + v] *
+                     x[((b * c.Cin + ci) * c.H + yy) * c.W + xx];
               }
           y[((b * c.Cout + o) * Ho + i) * Wo + j] = s;
         }
@@ -50,7 +54,8 @@ inline Vec ref_group_norm(const Vec& x, const Vec& gamma, const Vec& beta, std::
       const std::size_t at = (b * C + g * Cg) * HW;
       double mean = 0, var = 0;
       for (std::size_t i = 0; i < N; ++i) mean += x[at + i] / static_cast<double>(N);
-      for (std::size_t i = 0; i < N; ++i) var += (x[at + i] - mean) * (x[at + i] - mean) / static_cast<double>(N);
+      for (std::size_t i = 0; i < N; ++i)
+        var += (x[at + i] - mean) * (x[at + i] - mean) / static_cast<double>(N);
       for (std::size_t i = 0; i < N; ++i) {
         const std::size_t c = g * Cg + i / HW;
         y[at + i] = (x[at + i] - mean) / std::sqrt(var + eps) * gamma[c] + beta[c];
@@ -65,11 +70,13 @@ inline Vec ref_silu(Vec x) {
 }
 
 // F.interpolate(x, scale_factor=2, mode="nearest").
-inline Vec ref_upsample2x(const Vec& x, std::size_t B, std::size_t C, std::size_t H, std::size_t W) {
+inline Vec ref_upsample2x(const Vec& x, std::size_t B, std::size_t C, std::size_t H,
+                          std::size_t W) {
   Vec y(B * C * 4 * H * W);
   for (std::size_t p = 0; p < B * C; ++p)
     for (std::size_t i = 0; i < 2 * H; ++i)
-      for (std::size_t j = 0; j < 2 * W; ++j) y[(p * 2 * H + i) * 2 * W + j] = x[(p * H + i / 2) * W + j / 2];
+      for (std::size_t j = 0; j < 2 * W; ++j)
+        y[(p * 2 * H + i) * 2 * W + j] = x[(p * H + i / 2) * W + j / 2];
   return y;
 }
 
@@ -101,16 +108,17 @@ struct RefAttention {
 
 // Every intermediate of the forward, for the error analysis of tests/unit/nn/test_attention.cpp.
 struct RefAttentionParts {
-  Vec h;       // (B, C, T) GroupNorm(x)
-  Vec q, k, v; // (B T, C)
-  Vec s;       // (B, T, T) scaled scores
-  Vec a;       // (B, T, T) softmax over keys
-  Vec o;       // (B T, C) a v
-  Vec out;     // (B T, C) to_out
-  Vec y;       // (B, C, T)
+  Vec h;        // (B, C, T) GroupNorm(x)
+  Vec q, k, v;  // (B T, C)
+  Vec s;        // (B, T, T) scaled scores
+  Vec a;        // (B, T, T) softmax over keys
+  Vec o;        // (B T, C) a v
+  Vec out;      // (B T, C) to_out
+  Vec y;        // (B, C, T)
 };
 
-inline RefAttentionParts ref_attention_parts(const Vec& x, const Vec& theta, const RefAttention& a) {
+inline RefAttentionParts ref_attention_parts(const Vec& x, const Vec& theta,
+                                             const RefAttention& a) {
   const std::size_t B = a.B, C = a.C, T = a.T;
   RefAttentionParts r;
   const Vec gamma(theta.begin() + a.gn_w, theta.begin() + a.gn_w + C);
@@ -134,7 +142,8 @@ inline RefAttentionParts ref_attention_parts(const Vec& x, const Vec& theta, con
       double* p = &r.a[(b * T + i) * T];
       for (std::size_t j = 0; j < T; ++j) {
         double dot = 0;
-        for (std::size_t c = 0; c < C; ++c) dot += r.q[(b * T + i) * C + c] * r.k[(b * T + j) * C + c];
+        for (std::size_t c = 0; c < C; ++c)
+          dot += r.q[(b * T + i) * C + c] * r.k[(b * T + j) * C + c];
         s[j] = scale * dot;
       }
       const double m = *std::max_element(s, s + T);
@@ -142,7 +151,8 @@ inline RefAttentionParts ref_attention_parts(const Vec& x, const Vec& theta, con
       for (std::size_t j = 0; j < T; ++j) z += (p[j] = std::exp(s[j] - m));
       for (std::size_t j = 0; j < T; ++j) p[j] /= z;
       for (std::size_t j = 0; j < T; ++j)
-        for (std::size_t c = 0; c < C; ++c) r.o[(b * T + i) * C + c] += p[j] * r.v[(b * T + j) * C + c];
+        for (std::size_t c = 0; c < C; ++c)
+          r.o[(b * T + i) * C + c] += p[j] * r.v[(b * T + j) * C + c];
     }
   r.out = ref_linear(r.o, theta, theta, B * T, C, C, a.o_w, a.o_b);
   r.y.assign(B * C * T, 0.0);

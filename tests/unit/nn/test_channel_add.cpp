@@ -31,9 +31,11 @@ TEST_CASE("channel_add backward sums each plane into de and matches central diff
   channel_add_backward(de.data(), dh.data(), B, C, HW);
   const Vec hd = as_double(h0);
   expect_gradient(
-      "channel_add de", [&](const Vec& v) { return weighted_sum(ref_channel_add(hd, v, B, C, HW), dh); }, as_double(e),
-      de.data());
+      "channel_add de",
+      [&](const Vec& v) { return weighted_sum(ref_channel_add(hd, v, B, C, HW), dh); },
+      as_double(e), de.data());
   std::vector<float> twice = de;
   channel_add_backward(twice.data(), dh.data(), B, C, HW);
-  for (std::size_t i = 0; i < de.size(); ++i) CHECK(twice[i] == 2.0f * de[i]);  // += : x + x is exact
+  for (std::size_t i = 0; i < de.size(); ++i)
+    CHECK(twice[i] == 2.0f * de[i]);  // += : x + x is exact
 }

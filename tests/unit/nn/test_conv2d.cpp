@@ -28,7 +28,9 @@ struct ConvCase {
     b = random_floats(rng, s.out_channels);
     dy = random_floats(rng, s.output_size());
   }
-  double loss(const Vec& xd, const Vec& wd, const Vec& bd) const { return weighted_sum(ref_conv2d(xd, wd, bd, r), dy); }
+  double loss(const Vec& xd, const Vec& wd, const Vec& bd) const {
+    return weighted_sum(ref_conv2d(xd, wd, bd, r), dy);
+  }
 };
 
 std::vector<kernels::Conv2dShape> shapes() {
@@ -46,7 +48,8 @@ TEST_CASE("conv2d_forward equals torch.nn.Conv2d's definition for the U-Net's co
     const ConvCase c(s, ++seed);
     std::vector<float> y(s.output_size(), std::numeric_limits<float>::quiet_NaN());
     std::vector<float> scratch(kernels::conv2d_scratch_floats(s));
-    conv2d_forward(y.data(), c.x.data(), c.w.data(), c.b.data(), s, scratch.data(), serial_executor());
+    conv2d_forward(y.data(), c.x.data(), c.w.data(), c.b.data(), s, scratch.data(),
+                   serial_executor());
     // Each output is the bias plus K = k k Cin products summed in float32 (blocks of 256 added):
     // within (2K + 2 ceil(K / 256) + 4) u of the magnitude sum S = |b| + sum |w x|
     // (kernels/conv2d tests derive it); S <= the largest such sum over the outputs.
@@ -56,7 +59,8 @@ TEST_CASE("conv2d_forward equals torch.nn.Conv2d's definition for the U-Net's co
       for (float& e : *v) e = std::abs(e);
     const Vec S = ref_conv2d(as_double(ax), as_double(aw), as_double(ab), c.r);
     const double K = static_cast<double>(s.kernel * s.kernel * s.in_channels);
-    INFO("k=" << s.kernel << " s=" << s.stride << " Cin=" << s.in_channels << " Cout=" << s.out_channels);
+    INFO("k=" << s.kernel << " s=" << s.stride << " Cin=" << s.in_channels
+              << " Cout=" << s.out_channels);
     expect_close(y, mag, *std::max_element(S.begin(), S.end()), 2 * K + 2 * std::ceil(K / 256) + 4);
   }
 }
@@ -68,12 +72,16 @@ TEST_CASE("conv2d_backward matches central differences for x, weight and bias") 
     std::vector<float> scratch(kernels::conv2d_scratch_floats(s));
     std::vector<float> dx(s.input_size(), std::numeric_limits<float>::quiet_NaN());
     std::vector<float> dw(s.weight_size(), 0.0f), db(s.out_channels, 0.0f);
-    conv2d_backward(dx.data(), dw.data(), db.data(), c.dy.data(), c.x.data(), c.w.data(), s, scratch.data(),
-                    serial_executor());
+    conv2d_backward(dx.data(), dw.data(), db.data(), c.dy.data(), c.x.data(), c.w.data(), s,
+                    scratch.data(), serial_executor());
     const Vec x = as_double(c.x), w = as_double(c.w), b = as_double(c.b);
-    INFO("k=" << s.kernel << " s=" << s.stride << " Cin=" << s.in_channels << " Cout=" << s.out_channels);
-    expect_gradient("conv dx", [&](const Vec& v) { return c.loss(v, w, b); }, x, dx.data());
-    expect_gradient("conv dweight", [&](const Vec& v) { return c.loss(x, v, b); }, w, dw.data());
-    expect_gradient("conv dbias", [&](const Vec& v) { return c.loss(x, w, v); }, b, db.data());
+    INFO("k=" << s.kernel << " s=" << s.stride << " Cin=" << s.in_channels
+              << " Cout=" << s.out_channels);
+    expect_gradient(
+        "conv dx", [&](const Vec& v) { return c.loss(v, w, b); }, x, dx.data());
+    expect_gradient(
+        "conv dweight", [&](const Vec& v) { return c.loss(x, v, b); }, w, dw.data());
+    expect_gradient(
+        "conv dbias", [&](const Vec& v) { return c.loss(x, w, v); }, b, db.data());
   }
 }

@@ -13,7 +13,8 @@ using namespace diffuse;
 using namespace diffuse::test;
 
 TEST_CASE("upsample_nearest2x forward copies each pixel to its four children") {
-  for (const auto& d : {std::vector<std::size_t>{2, 3, 4, 5}, {1, 1, 1, 1}, {3, 2, 7, 7}, {1, 5, 14, 3}}) {
+  for (const auto& d :
+       {std::vector<std::size_t>{2, 3, 4, 5}, {1, 1, 1, 1}, {3, 2, 7, 7}, {1, 5, 14, 3}}) {
     const std::size_t B = d[0], C = d[1], H = d[2], W = d[3];
     Rng rng(B * 100 + H);
     const std::vector<float> x = random_floats(rng, B * C * H * W);
@@ -27,7 +28,8 @@ TEST_CASE("upsample_nearest2x forward copies each pixel to its four children") {
 TEST_CASE("upsample_nearest2x backward sums the four children and matches central differences") {
   const std::size_t B = 2, C = 3, H = 3, W = 5;
   Rng rng(4);
-  const std::vector<float> x = random_floats(rng, B * C * H * W), dy = random_floats(rng, 4 * B * C * H * W);
+  const std::vector<float> x = random_floats(rng, B * C * H * W),
+                           dy = random_floats(rng, 4 * B * C * H * W);
   std::vector<float> dx(x.size(), -1.0f);
   upsample_nearest2x_backward(dx.data(), dy.data(), B, C, H, W);
   for (std::size_t p = 0; p < B * C; ++p) {
@@ -40,6 +42,6 @@ TEST_CASE("upsample_nearest2x backward sums the four children and matches centra
     }
   }
   expect_gradient(
-      "upsample dx", [&](const Vec& v) { return weighted_sum(ref_upsample2x(v, B, C, H, W), dy); }, as_double(x),
-      dx.data());
+      "upsample dx", [&](const Vec& v) { return weighted_sum(ref_upsample2x(v, B, C, H, W), dy); },
+      as_double(x), dx.data());
 }
