@@ -69,12 +69,17 @@ bool conv2d_shape_valid(const Conv2dShape& shape);
 enum class Conv2dPath { automatic, im2col, direct };
 enum class Conv2dPass { forward, backward };
 
-// The path `automatic` takes for this shape and pass, a rule on the shape alone measured on the
-// U-Nets' convolutions (bench/bench_conv.cpp): the direct path for every window larger than one
-// pixel (3x3: 0.75 - 0.92 of im2col's time forward, 0.77 - 0.96 backward), except the forward of
-// fewer output channels than a vector has lanes (conv_out, Cout = 1: its tile would compute a
-// vector of channels for one, and im2col's dot products take half the time); im2col for 1x1,
-// where the pixel rows already are the product's operand and the two paths run alike.
+// The path `automatic` takes for this shape and pass: a rule on the shape alone, measured on
+// every convolution of the two U-Nets (bench/bench_conv.cpp; numbers in docs/benchmarks.md,
+// "Image layers"):
+//   * 3x3 (stride 1 or 2): direct, forward and backward (AVX-512: 0.73 - 0.89 of im2col's time
+//     forward, 0.87 - 0.96 backward with stride 1; SSE4.2, the width of WebAssembly SIMD128, on a
+//     quiet host: 0.75 - 0.86 forward, 0.85 - 0.95 backward);
+//   * the forward of fewer output channels than a vector has lanes (conv_out, Cout = 1): im2col,
+//     whose dot products take half the time of a tile computing a vector of channels for one;
+//   * 1x1: im2col, whose gemm on the pixel rows (already the product's operand) beats the tile
+//     with AVX-512 by 0 - 8% forward and 5 - 15% backward; with SSE4.2 the two were within the
+//     host's noise across four runs.
 Conv2dPath conv2d_path(const Conv2dShape& shape, Conv2dPass pass);
 
 // Floats of scratch that conv2d_forward and conv2d_backward need for this shape (either path).

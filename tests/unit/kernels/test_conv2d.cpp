@@ -284,9 +284,7 @@ TEST_CASE("conv2d results do not depend on how an executor splits the work") {
   }
 }
 
-TEST_CASE(
-    "conv2d_path: direct for windows wider than a pixel, im2col for 1x1 and for Cout < lanes "
-    "forward") {
+TEST_CASE("conv2d_path: direct for 3x3, im2col for 1x1 and for the forward of Cout < lanes") {
   using kernels::Conv2dPass;
   CHECK(kernels::conv2d_path(kernels::conv2d_3x3(8, 32, 32, 8, 8), Conv2dPass::forward) ==
         Conv2dPath::direct);
