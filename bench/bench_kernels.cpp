@@ -10,19 +10,21 @@
 // object per line with both (bench/wasm_kernels.mjs merges it with the WebAssembly and SSE4.2 runs
 // into one table).
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/aligned.hpp"
 #include "base/rng.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/arch.hpp"
+#include "kernels/fma_probe.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/optimizer_kernels.hpp"
+#include "bench_timing.hpp"
 #include "kernel_workload.hpp"
 #include "support/thread_pool.hpp"
 
@@ -39,33 +41,11 @@ struct Options {
   bool min = false;
 };
 
-struct Timing {
-  double median = 0, min = 0;  // seconds per call
-  double pick(const Options& opt) const { return opt.min ? min : median; }
-};
+using bench::Timing;
 
-// Median and minimum over reps of the time per call, each sample running f enough times to last
-// min_ms (calibrated by doubling).
 template <typename F>
 Timing time_calls(const Options& opt, F&& f) {
-  using clock = std::chrono::steady_clock;
-  f();  // warm up caches and the scratch buffers
-  std::size_t iters = 1;
-  for (;;) {
-    const auto t0 = clock::now();
-    for (std::size_t i = 0; i < iters; ++i) f();
-    const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
-    if (ms >= opt.min_ms || iters >= (1u << 24)) break;
-    iters *= 2;
-  }
-  std::vector<double> samples;
-  for (std::size_t r = 0; r < opt.reps; ++r) {
-    const auto t0 = clock::now();
-    for (std::size_t i = 0; i < iters; ++i) f();
-    samples.push_back(std::chrono::duration<double>(clock::now() - t0).count() / iters);
-  }
-  std::sort(samples.begin(), samples.end());
-  return {samples[samples.size() / 2], samples.front()};
+  return bench::time_calls(opt.reps, opt.min_ms, std::forward<F>(f));
 }
 
 AlignedBuffer random_buffer(std::size_t n, std::uint64_t seed) {
@@ -94,7 +74,7 @@ void print_row(const Options& opt, const std::string& group, const std::string& 
                 "\"work\":%.9g,\"unit\":\"%s\"}\n",
                 group.c_str(), name.c_str(), t.median, t.min, work, unit);
   } else {
-    const double seconds = t.pick(opt);
+    const double seconds = t.pick(opt.min);
     std::printf("  %-14s %-28s %10.2f us %9.2f %s\n", group.c_str(), name.c_str(), seconds * 1e6,
                 work / seconds * 1e-9, unit);
   }
@@ -104,6 +84,12 @@ void print_row(const Options& opt, const std::string& group, const std::string& 
 // machine the available FMA throughput varies (another process on the sibling hyperthread halves
 // it), so the other rows are best read as fractions of this one.
 void bench_probe(const Options& opt, const Executor& executor) {
+  // The machine's FMA peak for this build on one thread: independent chains of vector FMAs.
+  constexpr std::size_t fma_iterations = 100000;
+  volatile float fma_sink = 0;
+  print_row(opt, "probe", "FMA peak (register-only loop)",
+            time_calls(opt, [&] { fma_sink = fma_sink + kernels::fma_probe(fma_iterations, 1.0f, 0.999f, 0.001f); }),
+            static_cast<double>(fma_iterations) * kernels::fma_probe_flops_per_iteration(), "GFLOP/s");
   const bench::GemmShape probe{"probe", "L1-resident (192,32,128)", Transpose::no, Transpose::no, 192, 32, 128, 0.0f, 1};
   print_row(opt, probe.group, probe.name, gemm_time(opt, probe, executor), 2.0 * 192 * 32 * 128, "GFLOP/s");
 }
@@ -115,7 +101,7 @@ void bench_gemm(const Options& opt, const Executor& executor) {
   auto flush_step = [&] {
     if (group.empty()) return;
     print_row(opt, group, "all products of one step", step, step_flops, "GFLOP/s");
-    if (!opt.json) std::printf("  %-14s %-28s %10.0f steps/s if nothing else ran\n", "", "", 1.0 / step.pick(opt));
+    if (!opt.json) std::printf("  %-14s %-28s %10.0f steps/s if nothing else ran\n", "", "", 1.0 / step.pick(opt.min));
     step = Timing{};
     step_flops = 0;
   };
@@ -179,12 +165,12 @@ void bench_mlp(const Options& opt, const Executor& executor) {
     bench::MlpKernels mlp(b);
     const Timing t = time_calls(opt, [&] { mlp.train_step(executor); });
     print_row(opt, "mlp B=" + std::to_string(b), "train step (kernels only)", t, mlp.train_flops(), "GFLOP/s");
-    if (!opt.json) std::printf("  %-14s %-28s %10.0f steps/s\n", "", "", 1.0 / t.pick(opt));
+    if (!opt.json) std::printf("  %-14s %-28s %10.0f steps/s\n", "", "", 1.0 / t.pick(opt.min));
   }
   bench::MlpKernels mlp(10000);
   const Timing t = time_calls(opt, [&] { mlp.sample_forward(executor); });
   print_row(opt, "mlp M=10000", "sampling forward", t, mlp.forward_flops(), "GFLOP/s");
-  if (!opt.json) std::printf("  %-14s %-28s %10.2f s per 1000 steps\n", "", "", 1000 * t.pick(opt));
+  if (!opt.json) std::printf("  %-14s %-28s %10.2f s per 1000 steps\n", "", "", 1000 * t.pick(opt.min));
 }
 
 Options parse(int argc, char** argv) {
