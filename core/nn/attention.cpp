@@ -78,9 +78,12 @@ void attention_forward(float* y, const AttentionCache& cache, const float* x,
   group_norm_forward(planes, cache.norm_mean, cache.norm_rstd, x, p.group_norm_weight,
                      p.group_norm_bias, norm_shape(s), executor);
   planes_to_tokens(cache.tokens, planes, B, C, T);
-  linear_forward(cache.q, cache.tokens, p.to_q_weight, p.to_q_bias, BT, C, C, executor);
-  linear_forward(cache.k, cache.tokens, p.to_k_weight, p.to_k_bias, BT, C, C, executor);
-  linear_forward(cache.v, cache.tokens, p.to_v_weight, p.to_v_bias, BT, C, C, executor);
+  linear_forward(cache.q, nullptr, cache.tokens, p.to_q_weight, p.to_q_bias, BT, C, C,
+                 Activation::identity, executor);
+  linear_forward(cache.k, nullptr, cache.tokens, p.to_k_weight, p.to_k_bias, BT, C, C,
+                 Activation::identity, executor);
+  linear_forward(cache.v, nullptr, cache.tokens, p.to_v_weight, p.to_v_bias, BT, C, C,
+                 Activation::identity, executor);
   const float scale = score_scale(s);
   for_each_image(executor, B, [&](std::size_t b) {
     const std::size_t at = b * T * C;
@@ -91,7 +94,8 @@ void attention_forward(float* y, const AttentionCache& cache, const float* x,
     kernels::gemm(Transpose::no, Transpose::no, T, C, T, 1.0f, a, T, cache.v + at, C, 0.0f,
                   cache.o + at, C);
   });
-  linear_forward(out, cache.o, p.to_out_weight, p.to_out_bias, BT, C, C, executor);
+  linear_forward(out, nullptr, cache.o, p.to_out_weight, p.to_out_bias, BT, C, C,
+                 Activation::identity, executor);
   tokens_to_planes(y, out, B, C, T);
   const float r = s.rescale_output_factor;
   for (std::size_t i = 0; i < B * C * T; ++i) y[i] = (y[i] + x[i]) / r;
@@ -110,8 +114,8 @@ void attention_backward(float* dx, const AttentionGrads& g, const AttentionCache
   const float r = s.rescale_output_factor;
   planes_to_tokens(d_out, dy, B, C, T);
   for (std::size_t i = 0; i < n; ++i) d_out[i] /= r;
-  linear_backward(d_o, g.to_out_weight, g.to_out_bias, d_out, cache.o, p.to_out_weight, BT, C, C,
-                  executor);
+  linear_backward(d_o, g.to_out_weight, g.to_out_bias, nullptr, nullptr, d_out, cache.o,
+                  p.to_out_weight, BT, C, C, Activation::identity, executor);
   const float scale = score_scale(s);
   for_each_image(executor, B, [&](std::size_t b) {
     const std::size_t at = b * T * C;

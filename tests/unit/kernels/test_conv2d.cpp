@@ -3,6 +3,8 @@
 // 7, 8, 14, batch 1 .. 5, strides 1 and 2, kernels 1 and 3, padding 0 and 1); shapes that span
 // several chunks and pixel blocks; skipped dx and dbias; and bit-identical results on an executor
 // that splits the work (ReverseExecutor) and on the serial one.
+// Both paths are tested: direct (conv2d_direct.cpp) and im2col with its layouts (conv2d_layout.cpp);
+// the scalar twin is conv2d_ref.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -2,6 +2,7 @@
 // (odd channels per group, H W = 1 .. 196, batch 1 .. 5, identity and SiLU), with error bounds
 // derived below; the fused SiLU against GroupNorm followed by the activation kernels, bit for bit;
 // and results that do not depend on how an executor splits the work.
+// The scalar twin is group_norm_ref.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -52,7 +53,7 @@ struct GnCase {
 std::string describe(const GroupNormShape& s, Activation act) {
   return "B=" + std::to_string(s.batch) + " C=" + std::to_string(s.channels) +
          " G=" + std::to_string(s.groups) + " HW=" + std::to_string(s.pixels) + " " +
-         kernels::activation_name(act);
+         kernels::activations.name(act);
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {

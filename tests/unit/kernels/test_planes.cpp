@@ -1,5 +1,6 @@
 // plane_add (bit for bit: one addition per element) and plane_sums_accumulate (within the derived
 // bound) against their twins on every tail length.
+// The scalar twins are planes_ref.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>

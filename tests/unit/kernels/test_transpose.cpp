@@ -1,5 +1,7 @@
 // transpose against its scalar twin, bit for bit (a copy), on every tail length in both
 // dimensions and with padded row strides; the padding of dst is never written.
+// The in-register block (transpose_block.hpp, shared with gemm's packing) and the twin
+// transpose_ref.cpp.
 #include <catch2/catch.hpp>
 
 #include <cstring>
