@@ -53,6 +53,23 @@ void TimeEmbeddingCache::embed(float* emb, const std::int32_t* t, std::size_t B)
   }
 }
 
+void timestep_embedding_diffusers(float* emb, const std::int32_t* t, std::size_t B,
+                                  std::size_t E) {
+  const std::size_t half = E / 2;
+  const float neg_log = static_cast<float>(-std::log(10000.0));
+  for (std::size_t b = 0; b < B; ++b) {
+    float* row = emb + b * E;
+    const auto v = static_cast<float>(t[b]);
+    for (std::size_t i = 0; i < half; ++i) {
+      const float exponent = neg_log * static_cast<float>(i) / static_cast<float>(half);
+      const float angle = v * std::exp(exponent);
+      row[i] = std::cos(angle);
+      row[half + i] = std::sin(angle);
+    }
+    if (E % 2 == 1) row[E - 1] = 0.0f;
+  }
+}
+
 void x_embedding_forward(float* emb, const float* x, std::size_t B, std::size_t D, std::size_t W) {
   // Row-major (B, D, W) is (B, D * W): one embedding per value of x read as (B * D,).
   for (std::size_t i = 0; i < B * D; ++i) {

@@ -11,6 +11,14 @@
 
 namespace diffuse {
 
+// diffusers' timestep embedding (embeddings.py get_timestep_embedding with flip_sin_to_cos=True,
+// downscale_freq_shift=0, scale 1, max_period 10000), UNet2DModel's time_proj, in float32 as
+// diffusers computes it: with half = E / 2,
+//   f_i = exp(float(-ln 10000) i / half),  i = 0..half-1          (the denominator is half)
+//   emb(t) = [cos(t f_0), ..., cos(t f_{half-1}), sin(t f_0), ..., sin(t f_{half-1})]   (cos first)
+// and a zero last column when E is odd. Not the MLP's embedding above (half - 1, sin first).
+void timestep_embedding_diffusers(float* emb, const std::int32_t* t, std::size_t B, std::size_t E);
+
 // The scale applied to each data coordinate before its embedding (tiny-diffusion's 25).
 inline constexpr float x_embed_scale = 25.0f;
 

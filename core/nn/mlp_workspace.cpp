@@ -1,31 +1,8 @@
 #include "nn/mlp_workspace.hpp"
 
+#include "base/arena.hpp"
+
 namespace diffuse {
-namespace {
-
-constexpr std::size_t align_floats = simd_alignment / sizeof(float);
-
-std::size_t round_up(std::size_t n) {
-  return (n + align_floats - 1) / align_floats * align_floats;
-}
-
-// Hands out aligned pieces: a first pass with base == nullptr only counts.
-class Carver {
- public:
-  explicit Carver(float* base) : base_(base) {}
-  float* take(std::size_t n) {
-    float* p = base_ == nullptr ? nullptr : base_ + used_;
-    used_ += round_up(n);
-    return p;
-  }
-  std::size_t used() const { return used_; }
-
- private:
-  float* base_;
-  std::size_t used_ = 0;
-};
-
-}  // namespace
 
 void MlpWorkspace::prepare(const MlpConfig& c, std::size_t B, MlpWorkspaceKind kind) {
   if (prepared_ && B == batch_ && kind == kind_ && c == config_) return;
@@ -33,7 +10,7 @@ void MlpWorkspace::prepare(const MlpConfig& c, std::size_t B, MlpWorkspaceKind k
   const bool train = kind == MlpWorkspaceKind::train;
   const bool proj = c.time_projection;
   for (int pass = 0; pass < 2; ++pass) {
-    Carver carve(pass == 0 ? nullptr : arena_.data());
+    ArenaCarver carve(pass == 0 ? nullptr : arena_.data());
     t_emb = carve.take(B * E);
     t_dact = proj ? carve.take(B * E) : nullptr;
     t_out = proj || c.classes > 0 ? carve.take(B * E) : nullptr;

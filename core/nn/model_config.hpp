@@ -13,10 +13,11 @@
 
 #include "nn/mlp_kind.hpp"
 #include "nn/network.hpp"
+#include "nn/unet_kind.hpp"
 
 namespace diffuse {
 
-using ModelConfig = std::variant<MlpConfig>;
+using ModelConfig = std::variant<MlpConfig, UNetConfig>;
 
 std::string model_kind(const ModelConfig& config);  // "mlp"
 std::vector<std::string> model_kinds();              // every kind, in the list's order
