@@ -93,7 +93,7 @@ class MlpKernels {
   void sample_forward(const Executor& executor) {
     for (std::size_t l = 0; l < layers; ++l) {
       float* y = l + 1 < layers ? act_[l + 1].data() : output_.data();
-      kernels::linear_forward(activation(l), y, nullptr, act_[l].data(), w(l), b(l), B_, in_[l], out_[l], executor);
+      kernels::linear_forward(activation(l), y, act_[l].data(), w(l), b(l), B_, in_[l], out_[l], executor);
     }
   }
 

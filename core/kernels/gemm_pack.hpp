@@ -85,7 +85,8 @@ void run_tasks(const Executor& executor, std::size_t count, const Task& task) {
 
 // Per-thread scratch buffers of floats, 64-byte aligned, grown on demand and kept for the next
 // call (so that steady-state steps allocate nothing). Each use has its own slot, since one call
-// may hold several at once (linear_backward's sums while its gemm packs B and A).
+// may hold several at once (linear_backward_from_derivative's sums while its gemm packs B and
+// A).
 enum class Scratch { pack_b, pack_a, columns, sums };
 float* scratch(Scratch slot, std::size_t n);
 

@@ -1,7 +1,8 @@
 // The fused linear layer: the forward is the blocked GEMM (gemm_driver.hpp) with an epilogue that
-// adds the bias and applies the activation to each tile in registers; the backward is one pass for
-// dy * act'(pre) with its column sums, then two GEMMs (the second optionally multiplying by the
-// layer below's derivative in its epilogue: gemm_times_derivative.hpp).
+// adds the bias and applies the activation (and, for training, its derivative) to each tile in
+// registers; the backward is one pass for dy * act'(pre) with its column sums, then two GEMMs (the
+// second optionally multiplying by the layer below's derivative in its epilogue:
+// gemm_times_derivative.hpp).
 #include "kernels/linear.hpp"
 
 #include "base/check.hpp"
@@ -19,28 +20,24 @@ using detail::lanes;
 using detail::load_n;
 using detail::store_n;
 
-// What the forward keeps for backward in its second buffer.
-enum class Keep { pre, derivative };
-
-// sum + bias -> y = act(.) and, when wanted, the kept value: the sum itself (Keep::pre) or
-// act'(sum) (Keep::derivative, from the same exp or erfc as y).
-template <Activation act, Keep keep>
-DIFFUSE_ALWAYS_INLINE void finish(const Batch& sum, Batch& y, Batch& kept) {
-  if constexpr (keep == Keep::derivative) {
-    detail::activate_with_derivative<act>(sum, y, kept);
+// sum + bias -> y = act(.) and, when the derivative is kept, dact = act'(.) from the same exp or
+// erfc as y.
+template <Activation act, bool keep>
+DIFFUSE_ALWAYS_INLINE void finish(const Batch& sum, Batch& y, Batch& dact) {
+  if constexpr (keep) {
+    detail::activate_with_derivative<act>(sum, y, dact);
   } else {
     y = detail::activate<act>(sum);
-    kept = sum;
   }
 }
 
-// pre = sum + bias, y = act(pre) for a finished tile, and in `kept` pre or act'(pre). While K is
-// still running (several blocks of K), the raw partial sums wait in kept (or in y when nothing is
+// pre = sum + bias, y = act(pre) for a finished tile and, when keep, dact = act'(pre). While K is
+// still running (several blocks of K), the raw partial sums wait in dact (or in y when nothing is
 // kept).
-template <Activation act, Keep keep>
+template <Activation act, bool keep>
 struct BiasActivationEpilogue {
   const float* bias;  // (N,) or nullptr
-  float* kept;        // (M, N) or nullptr
+  float* dact;        // (M, N) when keep, else nullptr
   float* y;           // (M, N)
   std::size_t ld;     // N
 
@@ -62,13 +59,12 @@ struct BiasActivationEpilogue {
     for (std::size_t v = 0; v < NV; ++v) {
       b[v] = bias != nullptr ? Batch::load_unaligned(bias + j + v * lanes) : Batch(0.0f);
     }
-    const bool store_kept = kept != nullptr && kept != y;
     for (std::size_t r = 0; r < MR; ++r) {
       for (std::size_t v = 0; v < NV; ++v) {
         const std::size_t at = (i + r) * ld + j + v * lanes;
-        Batch out, k;
-        finish<act, keep>(acc[r][v] + b[v], out, k);
-        if (store_kept) k.store_unaligned(kept + at);
+        Batch out, d;
+        finish<act, keep>(acc[r][v] + b[v], out, d);
+        if constexpr (keep) d.store_unaligned(dact + at);
         out.store_unaligned(y + at);
       }
     }
@@ -78,7 +74,7 @@ struct BiasActivationEpilogue {
   template <std::size_t MR, std::size_t NV>
   void store_general(const Batch (&acc)[MR][NV], std::size_t i, std::size_t j, std::size_t n_valid,
                      bool first_k, bool last_k) const {
-    float* partial = kept != nullptr ? kept : y;
+    float* partial = keep ? dact : y;
     Batch b[NV];
     for (std::size_t v = 0; v < NV; ++v) {
       const std::size_t n = detail::lanes_valid(n_valid, v);
@@ -95,43 +91,44 @@ struct BiasActivationEpilogue {
           store_n(partial + at, sum, n);
           continue;
         }
-        Batch out, k;
-        finish<act, keep>(sum + b[v], out, k);
-        if (kept != nullptr && kept != y) store_n(kept + at, k, n);
+        Batch out, d;
+        finish<act, keep>(sum + b[v], out, d);
+        if constexpr (keep) store_n(dact + at, d, n);
         store_n(y + at, out, n);
       }
     }
   }
 };
 
-template <Activation act, Keep keep>
-void forward_blocked(float* y, float* kept, const float* x, const float* weight, const float* bias,
+template <Activation act, bool keep>
+void forward_blocked(float* y, float* dact, const float* x, const float* weight, const float* bias,
                      std::size_t B, std::size_t in, std::size_t out, const Executor& executor) {
   const detail::PackedB bp = detail::pack_b(Transpose::yes, weight, in, in, out, executor);
   const detail::BlockedProblem pr{Transpose::no, B, out, in, x, in};
-  detail::gemm_blocked(pr, bp, BiasActivationEpilogue<act, keep>{bias, kept, y, out}, executor);
+  detail::gemm_blocked(pr, bp, BiasActivationEpilogue<act, keep>{bias, dact, y, out}, executor);
 }
 
-template <Keep keep>
-void forward(Activation act, float* y, float* kept, const float* x, const float* weight,
+// y = act(x weight^T + bias) and, when dact is not null, dact = act'(the same pre-activation).
+template <bool keep>
+void forward(Activation act, float* y, float* dact, const float* x, const float* weight,
              const float* bias, std::size_t B, std::size_t in, std::size_t out,
              const Executor& executor) {
   if (B == 0 || out == 0) return;
   if (out < lanes || in == 0) {
     // Narrower than one vector (the output layer, out = D = 2): gemm's dot-product path, then the
-    // bias and the activation as passes over the small result.
-    float* target = kept != nullptr ? kept : y;
-    gemm(Transpose::no, Transpose::yes, B, out, in, 1.0f, x, in, weight, in, 0.0f, target, out, executor);
-    if (bias != nullptr) add_bias_rows(target, bias, B, out);
-    activation_forward(act, y, target, B * out);
-    if (keep == Keep::derivative && kept != nullptr) activation_derivative(act, kept, kept, B * out);
+    // bias and the activation as passes over the small result (pre waits in dact when kept).
+    float* pre = keep ? dact : y;
+    gemm(Transpose::no, Transpose::yes, B, out, in, 1.0f, x, in, weight, in, 0.0f, pre, out, executor);
+    if (bias != nullptr) add_bias_rows(pre, bias, B, out);
+    activation_forward(act, y, pre, B * out);
+    if (keep) activation_derivative(act, dact, dact, B * out);
     return;
   }
   switch (act) {
-    case Activation::identity: return forward_blocked<Activation::identity, keep>(y, kept, x, weight, bias, B, in, out, executor);
-    case Activation::relu: return forward_blocked<Activation::relu, keep>(y, kept, x, weight, bias, B, in, out, executor);
-    case Activation::silu: return forward_blocked<Activation::silu, keep>(y, kept, x, weight, bias, B, in, out, executor);
-    case Activation::gelu: return forward_blocked<Activation::gelu, keep>(y, kept, x, weight, bias, B, in, out, executor);
+    case Activation::identity: return forward_blocked<Activation::identity, keep>(y, dact, x, weight, bias, B, in, out, executor);
+    case Activation::relu: return forward_blocked<Activation::relu, keep>(y, dact, x, weight, bias, B, in, out, executor);
+    case Activation::silu: return forward_blocked<Activation::silu, keep>(y, dact, x, weight, bias, B, in, out, executor);
+    case Activation::gelu: return forward_blocked<Activation::gelu, keep>(y, dact, x, weight, bias, B, in, out, executor);
   }
 }
 
@@ -139,10 +136,10 @@ void forward(Activation act, float* y, float* kept, const float* x, const float*
 // sum_rows_accumulate, so that both give the same bits.
 constexpr std::size_t sum_block = 64;
 
-// dpre = dy * act'(pre) for rows [b0, b1) of (B, N), from the kept pre or act'(pre); when partial
-// is not null, also partial(j) = sum over those rows of dpre(b, j), in row order.
-template <Activation act, Keep keep>
-void backward_rows(float* dpre, const float* dy, const float* kept, float* partial, std::size_t b0,
+// dpre = dy * dact for rows [b0, b1) of (B, N), from the kept derivative dact = act'(pre); when
+// partial is not null, also partial(j) = sum over those rows of dpre(b, j), in row order.
+template <Activation act>
+void backward_rows(float* dpre, const float* dy, const float* dact, float* partial, std::size_t b0,
                    std::size_t b1, std::size_t N) {
   const std::size_t n_vec = N - N % lanes;
   if (partial != nullptr) {
@@ -158,14 +155,7 @@ void backward_rows(float* dpre, const float* dy, const float* kept, float* parti
       const std::size_t at = b * N + j;
       const Batch g = load_n(dy + at, n);
       Batch d = g;
-      if constexpr (act != Activation::identity) {
-        const Batch k = load_n(kept + at, n);
-        if constexpr (keep == Keep::derivative) {
-          d = detail::times_derivative<act>(g, k);
-        } else {
-          d = detail::activate_backward<act>(g, k);
-        }
-      }
+      if constexpr (act != Activation::identity) d = detail::times_derivative<act>(g, load_n(dact + at, n));
       if (store) store_n(dpre + at, d, n);
       if (partial == nullptr) continue;
       if (n == lanes) {
@@ -177,10 +167,10 @@ void backward_rows(float* dpre, const float* dy, const float* kept, float* parti
   }
 }
 
-// dpre = dy * act'(pre) for rows [0, B) of (B, N) and, when partials is not null, the float32 sum
-// of every block of sum_block rows into partials (one row of N per block).
-template <Activation act, Keep keep>
-void backward_pass(float* dpre, float* partials, const float* dy, const float* kept, std::size_t B,
+// dpre = dy * dact for rows [0, B) of (B, N) and, when partials is not null, the float32 sum of
+// every block of sum_block rows into partials (one row of N per block).
+template <Activation act>
+void backward_pass(float* dpre, float* partials, const float* dy, const float* dact, std::size_t B,
                    std::size_t N, const Executor& executor) {
   const std::size_t blocks = detail::ceil_div(B, sum_block);
   // an activation derivative costs about as much as 16 multiply-adds
@@ -190,32 +180,47 @@ void backward_pass(float* dpre, float* partials, const float* dy, const float* k
     detail::chunk_range(blocks, grid.count(), t, k0, k1);
     for (std::size_t k = k0; k < k1; ++k) {
       float* partial = partials != nullptr ? partials + k * N : nullptr;
-      backward_rows<act, keep>(dpre, dy, kept, partial, k * sum_block, std::min(B, (k + 1) * sum_block), N);
+      backward_rows<act>(dpre, dy, dact, partial, k * sum_block, std::min(B, (k + 1) * sum_block), N);
     }
   });
 }
 
-template <Keep keep>
-void backward_pass(Activation act, float* dpre, float* partials, const float* dy, const float* kept,
+void backward_pass(Activation act, float* dpre, float* partials, const float* dy, const float* dact,
                    std::size_t B, std::size_t N, const Executor& executor) {
   switch (act) {
-    case Activation::identity: return backward_pass<Activation::identity, keep>(dpre, partials, dy, kept, B, N, executor);
-    case Activation::relu: return backward_pass<Activation::relu, keep>(dpre, partials, dy, kept, B, N, executor);
-    case Activation::silu: return backward_pass<Activation::silu, keep>(dpre, partials, dy, kept, B, N, executor);
-    case Activation::gelu: return backward_pass<Activation::gelu, keep>(dpre, partials, dy, kept, B, N, executor);
+    case Activation::identity: return backward_pass<Activation::identity>(dpre, partials, dy, dact, B, N, executor);
+    case Activation::relu: return backward_pass<Activation::relu>(dpre, partials, dy, dact, B, N, executor);
+    case Activation::silu: return backward_pass<Activation::silu>(dpre, partials, dy, dact, B, N, executor);
+    case Activation::gelu: return backward_pass<Activation::gelu>(dpre, partials, dy, dact, B, N, executor);
   }
 }
 
-template <Keep keep>
-void backward(Activation act, float* dx, float* dweight, float* dbias, float* dpre, const float* dy,
-              const float* kept, const float* x, const float* weight, std::size_t B, std::size_t in,
-              std::size_t out, const Executor& executor, const BelowLayer& below = {}) {
+}  // namespace
+
+void linear_forward(Activation act, float* y, const float* x, const float* weight, const float* bias,
+                    std::size_t B, std::size_t in, std::size_t out, const Executor& executor) {
+  forward<false>(act, y, nullptr, x, weight, bias, B, in, out, executor);
+}
+
+void linear_forward_keep_derivative(Activation act, float* y, float* dact, const float* x,
+                                    const float* weight, const float* bias, std::size_t B,
+                                    std::size_t in, std::size_t out, const Executor& executor) {
+  DIFFUSE_ASSERT(dact != nullptr && dact != y);
+  forward<true>(act, y, dact, x, weight, bias, B, in, out, executor);
+}
+
+void linear_backward_from_derivative(Activation act, float* dx, float* dweight, float* dbias,
+                                     float* dpre, const float* dy, const float* dact,
+                                     const float* x, const float* weight, std::size_t B,
+                                     std::size_t in, std::size_t out, const Executor& executor,
+                                     const BelowLayer& below) {
+  DIFFUSE_ASSERT(act == Activation::identity || dact != nullptr);
   if (B == 0 || out == 0) return;
-  // A block of `rows` examples at a time, so that its dy, pre, dpre and x stay in L2 from the
-  // activation pass through both products (at B = 4096 a whole (B, 128) array is 2 MiB, and three
-  // passes over each from L3 cost as much as the arithmetic). rows is gemm's block of K, so dweight
-  // gets exactly the bits of one gemm over all B rows; it is a multiple of sum_block, so dbias gets
-  // those of sum_rows_accumulate.
+  // A block of `rows` examples at a time, so that its dy, dact, dpre and x stay in L2 from the
+  // multiply through both products (at B = 4096 a whole (B, 128) array is 2 MiB, and three passes
+  // over each from L3 cost as much as the arithmetic). rows is gemm's block of K, so on gemm's
+  // tiled paths dweight gets exactly the bits of one gemm over all B rows; it is a multiple of
+  // sum_block, so dbias gets those of sum_rows_accumulate.
   constexpr std::size_t rows = detail::block_k;
   static_assert(rows % sum_block == 0, "row blocks must hold whole blocks of the bias sum");
   float* partials = dbias != nullptr ? detail::scratch(detail::Scratch::sums, detail::ceil_div(B, sum_block) * out)
@@ -223,8 +228,10 @@ void backward(Activation act, float* dx, float* dweight, float* dbias, float* dp
   for (std::size_t b0 = 0; b0 < B; b0 += rows) {
     const std::size_t m = std::min(rows, B - b0);
     float* dpre_block = dpre + b0 * out;  // (m, out)
-    backward_pass<keep>(act, dpre_block, dbias != nullptr ? partials + b0 / sum_block * out : nullptr,
-                        dy + b0 * out, kept + b0 * out, m, out, executor);
+    // (identity reads no dact: it may be nullptr, and no offset is formed from it)
+    const float* dact_block = act != Activation::identity ? dact + b0 * out : nullptr;
+    backward_pass(act, dpre_block, dbias != nullptr ? partials + b0 / sum_block * out : nullptr, dy + b0 * out,
+                  dact_block, m, out, executor);
     gemm(Transpose::yes, Transpose::no, out, in, m, 1.0f, dpre_block, out, x + b0 * in, in, 1.0f, dweight,
          in, executor);
     if (dx != nullptr && below.dact != nullptr) {
@@ -242,38 +249,6 @@ void backward(Activation act, float* dx, float* dweight, float* dbias, float* dp
     for (std::size_t k = 0; k < blocks; ++k) total += partials[k * out + j];
     dbias[j] += static_cast<float>(total);
   }
-}
-
-}  // namespace
-
-void linear_forward(Activation act, float* y, float* pre, const float* x, const float* weight,
-                    const float* bias, std::size_t B, std::size_t in, std::size_t out,
-                    const Executor& executor) {
-  DIFFUSE_ASSERT(pre != y || act == Activation::identity);
-  forward<Keep::pre>(act, y, pre, x, weight, bias, B, in, out, executor);
-}
-
-void linear_backward(Activation act, float* dx, float* dweight, float* dbias, float* dpre,
-                     const float* dy, const float* pre, const float* x, const float* weight,
-                     std::size_t B, std::size_t in, std::size_t out, const Executor& executor) {
-  backward<Keep::pre>(act, dx, dweight, dbias, dpre, dy, pre, x, weight, B, in, out, executor);
-}
-
-void linear_forward_keep_derivative(Activation act, float* y, float* dact, const float* x,
-                                    const float* weight, const float* bias, std::size_t B,
-                                    std::size_t in, std::size_t out, const Executor& executor) {
-  DIFFUSE_ASSERT(dact != nullptr && dact != y);
-  forward<Keep::derivative>(act, y, dact, x, weight, bias, B, in, out, executor);
-}
-
-void linear_backward_from_derivative(Activation act, float* dx, float* dweight, float* dbias,
-                                     float* dpre, const float* dy, const float* dact,
-                                     const float* x, const float* weight, std::size_t B,
-                                     std::size_t in, std::size_t out, const Executor& executor,
-                                     const BelowLayer& below) {
-  DIFFUSE_ASSERT(act == Activation::identity || dact != nullptr);
-  backward<Keep::derivative>(act, dx, dweight, dbias, dpre, dy, dact, x, weight, B, in, out, executor,
-                             below);
 }
 
 }  // namespace diffuse::kernels

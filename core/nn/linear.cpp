@@ -15,7 +15,7 @@ void linear_forward(float* y, float* dact, const float* x, const float* w, const
   // Fused: bias, activation and its derivative in the GEMM's epilogue, bit for bit the unfused
   // result.
   if (dact == nullptr || dact == y || act == Activation::identity) {
-    kernels::linear_forward(act, y, nullptr, x, w, b, B, in, out, executor);
+    kernels::linear_forward(act, y, x, w, b, B, in, out, executor);
   } else {
     kernels::linear_forward_keep_derivative(act, y, dact, x, w, b, B, in, out, executor);
   }

@@ -1,8 +1,10 @@
 // gemm_times_derivative against its definition computed the long way (gemm, then the multiply
 // element by element), and chained layers (kernels::BelowLayer) against the same two layers run
-// one after the other: both bit for bit, since the fused kernels do the same float operations.
+// one after the other and against gemm_times_derivative called directly: all bit for bit, since
+// the fused kernels do the same float operations.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -149,6 +151,15 @@ TEST_CASE("chained layers (BelowLayer) give what the two layers give one after t
       kernels::linear_backward_from_derivative(Activation::identity, dx_c.data(), dw1_c.data(), db1_c.data(),
                                                dpre1_c.data(), dpre1_c.data(), nullptr, x.data(), w1.data(),
                                                s.B, s.in, s.mid);
+
+      // and the chained product is gemm_times_derivative itself, on each block of 256 rows
+      std::vector<float> dpre1_direct(s.B * s.mid);
+      for (std::size_t b0 = 0; b0 < s.B; b0 += 256) {
+        const std::size_t m = std::min<std::size_t>(256, s.B - b0);
+        kernels::gemm_times_derivative(act1, m, s.mid, s.out, dpre2.data() + b0 * s.out, s.out, w2.data(), s.mid,
+                                       dact1.data() + b0 * s.mid, dpre1_direct.data() + b0 * s.mid, s.mid);
+      }
+      CHECK(same_bits(dpre1_c, dpre1_direct));
 
       CHECK(same_bits(dw2_c, dw2));
       CHECK(same_bits(dpre1_c, dpre1));
