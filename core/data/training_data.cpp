@@ -1,5 +1,7 @@
 #include "data/training_data.hpp"
 
+#include <algorithm>
+
 #include "base/error.hpp"
 
 namespace diffuse {
@@ -43,6 +45,41 @@ TrainingData training_data_from_points(const Tensor2& raw, Labels labels, std::s
   data.classes = classes;
   training_data_validate(data);
   return data;
+}
+
+TrainingData training_data_from_images(const ImageSet& images, const std::string& source) {
+  image_set_validate(images, source);
+  TrainingData data;
+  data.normalization = normalization_levels(images.levels);
+  data.samples = normalization_apply(data.normalization, image_set_values(images));
+  data.shape = {images.channels, images.height, images.width};
+  data.labels = Labels::from_shape({images.count});
+  std::copy(images.labels.begin(), images.labels.end(), data.labels.begin());
+  data.classes = images.classes;
+  data.class_names = images.class_names;
+  data.source = source;
+  training_data_validate(data);
+  return data;
+}
+
+Tensor2 image_set_values(const ImageSet& images) {
+  Tensor2 out = Tensor2::from_shape({images.count, images.image_size()});
+  std::copy(images.pixels.begin(), images.pixels.end(), out.begin());
+  return out;
+}
+
+std::uint64_t training_data_fingerprint(const TrainingData& data) {
+  std::uint64_t h = 1469598103934665603ull;
+  const auto mix = [&h](const void* p, std::size_t n) {
+    const auto* bytes = static_cast<const unsigned char*>(p);
+    for (std::size_t i = 0; i < n; ++i) {
+      h ^= bytes[i];
+      h *= 1099511628211ull;
+    }
+  };
+  mix(data.samples.data(), data.samples.size() * sizeof(float));
+  mix(data.labels.data(), data.labels.size() * sizeof(std::int32_t));
+  return h;
 }
 
 }  // namespace diffuse

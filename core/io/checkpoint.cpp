@@ -1,5 +1,6 @@
 #include "io/checkpoint.hpp"
 
+#include <cstdio>
 #include <istream>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -32,11 +33,16 @@ std::string config_json(const Checkpoint& c) {
   json["diffusion"] = diffusion_config_to_json(c.diffusion);
   json["model"] = model_config_to_json(c.model);
   json["train"] = train_config_to_json(c.train);
+  char fingerprint[17];
+  std::snprintf(fingerprint, sizeof fingerprint, "%016llx", static_cast<unsigned long long>(c.data.fingerprint));
   json["data"] = {{"source", c.data.source},
                   {"normalization", normalization_to_json(c.data.normalization)},
                   {"train_size", c.data.train_size},
                   {"shape", c.data.shape},
-                  {"classes", c.data.classes}};
+                  {"classes", c.data.classes},
+                  {"class_names", c.data.class_names},
+                  {"stored", c.data.stored},
+                  {"fingerprint", fingerprint}};
   json["step"] = c.step;
   if (c.training) {
     json["adam_step"] = c.training->adam.step;
@@ -55,12 +61,16 @@ Checkpoint checkpoint_from_trainer(const Trainer& trainer) {
   c.diffusion = trainer.diffusion_config();
   c.model = trainer.model_config();
   c.train = trainer.train_config();
-  c.data = {data.source, data.normalization, data.size(), data.shape, data.classes};
+  c.data = {data.source, data.normalization, data.size(), data.shape, data.classes,
+            data.class_names, !data.reloadable,
+            data.reloadable ? training_data_fingerprint(data) : 0};
   c.step = trainer.steps_done();
   c.ema_params = trainer.ema_weights();
   c.training = trainer.state();
-  c.train_samples = data.samples;
-  c.train_labels = data.labels;
+  if (!data.reloadable) {
+    c.train_samples = data.samples;
+    c.train_labels = data.labels;
+  }
   c.written_by = version_string;
   return c;
 }
@@ -82,9 +92,11 @@ void checkpoint_write(std::ostream& out, const Checkpoint& c) {
     add_views(views, layout, c.training->params, prefix_params);
     add_views(views, layout, c.training->adam.m, prefix_adam_m);
     add_views(views, layout, c.training->adam.v, prefix_adam_v);
-    views.push_back({name_data, {c.train_samples.shape(0), c.train_samples.shape(1)},
-                     c.train_samples.data()});
-    if (c.train_labels.size() > 0) {
+    if (c.data.stored) {
+      views.push_back({name_data, {c.train_samples.shape(0), c.train_samples.shape(1)},
+                       c.train_samples.data()});
+    }
+    if (c.data.stored && c.train_labels.size() > 0) {
       labels.assign(c.train_labels.begin(), c.train_labels.end());
       views.push_back({name_labels, {labels.size()}, labels.data()});
     }
@@ -109,6 +121,10 @@ Checkpoint checkpoint_read(std::istream& in, std::string_view source) {
 }
 
 TrainingData checkpoint_training_data(const Checkpoint& c) {
+  if (!c.data.stored) {
+    fail("this checkpoint does not store its training data: it is the data set '", c.data.source,
+         "', loaded again by name");
+  }
   if (c.train_samples.size() == 0) fail("this checkpoint holds no training data (it is an export)");
   TrainingData data;
   data.samples = c.train_samples;
@@ -117,15 +133,32 @@ TrainingData checkpoint_training_data(const Checkpoint& c) {
   data.classes = c.data.classes;
   data.normalization = c.data.normalization;
   data.source = c.data.source;
+  data.class_names = c.data.class_names;
   return data;
 }
 
 std::unique_ptr<Trainer> checkpoint_resume(const Checkpoint& c) {
+  if (!c.data.stored) {
+    fail("this checkpoint does not store its training data ('", c.data.source,
+         "'): load the data set and resume with it");
+  }
+  return checkpoint_resume(c, c.training ? checkpoint_training_data(c) : TrainingData{});
+}
+
+std::unique_ptr<Trainer> checkpoint_resume(const Checkpoint& c, TrainingData data) {
   if (!c.training) {
     fail("this checkpoint holds no training state (it is an export): it can be sampled but not resumed");
   }
-  auto trainer = std::make_unique<Trainer>(c.schedule, c.diffusion, c.model, c.train,
-                                           checkpoint_training_data(c));
+  if (!c.data.stored) {
+    if (data.size() != c.data.train_size || data.shape != c.data.shape ||
+        training_data_fingerprint(data) != c.data.fingerprint) {
+      fail("the data set '", c.data.source, "' loaded now is not the one this run trained on (",
+           data.size(), " samples against ", c.data.train_size,
+           ", or different values): its files changed since");
+    }
+    data.reloadable = true;
+  }
+  auto trainer = std::make_unique<Trainer>(c.schedule, c.diffusion, c.model, c.train, std::move(data));
   trainer->set_state(*c.training);
   return trainer;
 }

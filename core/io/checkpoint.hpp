@@ -11,10 +11,12 @@
 //   training.adam_v.<name>   Adam's second moment     }
 //   training.data            (N, D) the normalized training set, so a resume needs nothing else
 //   training.labels          (N,) its class labels (whole numbers stored as F32), if it has any
+// (A named data set that can be loaded again, an image set, is not stored: config.data records
+// its fingerprint, and a resumed run loads it by name and checks it.)
 // Metadata (strings): "format" = "diffuse-checkpoint", "format_version" = "2", "config" = JSON
 // {"schedule", "diffusion": {"prediction"}, "model": {"kind", ...the kind's fields}, "train",
-//  "data": {"source", "normalization", "train_size", "shape", "classes"}, "step", "adam_step",
-//  "ema_updates", "diffuse_version"}.
+//  "data": {"source", "normalization", "train_size", "shape", "classes", "class_names", "stored",
+//  "fingerprint"}, "step", "adam_step", "ema_updates", "diffuse_version"}.
 //
 // Format version 1 (diffuse 0.1.0) is read too: its model is an MLP whose config holds the
 // prediction type, and its data has no shape or labels; it loads as the same model, giving the
@@ -49,6 +51,9 @@ struct CheckpointData {
   std::size_t train_size = 0;   // N
   SampleShape shape;            // one sample's shape
   std::size_t classes = 0;      // K of the training labels; 0 without labels
+  std::vector<std::string> class_names;  // (K,) or empty
+  bool stored = true;           // training.data holds the set; false: load it by name (source)
+  std::uint64_t fingerprint = 0;  // training_data_fingerprint of the set (0 if stored)
 };
 
 struct Checkpoint {
@@ -78,10 +83,13 @@ void checkpoint_write(std::ostream& out, const Checkpoint& checkpoint);
 Checkpoint checkpoint_read(const std::uint8_t* bytes, std::size_t size, std::string_view source);
 Checkpoint checkpoint_read(std::istream& in, std::string_view source);
 
-// The training set a checkpoint holds (Error if it has none).
+// The training set a checkpoint holds (Error if it has none, or does not store it).
 TrainingData checkpoint_training_data(const Checkpoint& checkpoint);
-// A trainer positioned exactly where the checkpoint's run stopped. Error if it has no training state.
+// A trainer positioned exactly where the checkpoint's run stopped. Error if it has no training
+// state. A checkpoint that does not store its data needs it given (loaded by name): Error unless
+// its fingerprint, size and shape are the checkpoint's.
 std::unique_ptr<Trainer> checkpoint_resume(const Checkpoint& checkpoint);
+std::unique_ptr<Trainer> checkpoint_resume(const Checkpoint& checkpoint, TrainingData data);
 // The model with the EMA weights (or, if use_ema is false, the raw ones, which need training state).
 std::unique_ptr<NetworkDenoiser> checkpoint_denoiser(const Checkpoint& checkpoint, bool use_ema = true);
 

@@ -89,23 +89,17 @@ void upgrade_version_1(nlohmann::json& json, std::string_view source) {
   if (data.is_object()) {
     data["shape"] = nlohmann::json::array({config_field<nlohmann::json>(model, "data_dim", source)});
     data["classes"] = 0;
+    data["class_names"] = nlohmann::json::array();
+    data["stored"] = true;
+    data["fingerprint"] = "0000000000000000";
   }
   json["model"] = model;
   json["train"] = train;
   json["data"] = data;
 }
 
-void read_training_state(Checkpoint& c, const Safetensors& file, const ParamLayout& layout,
-                         const nlohmann::json& json, std::string_view source) {
-  TrainerState state;
-  state.step = c.step;
-  state.params = read_slices(file, layout, training_prefixes[0], source);
-  state.adam.m = read_slices(file, layout, training_prefixes[1], source);
-  state.adam.v = read_slices(file, layout, training_prefixes[2], source);
-  state.adam.step = config_field<std::int64_t>(json, "adam_step", source);
-  state.ema.updates = config_field<std::int64_t>(json, "ema_updates", source);
-  state.ema.weights = c.ema_params;
-  if (state.adam.step < 0 || state.ema.updates < 0) fail(source, ": negative optimizer step counts");
+// The stored training set: training.data (N, D) and, with classes, training.labels (N,).
+void read_training_set(Checkpoint& c, const Safetensors& file, std::string_view source) {
   const std::size_t D = sample_shape_size(c.data.shape);
   const SafetensorsTensor* data = file.find("training.data");
   if (data == nullptr) fail(source, ": tensor 'training.data' is missing");
@@ -133,12 +127,26 @@ void read_training_state(Checkpoint& c, const Safetensors& file, const ParamLayo
       c.train_labels(n) = static_cast<std::int32_t>(v);
     }
   }
+}
+
+void read_training_state(Checkpoint& c, const Safetensors& file, const ParamLayout& layout,
+                         const nlohmann::json& json, std::string_view source) {
+  TrainerState state;
+  state.step = c.step;
+  state.params = read_slices(file, layout, training_prefixes[0], source);
+  state.adam.m = read_slices(file, layout, training_prefixes[1], source);
+  state.adam.v = read_slices(file, layout, training_prefixes[2], source);
+  state.adam.step = config_field<std::int64_t>(json, "adam_step", source);
+  state.ema.updates = config_field<std::int64_t>(json, "ema_updates", source);
+  state.ema.weights = c.ema_params;
+  if (state.adam.step < 0 || state.ema.updates < 0) fail(source, ": negative optimizer step counts");
   c.training = std::move(state);
+  if (c.data.stored) read_training_set(c, file, source);
 }
 
 // Every tensor must be one the configuration explains.
 void reject_unknown_tensors(const Safetensors& file, const ParamLayout& layout, bool training,
-                            std::string_view source) {
+                            bool stored_data, std::string_view source) {
   std::set<std::string> known;
   for (const ParamSlice& s : layout.slices()) {
     known.insert(s.name);
@@ -146,7 +154,7 @@ void reject_unknown_tensors(const Safetensors& file, const ParamLayout& layout, 
       for (const char* prefix : training_prefixes) known.insert(prefix + s.name);
     }
   }
-  if (training) {
+  if (training && stored_data) {
     known.insert("training.data");
     known.insert("training.labels");
   }
@@ -165,6 +173,16 @@ void read_data_config(CheckpointData& data, const nlohmann::json& json, std::str
   data.train_size = config_field<std::size_t>(json, "train_size", source);
   data.shape = config_field<std::vector<std::size_t>>(json, "shape", source);
   data.classes = config_field<std::size_t>(json, "classes", source);
+  data.class_names = config_field<std::vector<std::string>>(json, "class_names", source);
+  data.stored = config_field<bool>(json, "stored", source);
+  const std::string fingerprint = config_field<std::string>(json, "fingerprint", source);
+  if (fingerprint.size() != 16 || fingerprint.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    fail(source, ": data fingerprint '", fingerprint, "' is not 16 hexadecimal digits");
+  }
+  data.fingerprint = std::stoull(fingerprint, nullptr, 16);
+  if (!data.class_names.empty() && data.class_names.size() != data.classes) {
+    fail(source, ": the data has ", data.classes, " classes but ", data.class_names.size(), " class names");
+  }
   if (data.shape.empty() || data.shape.size() > 3 || sample_shape_size(data.shape) < 1 ||
       sample_shape_size(data.shape) > (1u << 24)) {
     fail(source, ": data shape has ", data.shape.size(), " dimensions of ",
@@ -219,8 +237,10 @@ Checkpoint checkpoint_read(const std::uint8_t* bytes, std::size_t size, std::str
   check_consistency(c, source);
   const ParamLayout layout = model_param_layout(c.model);
   c.ema_params = read_slices(file, layout, "", source);
-  const bool training = file.find("training.data") != nullptr || file.find(std::string(training_prefixes[0]) + layout.slices().front().name) != nullptr;
-  reject_unknown_tensors(file, layout, training, source);
+  // Training state is all or nothing: its first parameter slice decides, and a missing rest fails.
+  const bool training = file.find("training.data") != nullptr ||
+                        file.find(std::string(training_prefixes[0]) + layout.slices().front().name) != nullptr;
+  reject_unknown_tensors(file, layout, training, c.data.stored, source);
   if (training) read_training_state(c, file, layout, json, source);
   return c;
 }
