@@ -1,5 +1,6 @@
 #include "data/normalization.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -172,6 +173,12 @@ Normalization normalization_from_json(const nlohmann::json& json) {
   Normalization norm{json_numbers(json, "mean"), json_numbers(json, "std")};
   normalization_validate(norm);
   return norm;
+}
+
+void normalization_clip_to_range(const Normalization& norm, Tensor2& x) {
+  if (!norm.discrete()) return;
+  const float top = static_cast<float>(norm.levels - 1);
+  for (float& v : x) v = std::min(std::max(v, 0.0f), top);
 }
 
 }  // namespace diffuse

@@ -49,6 +49,9 @@ void normalization_validate(const Normalization& norm);
 // value. Throw Error if the number of columns is not D (standardization). x, z: (n, D) -> (n, D)
 Tensor2 normalization_apply(const Normalization& norm, const Tensor2& x);
 Tensor2 normalization_undo(const Normalization& norm, const Tensor2& z);
+// Clips values in data units to the data's range, 0 .. L - 1 with levels (generated images stay
+// valid pixels); standardized data has no range and is left alone.
+void normalization_clip_to_range(const Normalization& norm, Tensor2& x);
 
 // log|det d x_norm / d x| = -sum_d log std_d. Error with levels: discrete data has a discrete
 // NLL, which no Jacobian changes.

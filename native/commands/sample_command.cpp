@@ -1,7 +1,8 @@
 // diffuse sample: draw samples from a checkpoint's model with DDPM or DDIM (core's Sampler, one
-// step at a time so that progress shows), map them back to data units (normalization_undo) and
-// write them as CSV, NumPy .npy or a PNG scatter plot over the training data; optionally the
-// trajectory as a (frames, n, D) .npy.
+// step at a time so that progress shows), map them back to data units (normalization_undo; images
+// clipped to their levels) and write them as CSV, NumPy .npy (n, ...the sample shape) or PNG (a
+// scatter plot over the training data; for images a grid); optionally the trajectory as a
+// (frames, n, ...) .npy or, for images, a PNG strip of denoising frames.
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -18,6 +19,7 @@
 #include "support/atomic_file.hpp"
 #include "support/checkpoint_file.hpp"
 #include "support/datasets.hpp"
+#include "support/image_output.hpp"
 #include "support/npy.hpp"
 #include "support/progress.hpp"
 #include "support/sampler_options.hpp"
@@ -47,6 +49,8 @@ struct SampleRun {
   SamplerConfig config;
   Labels labels;              // (n,) each sample's class, or empty (the null class)
   std::string out_extension;  // "" when only printing timesteps
+  std::string trajectory_extension;
+  bool images = false;        // the samples are images (grid PNGs, (n, C, H, W) arrays)
 };
 
 std::string column_name(std::size_t d, std::size_t D) {
@@ -64,7 +68,11 @@ SampleRun prepare(const SampleOptions& o, const CLI::App& command) {
     fail("--out is required (unless only --print-timesteps)");
   if (!o.out.empty())
     run.out_extension = check_output_path("--out", o.out, {".csv", ".npy", ".png"});
-  if (run.out_extension == ".png" && model_sample_size(run.checkpoint.model) < 2) {
+  run.images = checkpoint_has_images(run.checkpoint);
+  if (run.images && command.count("--png-size") > 0) {
+    fail("--png-size sizes a scatter plot: this model's samples are images, drawn as a grid");
+  }
+  if (run.out_extension == ".png" && !run.images && model_sample_size(run.checkpoint.model) < 2) {
     fail("--out '", o.out,
          "': a PNG plot needs data with at least 2 dimensions; this model has D = ",
          model_sample_size(run.checkpoint.model));
@@ -74,7 +82,11 @@ SampleRun prepare(const SampleOptions& o, const CLI::App& command) {
   if (command.count("--record-every") > 0 && o.trajectory.empty())
     fail("--record-every needs --trajectory");
   if (!o.trajectory.empty()) {
-    check_output_path("--trajectory", o.trajectory, {".npy"});
+    if (run.images) {
+      run.trajectory_extension = check_output_path("--trajectory", o.trajectory, {".npy", ".png"});
+    } else {
+      run.trajectory_extension = check_output_path("--trajectory", o.trajectory, {".npy"});
+    }
     if (!o.out.empty() && same_file(o.out, o.trajectory))
       fail("--trajectory and --out name the same file");
     run.config.record_every =
@@ -161,10 +173,25 @@ Tensor2 with_label_column(const Tensor2& samples, const Labels& labels) {
   return out;
 }
 
+// (n, ...the sample shape): (n, D) for points, (n, C, H, W) for images.
+std::vector<std::size_t> array_shape(std::size_t n, const SampleShape& shape) {
+  std::vector<std::size_t> out{n};
+  out.insert(out.end(), shape.begin(), shape.end());
+  return out;
+}
+
+std::string image_title(const SampleRun& run, const SamplerOptions& options) {
+  const Checkpoint& c = run.checkpoint;
+  const std::string classes = classes_description(options, c);
+  return c.data.source + ": " + sampler_description(run.config, c.schedule.timesteps) +
+         (classes.empty() ? "" : "; " + classes);
+}
+
 void write_samples(const SampleOptions& o, const SampleRun& run, const Tensor2& samples) {
   const std::string& path = o.out;
   const std::string& extension = run.out_extension;
   const std::size_t D = samples.shape(1);
+  const Checkpoint& c = run.checkpoint;
   if (extension == ".csv") {
     std::vector<std::string> header;
     for (std::size_t d = 0; d < D; ++d) header.push_back(column_name(d, D));
@@ -173,15 +200,24 @@ void write_samples(const SampleOptions& o, const SampleRun& run, const Tensor2& 
     atomic_write_file(path, [&](std::ostream& out) { csv_write_points(out, table, header); });
   } else if (extension == ".npy") {
     atomic_write_file(path, [&](std::ostream& out) {
-      npy_write(out, samples.data(), {samples.shape(0), D});
+      npy_write(out, samples.data(), array_shape(samples.shape(0), c.data.shape));
     });
+  } else if (run.images) {
+    atomic_write_file(path, samples_grid_png(image_look(c), samples, run.labels, model_classes(c.model),
+                                             c.data.class_names, image_title(run, o.sampling)));
   } else {
     atomic_write_file(path, plot_png(run, o.sampling, samples, static_cast<int>(o.png_size), o.model));
   }
 }
 
-void write_trajectory(const std::string& path, const Trajectory& trajectory,
-                      const Normalization& norm) {
+void write_trajectory(const SampleOptions& o, const SampleRun& run, const Trajectory& trajectory) {
+  const Checkpoint& c = run.checkpoint;
+  const Normalization& norm = c.data.normalization;
+  if (run.trajectory_extension == ".png") {
+    atomic_write_file(o.trajectory, trajectory_strip_png(image_look(c), trajectory, norm,
+                                                         image_title(run, o.sampling)));
+    return;
+  }
   const std::size_t F = trajectory.x.size(), n = trajectory.x.front().shape(0),
                     D = trajectory.x.front().shape(1);
   std::vector<float> frames(F * n * D);  // (F, n, D)
@@ -189,7 +225,9 @@ void write_trajectory(const std::string& path, const Trajectory& trajectory,
     const Tensor2 x = normalization_undo(norm, trajectory.x[f]);
     std::copy(x.begin(), x.end(), frames.begin() + static_cast<std::ptrdiff_t>(f * n * D));
   }
-  atomic_write_file(path, [&](std::ostream& out) { npy_write(out, frames.data(), {F, n, D}); });
+  std::vector<std::size_t> shape = array_shape(n, c.data.shape);
+  shape.insert(shape.begin(), F);
+  atomic_write_file(o.trajectory, [&](std::ostream& out) { npy_write(out, frames.data(), shape); });
 }
 
 void sample_and_write(const SampleOptions& o, const SampleRun& run) {
@@ -207,11 +245,11 @@ void sample_and_write(const SampleOptions& o, const SampleRun& run) {
     progress.update(sampler.steps_taken());
   }
   progress.finish();
-  const Tensor2 samples = normalization_undo(c.data.normalization, sampler.x());  // (n, D)
+  Tensor2 samples = normalization_undo(c.data.normalization, sampler.x());  // (n, D)
   require_finite(samples, "samples");
+  normalization_clip_to_range(c.data.normalization, samples);
   write_samples(o, run, samples);
-  if (!o.trajectory.empty())
-    write_trajectory(o.trajectory, sampler.trajectory(), c.data.normalization);
+  if (!o.trajectory.empty()) write_trajectory(o, run, sampler.trajectory());
   const std::string classes = classes_description(o.sampling, c);
   std::cout << "wrote " << o.n << " samples (" << sampler_description(run.config, schedule.T)
             << "; " << (classes.empty() ? "" : classes + "; ") << (o.sampling.raw ? "raw" : "EMA")
@@ -238,11 +276,13 @@ void add_options(CLI::App& c, SampleOptions& o) {
       ->check(int_range(1, 10'000'000))
       ->capture_default_str();
   c.add_option("--out", o.out,
-               "Output: .csv (header x,y), .npy (float32, (n, D)) or .png (scatter plot)")
+               "Output: .csv (header x,y), .npy (float32, (n, D); images (n, C, H, W) in data "
+               "units) or .png (a scatter plot; images: a grid, one row per class with --class all)")
       ->type_name("FILE");
   sampler_options_add(c, o.sampling, "Sampler");
   c.add_option("--trajectory", o.trajectory,
-               "Also write the chain's states as .npy, shape (frames, n, D)")
+               "Also write the chain's states as .npy, shape (frames, n, D) (images: (frames, n, C, "
+               "H, W)), or for images as .png, a strip of denoising frames of the first samples")
       ->type_name("FILE");
   c.add_option("--record-every", o.record_every,
                "A trajectory frame every K steps, plus the result (default: about 100 frames)")

@@ -4,10 +4,12 @@
 
 #include "base/error.hpp"
 #include "cli.hpp"
+#include "commands/image_defaults.hpp"
 #include "data/toy2d.hpp"
 #include "support/arguments.hpp"
 #include "support/checkpoint_file.hpp"
 #include "support/datasets.hpp"
+#include "support/image_datasets.hpp"
 #include "support/thread_pool.hpp"
 
 namespace diffuse::cli {
@@ -23,7 +25,6 @@ constexpr double terminal_alpha_bar_warning = 1e-2;
 
 // The core configs' defaults, the one place they are defined.
 void set_defaults(TrainOptions& o) {
-  const MlpConfig m;
   const ScheduleConfig s;
   const TrainConfig t;
   const DiffusionConfig d;
@@ -31,13 +32,6 @@ void set_defaults(TrainOptions& o) {
   o.seed = std::to_string(t.seed);
   o.label_dropout = t.label_dropout;
   o.prediction = predictions.name(d.prediction);
-  o.hidden = static_cast<std::int64_t>(m.hidden);
-  o.layers = static_cast<std::int64_t>(m.layers);
-  o.time_embed = static_cast<std::int64_t>(m.time_embed);
-  o.x_embed = static_cast<std::int64_t>(m.x_embed);
-  o.activation = kernels::activations.name(m.activation);
-  o.residual = m.residual;
-  o.time_projection = m.time_projection;
   o.schedule = schedule_kinds.name(s.kind);
   o.timesteps = s.timesteps;
   o.beta_start = s.beta_start;
@@ -64,7 +58,8 @@ void add_data_options(CLI::App& c, TrainOptions& o) {
       ->group("Data")
       ->type_name("NAME|FILE");
   c.add_option("--train-size", o.train_size,
-               "Points drawn for a generated data set (a CSV file's points are all used)")
+               "Points drawn for a generated data set (a CSV file's points and an image data set's "
+               "training split are all used)")
       ->check(int_range(train_size_range))
       ->capture_default_str()
       ->group("Data");
@@ -75,50 +70,14 @@ void add_data_options(CLI::App& c, TrainOptions& o) {
       ->type_name("UINT");
   c.add_flag("--conditional", o.conditional,
              "Class-conditional model with classifier-free guidance: labels from the data set "
-             "(gaussians8/25: the component; moons, circles, spirals: the moon, ring or arm; a "
-             "CSV file: its label column)")
+             "(gaussians8/25: the component; moons, circles, spirals: the moon, ring or arm; "
+             "digits, fashion: the digit or garment; a CSV file: its label column)")
       ->group("Data");
   c.add_option("--label-dropout", o.label_dropout,
                "With --conditional: the probability that a training label becomes the null class")
       ->check(number_range(label_dropout_range))
       ->capture_default_str()
       ->group("Data");
-}
-
-void add_model_options(CLI::App& c, TrainOptions& o) {
-  c.add_option("--prediction", o.prediction, "What the network predicts: eps | x0 | v")
-      ->check(one_of(predictions.names()))
-      ->capture_default_str()
-      ->group("Model")
-      ->type_name("NAME");
-  c.add_option("--hidden", o.hidden, "Width H of every hidden layer")
-      ->check(int_range(mlp_hidden_range))
-      ->capture_default_str()
-      ->group("Model");
-  c.add_option("--layers", o.layers, "Number of hidden layers")
-      ->check(int_range(mlp_layers_range))
-      ->capture_default_str()
-      ->group("Model");
-  c.add_option("--activation", o.activation, mlp_activations.allowed(" | "))
-      ->check(one_of(mlp_activations.names()))
-      ->capture_default_str()
-      ->group("Model")
-      ->type_name("NAME");
-  c.add_flag("--residual", o.residual,
-             "Residual blocks after the first layer: h + act(Linear(LayerNorm(h)))")
-      ->group("Model");
-  c.add_flag("--time-projection", o.time_projection,
-             "Learned Linear(E, E) + SiLU after the sinusoidal time embedding")
-      ->group("Model");
-  c.add_option("--time-embed", o.time_embed, "Width E of the sinusoidal time embedding (even)")
-      ->check(int_range(mlp_time_embed_range))
-      ->capture_default_str()
-      ->group("Model");
-  c.add_option("--x-embed", o.x_embed,
-               "Sinusoidal embedding width per input coordinate (scale 25); 0: raw coordinates")
-      ->check(int_range(mlp_x_embed_range))
-      ->capture_default_str()
-      ->group("Model");
 }
 
 void add_schedule_options(CLI::App& c, TrainOptions& o) {
@@ -259,18 +218,6 @@ ScheduleConfig schedule_from(const TrainOptions& o, const CLI::App& command) {
   return s;
 }
 
-MlpConfig model_from(const TrainOptions& o) {
-  MlpConfig m;
-  m.hidden = static_cast<std::size_t>(o.hidden);
-  m.layers = static_cast<std::size_t>(o.layers);
-  m.time_embed = static_cast<std::size_t>(o.time_embed);
-  m.x_embed = static_cast<std::size_t>(o.x_embed);
-  m.activation = kernels::activations.value(o.activation);
-  m.residual = o.residual;
-  m.time_projection = o.time_projection;
-  return m;
-}
-
 TrainConfig train_config_from(const TrainOptions& o, const CLI::App& command) {
   TrainConfig t;
   t.steps = o.steps;
@@ -305,10 +252,29 @@ TrainConfig train_config_from(const TrainOptions& o, const CLI::App& command) {
   return t;
 }
 
+// An image data set's training split, by name: checkpoints fingerprint it instead of storing it.
+TrainingData image_training_data(const DatasetSpec& spec, bool conditional, const CLI::App& command,
+                                 TrainConfig& train) {
+  if (command.count("--train-size") > 0) {
+    fail("--train-size applies to generated data sets: an image data set's whole training split "
+         "is used");
+  }
+  TrainingData data = training_data_from_images(image_dataset_load(*spec.images).train, spec.text);
+  if (!conditional) {  // an unconditional model: the labels are not part of its data
+    data.labels = Labels();
+    data.classes = 0;
+    data.class_names.clear();
+  }
+  data.reloadable = true;
+  train.train_size = data.size();
+  return data;
+}
+
 TrainingData training_data_from(const TrainOptions& o, const CLI::App& command,
                                 TrainConfig& train) {
   if (o.dataset.empty()) fail("--dataset is required (or --resume a checkpoint)");
   const DatasetSpec spec = dataset_resolve("--dataset", o.dataset);
+  if (spec.image()) return image_training_data(spec, o.conditional, command, train);
   LabeledPoints raw;
   if (spec.generated()) {
     if (o.conditional && toy2d_classes(*spec.set) == 0) {
@@ -359,15 +325,14 @@ void warn_terminal_alpha_bar(const ScheduleConfig& config) {
   }
 }
 
-void prepare_fresh(TrainRun& run, const TrainOptions& o, const CLI::App& command) {
+void prepare_fresh(TrainRun& run, TrainOptions o, const CLI::App& command) {
+  const DatasetSpec spec = o.dataset.empty() ? DatasetSpec{} : dataset_resolve("--dataset", o.dataset);
+  if (spec.image()) image_defaults_apply(o, command, *spec.images);
   run.schedule = schedule_from(o, command);
   run.diffusion.prediction = predictions.value(o.prediction);
   run.train = train_config_from(o, command);
   run.data = training_data_from(o, command, run.train);
-  MlpConfig model = model_from(o);
-  model.data_dim = run.data.samples.shape(1);
-  model.classes = run.data.classes;
-  run.model = model;
+  run.model = model_config_from(o.model, command, run.data, spec.image());
   train_setup_validate(run.schedule, run.diffusion, run.model, run.train);
   run.total_steps = run.train.steps;
 }
@@ -407,7 +372,12 @@ void prepare_resume(TrainRun& run, const TrainOptions& o, const CLI::App& comman
 void train_options_add(CLI::App& command, TrainOptions& options) {
   set_defaults(options);
   add_data_options(command, options);
-  add_model_options(command, options);
+  command.add_option("--prediction", options.prediction, "What the network predicts: eps | x0 | v")
+      ->check(one_of(predictions.names()))
+      ->capture_default_str()
+      ->group("Model")
+      ->type_name("NAME");
+  model_options_add(command, options.model);
   add_schedule_options(command, options);
   add_training_options(command, options);
   add_run_options(command, options);

@@ -8,13 +8,15 @@
 #include <optional>
 #include <string>
 
+#include "commands/train_model.hpp"
 #include "diffusion/trainer.hpp"
 #include "io/checkpoint.hpp"
 
 namespace diffuse::cli {
 
 // The flags as given (strings and signed integers: see support/arguments.hpp). Their defaults
-// are the core configs' own (docs/reference-workload.md), set in train_options_add.
+// are the core configs' own (docs/reference-workload.md), set in train_options_add; an image
+// data set changes some (commands/image_defaults.hpp).
 struct TrainOptions {
   // data
   std::string dataset;
@@ -22,11 +24,9 @@ struct TrainOptions {
   std::string seed = "0";
   bool conditional = false;
   double label_dropout = 0;
-  // model (docs/reference-workload.md, "Model")
+  // model
   std::string prediction;
-  std::int64_t hidden = 0, layers = 0, time_embed = 0, x_embed = 0;
-  std::string activation;
-  bool residual = false, time_projection = false;
+  ModelOptions model;
   // schedule
   std::string schedule;
   std::int64_t timesteps = 0;

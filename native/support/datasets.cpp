@@ -13,7 +13,8 @@
 namespace diffuse::cli {
 
 std::string dataset_help() {
-  return join_names(toy2d_sets.names()) + " | a CSV file path";
+  return join_names(toy2d_sets.names()) + " | " + join_names(image_datasets.names()) +
+         " | a CSV file path";
 }
 
 DatasetSpec dataset_resolve(const std::string& flag, const std::string& text) {
@@ -24,13 +25,18 @@ DatasetSpec dataset_resolve(const std::string& flag, const std::string& text) {
     spec.set = toy2d_sets.value(text);
     return spec;
   }
+  const auto image_names = image_datasets.names();
+  if (std::find(image_names.begin(), image_names.end(), text) != image_names.end()) {
+    spec.images = image_datasets.value(text);
+    return spec;
+  }
   // A bare word that is no file is a misspelt name ("moon"), not a missing file.
   const bool looks_like_path = text.find('/') != std::string::npos ||
                                text.find('.') != std::string::npos ||
                                std::filesystem::exists(text);
   if (!looks_like_path) {
-    fail(flag, " '", text, "' is neither a known data set (", join_names(names, ", "),
-         ") nor a file path");
+    fail(flag, " '", text, "' is neither a known data set (", join_names(names, ", "), ", ",
+         join_names(image_names, ", "), ") nor a file path");
   }
   check_input_file(flag, text);
   spec.path = text;

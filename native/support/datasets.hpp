@@ -1,5 +1,6 @@
 #pragma once
-// A data set as the command line names it: one of the 2D toy sets ("moons", core/data/toy2d.hpp)
+// A data set as the command line names it: one of the 2D toy sets ("moons", core/data/toy2d.hpp),
+// an image data set ("digits", core/data/image_dataset.hpp, loaded by support/image_datasets.hpp)
 // or the path of a CSV file (core/data/csv.hpp: one point per line, optional header).
 //
 // Which points a command uses:
@@ -8,6 +9,7 @@
 //   testing   generated sets: fresh points from streams no training run uses (test_rng_stream and
 //             baseline_rng_stream), so a test set never overlaps the training set even with equal
 //             seeds; CSV: the file's points
+//   images    training: the training split; testing: the held-out split (never trained on)
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -15,6 +17,7 @@
 
 #include "base/tensor.hpp"
 #include "data/csv.hpp"
+#include "data/image_dataset.hpp"
 #include "data/toy2d.hpp"
 
 namespace diffuse::cli {
@@ -24,18 +27,20 @@ inline constexpr std::uint64_t test_rng_stream = 0x74657374;
 inline constexpr std::uint64_t baseline_rng_stream = 0x74737432;
 
 struct DatasetSpec {
-  std::string text;          // as given: "moons" or "points.csv"
-  std::optional<Toy2d> set;  // a generated set
-  std::string path;          // a CSV file (when set is empty)
+  std::string text;                     // as given: "moons", "digits" or "points.csv"
+  std::optional<Toy2d> set;             // a generated set
+  std::optional<ImageDataset> images;   // an image data set
+  std::string path;                     // a CSV file (when neither is set)
 
   bool generated() const { return set.has_value(); }
+  bool image() const { return images.has_value(); }
 };
 
 // A known name, or the path of a readable file; anything else throws Error naming the flag, the
 // value and the allowed names.
 DatasetSpec dataset_resolve(const std::string& flag, const std::string& text);
 
-// The names for help texts: "moons | circles | ... | a CSV file path".
+// The names for help texts: "moons | circles | ... | digits | fashion | a CSV file path".
 std::string dataset_help();
 
 // n points of a generated set drawn from Rng(seed, stream).                             (n, 2)

@@ -92,4 +92,12 @@ ImageSplit load_fashion(const std::string& dir) {
           load_fashion_part(dir, "t10k", fashion_mnist_test_count)};
 }
 
+ImageSplit image_dataset_load(ImageDataset dataset) {
+  switch (dataset) {
+    case ImageDataset::digits: return image_split_digits(load_digits(data_dir_default()));
+    case ImageDataset::fashion: return load_fashion();
+  }
+  fail("internal: unknown image data set");
+}
+
 }  // namespace diffuse::cli

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 
+#include "data/image_dataset.hpp"
 #include "data/image_set.hpp"
 
 namespace diffuse::cli {
@@ -37,5 +38,9 @@ ImageSet load_digits(const std::string& data_dir);
 // Fashion-MNIST's official split from the four IDX files in `dir`: train 60,000 images, test
 // 10,000. Throws Error naming the file and the problem (missing, corrupt, wrong counts).
 ImageSplit load_fashion(const std::string& dir = fashion_mnist_default_dir);
+
+// A data set's training and held-out images from their default places: digits from
+// data_dir_default() with the fixed split (data/digits.hpp), fashion the official split.
+ImageSplit image_dataset_load(ImageDataset dataset);
 
 }  // namespace diffuse::cli
