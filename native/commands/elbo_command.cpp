@@ -1,8 +1,10 @@
 // diffuse elbo: the negative ELBO of a checkpoint's model on test data (seed 004 eq. 8-10; core's
 // ElboEvaluator, docs/reference-workload.md "ELBO evaluation"), in nats in the normalized space,
 // in the data's units and in bits per dimension, with its three terms (prior matching, denoising
-// matching, reconstruction). For the Gaussian-mixture data sets the true NLL is known exactly
-// (core/data/gaussian_mixture.hpp), so the bound's gap is reported too.
+// matching, reconstruction), each also in bits per dimension. For the Gaussian-mixture data sets
+// the true NLL is known exactly (core/data/gaussian_mixture.hpp), so the bound's gap is reported
+// too. Image data sets are evaluated on their held-out split with the discretized decoder of their
+// levels (seed 004 eq. 8), a bound on the discrete data's NLL.
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -20,6 +22,7 @@
 #include "support/arguments.hpp"
 #include "support/checkpoint_file.hpp"
 #include "support/datasets.hpp"
+#include "support/image_datasets.hpp"
 #include "support/progress.hpp"
 #include "support/thread_pool.hpp"
 
@@ -31,8 +34,12 @@ constexpr double ln2 = 0.69314718055994530942;
 struct ElboOptions {
   std::string model, dataset, variance = "fixed_small", seed = "0", format = "text";
   std::int64_t n = 1000, strata = 0, draws = 1, threads = 1;
-  bool raw = false, quiet = false;
+  bool raw = false, quiet = false, given_label = false;
 };
+
+// Images: stratified by default, since an exact sum is T model calls per image.
+constexpr std::int64_t image_default_strata = 100;
+constexpr std::int64_t image_default_n = 1000;
 
 // The NLL under the data's true density, where it is known.
 struct TrueNll {
@@ -43,6 +50,7 @@ struct ElboRun {
   Checkpoint checkpoint;
   DatasetSpec dataset;
   Tensor2 points;  // (n, D) test data in data units
+  Labels labels;   // (n,) with --given-label, else empty (the null class)
   ElboConfig config;
   std::uint64_t seed = 0;
 };
@@ -53,13 +61,27 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
   const Checkpoint& c = run.checkpoint;
   run.dataset = dataset_resolve("--dataset", o.dataset);
   run.seed = parse_seed(o.seed);
-  if (run.dataset.generated()) {
+  LabeledPoints test;
+  if (run.dataset.image()) {
+    require_model_of_images("--dataset", run.dataset, c);
+    const std::size_t n = static_cast<std::size_t>(command.count("--n") > 0 ? o.n : image_default_n);
+    const ImageSet held_out = image_dataset_load(*run.dataset.images).test;
+    if (command.count("--n") > 0 && static_cast<std::size_t>(o.n) > held_out.count) {
+      fail("--n ", o.n, " is more than the ", held_out.count, " held-out images of ", o.dataset);
+    }
+    test = image_set_points(held_out, n);
+    run.points = test.points;
+  } else if (run.dataset.generated()) {
     if (model_sample_size(c.model) != 2)
       fail("--dataset ", o.dataset, " is 2D but the model has D = ", model_sample_size(c.model));
-    run.points =
-        dataset_draw(*run.dataset.set, static_cast<std::size_t>(o.n), run.seed, test_rng_stream);
+    Rng rng(run.seed, test_rng_stream);
+    test.points = toy2d_sample(*run.dataset.set, static_cast<std::size_t>(o.n), rng,
+                               o.given_label ? &test.labels : nullptr);
+    test.classes = toy2d_classes(*run.dataset.set);
+    run.points = test.points;
   } else {
-    run.points = dataset_read_csv("--dataset", run.dataset.path).points;
+    test = dataset_read_csv("--dataset", run.dataset.path);
+    run.points = test.points;
     if (run.points.shape(1) != model_sample_size(c.model)) {
       fail("--dataset '", o.dataset, "' has ", run.points.shape(1),
            " columns but the model has D = ", model_sample_size(c.model));
@@ -70,16 +92,38 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
              "'");
       }
       run.points = rows_head(run.points, static_cast<std::size_t>(o.n));
+      if (test.labels.size() > 0) {
+        Labels head = Labels::from_shape({static_cast<std::size_t>(o.n)});
+        std::copy(test.labels.data(), test.labels.data() + o.n, head.data());
+        test.labels = head;
+      }
     }
+  }
+  if (o.given_label) {
+    const std::size_t K = model_classes(c.model);
+    if (K == 0) fail("--given-label needs a conditional model: '", o.model, "' has no classes");
+    if (test.labels.size() == 0) fail("--given-label: the data '", o.dataset, "' has no labels");
+    if (test.classes > K) {
+      fail("--given-label: the data '", o.dataset, "' has ", test.classes, " classes, the model ", K);
+    }
+    run.labels = test.labels;
   }
   if (o.raw && !c.training) fail("--raw: the checkpoint holds no raw weights (it is an export)");
   run.config.variance = reverse_variances.value(o.variance);
-  run.config.strata = static_cast<int>(o.strata);
+  run.config.strata = static_cast<int>(
+      run.dataset.image() && command.count("--strata") == 0 ? image_default_strata : o.strata);
   run.config.draws = static_cast<int>(o.draws);
-  if (o.strata > c.schedule.timesteps - 1) {
-    fail("--strata ", o.strata, " is more than the model's T - 1 = ", c.schedule.timesteps - 1);
+  if (run.config.strata > c.schedule.timesteps - 1) {
+    if (command.count("--strata") > 0) {
+      fail("--strata ", o.strata, " is more than the model's T - 1 = ", c.schedule.timesteps - 1);
+    }
+    run.config.strata = 0;  // the default asks for more strata than steps: every step, exactly
   }
-  run.config.log_std_sum = -normalization_log_det_jacobian(c.data.normalization);
+  // Discrete data (images): the decoder's probabilities are those of the data's own levels, so
+  // the bound is in data units already (there is no density to rescale).
+  run.config.levels = c.data.normalization.levels;
+  run.config.log_std_sum =
+      c.data.normalization.discrete() ? 0.0 : -normalization_log_det_jacobian(c.data.normalization);
   elbo_config_validate(run.config, c.schedule.timesteps);
   const NoiseSchedule schedule = schedule_make(c.schedule);
   for (int t = 0; t < schedule.T; ++t)
@@ -93,7 +137,7 @@ ElboResult evaluate(const ElboRun& run, const ElboOptions& o) {
   const NoiseSchedule schedule = schedule_make(c.schedule);
   ThreadPool pool(static_cast<std::size_t>(o.threads));
   ElboEvaluator evaluator(*denoiser, schedule, run.config,
-                          normalization_apply(c.data.normalization, run.points), run.seed);
+                          normalization_apply(c.data.normalization, run.points), run.seed, run.labels);
   ProgressOptions display;
   display.enabled = !o.quiet;
   Progress progress("elbo", evaluator.units_total(), 0, "unit", display);
@@ -139,6 +183,13 @@ nlohmann::ordered_json to_json(const ElboRun& run, const ElboOptions& o, const E
   j["nll_bound_nats"] = r.nll_bound_nats;
   j["nll_bound_data_nats"] = r.nll_bound_data_nats;
   j["bits_per_dim"] = r.bits_per_dim;
+  const double per_dim = static_cast<double>(r.dims) * ln2;
+  j["bits_per_dim_terms"] = {{"LT", r.prior / per_dim},
+                             {"Ldiffusion", r.diffusion / per_dim},
+                             {"L0", r.decoder / per_dim},
+                             {"scale", run.config.log_std_sum / per_dim}};
+  j["levels"] = run.config.levels;
+  j["given_label"] = run.labels.size() > 0;
   j["standard_error"] =
       std::isfinite(r.standard_error) ? nlohmann::json(r.standard_error) : nlohmann::json();
   j["monte_carlo_standard_error"] = std::isfinite(r.monte_carlo_standard_error)
@@ -156,10 +207,12 @@ nlohmann::ordered_json to_json(const ElboRun& run, const ElboOptions& o, const E
   return j;
 }
 
-void print_row(const std::string& name, const std::string& what, double value,
+// One row of the table: nats per example and, dividing by D ln 2, bits per dimension.
+void print_row(const std::string& name, const std::string& what, double nats, std::size_t D,
                const std::string& note = {}) {
   std::cout << "  " << std::left << std::setw(10) << name << std::setw(62) << what << std::right
-            << std::setw(12) << std::fixed << std::setprecision(4) << value << note << '\n';
+            << std::fixed << std::setprecision(4) << std::setw(12) << nats << std::setw(10)
+            << nats / (static_cast<double>(D) * ln2) << note << '\n';
 }
 
 // Where the denoising terms' mass lies: their sums over ten ranges of t.
@@ -186,7 +239,10 @@ void print_text(const ElboRun& run, const ElboOptions& o, const ElboResult& r,
                 const std::optional<TrueNll>& truth) {
   const int T = run.checkpoint.schedule.timesteps;
   std::cout << "Negative ELBO of " << o.model << " on " << r.examples << " "
-            << (run.dataset.generated() ? "fresh points of " : "points of ") << o.dataset
+            << (run.dataset.generated() ? "fresh points of "
+                : run.dataset.image()   ? "held-out images of "
+                                        : "points of ")
+            << o.dataset << (run.labels.size() > 0 ? " given their labels" : "")
             << " (seed " << o.seed << ", " << (o.raw ? "raw" : "EMA") << " weights, variance "
             << o.variance << ")\n"
             << (run.config.strata > 0
@@ -194,18 +250,28 @@ void print_text(const ElboRun& run, const ElboOptions& o, const ElboResult& r,
                           " strata of t = 1.." + std::to_string(T - 1)
                     : "exact: all " + std::to_string(T - 1) + " denoising terms")
             << "; " << draws_text(r.draws, run.config.strata > 0) << "\n\n  " << std::left
-            << std::setw(72) << "term" << std::right << std::setw(12) << "nats/example" << '\n';
-  print_row("L_T", "prior matching: KL(q(x_T | x_0) || N(0, I))", r.prior);
-  print_row("sum L_t", "denoising matching: sum KL(q(x_t-1|x_t,x_0) || p(x_t-1|x_t))", r.diffusion);
-  print_row("L_0", "reconstruction: -log p(x_0 | x_1)", r.decoder);
+            << std::setw(72) << "term" << std::right << std::setw(12) << "nats/example"
+            << std::setw(10) << "bits/dim" << '\n';
+  const std::size_t D = r.dims;
+  const int levels = run.config.levels;
+  print_row("L_T", "prior matching: KL(q(x_T | x_0) || N(0, I))", r.prior, D);
+  print_row("sum L_t", "denoising matching: sum KL(q(x_t-1|x_t,x_0) || p(x_t-1|x_t))", r.diffusion, D);
+  print_row("L_0",
+            levels > 0 ? "reconstruction: -log P(x_0 | x_1) over " + std::to_string(levels) + " levels"
+                       : "reconstruction: -log p(x_0 | x_1)",
+            r.decoder, D);
   const std::string se =
       "  +- " + format_number(std::round(r.standard_error * 1e4) / 1e4) + " (s.e.)";
-  print_row("total", "negative ELBO, normalized space", r.nll_bound_nats, se);
-  print_row("", "negative ELBO, data units", r.nll_bound_data_nats, se);
-  print_row("", "bits per dimension (data units)", r.bits_per_dim);
+  if (levels > 0) {  // discrete data: the terms are in the data's units already
+    print_row("total", "negative ELBO, data units (bound on the discrete NLL)", r.nll_bound_data_nats, D, se);
+  } else {
+    print_row("total", "negative ELBO, normalized space", r.nll_bound_nats, D, se);
+    print_row("scale", "sum_d log std_d: normalized -> data units", run.config.log_std_sum, D);
+    print_row("total", "negative ELBO, data units", r.nll_bound_data_nats, D, se);
+  }
   if (truth) {
-    print_row("true NLL", "-log p(x_0) under the known mixture, data units", truth->mean);
-    print_row("gap", "bound - true NLL (>= 0 up to noise)", r.nll_bound_data_nats - truth->mean);
+    print_row("true NLL", "-log p(x_0) under the known mixture, data units", truth->mean, D);
+    print_row("gap", "bound - true NLL (>= 0 up to noise)", r.nll_bound_data_nats - truth->mean, D);
   }
   if (r.per_t.size() > 0) print_profile(r);
 }
@@ -231,19 +297,22 @@ void add_elbo_command(CLI::App& app) {
       "elbo", "Bound the model's negative log-likelihood (the ELBO) on test data");
   c->add_option("--model", o->model, "Checkpoint to evaluate")->required()->type_name("FILE");
   c->add_option("--dataset", o->dataset,
-                "Test data: " + dataset_help() + " (named sets: fresh draws)")
+                "Test data: " + dataset_help() +
+                    " (generated sets: fresh draws; image sets: the held-out split)")
       ->required()
       ->type_name("NAME|FILE");
   // No captured default: it depends on the data set (1000 fresh draws, or every row of a CSV).
   c->add_option("--n", o->n,
-                "Test points: N fresh draws of a named set (default: 1000); the first N rows of a "
-                "CSV file (default: all)")
+                "Test points: N fresh draws of a generated set (default: 1000); the first N rows "
+                "of a CSV file (default: all) or of an image set's held-out split (default: "
+                "1000, or all if fewer)")
       ->check(int_range(1, 10'000'000))
       ->type_name("INT");
   c->add_option("--strata", o->strata,
-                "0: exact sum over every t; K: stratified estimate with K strata")
+                "0: exact sum over every t; K: stratified estimate with K strata (default: 0 for "
+                "points, " + std::to_string(image_default_strata) + " for images)")
       ->check(int_range(0, schedule_timesteps_range.max - 1))
-      ->capture_default_str();
+      ->type_name("INT");
   c->add_option("--draws", o->draws,
                 "Monte Carlo draws of x_t (and, with --strata, of t) per example and term; each "
                 "term is their mean and the JSON's monte_carlo_standard_error accounts for it")
@@ -264,6 +333,9 @@ void add_elbo_command(CLI::App& app) {
       ->capture_default_str()
       ->type_name("NAME");
   c->add_flag("--raw", o->raw, "Use the raw weights instead of the EMA weights");
+  c->add_flag("--given-label", o->given_label,
+              "Conditional models: bound -log p(x | label) with the test data's labels (default: "
+              "-log p(x), the null class)");
   o->threads = static_cast<std::int64_t>(ThreadPool::hardware_threads());
   c->add_option("--threads", o->threads, "Worker threads (default: all cores)")
       ->check(int_range(1, 1024))

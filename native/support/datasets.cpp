@@ -72,6 +72,20 @@ Tensor2 rows_head(const Tensor2& points, std::size_t n) {
   return rows_slice(points, 0, n);
 }
 
+void require_model_of_images(const std::string& flag, const DatasetSpec& spec, const Checkpoint& c) {
+  const std::size_t side = image_dataset_side(*spec.images);
+  const SampleShape shape{1, side, side};
+  const int levels = image_dataset_levels(*spec.images);
+  if (c.data.shape != shape || c.data.normalization.levels != levels) {
+    fail(flag, " ", spec.text, ": its images are ", shape[1], "x", shape[2], " with ", levels,
+         " levels, but the model was trained on '", c.data.source, "' (",
+         c.data.shape.size() == 3 ? std::to_string(c.data.shape[1]) + "x" + std::to_string(c.data.shape[2]) +
+                                        " images"
+                                  : std::to_string(sample_shape_size(c.data.shape)) + "-dimensional points",
+         ")");
+  }
+}
+
 void require_finite(const Tensor2& values, const std::string& what) {
   const std::size_t bad = static_cast<std::size_t>(
       std::count_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); }));

@@ -19,6 +19,7 @@
 #include "data/csv.hpp"
 #include "data/image_dataset.hpp"
 #include "data/toy2d.hpp"
+#include "io/checkpoint.hpp"
 
 namespace diffuse::cli {
 
@@ -54,6 +55,10 @@ LabeledPoints dataset_read_csv(const std::string& flag, const std::string& path)
 Tensor2 rows_head(const Tensor2& points, std::size_t n);
 // Rows [first, first + n) of points.                                                     (n, D)
 Tensor2 rows_slice(const Tensor2& points, std::size_t first, std::size_t n);
+
+// Throws Error unless the checkpoint's model was trained on images like the data set's (shape and
+// levels), naming the flag: an image data set tests only a model of its own kind of images.
+void require_model_of_images(const std::string& flag, const DatasetSpec& spec, const Checkpoint& checkpoint);
 
 // Throws Error unless every value is finite: a model whose weights diverged produces NaN or
 // infinities, which no output format should carry silently (and CSV cannot read back).

@@ -1,5 +1,6 @@
 #include "support/image_datasets.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <system_error>
 
@@ -90,6 +91,18 @@ ImageSplit load_fashion(const std::string& dir) {
   }
   return {load_fashion_part(dir, "train", fashion_mnist_train_count),
           load_fashion_part(dir, "t10k", fashion_mnist_test_count)};
+}
+
+LabeledPoints image_set_points(const ImageSet& images, std::size_t n) {
+  n = n == 0 ? images.count : std::min(n, images.count);
+  const std::size_t D = images.image_size();
+  LabeledPoints out;
+  out.points = Tensor2::from_shape({n, D});
+  std::copy(images.pixels.begin(), images.pixels.begin() + static_cast<std::ptrdiff_t>(n * D), out.points.begin());
+  out.labels = Labels::from_shape({n});
+  std::copy(images.labels.begin(), images.labels.begin() + static_cast<std::ptrdiff_t>(n), out.labels.begin());
+  out.classes = images.classes;
+  return out;
 }
 
 ImageSplit image_dataset_load(ImageDataset dataset) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 
+#include "data/csv.hpp"
 #include "data/image_dataset.hpp"
 #include "data/image_set.hpp"
 
@@ -42,5 +43,9 @@ ImageSplit load_fashion(const std::string& dir = fashion_mnist_default_dir);
 // A data set's training and held-out images from their default places: digits from
 // data_dir_default() with the fixed split (data/digits.hpp), fashion the official split.
 ImageSplit image_dataset_load(ImageDataset dataset);
+
+// The first n images (all if n is 0 or more than there are) of a set, as float pixel values
+// (data units, 0 .. levels - 1) with their labels and classes.                    points: (n, C H W)
+LabeledPoints image_set_points(const ImageSet& images, std::size_t n = 0);
 
 }  // namespace diffuse::cli
