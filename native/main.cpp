@@ -21,5 +21,6 @@ int main(int argc, char** argv) {
   diffuse::cli::add_bench_command(app);
   diffuse::cli::add_schedule_command(app);
   diffuse::cli::add_data_command(app);
+  diffuse::cli::add_classifier_command(app);
   return diffuse::cli::run(app, argc, argv);
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the native CLI (build/bin/diffuse), the WebAssembly modules (build-wasm/bin: the page's
 # diffuse.{mjs,wasm} and diffuse_bench.{mjs,wasm} for benchmarks and kernel tests) and the static
-# page (web/dist, with the page's module only). Incremental: a second run only rebuilds what changed.
+# page (web/dist, with the page's module only), and the image data sets' quality classifiers
+# (data/{digits,fashion}-classifier.safetensors). Incremental: a second run only rebuilds what
+# changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # Emscripten's optimizer needs node-acorn
@@ -9,6 +11,22 @@ export NODE_PATH=/usr/share/nodejs   # Emscripten's optimizer needs node-acorn
 jobs=$(nproc)
 [ -f build/CMakeCache.txt ] || cmake --preset release
 cmake --build --preset release -j "$jobs"
+
+# The quality classifiers (docs/datasets.md, "The quality classifier"), trained by the CLI just
+# built when missing, or trained by another classifier version or recipe (--if-outdated: a
+# second build finds them current and does nothing). Without a data set (no setup yet) this says
+# so and goes on; the tests that need that classifier then skip with a warning.
+classifier() {  # data set name, a file it needs
+  local name=$1 needs=$2
+  if [ ! -f "$needs" ]; then
+    echo "build: $needs is missing (run scripts/setup.sh): the $name classifier is not trained"
+    return
+  fi
+  mkdir -p data
+  build/bin/diffuse classifier --dataset "$name" --out "data/$name-classifier.safetensors" --if-outdated
+}
+classifier digits "${DIFFUSE_DATA_DIR:-data}/digits.csv.gz"
+classifier fashion /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 [ -f build-wasm/CMakeCache.txt ] || cmake --preset wasm
 cmake --build --preset wasm -j "$jobs"
 node scripts/assemble_web.mjs

@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "base/version.hpp"
+#include "io/param_tensors.hpp"
 #include "io/safetensors.hpp"
 
 namespace diffuse {
@@ -18,14 +19,6 @@ constexpr const char* prefix_adam_v = "training.adam_v.";
 constexpr const char* name_data = "training.data";
 constexpr const char* name_labels = "training.labels";
 constexpr std::uint64_t max_checkpoint_bytes = 1ull << 32;
-
-// Views of every slice of a flat buffer, under prefix + slice name.
-void add_views(std::vector<SafetensorsTensorView>& views, const ParamLayout& layout,
-               const AlignedBuffer& buffer, const std::string& prefix) {
-  for (const ParamSlice& s : layout.slices()) {
-    views.push_back({prefix + s.name, s.shape, buffer.data() + s.offset});
-  }
-}
 
 std::string config_json(const Checkpoint& c) {
   nlohmann::ordered_json json;
@@ -86,12 +79,12 @@ Checkpoint checkpoint_export(const Checkpoint& checkpoint) {
 void checkpoint_write(std::ostream& out, const Checkpoint& c) {
   const ParamLayout layout = model_param_layout(c.model);
   std::vector<SafetensorsTensorView> views;
-  add_views(views, layout, c.ema_params, "");
+  param_tensors_add(views, layout, c.ema_params, "");
   std::vector<float> labels;  // whole numbers, exact in float32 (classes <= 1000)
   if (c.training) {
-    add_views(views, layout, c.training->params, prefix_params);
-    add_views(views, layout, c.training->adam.m, prefix_adam_m);
-    add_views(views, layout, c.training->adam.v, prefix_adam_v);
+    param_tensors_add(views, layout, c.training->params, prefix_params);
+    param_tensors_add(views, layout, c.training->adam.m, prefix_adam_m);
+    param_tensors_add(views, layout, c.training->adam.v, prefix_adam_v);
     if (c.data.stored) {
       views.push_back({name_data, {c.train_samples.shape(0), c.train_samples.shape(1)},
                        c.train_samples.data()});

@@ -5,40 +5,13 @@
 
 #include "base/error.hpp"
 #include "io/checkpoint.hpp"
+#include "io/param_tensors.hpp"
 #include "io/safetensors.hpp"
 
 namespace diffuse {
 namespace {
 
 const char* const training_prefixes[] = {"training.params.", "training.adam_m.", "training.adam_v."};
-
-// Copies the slices stored under prefix into a zero-filled flat buffer; every slice must be
-// present with its exact shape and finite values.
-AlignedBuffer read_slices(const Safetensors& file, const ParamLayout& layout,
-                          const std::string& prefix, std::string_view source) {
-  AlignedBuffer buffer = params_allocate(layout);
-  for (const ParamSlice& slice : layout.slices()) {
-    const std::string name = prefix + slice.name;
-    const SafetensorsTensor* t = file.find(name);
-    if (t == nullptr) fail(source, ": tensor '", name, "' is missing for this model configuration");
-    if (t->shape != slice.shape) {
-      auto shape_text = [](const std::vector<std::size_t>& s) {
-        std::string out = "[";
-        for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-        return out + "]";
-      };
-      fail(source, ": tensor '", name, "' has shape ", shape_text(t->shape), " but the model needs ",
-           shape_text(slice.shape));
-    }
-    for (std::size_t i = 0; i < t->values.size(); ++i) {
-      if (!std::isfinite(t->values[i])) {
-        fail(source, ": tensor '", name, "' holds a non-finite value (", t->values[i], ") at index ", i);
-      }
-    }
-    std::copy(t->values.begin(), t->values.end(), buffer.begin() + slice.offset);
-  }
-  return buffer;
-}
 
 nlohmann::json parse_config(const Safetensors& file, std::string_view source) {
   const auto format = file.metadata.find("format");
@@ -133,9 +106,9 @@ void read_training_state(Checkpoint& c, const Safetensors& file, const ParamLayo
                          const nlohmann::json& json, std::string_view source) {
   TrainerState state;
   state.step = c.step;
-  state.params = read_slices(file, layout, training_prefixes[0], source);
-  state.adam.m = read_slices(file, layout, training_prefixes[1], source);
-  state.adam.v = read_slices(file, layout, training_prefixes[2], source);
+  state.params = param_tensors_read(file, layout, training_prefixes[0], source);
+  state.adam.m = param_tensors_read(file, layout, training_prefixes[1], source);
+  state.adam.v = param_tensors_read(file, layout, training_prefixes[2], source);
   state.adam.step = config_field<std::int64_t>(json, "adam_step", source);
   state.ema.updates = config_field<std::int64_t>(json, "ema_updates", source);
   state.ema.weights = c.ema_params;
@@ -236,7 +209,7 @@ Checkpoint checkpoint_read(const std::uint8_t* bytes, std::size_t size, std::str
   }
   check_consistency(c, source);
   const ParamLayout layout = model_param_layout(c.model);
-  c.ema_params = read_slices(file, layout, "", source);
+  c.ema_params = param_tensors_read(file, layout, "", source);
   // Training state is all or nothing: its first parameter slice decides, and a missing rest fails.
   const bool training = file.find("training.data") != nullptr ||
                         file.find(std::string(training_prefixes[0]) + layout.slices().front().name) != nullptr;

@@ -1,5 +1,7 @@
 #include "nn/linear.hpp"
 
+#include <cmath>
+
 #include "kernels/activation.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/gemm_times_derivative.hpp"
@@ -63,6 +65,15 @@ void linear_forward_columns(float* y, const float* x, const float* w, std::size_
   kernels::gemm(Transpose::no, Transpose::yes, B, out, in, 1.0f, x, in, w, ldw, 0.0f, y, out,
                 executor);
   if (b != nullptr) kernels::add_bias_rows(y, b, B, out);
+}
+
+void linear_init(float* weight, float* bias, std::size_t out, std::size_t in, Rng& rng) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  for (float* v : {weight, bias}) {
+    const std::size_t n = v == weight ? out * in : out;
+    rng.fill_uniform(v, n);  // [0, 1)
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>((2.0 * v[i] - 1.0) * bound);
+  }
 }
 
 }  // namespace diffuse

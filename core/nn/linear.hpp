@@ -10,6 +10,7 @@
 #include <cstddef>
 
 #include "base/executor.hpp"
+#include "base/rng.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/linear.hpp"
 
@@ -45,5 +46,10 @@ void linear_backward(float* dx, float* dw, float* db, float* d_pre, const float*
 void linear_forward_columns(float* y, const float* x, const float* w, std::size_t ldw,
                             const float* b, std::size_t B, std::size_t in, std::size_t out,
                             const Executor& executor);
+
+// torch.nn.Linear's reset_parameters: weight (out, in), then bias (out,), each drawn by
+// rng.fill_uniform and mapped to U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform with a = sqrt(5) gives
+// the same bound for the weight). Every model's Linear layers start this way.
+void linear_init(float* weight, float* bias, std::size_t out, std::size_t in, Rng& rng);
 
 }  // namespace diffuse

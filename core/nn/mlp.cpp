@@ -55,21 +55,6 @@ std::unique_ptr<Network> Mlp::clone() const {
   return out;
 }
 
-namespace {
-
-// torch.nn.Linear's reset_parameters: weight (out, in) and bias (out,) ~ U(-1/sqrt(in), 1/sqrt(in))
-// (kaiming_uniform with a = sqrt(5) gives the same bound for the weight).
-void init_linear(float* weight, float* bias, std::size_t out, std::size_t in, Rng& rng) {
-  const double bound = 1.0 / std::sqrt(static_cast<double>(in));
-  for (float* v : {weight, bias}) {
-    const std::size_t n = v == weight ? out * in : out;
-    rng.fill_uniform(v, n);  // [0, 1)
-    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>((2.0 * v[i] - 1.0) * bound);
-  }
-}
-
-}  // namespace
-
 void Mlp::init_params(Rng& rng) {
   const std::size_t D = config_.data_dim, E = config_.time_embed, H = config_.hidden;
   const MlpOffsets& o = offsets_;
@@ -78,18 +63,18 @@ void Mlp::init_params(Rng& rng) {
   // Draws in layout order: time_proj, layers.0 .., output, class_embedding (LayerNorm draws
   // nothing).
   if (config_.time_projection) {
-    init_linear(base + o.time_proj_weight, base + o.time_proj_bias, E, E, rng);
+    linear_init(base + o.time_proj_weight, base + o.time_proj_bias, E, E, rng);
   }
   for (std::size_t l = 0; l < config_.layers; ++l) {
     const std::size_t in = l == 0 ? mlp_input_width(config_) : H;
-    init_linear(base + o.layer_weight[l], base + o.layer_bias[l], H, in, rng);
+    linear_init(base + o.layer_weight[l], base + o.layer_bias[l], H, in, rng);
   }
   if (config_.residual) {
     for (std::size_t l = 1; l < config_.layers; ++l) {
       std::fill(base + o.norm_weight[l], base + o.norm_weight[l] + H, 1.0f);  // bias stays 0
     }
   }
-  init_linear(base + o.output_weight, base + o.output_bias, D, H, rng);
+  linear_init(base + o.output_weight, base + o.output_bias, D, H, rng);
   if (config_.classes > 0) rng.fill_normal(base + o.class_embedding, (config_.classes + 1) * E);
 }
 

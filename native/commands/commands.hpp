@@ -14,5 +14,6 @@ void add_info_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_classifier_command(CLI::App& app);
 
 }  // namespace diffuse::cli

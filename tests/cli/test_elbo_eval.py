@@ -91,7 +91,7 @@ print(f"ok: --draws 1 is the default; --draws 4: {four['nll_bound_nats']:.4f} +-
 # Text: the three terms by name, the bound, the true NLL and the gap.
 text = run("elbo", "--model", "g8.safetensors", "--dataset", "gaussians8", "--n", "200", "-q", check=True).stdout
 for words in ["prior matching", "denoising matching", "reconstruction", "negative ELBO, data units",
-              "bits per dimension", "true NLL", "gap"]:
+              "bits/dim", "true NLL", "gap"]:
     assert words in text, (words, text)
 print("ok: elbo text:\n" + "\n".join("    " + line for line in text.splitlines()[3:10]))
 

@@ -20,7 +20,7 @@ TEST_CASE("a model config records its kind and round-trips through JSON") {
   mlp.classes = 4;
   const ModelConfig config = mlp;
   CHECK(model_kind(config) == "mlp");
-  CHECK(model_kinds() == std::vector<std::string>{"mlp"});
+  CHECK(model_kinds() == std::vector<std::string>{"mlp", "unet"});
   const json j = model_config_to_json(config);
   CHECK(j.at("kind") == "mlp");
   CHECK(j.at("classes") == 4);

@@ -1,0 +1,48 @@
+#include "io/param_tensors.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/error.hpp"
+
+namespace diffuse {
+namespace {
+
+std::string shape_text(const std::vector<std::size_t>& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+void param_tensors_add(std::vector<SafetensorsTensorView>& views, const ParamLayout& layout,
+                       const AlignedBuffer& buffer, const std::string& prefix) {
+  for (const ParamSlice& s : layout.slices()) {
+    views.push_back({prefix + s.name, s.shape, buffer.data() + s.offset});
+  }
+}
+
+AlignedBuffer param_tensors_read(const Safetensors& file, const ParamLayout& layout,
+                                 const std::string& prefix, std::string_view source) {
+  AlignedBuffer buffer = params_allocate(layout);
+  for (const ParamSlice& slice : layout.slices()) {
+    const std::string name = prefix + slice.name;
+    const SafetensorsTensor* t = file.find(name);
+    if (t == nullptr) fail(source, ": tensor '", name, "' is missing for this model configuration");
+    if (t->shape != slice.shape) {
+      fail(source, ": tensor '", name, "' has shape ", shape_text(t->shape),
+           " but the model needs ", shape_text(slice.shape));
+    }
+    for (std::size_t i = 0; i < t->values.size(); ++i) {
+      if (!std::isfinite(t->values[i])) {
+        fail(source, ": tensor '", name, "' holds a non-finite value (", t->values[i],
+             ") at index ", i);
+      }
+    }
+    std::copy(t->values.begin(), t->values.end(), buffer.begin() + slice.offset);
+  }
+  return buffer;
+}
+
+}  // namespace diffuse
