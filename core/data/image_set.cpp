@@ -1,6 +1,7 @@
 #include "data/image_set.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "base/error.hpp"
@@ -75,6 +76,44 @@ ImageSet image_set_subset(const ImageSet& set, const std::vector<std::size_t>& i
     std::copy_n(set.pixels.begin() + static_cast<std::ptrdiff_t>(i * size), size,
                 out.pixels.begin() + static_cast<std::ptrdiff_t>(j * size));
     out.labels[j] = set.labels[i];
+  }
+  return out;
+}
+
+ImageSet image_set_quantize(const Tensor2& values, const std::vector<std::int32_t>& labels,
+                            const ImageSet& like) {
+  const std::size_t n = values.shape(0), size = like.image_size();
+  if (values.shape(1) != size) {
+    fail("image_set_quantize: rows of ", values.shape(1), " values, but the images have C H W = ",
+         size);
+  }
+  if (!labels.empty() && labels.size() != n) {
+    fail("image_set_quantize: ", labels.size(), " labels for ", n, " images");
+  }
+  ImageSet out;
+  out.count = n;
+  out.channels = like.channels;
+  out.height = like.height;
+  out.width = like.width;
+  out.levels = like.levels;
+  out.classes = like.classes;
+  out.class_names = like.class_names;
+  out.pixels.resize(n * size);
+  const float top = static_cast<float>(like.levels - 1);
+  for (std::size_t i = 0; i < n * size; ++i) {
+    const float v = values.data()[i];
+    if (std::isnan(v)) fail("image_set_quantize: value ", i, " is NaN");
+    // Round half up (std::floor(v + 0.5)): levels are integers, so ties are exact .5 values.
+    const float level = std::min(std::max(std::floor(v + 0.5f), 0.0f), top);
+    out.pixels[i] = static_cast<std::uint8_t>(level);
+  }
+  out.labels.assign(n, 0);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < 0 || static_cast<std::size_t>(labels[i]) >= like.classes) {
+      fail("image_set_quantize: label ", labels[i], " of image ", i, " is not in 0..",
+           like.classes - 1);
+    }
+    out.labels[i] = labels[i];
   }
   return out;
 }

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/tensor.hpp"
+
 namespace diffuse {
 
 struct ImageSet {
@@ -39,6 +41,15 @@ void image_set_validate(const ImageSet& set, std::string_view what);
 
 // The images at `indices` (each < N, in the order given), with the set's sizes, levels and classes.
 ImageSet image_set_subset(const ImageSet& set, const std::vector<std::size_t>& indices);
+
+// Images from values in data units (n, C H W), each rounded to the nearest level and clamped to
+// 0 .. L - 1, as an image file would store a sample: the quality measurements see samples as they
+// see real images. `like` gives the sizes, levels, classes and class names; labels (n,) are the
+// classes the samples were drawn for, or empty (unconditional samples: every label is a placeholder
+// 0, so that the set stays valid for the classifier, which ignores labels). NaN is an
+// Error (a model whose weights diverged), as is a row size other than C H W or a label out of range.
+ImageSet image_set_quantize(const Tensor2& values, const std::vector<std::int32_t>& labels,
+                            const ImageSet& like);
 
 // How many images of each class (labels outside 0 .. K - 1, which image_set_validate rejects,
 // are not counted).                                                                        (K,)

@@ -124,7 +124,7 @@ std::string unet_config_describe(const UNetConfig& c, std::size_t parameters) {
   out << "U-Net (diffusers UNet2DModel), " << grouped(parameters) << " parameters: " << c.in_channels
       << "x" << c.sample_size << "x" << c.sample_size << " images, channels ("
       << unet_channels_text(c.block_out_channels) << "), " << c.layers_per_block
-      << " resnets per down block, " << c.norm_num_groups << " groups, time embedding "
+      << (c.layers_per_block == 1 ? " resnet" : " resnets") << " per down block, " << c.norm_num_groups << " groups, time embedding "
       << c.time_embed_dim() << (c.add_attention ? ", single-head attention in the middle" : "");
   if (c.classes > 0) out << ", " << c.classes << " classes (class embedding, null class " << c.classes << ")";
   return out.str();

@@ -13,6 +13,8 @@
 #include "base/error.hpp"
 #include "cli.hpp"
 #include "commands/commands.hpp"
+#include "commands/eval_images.hpp"
+#include "commands/eval_options.hpp"
 #include "diffusion/sampler.hpp"
 #include "metrics/energy_distance.hpp"
 #include "metrics/mmd.hpp"
@@ -21,23 +23,19 @@
 #include "support/datasets.hpp"
 #include "support/progress.hpp"
 #include "support/sampler_options.hpp"
+#include "support/sample_draw.hpp"
 #include "support/thread_pool.hpp"
 
 namespace diffuse::cli {
 namespace {
 
-struct EvalOptions {
-  std::string model, dataset, format = "text";
-  std::int64_t n = 2000, threads = 1;
-  SamplerOptions sampling;
-  bool quiet = false;
-};
 
 struct EvalRun {
   Checkpoint checkpoint;
   SamplerConfig config;
   Tensor2 data, baseline;  // (n, D) each, data units, independent
   std::string data_text;   // "fresh points of moons" / "points of f.csv"
+  Labels labels;           // (n,) class i mod K of sample i for a conditional model, else empty
 };
 
 struct Scores {
@@ -45,11 +43,21 @@ struct Scores {
   Mmd mmd;
 };
 
-EvalRun prepare(const EvalOptions& o, const CLI::App& command) {
+EvalRun prepare(const EvalOptions& o, const CLI::App& command, Checkpoint checkpoint,
+                const DatasetSpec& spec) {
   EvalRun run;
-  run.checkpoint = checkpoint_load("--model", o.model);
+  run.checkpoint = std::move(checkpoint);
+  if (command.count("--class") > 0) {
+    fail("--class: eval draws every class in turn (sample i has class i mod K), like the data; ",
+         "diffuse sample --class K draws one class");
+  }
+  if (model_classes(run.checkpoint.model) == 0 && command.count("--guidance") > 0) {
+    fail("--guidance: the model is unconditional (train with --conditional for guidance)");
+  }
+  if (command.count("--classifier") > 0) {
+    fail("--classifier applies to image data sets (digits, fashion), not to '", o.dataset, "'");
+  }
   run.config = sampler_config_from(o.sampling, command, run.checkpoint);
-  const DatasetSpec spec = dataset_resolve("--dataset", o.dataset);
   const std::size_t D = model_sample_size(run.checkpoint.model);
   auto n = static_cast<std::size_t>(o.n);
   if (spec.generated()) {
@@ -73,23 +81,13 @@ EvalRun prepare(const EvalOptions& o, const CLI::App& command) {
     run.data_text = "points of " + o.dataset + " (its first " + std::to_string(n) +
                     "; baseline: the next " + std::to_string(n) + ")";
   }
-  return run;
-}
-
-Tensor2 draw_samples(const EvalRun& run, const EvalOptions& o, const Executor& executor) {
-  const Checkpoint& c = run.checkpoint;
-  std::unique_ptr<NetworkDenoiser> denoiser = checkpoint_denoiser(c, !o.sampling.raw);
-  const NoiseSchedule schedule = schedule_make(c.schedule);
-  Sampler sampler(*denoiser, schedule, run.config, run.data.shape(0), parse_seed(o.sampling.seed));
-  ProgressOptions display;
-  display.enabled = !o.quiet;
-  Progress progress("sample", sampler.steps_total(), 0, "step", display);
-  while (!sampler.done()) {
-    sampler.step(executor);
-    progress.update(sampler.steps_taken());
+  const std::size_t K = model_classes(run.checkpoint.model);
+  if (K > 0) {  // a conditional model draws the classes in turn
+    run.labels = Labels::from_shape({run.data.shape(0)});
+    for (std::size_t i = 0; i < run.labels.size(); ++i)
+      run.labels(i) = static_cast<std::int32_t>(i % K);
   }
-  progress.finish();
-  return normalization_undo(c.data.normalization, sampler.x());
+  return run;
 }
 
 nlohmann::ordered_json scores_json(const Scores& s) {
@@ -98,9 +96,12 @@ nlohmann::ordered_json scores_json(const Scores& s) {
           {"mmd2", s.mmd.mmd2}};
 }
 
-void print_text(const EvalRun& run, const EvalOptions& o, const Scores& model, const Scores& base) {
+void print_text(const EvalRun& run, const SamplerOptions& sampling, const EvalOptions& o,
+                const Scores& model, const Scores& base) {
   const int T = run.checkpoint.schedule.timesteps;
+  const std::string classes = classes_description(sampling, run.checkpoint);
   std::cout << "Samples of " << o.model << " (" << sampler_description(run.config, T) << "; "
+            << (classes.empty() ? "" : classes + "; ")
             << (o.sampling.raw ? "raw" : "EMA") << " weights; seed " << o.sampling.seed << ")\n"
             << "against " << run.data.shape(0) << " " << run.data_text << ", in data units\n\n";
   const auto row = [](const std::string& name, double a, double b) {
@@ -119,11 +120,16 @@ void print_text(const EvalRun& run, const EvalOptions& o, const Scores& model, c
 }
 
 void run_eval(const EvalOptions& o, const CLI::App& command) {
-  const EvalRun run = prepare(o, command);
+  Checkpoint checkpoint = checkpoint_load("--model", o.model);
+  const DatasetSpec spec = dataset_resolve("--dataset", o.dataset);
+  if (spec.image()) return run_image_eval(o, command, checkpoint, *spec.images);
+  const EvalRun run = prepare(o, command, std::move(checkpoint), spec);
+  SamplerOptions sampling = o.sampling;
+  if (run.labels.size() > 0) sampling.class_label = "all";  // for classes_description
   run_work([&] {
     ThreadPool pool(static_cast<std::size_t>(o.threads));
-    const Tensor2 samples = draw_samples(run, o, pool);
-    require_finite(samples, "samples");
+    const Tensor2 samples = draw_samples(run.checkpoint, sampling, run.config, run.labels,
+                                         run.data.shape(0), pool, o.quiet);
     // One bandwidth for both rows, from the data alone, so that the two MMDs are comparable.
     MmdOptions mmd;
     mmd.bandwidth = mmd_median_bandwidth(run.data, run.baseline);
@@ -136,13 +142,14 @@ void run_eval(const EvalOptions& o, const CLI::App& command) {
       j["dataset"] = o.dataset;
       j["n"] = run.data.shape(0);
       j["sampler"] = sampler_description(run.config, run.checkpoint.schedule.timesteps);
+      if (run.labels.size() > 0) j["classes"] = classes_description(sampling, run.checkpoint);
       j["seed"] = o.sampling.seed;
       j["mmd_bandwidth"] = mmd.bandwidth;
       j["samples"] = scores_json(model);
       j["baseline"] = scores_json(base);
       std::cout << j.dump(2) << '\n';
     } else {
-      print_text(run, o, model, base);
+      print_text(run, sampling, o, model, base);
     }
   });
 }
@@ -159,9 +166,14 @@ void add_eval_command(CLI::App& app) {
       ->required()
       ->type_name("NAME|FILE");
   c->add_option("--n", o->n,
-                "Samples, and data points in each of the two data sets (the metrics cost N^2)")
+                "Samples, and data points in each of the two data sets (the metrics cost N^2; "
+                "images: default 148 for digits, all of its held-out half, 1000 for fashion)")
       ->check(int_range(2, 100'000))
       ->capture_default_str();
+  c->add_option("--classifier", o->classifier,
+                "Images: the quality classifier (default data/<set>-classifier.safetensors, "
+                "which scripts/build.sh trains)")
+      ->type_name("FILE");
   c->add_option("--format", o->format, "text | json")
       ->check(one_of({"text", "json"}))
       ->capture_default_str()
@@ -174,7 +186,11 @@ void add_eval_command(CLI::App& app) {
   c->add_flag("--quiet,-q", o->quiet, "No progress display");
   c->footer(
       "--seed also draws the two fresh data sets of a named data set (streams no training run "
-      "uses); a CSV file's first N points are the data and the next N the baseline.");
+      "uses); a CSV file's first N points are the data and the next N the baseline. An image "
+      "data set compares with its held-out images (the first N; baseline: the next N) and adds "
+      "the quality classifier's class agreement and Frechet distance (docs/images.md). A "
+      "conditional model draws its classes in turn (sample i has class i mod K), guided by "
+      "--guidance.");
   c->callback([o, c] { run_eval(*o, *c); });
 }
 

@@ -66,9 +66,14 @@ std::string data_text(const CheckpointData& d) {
 std::string classes_text(const Checkpoint& c) {
   const std::size_t K = model_classes(c.model);
   if (K > 0) {
+    std::string names;  // "0 T-shirt/top, 1 Trouser, ..." when the classes have names
+    for (std::size_t k = 0; k < c.data.class_names.size(); ++k) {
+      if (c.data.class_names[k] == std::to_string(k)) continue;  // the digits: names add nothing
+      names += (names.empty() ? "; " : ", ") + std::to_string(k) + " " + c.data.class_names[k];
+    }
     return std::to_string(K) + " (labels 0.." + std::to_string(K - 1) + "; " + std::to_string(K) +
            " is the null class of classifier-free guidance), label dropout " +
-           format_number(c.train.label_dropout);
+           format_number(c.train.label_dropout) + names;
   }
   return "none: unconditional" +
          (c.data.classes > 0 ? " (its data has " + std::to_string(c.data.classes) + " classes)"
@@ -100,6 +105,14 @@ std::string training_text(const TrainConfig& t) {
   return out.str();
 }
 
+std::string resume_text(const Checkpoint& c) {
+  if (!c.training) return "no: an export (EMA weights and configuration only)";
+  const std::string step = "(step " + std::to_string(c.training->adam.step) + ")";
+  if (c.data.stored) return "yes: raw weights, Adam moments " + step + " and the training set are saved";
+  return "yes: raw weights and Adam moments " + step + " are saved; the training set (" +
+         c.data.source + ") is loaded again by name and checked against its fingerprint";
+}
+
 void print_text(const InfoOptions& o, const Checkpoint& c, const Safetensors& file,
                 std::size_t bytes) {
   const auto row = [](const char* name, const std::string& value) {
@@ -110,10 +123,7 @@ void print_text(const InfoOptions& o, const Checkpoint& c, const Safetensors& fi
                   std::to_string(c.format_version) + ")");
   row("step", std::to_string(c.step) + " of " + std::to_string(c.train.steps) +
                   (c.step >= c.train.steps ? " (finished)" : " (stopped early)"));
-  row("resume", c.training
-                    ? "yes: raw weights, Adam moments (step " +
-                          std::to_string(c.training->adam.step) + ") and the training set are saved"
-                    : "no: an export (EMA weights and configuration only)");
+  row("resume", resume_text(c));
   row("model", model_text(c));
   row("classes", classes_text(c));
   row("schedule", schedule_text(c.schedule));

@@ -13,6 +13,7 @@
 #include "base/error.hpp"
 #include "cli.hpp"
 #include "commands/commands.hpp"
+#include "commands/image_defaults.hpp"
 #include "commands/train_options.hpp"
 #include "diffusion/trainer.hpp"
 #include "support/checkpoint_file.hpp"
@@ -147,12 +148,17 @@ void run_train(const TrainOptions& options, const CLI::App& command) {
 void add_train_command(CLI::App& app) {
   auto options = std::make_shared<TrainOptions>();
   CLI::App* command = app.add_subcommand(
-      "train", "Train an MLP denoiser on a 2D data set or CSV file and write a checkpoint");
+      "train",
+      "Train a denoiser (an MLP on points, a U-Net on images) on a data set and write a checkpoint");
   train_options_add(*command, *options);
   command->footer(
-      "Defaults are the reference workload (docs/reference-workload.md). With --resume the run "
-      "continues exactly where the checkpoint stopped, with its configuration; only --steps (the "
-      "run's new total), --stop-at, --save-every, --threads, --quiet and --out may be given.");
+      "Defaults are the reference workload (docs/reference-workload.md). Image data sets train a "
+      "U-Net (docs/images.md) with their own defaults, each overridden by its flag: digits " +
+      image_defaults_flags(ImageDataset::digits) + "; fashion " +
+      image_defaults_flags(ImageDataset::fashion) +
+      ". With --resume the run continues exactly where the checkpoint stopped, with its "
+      "configuration; only --steps (the run's new total), --stop-at, --save-every, --threads, "
+      "--quiet and --out may be given.");
   command->callback([options, command] { run_train(*options, *command); });
 }
 

@@ -252,6 +252,18 @@ TrainConfig train_config_from(const TrainOptions& o, const CLI::App& command) {
   return t;
 }
 
+// An image set as training data; an unconditional model's data has no labels.
+TrainingData training_data_from(const ImageSet& images, const std::string& source,
+                                bool conditional) {
+  TrainingData data = training_data_from_images(images, source);
+  if (!conditional) {
+    data.labels = Labels();
+    data.classes = 0;
+    data.class_names.clear();
+  }
+  return data;
+}
+
 // An image data set's training split, by name: checkpoints fingerprint it instead of storing it.
 TrainingData image_training_data(const DatasetSpec& spec, bool conditional, const CLI::App& command,
                                  TrainConfig& train) {
@@ -259,14 +271,23 @@ TrainingData image_training_data(const DatasetSpec& spec, bool conditional, cons
     fail("--train-size applies to generated data sets: an image data set's whole training split "
          "is used");
   }
-  TrainingData data = training_data_from_images(image_dataset_load(*spec.images).train, spec.text);
-  if (!conditional) {  // an unconditional model: the labels are not part of its data
-    data.labels = Labels();
-    data.classes = 0;
-    data.class_names.clear();
-  }
+  TrainingData data = training_data_from(image_dataset_load(*spec.images).train, spec.text, conditional);
   data.reloadable = true;
   train.train_size = data.size();
+  return data;
+}
+
+// The training set of a checkpoint that did not store it (an image data set): loaded again by
+// name, with the labels only if the model was trained with them. checkpoint_resume checks it is
+// the set the run trained on (its fingerprint).
+TrainingData reloaded_training_data(const Checkpoint& c, const std::string& path) {
+  const DatasetSpec spec = dataset_resolve("--resume '" + path + "': its data set", c.data.source);
+  if (!spec.image()) {
+    fail("--resume '", path, "' does not store its training set, and '", c.data.source,
+         "' is not a data set that can be loaded again by name");
+  }
+  TrainingData data = training_data_from(image_dataset_load(*spec.images).train, spec.text, c.data.classes > 0);
+  data.reloadable = true;
   return data;
 }
 
@@ -365,6 +386,7 @@ void prepare_resume(TrainRun& run, const TrainOptions& o, const CLI::App& comman
   if (o.stop_at > 0 && o.stop_at <= done) {
     fail("--stop-at ", o.stop_at, " is not after the checkpoint's step ", done);
   }
+  if (!run.resume->data.stored) run.data = reloaded_training_data(*run.resume, o.resume);
 }
 
 }  // namespace
@@ -407,7 +429,9 @@ TrainRun train_run_prepare(const TrainOptions& o, const CLI::App& command) {
 
 std::unique_ptr<Trainer> train_run_trainer(const TrainRun& run) {
   if (run.resume) {
-    std::unique_ptr<Trainer> trainer = checkpoint_resume(*run.resume);
+    std::unique_ptr<Trainer> trainer = run.resume->data.stored
+                                           ? checkpoint_resume(*run.resume)
+                                           : checkpoint_resume(*run.resume, run.data);
     trainer->set_total_steps(run.total_steps);
     return trainer;
   }

@@ -107,3 +107,36 @@ TEST_CASE("image_set_subset copies the chosen images and labels in the order giv
 TEST_CASE("image_set_class_counts counts each class") {
   CHECK(image_set_class_counts(small_set()) == std::vector<std::size_t>{2, 1, 1});
 }
+
+TEST_CASE("image_set_quantize: nearest level, clamped, with the set's sizes and the given labels") {
+  const ImageSet like = small_set();  // 2 x 3 images, 5 levels, 3 classes
+  Tensor2 values = Tensor2::from_shape({2, 6});
+  // Each value against its nearest level worked out by hand: ties round up, and values beyond
+  // the range stick to its ends (a sample clipped in data units may sit a rounding error outside).
+  const float v[12] = {-0.7f, 0.49f, 0.5f, 1.51f, 3.999f, 4.6f, 2.0f, 2.5f, -0.0f, 9.0f, 3.49f, 1.0f};
+  const int want[12] = {0, 0, 1, 2, 4, 4, 2, 3, 0, 4, 3, 1};
+  std::copy(v, v + 12, values.begin());
+  const ImageSet q = image_set_quantize(values, {2, 0}, like);
+  CHECK(q.count == 2);
+  CHECK(q.height == 2);
+  CHECK(q.width == 3);
+  CHECK(q.levels == 5);
+  CHECK(q.classes == 3);
+  CHECK(q.class_names == like.class_names);
+  CHECK(q.labels == std::vector<std::int32_t>{2, 0});
+  for (int i = 0; i < 12; ++i) CHECK(int(q.pixels[i]) == want[i]);
+  CHECK_NOTHROW(image_set_validate(q, "quantized"));
+
+  const ImageSet unlabeled = image_set_quantize(values, {}, like);
+  CHECK(unlabeled.classes == 3);
+  CHECK(unlabeled.labels == std::vector<std::int32_t>{0, 0});
+
+  CHECK_THROWS_WITH(image_set_quantize(values, {3, 0}, like),
+                    "image_set_quantize: label 3 of image 0 is not in 0..2");
+  CHECK_THROWS_WITH(image_set_quantize(values, {0}, like),
+                    "image_set_quantize: 1 labels for 2 images");
+  CHECK_THROWS_WITH(image_set_quantize(Tensor2::from_shape({2, 5}), {}, like),
+                    "image_set_quantize: rows of 5 values, but the images have C H W = 6");
+  values(1, 4) = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_WITH(image_set_quantize(values, {}, like), "image_set_quantize: value 10 is NaN");
+}
