@@ -162,7 +162,9 @@ void print_text(const EvalOptions& o, const SamplerOptions& sampling, const Imag
             << "against " << n << " held-out " << run.name << " images (the first " << n << " of "
             << run.held_out << "; baseline: the next " << n << "), samples rounded to the "
             << c.data.normalization.levels << " levels\n"
-            << "classifier " << run.classifier_path << " (test accuracy "
+            << "classifier: "
+            << (o.classifier.empty() ? "the " + run.name + " quality classifier" : run.classifier_path)
+            << " (test accuracy "
             << fixed(run.classifier.test_accuracy, 4) << " on " << run.classifier.test_images
             << " held-out images)\n\n";
   const auto row = [](const std::string& name, double a, double b) {
