@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   diffuse::cli::add_eval_command(app);
   diffuse::cli::add_info_command(app);
   diffuse::cli::add_export_command(app);
+  diffuse::cli::add_import_command(app);
   diffuse::cli::add_predict_command(app);
   diffuse::cli::add_bench_command(app);
   diffuse::cli::add_schedule_command(app);

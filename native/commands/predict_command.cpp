@@ -1,6 +1,10 @@
 // diffuse predict: the network's raw output (its eps, x0 or v prediction) for given x_t at one
-// step t, in the model's normalized space. A debugging tool: it is how the PyTorch cross-check
-// (tests/cli/test_checkpoint_torch.py) compares the C++ model with a torch.nn.Module.
+// step t, in the model's normalized space. A debugging tool: it is how the PyTorch cross-checks
+// (tests/cli/test_checkpoint_torch.py, test_diffusers_export.py) compare the C++ model with a
+// torch.nn.Module. x_t comes as CSV (one row per sample, D columns, optional label column) or as
+// .npy of shape (n, ...the sample shape): (n, D) for points, (n, C, H, W) for images, float32 (or
+// float64, rounded), what diffusers' UNet2DModel takes as `sample`.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -25,13 +29,39 @@ struct PredictOptions {
   std::string class_label;  // "": the in file's label column, else the null class
 };
 
+// (n, ...shape) as a tuple for messages: "(n, 1, 8, 8)".
+std::string shape_text(const std::string& first, const std::vector<std::size_t>& shape) {
+  std::string out = "(" + first;
+  for (std::size_t n : shape) out += ", " + std::to_string(n);
+  return out + ")";
+}
+
+// x_t from a .npy file of shape (n, ...the model's sample shape), as (n, D) rows.
+LabeledPoints read_npy_input(const std::string& path, const Checkpoint& c) {
+  const std::string bytes = read_input_file("--in", path);
+  NpyArray array = npy_read(bytes, "--in '" + path + "'");
+  const SampleShape shape = model_sample_shape(c.model);
+  const bool fits = array.shape.size() == shape.size() + 1 && array.shape[0] >= 1 &&
+                    std::equal(shape.begin(), shape.end(), array.shape.begin() + 1);
+  if (!fits) {
+    const std::vector<std::size_t> rest(array.shape.begin() + (array.shape.empty() ? 0 : 1), array.shape.end());
+    fail("--in '", path, "' has shape ",
+         array.shape.empty() ? std::string("()") : shape_text(std::to_string(array.shape[0]), rest),
+         " but the model takes ", shape_text("n", shape), " with n >= 1");
+  }
+  LabeledPoints in;
+  in.points = Tensor2::from_shape({array.shape[0], sample_shape_size(shape)});
+  std::copy(array.values.begin(), array.values.end(), in.points.begin());
+  return in;
+}
+
 void run_predict(const PredictOptions& o) {
   const Checkpoint c = checkpoint_load("--model", o.model);
   if (o.t > c.schedule.timesteps - 1) {
     fail("--t ", o.t, " is out of range: allowed is 0..", c.schedule.timesteps - 1,
          " (T = ", c.schedule.timesteps, ")");
   }
-  const LabeledPoints in = dataset_read_csv("--in", o.in);
+  const LabeledPoints in = path_extension(o.in) == ".npy" ? read_npy_input(o.in, c) : dataset_read_csv("--in", o.in);
   const Tensor2& x = in.points;  // (B, D)
   if (x.shape(1) != model_sample_size(c.model)) {
     fail("--in '", o.in, "' has ", x.shape(1), " columns but the model has D = ", model_sample_size(c.model));
@@ -70,7 +100,9 @@ void run_predict(const PredictOptions& o) {
       if (extension == ".csv") {
         csv_write_points(stream, out, header);
       } else {
-        npy_write(stream, out.data(), {out.shape(0), out.shape(1)});
+        std::vector<std::size_t> shape = model_sample_shape(c.model);  // (n, ...the sample shape)
+        shape.insert(shape.begin(), out.shape(0));
+        npy_write(stream, out.data(), shape);
       }
     });
   });
@@ -86,10 +118,13 @@ void add_predict_command(CLI::App& app) {
   c->add_option("--t", o->t, "Diffusion step t (diffusers' index, 0..T-1)")
       ->check(int_range(0, schedule_timesteps_range.max - 1))
       ->required();
-  c->add_option("--in", o->in, "x_t as CSV, one row per point, in the model's normalized space")
+  c->add_option("--in", o->in,
+                "x_t in the model's normalized space: CSV, one row per sample (an optional last "
+                "column 'label'), or .npy of shape (n, ...the sample shape), e.g. (n, C, H, W)")
       ->required()
       ->type_name("FILE");
-  c->add_option("--out", o->out, "The prediction (eps, x0 or v): .csv or .npy")
+  c->add_option("--out", o->out,
+                "The prediction (eps, x0 or v): .csv (n, D) or .npy (n, ...the sample shape)")
       ->required()
       ->type_name("FILE");
   c->add_flag("--raw", o->raw, "Use the raw weights instead of the EMA weights");
