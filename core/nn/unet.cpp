@@ -109,22 +109,23 @@ void UNet::forward_rows(float* out, UNetWorkspace& ws, const float* x, const std
   time_forward(ws, t, labels, R, executor);
   conv2d_forward(ws.h0, x, param(o.conv_in_weight), param(o.conv_in_bias),
                  conv2d_3x3(R, Cin, C0, S, S), ws.scratch, executor);
-  std::vector<const float*> skips{ws.h0};
+  // Each down layer writes the next skip (ws.skips, in push order); the up blocks pop them.
   const float* h = ws.h0;
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = 0; j < L; ++j) {
       const std::size_t k = i * L + j;
       resnet_forward(ws.down_y[k], ws.down_cache[k], h, ws.emb_act, resnet_params(o.down[k]),
                      resnet_shape(o.down[k], R), ws.scratch, executor);
-      skips.push_back(h = ws.down_y[k]);
+      h = ws.down_y[k];
     }
     if (i + 1 < n) {
       const std::size_t Ci = c.block_out_channels[i], side = S >> i;
       conv2d_forward(ws.down_conv[i], h, param(o.down_conv_weight[i]), param(o.down_conv_bias[i]),
                      conv2d_3x3_stride2(R, Ci, Ci, side, side), ws.scratch, executor);
-      skips.push_back(h = ws.down_conv[i]);
+      h = ws.down_conv[i];
     }
   }
+  std::size_t unpopped = ws.skips.size();
   resnet_forward(ws.mid_y[0], ws.mid_cache[0], h, ws.emb_act, resnet_params(o.mid[0]),
                  resnet_shape(o.mid[0], R), ws.scratch, executor);
   h = ws.mid_y[0];
@@ -146,8 +147,7 @@ void UNet::forward_rows(float* out, UNetWorkspace& ws, const float* x, const std
     for (std::size_t j = 0; j <= L; ++j) {
       const std::size_t k = u * (L + 1) + j;
       const ResnetOffsets& r = o.up[k];
-      const float* skip = skips.back();
-      skips.pop_back();
+      const float* skip = ws.skips[--unpopped];
       const std::size_t running = j > 0 ? r.out : c.block_out_channels[u == 0 ? n - 1 : n - u];
       concat_channels_forward(ws.up_cat[k], h, skip, R, running, r.in - running, r.size * r.size);
       resnet_forward(ws.up_y[k], ws.up_cache[k], ws.up_cat[k], ws.emb_act, resnet_params(r),
@@ -231,12 +231,8 @@ void UNet::backward(const Tensor2& d_out, const Executor& executor) {
   const std::size_t S = c.sample_size, G = c.norm_num_groups, Cin = c.in_channels;
   const std::size_t E = c.time_embed_dim();
   std::fill(ws.d_emb_act, ws.d_emb_act + R * E, 0.0f);
-  // The tensors of the forward, to find inputs again: the skips and the up path's outputs.
-  std::vector<const float*> skips{ws.h0};
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < L; ++j) skips.push_back(ws.down_y[i * L + j]);
-    if (i + 1 < n) skips.push_back(ws.down_conv[i]);
-  }
+  // The tensors of the forward, to find inputs again: the skips (in push order).
+  const std::vector<const float*>& skips = ws.skips;
   int cur = 0;  // ws.d_h[cur] holds dL/d(the current tensor)
   const auto other = [&] { return ws.d_h[1 - cur]; };
   // out = conv_out(SiLU(conv_norm_out(h))), h the last up tensor.
@@ -295,7 +291,7 @@ void UNet::backward(const Tensor2& d_out, const Executor& executor) {
   cur = 1 - cur;
   // The down path, in reverse: skip k's whole gradient is the next layer's (in d_h[cur]) plus its
   // up block's (d_skip[k]); the layer that made it from skip k - 1 passes it on.
-  const std::vector<UNetSkip> skip_shapes = unet_skips(c);
+  const std::vector<UNetSkip>& skip_shapes = ws.skip_shapes;
   for (std::size_t k = skips.size(); k-- > 0;) {
     const UNetSkip& shape = skip_shapes[k];
     float* d = ws.d_h[cur];

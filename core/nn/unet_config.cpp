@@ -116,6 +116,10 @@ std::vector<std::size_t> unet_channels_from_text(const std::string& text) {
     out.push_back(static_cast<std::size_t>(std::stoul(item)));
   }
   if (out.empty()) fail("channels '", text, "' is empty: give one count per level (e.g. 32,64)");
+  // getline drops an empty last item: "32,64," would pass as {32, 64}.
+  if (text.back() == ',') {
+    fail("channels '", text, "' is not a comma-separated list of channel counts (e.g. 32,64)");
+  }
   return out;
 }
 

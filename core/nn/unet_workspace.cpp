@@ -125,7 +125,7 @@ void UNetWorkspace::layout(ArenaCarver& carve, const UNetConfig& c, std::size_t 
   const std::size_t E = c.time_embed_dim(), S = c.sample_size, G = c.norm_num_groups;
   const std::size_t top = c.block_out_channels.back(), side = S >> (n - 1);
   const std::vector<Block> downs = down_resnets(c), ups = up_resnets(c);
-  const std::vector<UNetSkip> skips = unet_skips(c);
+  const std::vector<UNetSkip> skips_of = unet_skips(c);
   std::size_t largest = 0, largest_cat = 0;  // (C P) of any tensor, of any concatenation
   for (const Block& b : downs) largest = std::max({largest, b.in * b.size * b.size, b.out * b.size * b.size});
   for (const Block& b : ups) {
@@ -224,7 +224,15 @@ void UNetWorkspace::layout(ArenaCarver& carve, const UNetConfig& c, std::size_t 
     d_h[1] = train ? carve.take(R * largest) : nullptr;
     d_cat = train ? carve.take(R * largest_cat) : nullptr;
     d_skip.clear();
-    for (const UNetSkip& k : skips) d_skip.push_back(train ? carve.take(R * k.channels * k.size * k.size) : nullptr);
+    for (const UNetSkip& k : skips_of) d_skip.push_back(train ? carve.take(R * k.channels * k.size * k.size) : nullptr);
+    skips.clear();
+    skips.push_back(h0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t L = c.layers_per_block;
+      for (std::size_t j = 0; j < L; ++j) skips.push_back(down_y[i * L + j]);
+      if (i + 1 < n) skips.push_back(down_conv[i]);
+    }
+    skip_shapes = skips_of;
     d_emb_act = train ? carve.take(R * E) : nullptr;
     d_t_a = train ? carve.take(R * E) : nullptr;
   }

@@ -17,6 +17,14 @@ namespace diffuse {
 
 struct UNetOffsets;
 
+// The skips in push order: conv_in's output, each down resnet's output, each downsampler's
+// output. skip_count = 1 + n L + (n - 1); up resnet j of up level u takes skip
+// skip_count - 1 - (u (L + 1) + j).
+struct UNetSkip {
+  std::size_t channels, size;
+};
+std::vector<UNetSkip> unet_skips(const UNetConfig& config);
+
 class UNetWorkspace {
  public:
   // Sizes every buffer for R rows; a no-op when already sized for (R, train).
@@ -60,6 +68,9 @@ class UNetWorkspace {
   std::vector<float*> d_skip;              // [k] a gradient per skip, its shape
   float* d_emb_act = nullptr;              // (R, E)
   float* d_t_a = nullptr;                  // (R, E)
+  // ---- the skips, fixed once laid out (so a step builds no lists) ----
+  std::vector<const float*> skips;         // [k] skip k in push order: h0, down_y, down_conv
+  std::vector<UNetSkip> skip_shapes;       // [k] its channels and side
 
  private:
   // Points every buffer into the carver's arena (or only counts, with no arena).
@@ -71,13 +82,5 @@ class UNetWorkspace {
   bool train_ = false;
   bool prepared_ = false;
 };
-
-// The skips in push order: conv_in's output, each down resnet's output, each downsampler's
-// output. skip_count = 1 + n L + (n - 1); up resnet j of up level u takes skip
-// skip_count - 1 - (u (L + 1) + j).
-struct UNetSkip {
-  std::size_t channels, size;
-};
-std::vector<UNetSkip> unet_skips(const UNetConfig& config);
 
 }  // namespace diffuse
