@@ -263,7 +263,7 @@ TEST_CASE("describe names the architecture and the grouped parameter count") {
         "2 resnets per down block, 8 groups, time embedding 128");
   const std::string full = unet_config_describe(make({8, 16, 16}, 1, 4, 28, true, 3), 999);
   CHECK_THAT(full, Contains("999 parameters") && Contains("1x28x28 images") &&
-                       Contains("channels (8,16,16)") && Contains("1 resnets per down block") &&
+                       Contains("channels (8,16,16)") && Contains("1 resnet per down block") &&
                        Contains("4 groups") && Contains("time embedding 32") &&
                        Contains("single-head attention") &&
                        Contains("3 classes (class embedding, null class 3)"));
