@@ -121,14 +121,25 @@ void print_text(const InfoOptions& o, const Checkpoint& c, const Safetensors& fi
   row("file", o.path + " (" + grouped(bytes) + " bytes, " + std::to_string(file.tensors.size()) +
                   " tensors, written by diffuse " + c.written_by + ", format version " +
                   std::to_string(c.format_version) + ")");
-  row("step", std::to_string(c.step) + " of " + std::to_string(c.train.steps) +
-                  (c.step >= c.train.steps ? " (finished)" : " (stopped early)"));
-  row("resume", resume_text(c));
+  // diffuse import writes no training record: no steps, no training set (train_size 0).
+  const bool imported = !c.training && c.data.train_size == 0;
+  const char* unrecorded = "not recorded (imported from a diffusers folder by diffuse import)";
+  row("step", imported ? unrecorded
+                       : std::to_string(c.step) + " of " + std::to_string(c.train.steps) +
+                             (c.step >= c.train.steps ? " (finished)" : " (stopped early)"));
+  row("resume", imported ? "no: an import (weights and configuration only)" : resume_text(c));
   row("model", model_text(c));
-  row("classes", classes_text(c));
+  row("classes", imported && model_classes(c.model) > 0
+                     ? std::to_string(model_classes(c.model)) + " (labels 0.." +
+                           std::to_string(model_classes(c.model) - 1) + "; " +
+                           std::to_string(model_classes(c.model)) +
+                           " is the null class of classifier-free guidance)"
+                     : classes_text(c));
   row("schedule", schedule_text(c.schedule));
-  row("training", training_text(c.train));
-  row("data", data_text(c.data));
+  row("training", imported ? unrecorded : training_text(c.train));
+  row("data", imported ? c.data.source + ", " + shape_text(c.data.shape) + " images; levels 0.." +
+                             std::to_string(c.data.normalization.levels - 1) + " mapped to [-1, 1]"
+                       : data_text(c.data));
 }
 
 void print_json(const InfoOptions& o, const Checkpoint& c, const Safetensors& file,
