@@ -155,8 +155,8 @@ for name, labels in (("cond", (0, 3, 9, 10)), ("uncond", (None,))):
 
     # Back: bit-identical weights (against the safetensors export) and predictions.
     run("import", f"{name}_pipe", "--out", f"{name}_back.safetensors", "--dataset", "digits", check=True)
-    info = run("info", f"{name}_back.safetensors", check=True).stdout
-    assert "step       not recorded (imported" in info and "digits, 1x8x8 images" in info, info
+    text = run("info", f"{name}_back.safetensors", check=True).stdout
+    assert "step       not recorded (imported" in text and "digits, 1x8x8 images" in text, text
     run("export", f"{name}.safetensors", "--out", f"{name}_export.safetensors", check=True)
     _, want = read_safetensors(f"{name}_export.safetensors")
     _, got = read_safetensors(f"{name}_back.safetensors")
