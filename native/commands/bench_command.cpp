@@ -231,7 +231,7 @@ void add_bench_command(CLI::App& app) {
       "With --dataset: steps/s is the median of 5 rounds of at least 1 s and 2 steps (--full: 7 "
       "of 3 s and 3 steps); the convolutions' GFLOP/s count 2 B Cout Cin k^2 Ho Wo per product "
       "(forward one, backward two: dx and dW) over their time alone on the step's chunks, against "
-      "the FMA peak of one thread; peak memory is the process's max RSS (training images "
+      "the FMA peak of one thread; peak memory is the process's peak RSS, VmHWM (training images "
       "included).");
   c->callback([o] {
     if (o->layers && o->dataset.empty()) fail("--layers needs --dataset digits|fashion");

@@ -243,7 +243,21 @@ double fma_peak_gflops() {
   return *std::max_element(rates.begin(), rates.end());  // the peak: the best of the rounds
 }
 
+// The process's peak resident set: VmHWM of /proc/self/status. (getrusage's ru_maxrss is no
+// good here: Linux carries it across exec, so a bench started by a large parent, such as the
+// Python of bench/speed_side_by_side.py, would report the parent's peak.) Falls back to ru_maxrss
+// without /proc.
 double peak_rss_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      double kib = 0;
+      status >> kib;
+      return kib / 1024.0;
+    }
+    std::getline(status, key);
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss / 1024.0;  // Linux: KiB
@@ -301,7 +315,7 @@ void print_text(const Report& r, bool full) {
               100 * r.group_norm_seconds / step_s,
               100 * (1 - (r.conv_seconds + r.group_norm_seconds) / step_s),
               r.conv_flops / step_s * 1e-9);
-  std::printf("  peak memory (max RSS of the process) %.1f MiB\n", r.peak_rss);
+  std::printf("  peak memory (VmHWM, the process's peak RSS) %.1f MiB\n", r.peak_rss);
   if (r.layers.empty()) return;
   std::printf("\n  %-36s %-18s %9s %9s %9s\n", "layer", "shape", "fwd ms", "bwd ms", "GFLOP/s");
   for (const LayerTime& l : r.layers) {
