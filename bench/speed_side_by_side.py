@@ -58,10 +58,20 @@ def mlp_round(diffuse):
     return {f"mlp-B{b}": (d_rates[b], t_rates[b]) for b in ("256", "4096")}, {"diffuse": d, "torch": t}
 
 
+def torch_reference_workload(dataset):
+    from torchref import unet_training
+    return unet_training.WORKLOADS[dataset]
+
+
 def unet_round(diffuse, dataset, budget):
     """Steps per wall second and per CPU second of the process (both sides run one thread, so on
     a host loaded past its cores the CPU-time rate leaves out the time slices others took)."""
     d = run_json([diffuse, "bench", "--dataset", dataset, "--json", "--threads", "1"])
+    w = torch_reference_workload(dataset)
+    if d.get("channels") != ",".join(map(str, w.channels)) or d["batch"] != w.batch:
+        raise RuntimeError(f"{dataset}: diffuse benches channels {d.get('channels')} at batch {d['batch']}, "
+                           f"the PyTorch side {w.channels} at batch {w.batch}: update "
+                           "bench/torchref/unet_training.py WORKLOADS to native/commands/image_defaults.cpp")
     t = run_json(torch_reference.unet_worker_command(dataset, torch_reference.UNET_BEST_CONFIG[dataset],
                                                      1, budget), env=torch_reference.unet_worker_env())
     return ({dataset: (d["steps_per_second"]["median"], t["steps_per_second"]),

@@ -266,7 +266,7 @@ double peak_rss_mib() {
 // ---- the report -----------------------------------------------------------------------------------
 
 struct Report {
-  std::string dataset, model;
+  std::string dataset, model, channels;
   std::size_t batch = 0, chunk_rows = 0, threads = 1, parameters = 0, train_images = 0;
   StepTiming step;
   double conv_flops = 0;          // per step
@@ -337,6 +337,7 @@ void print_json(const Report& r, bool full) {
   j["workload"] = "unet";
   j["dataset"] = r.dataset;
   j["model"] = r.model;
+  j["channels"] = r.channels;
   j["parameters"] = r.parameters;
   j["batch"] = r.batch;
   j["chunk_rows"] = r.chunk_rows;
@@ -394,6 +395,7 @@ void run_bench_unet(const UNetBenchOptions& o) {
     r.model = "channels " + defaults.channels + ", " + std::to_string(defaults.layers_per_block) +
               " resnet per down block, " + std::to_string(defaults.groups) + " groups, " +
               std::to_string(unet.classes) + " classes";
+    r.channels = defaults.channels;
     r.parameters = trainer.network().layout().count();
     r.batch = train.batch;
     r.chunk_rows = trainer.network().train_chunk_rows();
