@@ -387,6 +387,87 @@ def cmd_bench(args):
               + "  " + "  ".join(f"{k}: {v['median']:.2f} s" for k, v in s["sample_seconds"].items()))
 
 
+# --- the U-Net training step (diffuse bench --dataset NAME) -----------------------------------
+
+# The configurations worth trying for the convolutions, each in its own process. 'mkldnn' is
+# torch.backends.mkldnn.enabled (oneDNN's convolutions; off: im2col + OpenBLAS sgemm).
+UNET_CONFIGS = {
+    "mkldnn": {"channels_last": False, "mkldnn": True},
+    "mkldnn-channels-last": {"channels_last": True, "mkldnn": True},
+    "no-mkldnn": {"channels_last": False, "mkldnn": False},
+    "no-mkldnn-channels-last": {"channels_last": True, "mkldnn": False},
+}
+# The fastest of them on this machine, per data set (docs/benchmarks.md, "U-Net training step").
+UNET_BEST_CONFIG = {"digits": "mkldnn", "fashion": "mkldnn"}
+# BLAS environment of every U-Net run: OpenBLAS's AVX-512 kernels, one thread (like torch's pool).
+UNET_ENV = {"OPENBLAS_CORETYPE": "SkylakeX", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def cmd_unet_bench_worker(args):
+    """One timing of the U-Net step in this process, JSON on stdout."""
+    from torchref import unet_training
+    torch.set_num_threads(args.threads)
+    args.config = args.config or UNET_BEST_CONFIG[args.dataset]
+    config = UNET_CONFIGS[args.config]
+    torch.backends.mkldnn.enabled = config["mkldnn"]
+    result = unet_training.time_training(args.dataset, config["channels_last"], args.warmup,
+                                         args.min_steps, args.budget)
+    result.update({"dataset": args.dataset, "config": args.config, "threads": args.threads,
+                   "batch": unet_training.WORKLOADS[args.dataset].batch,
+                   "conv_flops_per_step": unet_training.conv_flops_per_step(args.dataset),
+                   "environment": envinfo.environment(), "loadavg_1min_end": os.getloadavg()[0]})
+    write_json("-", result)
+
+
+def unet_worker_command(dataset, config, threads=1, budget=None, min_steps=None, warmup=None):
+    cmd = [sys.executable, __file__, "unet-bench-worker", "--dataset", dataset, "--config", config,
+           "--threads", str(threads)]
+    for flag, value in (("--budget", budget), ("--min-steps", min_steps), ("--warmup", warmup)):
+        if value is not None:
+            cmd += [flag, str(value)]
+    return cmd
+
+
+def unet_worker_env():
+    env = dict(os.environ)
+    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "LD_LIBRARY_PATH"):
+        env.pop(k, None)
+    env.update(UNET_ENV)
+    return env
+
+
+def cmd_unet_bench(args):
+    configs = args.configs.split(",")
+    for c in configs:
+        if c not in UNET_CONFIGS:
+            raise ValueError(f"--configs {c!r}: allowed {', '.join(UNET_CONFIGS)}")
+    runs = {c: [] for c in configs}
+    for rep in range(args.repeats):
+        for c in configs:  # interleaved, so slow phases of a shared machine hit every configuration
+            proc = subprocess.run(unet_worker_command(args.dataset, c, args.threads, args.budget),
+                                  env=unet_worker_env(), capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RuntimeError(f"unet-bench-worker ({c}) failed:\n{proc.stderr}")
+            r = json.loads(proc.stdout)
+            runs[c].append(r)
+            print(f"[{rep + 1}/{args.repeats}] {args.dataset} {c:24s} load "
+                  f"{r['environment']['loadavg_1min']:.1f}  {r['steps_per_second']:.3f} steps/s, "
+                  f"{r['steps_per_cpu_second']:.3f} per CPU s ({r['steps']} steps)  max RSS "
+                  f"{r['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+    result = {"command": "unet-bench", "dataset": args.dataset, "repeats": args.repeats,
+              "threads": args.threads, "env": UNET_ENV, "configs": {}}
+    for c, rs in runs.items():
+        result["configs"][c] = {"steps_per_second": _summary([r["steps_per_second"] for r in rs]),
+                                "steps_per_cpu_second": _summary([r["steps_per_cpu_second"] for r in rs]),
+                                "loadavg_1min": [r["environment"]["loadavg_1min"] for r in rs],
+                                "peak_rss_mib": max(r["peak_rss_mib"] for r in rs)}
+    write_json(args.json, result)
+    for c, s in result["configs"].items():
+        v, u = s["steps_per_second"], s["steps_per_cpu_second"]
+        print(f"{args.dataset} {c:24s} {v['median']:.3f} steps/s ({v['min']:.3f} - {v['max']:.3f}); "
+              f"{u['median']:.3f} per CPU second ({u['min']:.3f} - {u['max']:.3f})")
+
+
 # --- command line --------------------------------------------------------------------------------
 
 def _add_data_args(p, n_default=None, n_help="points"):
@@ -502,6 +583,25 @@ def build_parser():
     p.add_argument("--quiet-timeout", type=float, default=600.0, help="longest wait, s")
     p.add_argument("--json")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("unet-bench", help="U-Net training steps/s per PyTorch configuration")
+    p.add_argument("--dataset", required=True, choices=("digits", "fashion"))
+    p.add_argument("--configs", default=",".join(UNET_CONFIGS))
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--budget", type=float, default=10.0, help="seconds per timing (at least 3 steps)")
+    p.add_argument("--json")
+    p.set_defaults(func=cmd_unet_bench)
+
+    p = sub.add_parser("unet-bench-worker")  # internal: one timing, JSON on stdout
+    p.add_argument("--dataset", required=True, choices=("digits", "fashion"))
+    p.add_argument("--config", choices=sorted(UNET_CONFIGS),
+                   help="default: the data set's fastest, UNET_BEST_CONFIG")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--budget", type=float, default=10.0)
+    p.add_argument("--min-steps", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=2)
+    p.set_defaults(func=cmd_unet_bench_worker)
 
     p = sub.add_parser("bench-worker")  # internal: one repetition, JSON on stdout
     p.add_argument("--steps-256", type=int, default=1000)

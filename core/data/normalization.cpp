@@ -105,21 +105,25 @@ double levels_half_range(const Normalization& norm) {
 }  // namespace
 
 Tensor2 normalization_apply(const Normalization& norm, const Tensor2& x) {
+  Tensor2 out = x;
+  normalization_apply_in_place(norm, out);
+  return out;
+}
+
+void normalization_apply_in_place(const Normalization& norm, Tensor2& x) {
   check_columns(norm, x, "normalize");
-  Tensor2 out = Tensor2::from_shape(x.shape());
   if (norm.discrete()) {
     const double h = levels_half_range(norm);
     for (std::size_t i = 0; i < x.size(); ++i) {
-      out.data()[i] = static_cast<float>((x.data()[i] - h) / h);
+      x.data()[i] = static_cast<float>((x.data()[i] - h) / h);
     }
-    return out;
+    return;
   }
   for (std::size_t i = 0; i < x.shape(0); ++i) {
     for (std::size_t d = 0; d < x.shape(1); ++d) {
-      out(i, d) = static_cast<float>((x(i, d) - norm.mean[d]) / norm.stddev[d]);
+      x(i, d) = static_cast<float>((x(i, d) - norm.mean[d]) / norm.stddev[d]);
     }
   }
-  return out;
 }
 
 Tensor2 normalization_undo(const Normalization& norm, const Tensor2& z) {

@@ -51,7 +51,8 @@ TrainingData training_data_from_images(const ImageSet& images, const std::string
   image_set_validate(images, source);
   TrainingData data;
   data.normalization = normalization_levels(images.levels);
-  data.samples = normalization_apply(data.normalization, image_set_values(images));
+  data.samples = image_set_values(images);  // normalized in place: one copy of the floats
+  normalization_apply_in_place(data.normalization, data.samples);
   data.shape = {images.channels, images.height, images.width};
   data.labels = Labels::from_shape({images.count});
   std::copy(images.labels.begin(), images.labels.end(), data.labels.begin());

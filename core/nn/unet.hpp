@@ -18,9 +18,11 @@
 // chunk's activations stay close to the caches.
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "nn/attention.hpp"
+#include "nn/conv2d.hpp"
 #include "nn/network.hpp"
 #include "nn/resnet_block.hpp"
 #include "nn/unet_config.hpp"
@@ -55,6 +57,24 @@ struct UNetOffsets {
 
 // diffusers' state_dict names, shapes and order for this configuration.
 ParamLayout unet_param_layout(const UNetConfig& config, UNetOffsets* offsets = nullptr);
+
+// One convolution of the network at batch B: its module's name in diffusers' state_dict
+// ("down_blocks.0.resnets.0.conv1"), its shape, and whether its backward computes dx (all but
+// conv_in's, whose input is data). For benchmarks: the flops of a training step are counted from
+// these shapes (bench/, diffuse bench --dataset).
+struct UNetConv {
+  std::string name;
+  Conv2dShape shape;
+  bool needs_dx = true;
+};
+
+// Every convolution of one forward pass, in layout order (each weight of the layout once).
+std::vector<UNetConv> unet_convs(const UNetConfig& config, std::size_t batch);
+
+// Flops of one product of the sums in kernels/conv2d.hpp: 2 B Cout Cin k^2 Ho Wo. A training
+// step runs one product forward and two backward (dx and dW; conv_in: dW only).
+double conv2d_product_flops(const Conv2dShape& shape);
+double unet_train_conv_flops(const UNetConfig& config, std::size_t batch);
 
 class UNetWorkspace;
 

@@ -108,6 +108,55 @@ ParamLayout unet_param_layout(const UNetConfig& c, UNetOffsets* offsets) {
   return layout;
 }
 
+std::vector<UNetConv> unet_convs(const UNetConfig& c, std::size_t B) {
+  UNetOffsets o;
+  unet_param_layout(c, &o);
+  const std::size_t n = c.levels(), L = c.layers_per_block, C0 = c.block_out_channels.front();
+  const std::size_t S = c.sample_size, Cin = c.in_channels;
+  std::vector<UNetConv> out;
+  const auto resnet = [&](const std::string& name, const ResnetOffsets& r) {
+    out.push_back({name + ".conv1", conv2d_3x3(B, r.in, r.out, r.size, r.size), true});
+    out.push_back({name + ".conv2", conv2d_3x3(B, r.out, r.out, r.size, r.size), true});
+    if (r.in != r.out) {
+      out.push_back({name + ".conv_shortcut", conv2d_1x1(B, r.in, r.out, r.size, r.size), true});
+    }
+  };
+  out.push_back({"conv_in", conv2d_3x3(B, Cin, C0, S, S), false});
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string block = "down_blocks." + std::to_string(i);
+    for (std::size_t j = 0; j < L; ++j) resnet(block + ".resnets." + std::to_string(j), o.down[i * L + j]);
+    if (i + 1 < n) {
+      const std::size_t Ci = c.block_out_channels[i], side = S >> i;
+      out.push_back({block + ".downsamplers.0.conv", conv2d_3x3_stride2(B, Ci, Ci, side, side), true});
+    }
+  }
+  for (std::size_t u = 0; u < n; ++u) {
+    const std::string block = "up_blocks." + std::to_string(u);
+    for (std::size_t j = 0; j <= L; ++j) resnet(block + ".resnets." + std::to_string(j), o.up[u * (L + 1) + j]);
+    if (u + 1 < n) {
+      const std::size_t level = n - 1 - u, Cu = c.block_out_channels[level], side = 2 * (S >> level);
+      out.push_back({block + ".upsamplers.0.conv", conv2d_3x3(B, Cu, Cu, side, side), true});
+    }
+  }
+  resnet("mid_block.resnets.0", o.mid[0]);
+  resnet("mid_block.resnets.1", o.mid[1]);
+  out.push_back({"conv_out", conv2d_3x3(B, C0, Cin, S, S), true});
+  return out;
+}
+
+double conv2d_product_flops(const Conv2dShape& s) {
+  return 2.0 * static_cast<double>(s.batch * s.out_channels * s.in_channels * s.kernel * s.kernel *
+                                   s.out_height() * s.out_width());
+}
+
+double unet_train_conv_flops(const UNetConfig& config, std::size_t batch) {
+  double flops = 0;
+  for (const UNetConv& conv : unet_convs(config, batch)) {
+    flops += (conv.needs_dx ? 3 : 2) * conv2d_product_flops(conv.shape);
+  }
+  return flops;
+}
+
 void UNet::init_params(Rng& rng) {
   std::fill(params().begin(), params().end(), 0.0f);
   float* base = params().data();

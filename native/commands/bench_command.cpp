@@ -5,6 +5,8 @@
 // few repetitions. Quick by default (about a second per repetition; sampling times are the
 // measured time per step times the number of steps, which is exact up to noise because every step
 // costs the same); --full runs longer repetitions and complete sampling runs.
+// --dataset digits|fashion times the U-Net training step of that image data set instead
+// (commands/bench_unet.hpp).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -17,9 +19,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/error.hpp"
 #include "base/median.hpp"
 #include "base/rng.hpp"
 #include "cli.hpp"
+#include "commands/bench_unet.hpp"
 #include "commands/commands.hpp"
 #include "data/toy2d.hpp"
 #include "diffusion/sampler.hpp"
@@ -34,8 +38,9 @@ namespace {
 constexpr std::size_t sample_points = 10000;
 
 struct BenchOptions {
-  bool full = false, json = false;
+  bool full = false, json = false, layers = false;
   std::int64_t threads = 1;
+  std::string dataset;  // empty: the reference workload; digits | fashion: the U-Net step
 };
 
 struct Plan {
@@ -208,13 +213,40 @@ void add_bench_command(CLI::App& app) {
               "Longer repetitions (5 of 3 s) and complete sampling runs (3 each)");
   c->add_flag("--json", o->json, "Print the results as JSON");
   o->threads = static_cast<std::int64_t>(ThreadPool::hardware_threads());
-  c->add_option("--threads", o->threads, "The \"all threads\" count (default: all cores)")
+  c->add_option("--threads", o->threads,
+                "The \"all threads\" count (default: all cores); with --dataset, the threads of "
+                "the U-Net step")
       ->check(int_range(1, 1024))
       ->capture_default_str();
+  c->add_option("--dataset", o->dataset,
+                "digits | fashion: time the U-Net training step of `diffuse train --dataset NAME "
+                "--conditional` (the data set's defaults) instead of the reference workload")
+      ->check(CLI::IsMember({"digits", "fashion"}));
+  c->add_flag("--layers", o->layers,
+              "With --dataset: also list every convolution and GroupNorm + SiLU, each timed alone "
+              "(ms per step forward and backward, GFLOP/s)");
   c->footer(
       "Quick mode measures each item for about 1.5 s (3 repetitions of 0.5 s); sampling "
-      "times are the median time of one step times the number of steps.");
-  c->callback([o] { run_bench(*o); });
+      "times are the median time of one step times the number of steps.\n"
+      "With --dataset: steps/s is the median of 5 rounds of at least 1 s and 2 steps (--full: 7 "
+      "of 3 s and 3 steps); the convolutions' GFLOP/s count 2 B Cout Cin k^2 Ho Wo per product "
+      "(forward one, backward two: dx and dW) over their time alone on the step's chunks, against "
+      "the FMA peak of one thread; peak memory is the process's peak RSS, VmHWM (training images "
+      "included).");
+  c->callback([o] {
+    if (o->layers && o->dataset.empty()) fail("--layers needs --dataset digits|fashion");
+    if (o->dataset.empty()) {
+      run_bench(*o);
+      return;
+    }
+    UNetBenchOptions u;
+    u.dataset = image_datasets.value(o->dataset);
+    u.full = o->full;
+    u.json = o->json;
+    u.layers = o->layers;
+    u.threads = static_cast<std::size_t>(o->threads);
+    run_bench_unet(u);
+  });
 }
 
 }  // namespace diffuse::cli

@@ -136,7 +136,7 @@ void train_loop(Trainer& trainer, const TrainRun& run) {
 }
 
 void run_train(const TrainOptions& options, const CLI::App& command) {
-  const TrainRun run = train_run_prepare(options, command);  // every check; throws Error (exit 2)
+  TrainRun run = train_run_prepare(options, command);  // every check; throws Error (exit 2)
   run_work([&] {
     std::unique_ptr<Trainer> trainer = train_run_trainer(run);
     train_loop(*trainer, run);

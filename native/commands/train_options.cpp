@@ -427,7 +427,7 @@ TrainRun train_run_prepare(const TrainOptions& o, const CLI::App& command) {
   return run;
 }
 
-std::unique_ptr<Trainer> train_run_trainer(const TrainRun& run) {
+std::unique_ptr<Trainer> train_run_trainer(TrainRun& run) {
   if (run.resume) {
     std::unique_ptr<Trainer> trainer = run.resume->data.stored
                                            ? checkpoint_resume(*run.resume)
@@ -435,7 +435,8 @@ std::unique_ptr<Trainer> train_run_trainer(const TrainRun& run) {
     trainer->set_total_steps(run.total_steps);
     return trainer;
   }
-  return std::make_unique<Trainer>(run.schedule, run.diffusion, run.model, run.train, run.data);
+  return std::make_unique<Trainer>(run.schedule, run.diffusion, run.model, run.train,
+                                   std::move(run.data));
 }
 
 }  // namespace diffuse::cli

@@ -162,6 +162,8 @@ cases += [
      "p.csv"),
     (["predict", "--model", "good.safetensors", "--t", "0", "--in", "x.csv", "--out", "p.png"], ".png", "p.png"),
     (["bench", "--threads", "0"], "--threads", None),
+    (["bench", "--dataset", "moons"], "--dataset", None),
+    (["bench", "--layers"], "--layers", None),
 ]
 
 # Not writable for this user: only meaningful when not root (root ignores permission bits; the

@@ -89,6 +89,27 @@ TEST_CASE("normalized data has mean 0 and standard deviation 1, and undo inverts
   }
 }
 
+TEST_CASE("normalization_apply_in_place writes normalization_apply's values bit for bit") {
+  Rng rng(5);
+  Tensor2 x = Tensor2::from_shape({40, 3});
+  rng.fill_normal(x.data(), x.size());
+  for (const Normalization& norm : {normalization_fit(x), Normalization{{1.0, -3.0, 0.5}, {2.0, 0.125, 8.0}}}) {
+    Tensor2 in_place = x;
+    normalization_apply_in_place(norm, in_place);
+    CHECK((in_place == normalization_apply(norm, x)));
+  }
+  // Levels: pixel values 0 .. L - 1 to [-1, 1] (how image data sets are stored for training).
+  const Normalization levels = normalization_levels(256);
+  Tensor2 pixels = Tensor2::from_shape({2, 256});
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels.data()[i] = static_cast<float>(i % 256);
+  Tensor2 in_place = pixels;
+  normalization_apply_in_place(levels, in_place);
+  CHECK((in_place == normalization_apply(levels, pixels)));
+  CHECK(in_place(0, 0) == -1.0f);
+  CHECK(in_place(1, 255) == 1.0f);
+  CHECK(in_place(0, 51) == static_cast<float>((51 - 127.5) / 127.5));
+}
+
 TEST_CASE("the log-determinant matches a finite-difference Jacobian and the change of density") {
   const Normalization norm{{1.0, -3.0, 0.5}, {2.0, 0.125, 8.0}};
   // The map is affine, so a unit step gives the Jacobian's columns exactly (up to float rounding
