@@ -44,8 +44,8 @@ class ImageWorkload:
 # native/commands/image_defaults.cpp; training split sizes of core/data (digits: 1,797 images less
 # the 297 held out; Fashion-MNIST: 60,000).
 WORKLOADS = {
-    "digits": ImageWorkload(8, (32, 64), 128, 2e-3, 100, 3000, 0.999, 1500),
-    "fashion": ImageWorkload(28, (32, 64, 64), 64, 1e-3, 500, 20000, 0.9995, 60000),
+    "digits": ImageWorkload(8, (16, 32), 64, 2e-3, 100, 2000, 0.999, 1500),
+    "fashion": ImageWorkload(28, (16, 32, 32), 64, 1e-3, 200, 8000, 0.999, 60000),
 }
 CLASSES = 10
 LABEL_DROPOUT = 0.1
