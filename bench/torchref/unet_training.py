@@ -45,7 +45,7 @@ class ImageWorkload:
 # the 297 held out; Fashion-MNIST: 60,000).
 WORKLOADS = {
     "digits": ImageWorkload(8, (16, 32), 64, 2e-3, 100, 2000, 0.999, 1500),
-    "fashion": ImageWorkload(28, (16, 32, 32), 64, 1e-3, 200, 8000, 0.999, 60000),
+    "fashion": ImageWorkload(28, (16, 32, 32), 64, 1e-3, 200, 6000, 0.999, 60000),
 }
 CLASSES = 10
 LABEL_DROPOUT = 0.1
