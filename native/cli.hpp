@@ -49,6 +49,9 @@ void run_work(Work&& work) {
 // significant digits where needed, "0.0001" rather than "0.00010000000000000000479".
 std::string format_number(double value);
 
+// value with a fixed number of decimals: fixed(0.97297, 4) -> "0.9730".
+std::string fixed(double value, int decimals);
+
 // "diffuse 0.1.0 (SIMD: avx512bw, 16 float lanes)"
 std::string version_text();
 

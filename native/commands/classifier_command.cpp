@@ -76,12 +76,6 @@ std::optional<std::string> outdated_reason(const ClassifierRun& run, const std::
   return std::nullopt;
 }
 
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
-
 // Trains to the end, showing progress; returns the last epoch's mean loss.
 double train(ClassifierTrainer& trainer, const ClassifierOptions& o, const Executor& executor,
              double& seconds) {

@@ -82,11 +82,7 @@ EvalRun prepare(const EvalOptions& o, const CLI::App& command, Checkpoint checkp
                     "; baseline: the next " + std::to_string(n) + ")";
   }
   const std::size_t K = model_classes(run.checkpoint.model);
-  if (K > 0) {  // a conditional model draws the classes in turn
-    run.labels = Labels::from_shape({run.data.shape(0)});
-    for (std::size_t i = 0; i < run.labels.size(); ++i)
-      run.labels(i) = static_cast<std::int32_t>(i % K);
-  }
+  if (K > 0) run.labels = classes_in_turn(run.data.shape(0), K);
   return run;
 }
 

@@ -104,10 +104,7 @@ ImageEval prepare(const EvalOptions& o, const CLI::App& command, const Checkpoin
   }
   run.reference = image_set_subset(test, index_range(0, n));
   run.baseline = image_set_subset(test, index_range(n, n));
-  if (K > 0) {
-    run.labels = Labels::from_shape({n});
-    for (std::size_t i = 0; i < n; ++i) run.labels(i) = static_cast<std::int32_t>(i % K);
-  }
+  if (K > 0) run.labels = classes_in_turn(n, K);
   return run;
 }
 
@@ -132,12 +129,6 @@ nlohmann::ordered_json agreement_json(const ClassAgreement& a) {
   for (std::size_t k = 0; k < a.requested.size(); ++k) per_class.push_back(a.of_class(k));
   return {{"overall", a.overall()}, {"agreed", a.total_agreed}, {"total", a.total},
           {"per_class", per_class}};
-}
-
-std::string fixed(double v, int digits) {
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(digits) << v;
-  return out.str();
 }
 
 void print_agreement(const char* title, const ClassAgreement& a) {

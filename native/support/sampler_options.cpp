@@ -57,6 +57,12 @@ void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& grou
       ->group(group);
 }
 
+Labels classes_in_turn(std::size_t n, std::size_t K) {
+  Labels labels = Labels::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) labels(i) = static_cast<std::int32_t>(i % K);
+  return labels;
+}
+
 Labels sample_labels(const SamplerOptions& o, const CLI::App& command, const Checkpoint& checkpoint,
                      std::size_t n) {
   const std::size_t K = model_classes(checkpoint.model);
@@ -70,11 +76,8 @@ Labels sample_labels(const SamplerOptions& o, const CLI::App& command, const Che
     fail("--class '", o.class_label, "': the model is unconditional (train with --conditional ",
          "for a class-conditional model)");
   }
+  if (o.class_label == "all") return classes_in_turn(n, K);
   Labels labels = Labels::from_shape({n});
-  if (o.class_label == "all") {
-    for (std::size_t i = 0; i < n; ++i) labels(i) = static_cast<std::int32_t>(i % K);
-    return labels;
-  }
   const std::int64_t k = parse_integer("--class", o.class_label);
   if (k < 0 || static_cast<std::size_t>(k) >= K) {
     fail("--class ", o.class_label, " is out of range: the model has classes 0..", K - 1,

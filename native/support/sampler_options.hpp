@@ -38,6 +38,9 @@ SamplerConfig sampler_config_from(const SamplerOptions& options, const CLI::App&
 // "DDPM, 1000 steps, fixed_small" / "DDIM, 50 trailing steps, eta 0"
 std::string sampler_description(const SamplerConfig& config, int T);
 
+// Sample i of n gets class i mod K (--class all, and diffuse eval's conditional models).    (n,)
+Labels classes_in_turn(std::size_t n, std::size_t K);
+
 // The class of each of n samples: --class K gives every row K, --class all row i the class
 // i mod K; without --class, empty (the null class: a conditional model samples unconditionally).
 // Error for --class with an unconditional model, a class out of range, or --guidance without
