@@ -7,6 +7,9 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <type_traits>
+
+#include "base/error.hpp"
 
 namespace diffuse {
 
@@ -18,6 +21,19 @@ struct IntRange {
 
   constexpr bool contains(std::int64_t value) const { return value >= min && value <= max; }
 };
+
+// Throws Error "<who>: <field> = <value> is out of range: allowed is <min>..<max>", the message
+// every config's validation gives (an unsigned value beyond int64 is out of range too).
+template <typename Int>
+void require_in_range(const char* who, const char* field, Int value, const IntRange& range) {
+  static_assert(std::is_integral_v<Int>, "an integer setting");
+  const bool representable =
+      std::is_signed_v<Int> ||
+      static_cast<std::uint64_t>(value) <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (!representable || !range.contains(static_cast<std::int64_t>(value))) {
+    fail(who, ": ", field, " = ", value, " is out of range: allowed is ", range.min, "..", range.max);
+  }
+}
 
 // A real interval, each end open or closed; never NaN.
 struct NumberRange {

@@ -10,10 +10,7 @@ namespace diffuse {
 namespace {
 
 void check_range(const char* field, std::int64_t value, const IntRange& range) {
-  if (!range.contains(value)) {
-    fail("classifier config: ", field, " = ", value, " is out of range: allowed is ", range.min,
-         "..", range.max);
-  }
+  require_in_range("classifier config", field, value, range);
 }
 
 // 83466 -> "83,466"

@@ -11,10 +11,7 @@ namespace diffuse {
 namespace {
 
 void check_range(const char* field, std::size_t value, const IntRange& range) {
-  if (static_cast<std::int64_t>(value) < range.min || static_cast<std::int64_t>(value) > range.max) {
-    fail("model config: ", field, " = ", value, " is out of range: allowed is ", range.min, "..",
-         range.max);
-  }
+  require_in_range("model config", field, value, range);
 }
 
 void check_sinusoidal_width(const char* field, std::size_t value, std::int64_t hi) {
