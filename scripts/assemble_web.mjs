@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { writeWebAssets } from './web_assets.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const web = path.join(root, 'web');
@@ -39,4 +40,5 @@ for (const entry of ['index.html', 'styles.css', 'src']) {
 }
 mkdirSync(path.join(dist, 'wasm'), { recursive: true });
 for (const file of ['diffuse.mjs', 'diffuse.wasm']) cpSync(path.join(wasm, file), path.join(dist, 'wasm', file));
-console.log(`assemble_web: wrote ${path.relative(root, dist)}`);
+const assets = writeWebAssets(root, path.join(dist, 'data'));
+console.log(`assemble_web: wrote ${path.relative(root, dist)} (${assets.join('; ')})`);

@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "base/rng.hpp"
+#include "data/idx.hpp"
 
 namespace diffuse {
 namespace {
@@ -84,6 +85,33 @@ ImageSet digits_parse(std::string_view text, std::string_view source) {
          " comma-separated integers (64 pixels, then the label)");
   }
   set.count = set.labels.size();
+  return set;
+}
+
+ImageSet digits_from_idx(std::string_view image_bytes, std::string_view label_bytes,
+                         std::string_view image_source, std::string_view label_source) {
+  std::vector<std::int32_t> labels = idx_parse_labels(label_bytes, digits_classes, label_source);
+  IdxImages images = idx_parse_images(image_bytes, digits_side, digits_side, image_source);
+  if (images.count != labels.size()) {
+    fail(image_source, " has ", images.count, " images but ", label_source, " has ", labels.size(),
+         " labels: expected one label per image");
+  }
+  for (std::size_t j = 0; j < images.pixels.size(); ++j) {
+    if (images.pixels[j] >= digits_levels) {
+      fail(image_source, ": pixel ", j % digits_pixels, " of image ", j / digits_pixels, " is ",
+           int{images.pixels[j]}, ": digits pixels are 0..", digits_levels - 1);
+    }
+  }
+  ImageSet set;
+  set.count = images.count;
+  set.channels = 1;
+  set.height = digits_side;
+  set.width = digits_side;
+  set.levels = digits_levels;
+  set.pixels = std::move(images.pixels);
+  set.labels = std::move(labels);
+  set.classes = digits_classes;
+  for (std::size_t k = 0; k < digits_classes; ++k) set.class_names.push_back(std::to_string(k));
   return set;
 }
 

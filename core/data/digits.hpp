@@ -40,6 +40,12 @@ inline constexpr std::size_t digits_test_count = 297;
 // Returns N images of 1 x 8 x 8, levels 17, classes 10 named "0" .. "9".
 ImageSet digits_parse(std::string_view text, std::string_view source = "digits.csv");
 
+// The same images from the two IDX files (data/idx.hpp) the page ships (scripts/web_assets.mjs
+// writes them from the CSV at build time: a compact binary, a quarter of the CSV's text): images
+// of 8 x 8 pixels each 0 .. 16 and labels 0 .. 9, one label per image; anything else throws an
+// Error naming the source and the problem. Returns what digits_parse returns for the same data.
+ImageSet digits_from_idx(std::string_view image_bytes, std::string_view label_bytes,
+                         std::string_view image_source, std::string_view label_source);
 // The fixed split above. Throws Error unless the set is valid and has digits_count images.
 ImageSplit image_split_digits(const ImageSet& digits);
 

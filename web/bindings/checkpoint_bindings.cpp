@@ -33,8 +33,10 @@ val checkpoint_save(const TrainerHandle& handle) {
   });
 }
 
-// checkpointLoad(bytes: Uint8Array, source) -> { model, trainer (null for an export), step,
-// settings, source, normalization, data (training points in data units, or null) }. Every problem
+// checkpointLoad(bytes: Uint8Array, source) -> { model, trainer (null for an export, and for a
+// run on an image data set: see reloadData), step, settings, source, normalization, data
+// (training points in data units, or null), reloadData (the name of the data set a resumable run
+// needs, which the checkpoint does not store, or null) }. Every problem
 // (not safetensors, wrong format, bad config, missing or misshapen tensors, non-finite weights)
 // is an Error naming it.
 val checkpoint_load(val bytes, const std::string& source) {
@@ -60,12 +62,17 @@ val checkpoint_load(val bytes, const std::string& source) {
     out.set("params", static_cast<double>(model->denoiser->network().layout().count()));
     out.set("shape", shape_to_js(c.data.shape));
     out.set("classes", static_cast<double>(model_classes(c.model)));
+    out.set("classNames", strings_to_js(c.data.class_names));
     out.set("resumable", c.training.has_value());
     out.set("data", c.train_samples.size()
                         ? points_to_js(normalization_undo(c.data.normalization, c.train_samples))
                         : val::null());
     out.set("labels", c.train_labels.size() ? to_typed_array(c.train_labels) : val::null());
-    if (c.training) {
+    // A run on an image data set names its images instead of storing them: the page resumes it
+    // with them (checkpointResumeImages) when it has them, else samples it only.
+    const bool stored = c.train_samples.size() > 0;
+    out.set("reloadData", c.training && !stored ? val(c.data.source) : val::null());
+    if (c.training && stored) {
       auto trainer = std::make_unique<TrainerHandle>();
       trainer->trainer = checkpoint_resume(c);
       out.set("trainer", val(std::move(trainer)));

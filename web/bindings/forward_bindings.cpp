@@ -3,6 +3,10 @@
 // every point smoothly along its own straight path from x_0 towards its own eps.
 #include <emscripten/bind.h>
 
+#include <algorithm>
+
+#include <xtensor/xview.hpp>
+
 #include "base/rng.hpp"
 #include "diffusion/forward_process.hpp"
 #include "guard.hpp"
@@ -23,8 +27,8 @@ constexpr std::uint64_t forward_rng_stream = 0x465744;  // "FWD"
 struct ForwardHandle : NonCopyable {
   NoiseSchedule schedule;
   Normalization normalization;
-  Tensor2 x0;   // (n, 2) normalized
-  Tensor2 eps;  // (n, 2) fixed noise
+  Tensor2 x0;   // (n, D) normalized
+  Tensor2 eps;  // (n, D) fixed noise
 
   // forward.at(t) -> { points: x_t (data units), t, alphaBar }
   val at(int t) const {
@@ -64,6 +68,31 @@ val forward_create(val settings, val points, val seed) {
   });
 }
 
+// forwardFromTrainer(trainer, n, seed) -> { forward }: the first n training samples (images, say)
+// exactly as the run normalizes them (an image's fixed map to [-1, 1], never a fit), noised with
+// the run's schedule.
+val forward_from_trainer(const TrainerHandle& trainer, int n, val seed) {
+  return guarded([&] {
+    const TrainingData& data = trainer.trainer->data();
+    if (n < 1 || n > 4096) fail("forwardFromTrainer: n = ", n, " is invalid: must be in [1, 4096]");
+    const std::size_t rows = std::min<std::size_t>(static_cast<std::size_t>(n), data.size());
+    auto handle = std::make_unique<ForwardHandle>();
+    handle->schedule = trainer.trainer->schedule();
+    handle->normalization = data.normalization;
+    handle->x0 = xt::view(data.samples, xt::range(0, rows), xt::all());
+    handle->eps = Tensor2::from_shape(handle->x0.shape());
+    val seed_holder = val::object();
+    seed_holder.set("seed", seed);
+    Rng(SettingsReader(seed_holder).seed("seed", 0), forward_rng_stream)
+        .fill_normal(handle->eps.data(), handle->eps.size());
+    val out = val::object();
+    out.set("timesteps", handle->schedule.T);
+    out.set("n", static_cast<double>(rows));
+    out.set("forward", val(std::move(handle)));
+    return out;
+  });
+}
+
 }  // namespace
 }  // namespace diffuse::web
 
@@ -71,4 +100,5 @@ EMSCRIPTEN_BINDINGS(diffuse_forward) {
   emscripten::class_<diffuse::web::ForwardHandle>("ForwardProcess")
       .function("at", &diffuse::web::ForwardHandle::at);
   emscripten::function("forwardCreate", &diffuse::web::forward_create);
+  emscripten::function("forwardFromTrainer", &diffuse::web::forward_from_trainer);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "data/image_set.hpp"
 #include "data/normalization.hpp"
 #include "diffusion/diffusion_config.hpp"
 #include "diffusion/elbo.hpp"
@@ -77,6 +78,7 @@ SamplingModel sampling_model(const ModelHandle& model, const emscripten::val& op
 // u / chunks of chunk u % chunks. Only the first chunk records a trajectory.
 struct SamplerHandle : NonCopyable {
   NoiseSchedule schedule;
+  SampleShape shape;  // one sample's: {2} for points, {C, H, W} for images
   Normalization normalization;
   SamplingModel model;
   std::vector<std::unique_ptr<Sampler>> chunks;  // declared last: destroyed before what they point to
@@ -105,6 +107,19 @@ struct ElboHandle : NonCopyable {
   emscripten::val advance(int units);
   // elbo.result() -> { prior, diffusion, decoder, nllNats, nllDataNats, bitsPerDim, ..., perT }
   emscripten::val result() const;
+};
+
+// An image data set's training and held-out images, loaded once from the page's assets
+// (image_bindings.cpp) and shared by every run, checkpoint and quality measurement that needs it.
+struct ImageDataHandle : NonCopyable {
+  std::string name;  // "digits"
+  ImageSplit split;
+
+  // images.info() -> { name, train, test, shape, levels, classes, classNames }
+  emscripten::val info() const;
+  // images.take(part ("train" | "test"), first, n) -> { data: Float32Array (n C H W, data units),
+  // labels: Int32Array (n), n }: the images first .. first + n - 1 of that part (fewer at its end)
+  emscripten::val take(const std::string& part, int first, int n) const;
 };
 
 // A training run (core/diffusion/trainer.hpp).

@@ -59,6 +59,7 @@ val ModelHandle::sampler(val options) const {
     const std::uint64_t seed = o.seed("seed", 0);
     auto handle = std::make_unique<SamplerHandle>();
     handle->schedule = schedule;
+    handle->shape = model_sample_shape(model);
     handle->normalization = normalization;
     handle->model = sampling_model(*this, options, n);
     const Labels& labels = handle->model.labels;
@@ -110,7 +111,7 @@ val SamplerHandle::current() const {
     out.set("x0Hat", stepped ? points_to_js(normalization_undo(normalization, concatenated(chunks, true)))
                              : val::global("Float32Array").new_(0));
     out.set("labels", model.labels.size() ? to_typed_array(model.labels) : val::null());
-    out.set("shape", shape_to_js({chunks[0]->x().shape(1)}));
+    out.set("shape", shape_to_js(shape));
     return out;
   });
 }

@@ -9,6 +9,8 @@
 #include "diffusion/guidance.hpp"
 #include "diffusion/loss.hpp"
 #include "diffusion/reverse_step.hpp"
+#include "nn/mlp_kind.hpp"
+#include "nn/unet_kind.hpp"
 
 namespace diffuse::web {
 
@@ -139,13 +141,48 @@ MlpConfig mlp_settings(const SettingsReader& s, std::size_t data_dim, std::size_
   return c;
 }
 
+// The U-Net of the page's image runs: in_channels and sample_size come from the images (C, H, W).
+UNetConfig unet_settings(const SettingsReader& s, const SampleShape& shape, std::size_t classes) {
+  if (shape.size() != 3 || shape[1] != shape[2]) {
+    fail("modelKind = \"unet\" needs square images (C, H, W): this data's samples are points");
+  }
+  UNetConfig c;
+  c.in_channels = shape[0];
+  c.sample_size = shape[1];
+  c.classes = classes;
+  c.block_out_channels = unet_channels_from_text(s.text("channels", unet_channels_text(c.block_out_channels)));
+  for (const std::size_t channels : c.block_out_channels) {
+    if (channels > static_cast<std::size_t>(unet_channels_range.page_max)) {
+      fail("channels = \"", unet_channels_text(c.block_out_channels), "\" is invalid: the page allows at most ",
+           unet_channels_range.page_max, " channels a level");
+    }
+  }
+  if (c.block_out_channels.size() > static_cast<std::size_t>(unet_levels_range.page_max)) {
+    fail("channels = \"", unet_channels_text(c.block_out_channels), "\" is invalid: the page allows at most ",
+         unet_levels_range.page_max, " levels");
+  }
+  c.layers_per_block = static_cast<std::size_t>(
+      integer_in(s, "layersPerBlock", c.layers_per_block, unet_layers_per_block_range));
+  c.norm_num_groups = static_cast<std::size_t>(integer_in(s, "groups", c.norm_num_groups, unet_groups_range));
+  c.add_attention = s.flag("attention", c.add_attention);
+  unet_config_validate(c);
+  return c;
+}
+
 }  // namespace
 
-ModelConfig model_settings(const val& settings, std::size_t data_dim, std::size_t classes) {
+ModelConfig model_settings(const val& settings, const SampleShape& shape, std::size_t classes) {
   const SettingsReader s(settings);
-  const std::string kind = s.text("modelKind", "mlp");
-  if (kind == NetworkKind<MlpConfig>::name) return mlp_settings(s, data_dim, classes);
-  fail("modelKind = \"", kind, "\" is not offered by the page: allowed is mlp");
+  const bool images = shape.size() == 3;
+  const std::string kind = s.text("modelKind", images ? NetworkKind<UNetConfig>::name : NetworkKind<MlpConfig>::name);
+  if (kind == NetworkKind<UNetConfig>::name) return unet_settings(s, shape, classes);
+  if (kind == NetworkKind<MlpConfig>::name && !images) {
+    std::size_t dims = 1;
+    for (const std::size_t n : shape) dims *= n;
+    return mlp_settings(s, dims, classes);
+  }
+  fail("modelKind = \"", kind, "\" is not offered by the page for ", images ? "images" : "points",
+       ": allowed is ", images ? NetworkKind<UNetConfig>::name : NetworkKind<MlpConfig>::name);
 }
 
 TrainConfig train_settings(const val& settings, const DiffusionConfig& diffusion) {
@@ -193,6 +230,12 @@ val settings_to_js(const ScheduleConfig& schedule, const DiffusionConfig& diffus
   out.set("prediction", predictions.name(diffusion.prediction));
   out.set("modelKind", model_kind(model));
   out.set("conditional", model_classes(model) > 0);
+  if (const UNetConfig* u = std::get_if<UNetConfig>(&model)) {
+    out.set("channels", unet_channels_text(u->block_out_channels));
+    out.set("layersPerBlock", static_cast<double>(u->layers_per_block));
+    out.set("groups", static_cast<double>(u->norm_num_groups));
+    out.set("attention", u->add_attention);
+  }
   if (const MlpConfig* m = std::get_if<MlpConfig>(&model)) {
     out.set("hidden", static_cast<double>(m->hidden));
     out.set("layers", static_cast<double>(m->layers));
@@ -273,6 +316,11 @@ val settings_spec() {
   out.set("timeEmbed", range_spec(static_cast<double>(mlp.time_embed), mlp_time_embed_range));
   out.set("activation", default_spec(kernels::activations.name(mlp.activation)));
   out.set("residual", default_spec(mlp.residual));
+  const UNetConfig unet;
+  out.set("channels", default_spec(unet_channels_text(unet.block_out_channels)));
+  out.set("layersPerBlock", range_spec(static_cast<double>(unet.layers_per_block), unet_layers_per_block_range));
+  out.set("groups", range_spec(static_cast<double>(unet.norm_num_groups), unet_groups_range));
+  out.set("attention", default_spec(unet.add_attention));
   out.set("lr", number_spec(train.learning_rate, learning_rate_range));
   out.set("batch", range_spec(static_cast<double>(train.batch), train_batch_range));
   out.set("steps", range_spec(static_cast<double>(train.steps), train_steps_range));
@@ -300,6 +348,7 @@ val normalization_to_js(const Normalization& norm) {
   for (double s : norm.stddev) stddev.call<void>("push", s);
   out.set("mean", mean);
   out.set("std", stddev);
+  if (norm.discrete()) out.set("levels", norm.levels);  // images: 0 .. levels - 1 onto [-1, 1]
   return out;
 }
 

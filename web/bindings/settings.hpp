@@ -14,6 +14,7 @@
 #include "diffusion/schedule.hpp"
 #include "diffusion/train_config.hpp"
 #include "nn/mlp_config.hpp"
+#include "nn/unet_config.hpp"
 #include "nn/model_config.hpp"
 
 namespace diffuse::web {
@@ -40,10 +41,11 @@ class SettingsReader {
 ScheduleConfig schedule_settings(const emscripten::val& settings);
 // prediction
 DiffusionConfig diffusion_settings(const emscripten::val& settings);
-// The network of a run: modelKind ("mlp") and that kind's settings (the MLP's hidden, layers,
-// activation, timeEmbed, xEmbed, timeProjection, residual); data_dim and classes come from the
-// data (classes: 0 unless the run is conditional).
-ModelConfig model_settings(const emscripten::val& settings, std::size_t data_dim, std::size_t classes);
+// The network of a run: modelKind ("mlp" for points, "unet" for images: the default follows the
+// data's shape) and that kind's settings (the MLP's hidden, layers, activation, timeEmbed, xEmbed,
+// timeProjection, residual; the U-Net's channels ("16,32"), layersPerBlock, groups, attention);
+// the sample shape and classes come from the data (classes: 0 unless the run is conditional).
+ModelConfig model_settings(const emscripten::val& settings, const SampleShape& shape, std::size_t classes);
 // steps, batch, lr, warmup, lrSchedule, lossWeighting, snrGamma, emaDecay, gradClip, weightDecay,
 // seed, trainSize, labelDropout; the loss is measured in the model's prediction space.
 TrainConfig train_settings(const emscripten::val& settings, const DiffusionConfig& diffusion);
@@ -60,7 +62,7 @@ emscripten::val settings_to_js(const ScheduleConfig& schedule, const DiffusionCo
 // scripts/assemble_web.mjs writes it into web/src/core_settings.js, which state.js reads.
 emscripten::val settings_spec();
 
-// { mean: [..], std: [..] }
+// { mean: [..], std: [..] } for standardized points; images: { mean: [], std: [], levels }
 emscripten::val normalization_to_js(const Normalization& norm);
 
 }  // namespace diffuse::web

@@ -93,7 +93,7 @@ val trainer_create(val settings, val data) {
     const TrainConfig train = train_settings(settings, diffusion);
     const bool conditional = SettingsReader(settings).flag("conditional", false);
     TrainingData training = training_data(data, train, conditional);
-    const ModelConfig model = model_settings(settings, training.samples.shape(1), training.classes);
+    const ModelConfig model = model_settings(settings, training.shape, training.classes);
     auto handle = std::make_unique<TrainerHandle>();
     handle->trainer = std::make_unique<Trainer>(schedule, diffusion, model, train, std::move(training));
     val out = handle->info();
@@ -206,6 +206,7 @@ val TrainerHandle::info() const {
     out.set("shape", shape_to_js(trainer->data().shape));
     out.set("classes", static_cast<double>(trainer->network().classes()));
     out.set("source", trainer->data().source);
+    out.set("classNames", strings_to_js(trainer->data().class_names));
     out.set("normalization", normalization_to_js(trainer->data().normalization));
     out.set("settings", settings_to_js(trainer->schedule_config(), trainer->diffusion_config(),
                                        trainer->model_config(), trainer->train_config()));

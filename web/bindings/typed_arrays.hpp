@@ -60,6 +60,13 @@ inline emscripten::val shape_to_js(const SampleShape& shape) {
   return out;
 }
 
+// Strings as a JS array.
+inline emscripten::val strings_to_js(const std::vector<std::string>& strings) {
+  emscripten::val out = emscripten::val::array();
+  for (const auto& s : strings) out.call<void>("push", s);
+  return out;
+}
+
 // A tensor's values, row after row, as a Float32Array.
 inline emscripten::val points_to_js(const Tensor2& points) {
   return to_typed_array(points.data(), points.size());

@@ -1,6 +1,7 @@
 // Wiring only: settings (state.js) <-> controls and the URL; page events -> worker messages
 // (protocol.js); worker messages -> plots, the top bar and the run's state. No training happens here.
-import { fromHash, toHash, changes, adopt, byName, DATASETS, CUSTOM_DATASET } from './state.js';
+import { fromHash, toHash, changes, adopt, byName, appliesTo, kindOf, switchKind, SETTINGS, DATASETS, IMAGE_DATASETS,
+  CUSTOM_DATASET } from './state.js';
 import { TO_PAGE, TO_WORKER } from './protocol.js';
 import { Controls } from './ui/controls.js';
 import { WorkerClient } from './ui/worker_client.js';
@@ -13,6 +14,10 @@ import { installTestHooks } from './ui/testing.js';
 
 const $ = (id) => document.getElementById(id);
 const QUALITY_STEPS = [5, 10, 20, 50, 100, 200, 500, 1000];
+// Images: each point of the quality charts is QUALITY_IMAGES samples (ten of each digit), up to
+// 100 sampling steps (a U-Net evaluation per image and step: DDPM's 1,000 would take minutes).
+const IMAGE_QUALITY_STEPS = [5, 10, 20, 50, 100];
+const QUALITY_IMAGES = 100;
 
 const toolbar = new Toolbar();
 const run = new RunState();
@@ -28,12 +33,22 @@ const plots = new PlotSet({
   },
 });
 const controls = new Controls(document, { onChange: (name, value) => apply({ ...settings, [name]: value }, name) });
+// The kind of data the page shows ('points' or 'images'): the data set's, until a run says
+// otherwise (an uploaded Fashion-MNIST model is images whatever the data set control says).
+let kind = kindOf(settings.dataset);
+setKind(kind);
 showSettings();
 const worker = new WorkerClient(adoptWorker(), {  // started by boot.js
   onCrash: (message) => toolbar.status(`the worker stopped: ${message}`, 'error'),
 });
 
 // ---- settings: controls and the URL hash ----------------------------------------------------------
+
+function setKind(next) {
+  kind = next;
+  document.body.dataset.kind = kind;
+  for (const decl of SETTINGS) controls.visible(decl.name, appliesTo(decl, kind));
+}
 
 // The controls show the settings; those that the current choices ignore are disabled (the cosine
 // schedule has no beta range, eta is DDIM's, the reverse variance DDPM's).
@@ -46,6 +61,12 @@ function showSettings() {
 }
 
 function apply(next, changedName) {
+  // A data set of the other kind: the settings still at their defaults take the new kind's.
+  if (next.dataset !== settings.dataset && kindOf(next.dataset) !== kindOf(settings.dataset) &&
+      next.dataset !== CUSTOM_DATASET) {
+    next = switchKind(next, kindOf(settings.dataset), kindOf(next.dataset));
+    setKind(kindOf(next.dataset));
+  }
   const diff = changes(settings, next);
   settings = next;
   showSettings();
@@ -98,7 +119,7 @@ function latestOnly(type, build) {
   return request;
 }
 const requestForward = latestOnly(TO_WORKER.forward, () => ({ t: Math.min(settings.forwardT, settings.timesteps - 1) }));
-const requestField = latestOnly(TO_WORKER.field, () => {
+const requestFieldOf = latestOnly(TO_WORKER.field, () => {
   const v = plots.view ?? { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
   const side = Math.max(v.xmax - v.xmin, v.ymax - v.ymin);
   const cx = (v.xmin + v.xmax) / 2, cy = (v.ymin + v.ymax) / 2;
@@ -108,10 +129,16 @@ const requestField = latestOnly(TO_WORKER.field, () => {
   return { t: Math.min(settings.fieldT, settings.timesteps - 1), weights: settings.weights, grid };
 });
 
+// The learned field is a 2D view.
+function requestField() {
+  if (kind === 'points') requestFieldOf();
+}
+requestField.answered = () => requestFieldOf.answered();
+
 // The class and guidance controls belong to conditional models only.
-function showClasses(K) {
+function showClasses(K, names = []) {
   run.classes = K;
-  if (K) controls.setClasses('classLabel', K);
+  if (K) controls.setClasses('classLabel', K, names);
   controls.visible('classLabel', K > 0);
   controls.visible('guidance', K > 0);
 }
@@ -129,12 +156,20 @@ worker
   })
   .on(TO_PAGE.fatal, ({ error }) => toolbar.status(`cannot start: ${error}`, 'error'))
   .on(TO_PAGE.status, ({ text, level }) => toolbar.status(text, level))
-  .on(TO_PAGE.configured, ({ run: described, points, reason }) => {
+  .on(TO_PAGE.configured, ({ run: described, points, labels, reason }) => {
     Object.assign(run, { step: described.step, loss: null, running: false, samples: null, sampleLabels: null,
+      sampleShape: described.shape, levels: described.levels,
       resumable: described.resumable, ready: true, stepsPerSec: 0 });
-    showClasses(described.classes);
+    const images = described.shape.length === 3;
+    setKind(images ? 'images' : 'points');
+    showClasses(described.classes, described.classNames);
     if (!performance.getEntriesByName('diffuse:ready').length) performance.mark('diffuse:ready');
-    plots.setData(points, described.normalization, { keepDrawing: plots.data.drawing });
+    if (images) {
+      plots.setImages(points, labels, { shape: described.shape, levels: described.levels,
+        darkInk: described.source === 'digits', classNames: described.classNames });
+    } else {
+      plots.setData(points, described.normalization, { keepDrawing: plots.data.drawing });
+    }
     toolbar.enable(true, { trainable: described.resumable });
     toolbar.setRunning(false);
     toolbar.setStep(described.step, settings.steps);
@@ -142,8 +177,9 @@ worker
     toolbar.setRate(0);
     $('sample').disabled = false;
     $('download').disabled = false;
-    $('data-caption').textContent = `${described.source}: ${described.trainSize.toLocaleString('en')} points, ` +
-      `a model of ${described.params.toLocaleString('en')} parameters`;
+    const unit = images ? 'images' : 'points';
+    $('data-caption').textContent = `${described.source}: ${described.trainSize.toLocaleString('en')} ${unit}, ` +
+      `a ${images ? 'U-Net' : 'model'} of ${described.params.toLocaleString('en')} parameters`;
     $('cli-train').textContent = cliCommand();
     const ignored = initial.problems.splice(0).join('; ');
     if (reason !== 'checkpoint') {
@@ -200,13 +236,17 @@ worker
     endJob('sample');
     $('play').disabled = $('frame').disabled = false;
     const classes = labels ? `, ${used.classLabel === 'all' ? 'every class' : `class ${used.classLabel}`}, w = ${used.guidance}` : '';
-    $('samples-caption').textContent = `${n.toLocaleString('en')} points, ${used.sampler.toUpperCase()}, ` +
+    const unit = shape.length === 3 ? 'images' : 'points';
+    $('samples-caption').textContent = `${n.toLocaleString('en')} ${unit}, ${used.sampler.toUpperCase()}, ` +
       `${usedSteps(used)} steps${classes}, ${(elapsedMs / 1000).toFixed(1)} s`;
-    toolbar.status(`sampled ${n.toLocaleString('en')} points in ${(elapsedMs / 1000).toFixed(1)} s`);
+    toolbar.status(`sampled ${n.toLocaleString('en')} ${unit} in ${(elapsedMs / 1000).toFixed(1)} s`);
     plots.trajectory.play();
     $('play').textContent = 'Pause';
   })
-  .on(TO_PAGE.qualityPoint, ({ sampler, steps, value, metric }) => plots.quality.update({ point: { sampler, steps, value }, metric }))
+  .on(TO_PAGE.qualityPoint, ({ sampler, steps, value, metric, baseline }) => {
+    const chart = metric === 'frechet' ? plots.qualityFd : plots.quality;
+    chart.update({ point: { sampler, steps, value }, metric, ...(baseline !== undefined ? { baseline } : {}) });
+  })
   .on(TO_PAGE.qualityDone, ({ elapsedMs }) => {
     endJob('quality');
     toolbar.status(`measured sample quality in ${(elapsedMs / 1000).toFixed(1)} s`);
@@ -214,9 +254,14 @@ worker
   .on(TO_PAGE.elbo, ({ result, elapsedMs }) => {
     plots.elboResult(result);
     endJob('elbo');
-    $('elbo-note').textContent = `−ELBO ≥ −log p(x₀): ${result.nllNats.toFixed(3)} ± ${result.standardError.toFixed(3)} ` +
-      `nats per point (normalized data), or ${result.bitsPerDim.toFixed(3)} bits per dimension in the data's own ` +
-      `units; ${result.examples} examples, ${(elapsedMs / 1000).toFixed(1)} s.`;
+    $('elbo-note').textContent = kind === 'images'
+      ? `−ELBO ≥ −log P(x₀): ${result.bitsPerDim.toFixed(3)} bits per dimension (${result.dims} pixels of ` +
+        `${run.levels} grey levels: ${Math.log2(run.levels).toFixed(2)} bits would be a uniform guess), ` +
+        `${result.nllNats.toFixed(1)} ± ${result.standardError.toFixed(1)} nats per image; ${result.examples} training ` +
+        `images, every t, ${(elapsedMs / 1000).toFixed(1)} s.`
+      : `−ELBO ≥ −log p(x₀): ${result.nllNats.toFixed(3)} ± ${result.standardError.toFixed(3)} ` +
+        `nats per point (normalized data), or ${result.bitsPerDim.toFixed(3)} bits per dimension in the data's own ` +
+        `units; ${result.examples} examples, ${(elapsedMs / 1000).toFixed(1)} s.`;
   })
   .on(TO_PAGE.jobStopped, ({ job }) => endJob(job))
   .on(TO_PAGE.checkpoint, ({ bytes, step }) => {
@@ -224,15 +269,17 @@ worker
     downloadBytes(bytes, name);
     toolbar.status(`saved ${name} (${(bytes.length / 1024).toFixed(0)} KiB)`);
   })
-  .on(TO_PAGE.loaded, ({ name, step, settings: incoming, source, resumable }) => {
-    const adopted = adopt(settings, { ...incoming, dataset: DATASETS.includes(source) ? source : CUSTOM_DATASET });
+  .on(TO_PAGE.loaded, ({ name, step, settings: incoming, source, resumable, note }) => {
+    const named = DATASETS.includes(source) || IMAGE_DATASETS.includes(source);
+    const adopted = adopt(settings, { ...incoming, dataset: named ? source : CUSTOM_DATASET });
     settings = adopted.values;
     showSettings();
     history.replaceState(null, '', toHash(settings) || location.pathname);
     toolbar.setStep(step, settings.steps);
     $('cli-train').textContent = cliCommand();
     const extra = adopted.problems.length ? ` Note: ${adopted.problems.join('; ')}.` : '';
-    toolbar.status(`loaded ${name}: ${source}, step ${step}${resumable ? '' : ' (an export: sampling only)'}.${extra}`);
+    const sampling = note ?? 'an export: sampling only';
+    toolbar.status(`loaded ${name}: ${source}, step ${step}${resumable ? '' : ` (${sampling})`}.${extra}`);
   });
 
 // The first run is asked for with init, not after its answer: the worker handles messages in order,
@@ -262,9 +309,14 @@ function usedSteps(s) {
 
 function cliCommand() {
   const s = settings;
-  const data = DATASETS.includes(s.dataset) ? `--dataset ${s.dataset}` : '--data points.csv';
+  const named = DATASETS.includes(s.dataset) || IMAGE_DATASETS.includes(s.dataset);
+  const data = named ? `--dataset ${s.dataset}` : '--data points.csv';
   const conditional = s.conditional ? ' --conditional' : '';
-  return `diffuse train ${data}${conditional} --steps ${s.steps} --batch ${s.batch} --lr ${s.lr} --seed ${s.seed} --out run.safetensors`;
+  const unet = kindOf(s.dataset) === 'images'
+    ? ` --channels ${s.channels} --layers-per-block ${s.layersPerBlock} --groups ${s.groups}${s.attention ? ' --attention' : ''}` +
+      ` --warmup ${s.warmup} --ema ${s.emaDecay}`
+    : '';
+  return `diffuse train ${data}${conditional}${unet} --steps ${s.steps} --batch ${s.batch} --lr ${s.lr} --seed ${s.seed} --out run.safetensors`;
 }
 
 $('train').addEventListener('click', () => {
@@ -277,6 +329,13 @@ $('reset').addEventListener('click', () => configure('reset: a fresh model, trai
 $('sample').addEventListener('click', () => startJob('sample'));
 $('quality').addEventListener('click', () => {
   plots.quality.reset();
+  if (kind === 'images') {
+    plots.quality.update({ metric: 'agreement' });
+    plots.qualityFd.reset();
+    plots.qualityFd.update({ metric: 'frechet' });
+    startJob('quality', { steps: IMAGE_QUALITY_STEPS, n: QUALITY_IMAGES });
+    return;
+  }
   plots.quality.update({ metric: settings.metric });
   startJob('quality', { steps: QUALITY_STEPS, n: settings.qualityN });
 });

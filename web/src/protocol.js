@@ -20,7 +20,7 @@ export const TO_WORKER = Object.freeze({
   forward: 'forward',             // { t }: x_t of the data at step t (fixed noise)
   sample: 'sample',               // { settings }: sample settings.sampleN points
   field: 'field',                 // { t, grid: { xmin, xmax, ymin, ymax, nx, ny }, weights }
-  quality: 'quality',             // { settings, steps: [K...], n }: sample quality vs steps
+  quality: 'quality',             // { settings, steps: [K...], n }: sample quality vs steps (n samples each)
   elbo: 'elbo',                   // { settings }: the ELBO's terms on settings.elboN examples
   cancel: 'cancel',               // { job }: stop a sampling / quality / ELBO job
   checkpointSave: 'checkpointSave',  // {}: the run as safetensors bytes
@@ -33,23 +33,27 @@ export const TO_PAGE = Object.freeze({
   fatal: 'fatal',                 // { error }: the module cannot run at all
   status: 'status',               // { text, level: 'info' | 'warn' | 'error' }
   configured: 'configured',       // { run: { step, params, trainSize, source, normalization, settings,
-                                  //   shape, classes, resumable }, points (display subset), reason }
+                                  //   shape, classes, classNames, resumable, levels (images), note },
+                                  //   points (display subset: points, or images by class),
+                                  //   labels (the displayed images' classes, or null), reason }
   configureFailed: 'configureFailed',  // { error }: the settings cannot make a run; the current
                                   //   run (if any) goes on unchanged
   schedule: 'schedule',           // { tables: { alpha_bar, snr, beta, ... (Float64Array) } }
-  forward: 'forward',             // { t, points, alphaBar }
+  forward: 'forward',             // { t, points (x_t in data units: points or images), alphaBar }
   progress: 'progress',           // { step, losses (this slice), loss, lr, stepsPerSec, running,
                                   //   finished, memoryBytes }
   lossByT: 'lossByT',             // { values, starts }
-  preview: 'preview',             // { step, raw, ema, labels }: samples of the current weights
+  preview: 'preview',             // { step, raw, ema, labels, shape }: samples of the current weights
   jobProgress: 'jobProgress',     // { job: 'sample' | 'quality' | 'elbo', done, total, label }
   samples: 'samples',             // { points, labels, shape, n, trajectory: { timesteps, frames, n, x,
                                   //   x0Hat }, elapsedMs, settings }
   field: 'field',                 // { t, points, eps, x0Hat, nx, ny, normalization }
-  qualityPoint: 'qualityPoint',   // { sampler, steps, value, metric }
+  qualityPoint: 'qualityPoint',   // { sampler, steps, value, metric, baseline? }: metric energy | mmd
+                                  //   (points), agreement | frechet (images; frechet with the
+                                  //   held-out images' own score as baseline)
   qualityDone: 'qualityDone',     // { elapsedMs }
   elbo: 'elbo',                   // { result: { prior, diffusion, decoder, nllNats, ..., perT } }
   jobStopped: 'jobStopped',       // { job }: a job ended without a result (cancelled or failed)
   checkpoint: 'checkpoint',       // { bytes: Uint8Array, step, name }
-  loaded: 'loaded',               // { settings, step, source, resumable, name }
+  loaded: 'loaded',               // { settings, step, source, resumable, name, note }
 });

@@ -14,9 +14,18 @@ import { CORE_SETTINGS } from './core_settings.js';
 //   live    applied to the running trainer at once, keeping its weights and optimizer state
 //   sample  used by the next sampling, quality or ELBO run
 //   view    only what a plot shows
+//
+// Kinds: a setting marked `only: 'points'` or `only: 'images'` belongs to that kind of data (the
+// MLP's width, the U-Net's channels); `imageDefault` is its default for images where that differs
+// (the digits defaults, docs/images.md "In the page": chosen by measurement in the browser).
 
 export const DATASETS = ['moons', 'circles', 'gaussians8', 'gaussians25', 'swissroll', 'checkerboard', 'spirals'];
+// Image data sets the page holds (web/dist/data, fetched when chosen), trained with the U-Net.
+export const IMAGE_DATASETS = ['digits'];
 export const CUSTOM_DATASET = 'custom';  // drawn points, a CSV file, or a checkpoint's own data
+
+// 'images' or 'points': which model, controls and plots a data set gets.
+export const kindOf = (dataset) => (IMAGE_DATASETS.includes(dataset) ? 'images' : 'points');
 
 const live = 'live', reset = 'reset', sample = 'sample', view = 'view';
 
@@ -29,10 +38,10 @@ function core(name) {
 
 export const SETTINGS = [
   // data
-  { name: 'dataset', type: 'enum', default: 'moons', values: [...DATASETS, CUSTOM_DATASET], effect: reset,
-    label: 'Data set', testid: 'dataset' },
+  { name: 'dataset', type: 'enum', default: 'moons', values: [...DATASETS, ...IMAGE_DATASETS, CUSTOM_DATASET],
+    effect: reset, label: 'Data set', testid: 'dataset', names: { digits: 'digits (8×8 images)' } },
   { name: 'trainSize', type: 'int', ...core('trainSize'), choices: [1000, 2000, 10000, 50000],
-    effect: reset, label: 'Training points', advanced: true },
+    effect: reset, label: 'Training points', advanced: true, only: 'points' },
   // noise schedule
   { name: 'schedule', type: 'enum', ...core('schedule'), values: ['linear', 'scaled_linear', 'cosine', 'sigmoid'],
     effect: reset, label: 'Schedule' },
@@ -45,27 +54,39 @@ export const SETTINGS = [
   { name: 'zeroSnr', type: 'bool', ...core('zeroSnr'), effect: reset, label: 'Zero terminal SNR' },
   // model
   { name: 'hidden', type: 'int', ...core('hidden'), choices: [16, 32, 64, 128, 256, 512],
-    effect: reset, label: 'Width' },
+    effect: reset, label: 'Width', only: 'points' },
   { name: 'layers', type: 'int', ...core('layers'), choices: [1, 2, 3, 4, 5, 6],
-    effect: reset, label: 'Depth' },
+    effect: reset, label: 'Depth', only: 'points' },
+  // the U-Net (images): diffusers' block_out_channels, layers_per_block, norm_num_groups and the
+  // middle block's attention (core/nn/unet_config.hpp)
+  { name: 'channels', type: 'enum', ...core('channels'), imageDefault: '16,32',
+    values: ['8,16', '16,32', '32,64', '16,32,32', '32,64,64'], effect: reset, label: 'Channels per level',
+    only: 'images', testid: 'channels' },
+  { name: 'layersPerBlock', type: 'int', ...core('layersPerBlock'), imageDefault: 1, choices: [1, 2, 3],
+    effect: reset, label: 'Resnets per level', only: 'images' },
+  { name: 'attention', type: 'bool', ...core('attention'), effect: reset, label: 'Middle attention', only: 'images' },
+  { name: 'groups', type: 'int', ...core('groups'), choices: [1, 2, 4, 8, 16], effect: reset,
+    label: 'GroupNorm groups', advanced: true, only: 'images' },
   { name: 'prediction', type: 'enum', ...core('prediction'), values: ['eps', 'x0', 'v'], effect: reset,
     label: 'Predicts', names: { eps: 'ε (noise)', x0: 'x₀ (data)', v: 'v' } },
   { name: 'activation', type: 'enum', ...core('activation'), values: ['silu', 'relu', 'gelu'], effect: reset,
-    label: 'Activation', advanced: true },
+    label: 'Activation', advanced: true, only: 'points' },
   { name: 'timeEmbed', type: 'int', ...core('timeEmbed'), choices: [8, 16, 32, 64, 128],
-    effect: reset, label: 'Time embedding', advanced: true },
-  { name: 'residual', type: 'bool', ...core('residual'), effect: reset, label: 'Residual + LayerNorm', advanced: true },
+    effect: reset, label: 'Time embedding', advanced: true, only: 'points' },
+  { name: 'residual', type: 'bool', ...core('residual'), effect: reset, label: 'Residual + LayerNorm', advanced: true,
+    only: 'points' },
   // class conditioning (classifier-free guidance): labels from the data set's components
-  { name: 'conditional', type: 'bool', default: false, effect: reset, label: 'Class-conditional', testid: 'conditional' },
+  { name: 'conditional', type: 'bool', default: false, imageDefault: true, effect: reset, label: 'Class-conditional',
+    testid: 'conditional' },
   { name: 'labelDropout', type: 'number', ...core('labelDropout'), choices: [0, 0.05, 0.1, 0.2, 0.3],
     effect: live, label: 'Label dropout', advanced: true },
   // training
-  { name: 'lr', type: 'number', ...core('lr'), choices: [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+  { name: 'lr', type: 'number', ...core('lr'), imageDefault: 2e-3, choices: [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2],
     effect: live, label: 'Learning rate' },
-  { name: 'batch', type: 'int', ...core('batch'), choices: [32, 64, 128, 256, 512, 1024, 4096],
+  { name: 'batch', type: 'int', ...core('batch'), imageDefault: 64, choices: [16, 32, 64, 128, 256, 512, 1024, 4096],
     effect: live, label: 'Batch' },
-  { name: 'steps', type: 'int', ...core('steps'),
-    choices: [1000, 2000, 3000, 5000, 10000, 20000, 50000], effect: live, label: 'Training steps' },
+  { name: 'steps', type: 'int', ...core('steps'), imageDefault: 2000,
+    choices: [500, 1000, 2000, 3000, 5000, 10000, 20000, 50000], effect: live, label: 'Training steps' },
   { name: 'lossWeighting', type: 'enum', ...core('lossWeighting'), values: ['none', 'min_snr'], effect: live,
     label: 'Loss weighting', names: { none: 'none', min_snr: 'min-SNR (γ = 5)' } },
   { name: 'lrSchedule', type: 'enum', ...core('lrSchedule'), values: ['cosine', 'constant'], effect: live,
@@ -87,14 +108,17 @@ export const SETTINGS = [
   { name: 'eta', type: 'number', ...core('eta'), choices: [0, 0.25, 0.5, 1], effect: sample,
     label: 'DDIM η' },
   { name: 'sampleN', type: 'int', default: 2000, min: 2, max: 20000, choices: [500, 1000, 2000, 5000, 10000],
-    effect: sample, label: 'Points' },
+    effect: sample, label: 'Points', only: 'points' },
+  // Images cost a U-Net evaluation each per step: the page draws a grid's worth.
+  { name: 'imageN', type: 'int', default: 100, min: 1, max: 1000, choices: [10, 20, 50, 100, 200, 500],
+    effect: sample, label: 'Images', only: 'images', testid: 'image-n' },
   { name: 'sampleSeed', type: 'int', default: 0, min: 0, max: 2 ** 31 - 1, effect: sample, label: 'Sampling seed' },
   // A conditional model's class for sampling ('all': sample i has class i mod K), and diffusers'
   // guidance scale w (1: conditional, 0: unconditional, > 1: stronger). The class control lists
   // the model's classes once a conditional run exists (main.js).
   { name: 'classLabel', type: 'class', default: 'all', effect: sample, label: 'Class', testid: 'class' },
-  { name: 'guidance', type: 'number', ...core('guidance'), step: 0.25, effect: sample, label: 'Guidance w',
-    control: 'range', testid: 'guidance' },
+  { name: 'guidance', type: 'number', ...core('guidance'), imageDefault: 2, step: 0.25, effect: sample,
+    label: 'Guidance w', control: 'range', testid: 'guidance' },
   { name: 'weights', type: 'enum', default: 'ema', values: ['ema', 'raw'], effect: sample, label: 'Weights',
     names: { ema: 'EMA', raw: 'raw' } },
   { name: 'spacing', type: 'enum', ...core('spacing'), values: ['trailing', 'leading', 'linspace'],
@@ -102,9 +126,9 @@ export const SETTINGS = [
   { name: 'variance', type: 'enum', ...core('variance'), values: ['fixed_small', 'fixed_large'],
     effect: sample, label: 'DDPM variance', advanced: true, names: { fixed_small: 'β̃_t (small)', fixed_large: 'β_t (large)' } },
   { name: 'metric', type: 'enum', default: 'energy', values: ['energy', 'mmd'], effect: sample,
-    label: 'Quality metric', names: { energy: 'energy distance', mmd: 'MMD² (RBF)' } },
+    label: 'Quality metric', names: { energy: 'energy distance', mmd: 'MMD² (RBF)' }, only: 'points' },
   { name: 'qualityN', type: 'int', default: 400, min: 20, max: 5000, choices: [100, 200, 400, 1000], effect: sample,
-    label: 'Points' },
+    label: 'Points', only: 'points' },
   { name: 'elboN', type: 'int', default: 128, min: 2, max: 5000, choices: [32, 128, 512, 2000], effect: sample,
     label: 'Examples' },
   // views
@@ -139,16 +163,36 @@ export function formatValue(decl, value) {
   return decl.type === 'bool' ? (value ? 'true' : 'false') : String(value);
 }
 
-export function defaults() {
-  return Object.fromEntries(SETTINGS.map((s) => [s.name, s.default]));
+// A setting's default for a kind of data ('points' or 'images').
+export function defaultOf(decl, kind = 'points') {
+  return kind === 'images' && 'imageDefault' in decl ? decl.imageDefault : decl.default;
 }
 
-// Settings from a URL hash ("#dataset=circles&hidden=64"): the defaults overridden by every valid
-// entry; `problems` lists the entries that were ignored and why.
+export function defaults(kind = 'points') {
+  return Object.fromEntries(SETTINGS.map((s) => [s.name, defaultOf(s, kind)]));
+}
+
+// Whether a setting means anything for a kind of data (the MLP's width does not for images).
+export const appliesTo = (decl, kind) => !decl.only || decl.only === kind;
+
+// Settings moved from one kind of data to another: every setting still at the old kind's default
+// takes the new kind's (a choice the user made stays).
+export function switchKind(values, from, to) {
+  if (from === to) return values;
+  const out = { ...values };
+  for (const decl of SETTINGS) {
+    if (decl.name !== 'dataset' && out[decl.name] === defaultOf(decl, from)) out[decl.name] = defaultOf(decl, to);
+  }
+  return out;
+}
+
+// Settings from a URL hash ("#dataset=circles&hidden=64"): the defaults (of the kind of data the
+// hash names) overridden by every valid entry; `problems` lists the entries that were ignored and why.
 export function fromHash(hash) {
-  const values = defaults();
-  const problems = [];
   const params = new URLSearchParams(String(hash).replace(/^#/, ''));
+  const named = parseValue(byName.dataset, params.get('dataset') ?? '');
+  const values = defaults(kindOf(named ?? byName.dataset.default));
+  const problems = [];
   for (const [name, text] of params) {
     const decl = byName[name];
     if (!decl) { problems.push(`unknown setting "${name}"`); continue; }
@@ -163,12 +207,14 @@ export function fromHash(hash) {
   return { values, problems };
 }
 
-// The hash for these settings: only those that differ from their defaults, in declaration order.
+// The hash for these settings: only those that differ from their defaults (for the data's kind),
+// in declaration order.
 export function toHash(values) {
   const params = new URLSearchParams();
+  const kind = kindOf(values.dataset);
   for (const decl of SETTINGS) {
     const value = values[decl.name];
-    if (value !== undefined && value !== decl.default) params.set(decl.name, formatValue(decl, value));
+    if (value !== undefined && value !== defaultOf(decl, kind)) params.set(decl.name, formatValue(decl, value));
   }
   const text = params.toString();
   return text ? `#${text}` : '';

@@ -193,3 +193,63 @@ TEST_CASE("image_split_digits wants sklearn's 1,797 valid images") {
   CHECK_THROWS_WITH(image_split_digits(digits),
                     Catch::Contains("image 5 has label 10: allowed is 0 .. 9"));
 }
+
+namespace {
+
+void put_u32(std::string& bytes, std::uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((value >> shift) & 0xff);
+}
+
+// The two IDX files of a set's pixels and labels, written here independently of the asset script.
+std::string idx_images_of(const ImageSet& set, std::uint32_t side = 8) {
+  std::string bytes;
+  put_u32(bytes, 0x00000803);
+  for (const std::uint32_t size : {static_cast<std::uint32_t>(set.count), side, side}) put_u32(bytes, size);
+  bytes.append(set.pixels.begin(), set.pixels.end());
+  return bytes;
+}
+
+std::string idx_labels_of(const std::vector<std::int32_t>& labels) {
+  std::string bytes;
+  put_u32(bytes, 0x00000801);
+  put_u32(bytes, static_cast<std::uint32_t>(labels.size()));
+  for (const std::int32_t k : labels) bytes += static_cast<char>(k);
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("digits_from_idx gives what digits_parse gives for the same images") {
+  const std::string text = row(3) + "\n" + row(7, 5) + "\n" + row(0, 16) + "\n";
+  const ImageSet parsed = digits_parse(text, "digits.csv");
+  const ImageSet read = digits_from_idx(idx_images_of(parsed), idx_labels_of(parsed.labels), "img", "lbl");
+  CHECK(read.count == 3);
+  CHECK(read.channels == 1);
+  CHECK(read.height == 8);
+  CHECK(read.width == 8);
+  CHECK(read.levels == 17);
+  CHECK(read.classes == 10);
+  CHECK(read.pixels == parsed.pixels);
+  CHECK(read.labels == parsed.labels);
+  CHECK(read.class_names == parsed.class_names);
+  CHECK_NOTHROW(image_set_validate(read, "digits"));
+}
+
+TEST_CASE("digits_from_idx rejects pixels above 16, other sizes, and a count mismatch") {
+  ImageSet set = digits_parse(row(3) + "\n" + row(4, 2) + "\n", "digits.csv");
+  const std::string labels = idx_labels_of(set.labels);
+  set.pixels[64 + 9] = 17;
+  try {
+    digits_from_idx(idx_images_of(set), labels, "img.idx", "lbl.idx");
+    FAIL("a pixel of 17 was accepted");
+  } catch (const Error& e) {
+    check_contains(e.what(), {"img.idx", "pixel 9 of image 1", "17", "0..16"});
+  }
+  set.pixels[64 + 9] = 16;
+  CHECK_THROWS_WITH(digits_from_idx(idx_images_of(set, 4), labels, "img.idx", "lbl.idx"),
+                    Catch::Contains("img.idx"));
+  CHECK_THROWS_WITH(digits_from_idx(idx_images_of(set), idx_labels_of({1}), "img.idx", "lbl.idx"),
+                    Catch::Contains("2 images but lbl.idx has 1 labels"));
+  CHECK_THROWS_WITH(digits_from_idx(idx_images_of(set), idx_labels_of({1, 10}), "img.idx", "lbl.idx"),
+                    Catch::Contains("lbl.idx"));
+}

@@ -1,7 +1,10 @@
 // The reverse process as an animation: recorded frames of the sampler, from x_T ~ N(0, I) to the
 // samples, showing either x_t or the model's running estimate x0_hat of where each point ends.
-// play() / pause() / seek(frame); onFrame(frame, frames, t) reports the position.
+// play() / pause() / seek(frame); onFrame(frame, frames, t) reports the position. For images
+// (update({ images: { shape, levels, darkInk, labels, classNames } })) each frame is a row of the
+// animated images instead of points.
 import { PointsPlot, drawPoints } from './points.js';
+import { paintImages } from './image_grid.js';
 import { theme } from './theme.js';
 
 const FRAME_MS = 45;
@@ -15,7 +18,16 @@ export class TrajectoryPlot extends PointsPlot {
     this.playing = false;
   }
 
-  empty() { return { ...super.empty(), trajectory: null, frame: 0, space: 'xt' }; }
+  empty() { return { ...super.empty(), trajectory: null, frame: 0, space: 'xt', images: null }; }
+
+  draw(ctx, width, height) {
+    if (!this.data.images) return super.draw(ctx, width, height);
+    const { trajectory, frame, images, message } = this.data;
+    if (!trajectory || !trajectory.frames) return this.placeholder(ctx, width, height, message || 'press Sample');
+    paintImages(ctx, { x: 4, y: 22, width: width - 8, height: height - 26 },
+      { ...images, images: this.framePoints(frame), columns: Math.min(trajectory.n, 5) });
+    this.frameLabel(ctx, width);
+  }
 
   update(data) {
     super.update(data);
@@ -53,8 +65,8 @@ export class TrajectoryPlot extends PointsPlot {
   pause() { this.playing = false; }
 
   framePoints(f) {
-    const { trajectory, space } = this.data;
-    const size = trajectory.n * 2;
+    const { trajectory, space, images } = this.data;
+    const size = trajectory.n * (images ? images.shape.reduce((a, b) => a * b, 1) : 2);
     const source = space === 'x0' && f < trajectory.frames - 1 ? trajectory.x0Hat : trajectory.x;
     return source.subarray(f * size, (f + 1) * size);
   }
@@ -71,6 +83,11 @@ export class TrajectoryPlot extends PointsPlot {
     ctx.globalAlpha = 1;
     drawPoints(ctx, map, this.framePoints(frame), color, 2.2);
     ctx.restore();
+    this.frameLabel(ctx, width);
+  }
+
+  frameLabel(ctx, width) {
+    const { trajectory, frame, space } = this.data;
     const t = trajectory.timesteps[frame];
     const label = t < 0 ? 'x₀: the samples' : space === 'x0' ? `x̂₀ predicted at t = ${t}` : `x_t at t = ${t}`;
     ctx.fillStyle = theme.text;

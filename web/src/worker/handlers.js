@@ -5,7 +5,7 @@
 import { TO_PAGE, TO_WORKER } from '../protocol.js';
 import { Scheduler } from './scheduler.js';
 import { Run, check } from './run.js';
-import { TrainJob, PreviewJob, SampleJob, QualityJob, ElboJob } from './jobs.js';
+import { TrainJob, PreviewJob, SampleJob, QualityJob, ImageQualityJob, ElboJob } from './jobs.js';
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 const status = (text, level = 'info') => post({ type: TO_PAGE.status, text, level });
@@ -17,6 +17,7 @@ let run = null;
 // no sooner than 3 times the last one's duration after it ended (so they take at most ~1/4).
 let nextPreview = 0;
 const PREVIEW_EVERY_MS = 800;
+const PREVIEW_IMAGES_EVERY_MS = 2500;  // an image preview costs a few U-Net steps: less often
 
 const scheduler = new Scheduler({
   sliceMs: 20,
@@ -34,7 +35,7 @@ function startPreview() {
     scheduler.start('preview', new PreviewJob(run, post, {
       onDone: () => {
         const ended = performance.now();
-        nextPreview = ended + Math.max(PREVIEW_EVERY_MS, 3 * (ended - started));
+        nextPreview = ended + Math.max(run.isImages ? PREVIEW_IMAGES_EVERY_MS : PREVIEW_EVERY_MS, 3 * (ended - started));
       },
     }));
   } catch (error) {  // a preview is never worth stopping training for
@@ -60,7 +61,7 @@ function stopRunJobs() {
 }
 
 function announce(described, reason) {
-  post({ type: TO_PAGE.configured, run: described, points: run.displayPoints(), reason });
+  post({ type: TO_PAGE.configured, run: described, points: run.displayPoints(), labels: run.displayLabels(), reason });
   const tables = check(run.module.scheduleTables(described.settings));
   delete tables.ok;
   post({ type: TO_PAGE.schedule, tables });
@@ -73,10 +74,10 @@ const handlers = {
     const info = module.buildInfo();
     post({ type: TO_PAGE.ready, version: info.version, simd: info.simd, datasets: module.datasetNames() });
   },
-  [TO_WORKER.configure]({ settings, data, reason }) {
+  async [TO_WORKER.configure]({ settings, data, reason }) {
     let described;
     try {
-      described = run.configure(settings, data);  // throws, keeping the current run, if invalid
+      described = await run.configure(settings, data);  // throws, keeping the current run, if invalid
     } catch (error) {
       post({ type: TO_PAGE.configureFailed, error: String(error.message ?? error) });
       return;
@@ -110,7 +111,8 @@ const handlers = {
       normalization: run.describe().normalization });
   },
   [TO_WORKER.quality]({ settings, steps, n }) {
-    scheduler.start('quality', new QualityJob(run, post, settings, { steps, n }));
+    const Job = run.isImages ? ImageQualityJob : QualityJob;
+    scheduler.start('quality', new Job(run, post, settings, { steps, n }));
   },
   [TO_WORKER.elbo]({ settings }) { scheduler.start('elbo', new ElboJob(run, post, settings)); },
   [TO_WORKER.cancel]({ job }) {
@@ -120,17 +122,17 @@ const handlers = {
     const { bytes, step } = run.checkpointBytes();
     post({ type: TO_PAGE.checkpoint, bytes, step }, [bytes.buffer]);
   },
-  [TO_WORKER.checkpointLoad]({ bytes, name }) {
+  async [TO_WORKER.checkpointLoad]({ bytes, name }) {
     let described;
     try {
-      described = run.load(bytes, name);  // throws, keeping the current run, if invalid
+      described = await run.load(bytes, name);  // throws, keeping the current run, if invalid
     } catch (error) {
       throw new Error(`cannot load this checkpoint: ${error.message ?? error}`);
     }
     stopRunJobs();
     announce(described, 'checkpoint');
     post({ type: TO_PAGE.loaded, name, step: described.step, settings: described.settings,
-      source: described.source, resumable: described.resumable });
+      source: described.source, resumable: described.resumable, note: described.note });
     startPreview();
   },
 };

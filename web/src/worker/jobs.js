@@ -74,13 +74,24 @@ export function classOptions(run, settings) {
   return { classLabel: settings.classLabel, guidance: settings.guidance };
 }
 
+// Image previews: a few rows of each class (a U-Net evaluation costs as much as thousands of the
+// 2D MLP's), DDIM with 10 steps; one unit of work is one step of IMAGE_CHUNK_ROWS images, tens of
+// milliseconds in WebAssembly, so a message waits no longer than that.
+export const PREVIEW_IMAGES_PER_CLASS = 4;
+export const IMAGE_CHUNK_ROWS = 32;
+
 export class PreviewJob {
   // A conditional model's preview shows every class in turn, unguided (w = 1).
   constructor(run, post, { n = 500, steps = 16, seed = 7, onDone = () => {} } = {}) {
     Object.assign(this, { run, post, onDone, token: run.token, step: run.step });
     const described = run.describe();
+    if (run.isImages) {
+      n = PREVIEW_IMAGES_PER_CLASS * (described.classes || 10);
+      steps = 10;
+    }
     const options = { sampler: 'ddim', samplerSteps: Math.min(steps, described.settings.timesteps),
-      eta: 0, n, seed, chunkRows: 256, ...(described.classes ? { classLabel: 'all', guidance: 1 } : {}) };
+      eta: 0, n, seed, chunkRows: run.isImages ? IMAGE_CHUNK_ROWS : 256,
+      ...(described.classes ? { classLabel: 'all', guidance: 1 } : {}) };
     this.samplers = ['raw', 'ema'].map((w) => run.withModel(w, (m) => check(m.sampler(options)).sampler));
   }
 
@@ -89,7 +100,7 @@ export class PreviewJob {
     if (!allDone(advanceWithin(this.samplers, budgetMs))) return false;
     const [rawNow, emaNow] = this.samplers.map((s) => check(s.current()));
     const [raw, ema, labels] = [rawNow.x, emaNow.x, rawNow.labels];
-    this.post({ type: TO_PAGE.preview, step: this.step, raw, ema, labels },
+    this.post({ type: TO_PAGE.preview, step: this.step, raw, ema, labels, shape: rawNow.shape },
       [raw.buffer, ema.buffer, ...(labels ? [labels.buffer] : [])]);
     this.onDone();
     return true;
@@ -104,11 +115,16 @@ export function samplerSteps(settings) {
   return settings.sampler === 'ddpm' ? settings.timesteps : Math.min(50, settings.timesteps);
 }
 
+export const ANIMATED_IMAGES = 10;
+
 export class SampleJob {
-  constructor(run, post, settings, { animationPoints = 1024 } = {}) {
+  // Images: settings.imageN of them, the first ANIMATED_IMAGES animated (one of each class when
+  // every class is drawn in turn).
+  constructor(run, post, settings, { animationPoints = run.isImages ? ANIMATED_IMAGES : 1024 } = {}) {
     Object.assign(this, { run, post, settings, animationPoints, started: now(), token: run.token });
     const recordEvery = Math.max(1, Math.ceil(samplerSteps(settings) / 100));
-    const options = { ...settings, n: settings.sampleN, seed: settings.sampleSeed, recordEvery, chunkRows: 1024 };
+    const options = { ...settings, n: run.isImages ? settings.imageN : settings.sampleN, seed: settings.sampleSeed,
+      recordEvery, chunkRows: run.isImages ? IMAGE_CHUNK_ROWS : 1024 };
     delete options.classLabel;  // the page's setting: classOptions() passes it for a conditional model
     Object.assign(options, classOptions(run, settings));
     const created = run.withModel(settings.weights, (m) => check(m.sampler(options)));
@@ -193,13 +209,19 @@ export class QualityJob {
   dispose() { this.current?.s.delete(); }
 }
 
+export const ELBO_IMAGES = 64;
+
 export class ElboJob {
   constructor(run, post, settings) {
     Object.assign(this, { run, post, settings, started: now(), token: run.token });
-    const n = Math.min(settings.elboN, run.points.length / 2);
-    if (n < 2) throw new Error('the ELBO needs data points (at least 2)');
-    const examples = run.points.slice(0, 2 * n);
-    const options = { strata: 0, variance: settings.variance, seed: settings.sampleSeed, batch: Math.min(n, 256) };
+    // Images: at most ELBO_IMAGES examples (every one of the T terms costs a U-Net evaluation of
+    // each), evaluated IMAGE_CHUNK_ROWS at a time so one unit of work stays short.
+    const size = run.sampleSize;
+    const n = Math.min(settings.elboN, run.points.length / size, run.isImages ? ELBO_IMAGES : Infinity);
+    if (n < 2) throw new Error('the ELBO needs training data (at least 2 examples): this checkpoint holds none');
+    const examples = run.points.slice(0, size * n);
+    const options = { strata: 0, variance: settings.variance, seed: settings.sampleSeed,
+      batch: Math.min(n, run.isImages ? IMAGE_CHUNK_ROWS : 256) };
     const created = run.withModel(settings.weights, (m) => check(m.elbo(examples, options)));
     this.elbo = created.elbo;
     this.lastProgress = 0;
@@ -225,4 +247,70 @@ export class ElboJob {
   }
 
   dispose() { this.elbo.delete(); }
+}
+
+// Image quality against sampling steps, as `diffuse eval` measures it: for each sampler and number
+// of steps, n samples (every class in turn, guided by the page's w, for a conditional model) judged
+// by the project's classifier: the fraction labelled as the class asked for, and the Fréchet
+// distance in its features to the first REFERENCE_IMAGES held-out images (beside that of the next
+// REFERENCE_IMAGES held-out images: what real digits score at the same n).
+export const REFERENCE_IMAGES = 148;
+
+export class ImageQualityJob {
+  constructor(run, post, settings, { steps, n }) {
+    Object.assign(this, { run, post, settings, n, started: now(), token: run.token });
+    const described = run.describe();
+    this.classes = described.classes;
+    const T = settings.timesteps;
+    this.queue = steps.filter((k) => k <= T).flatMap((k) => [['ddim', k], ['ddpm', k]]);
+    this.total = this.queue.length;
+    this.current = null;
+    this.tools = null;
+    this.failed = null;
+    const name = described.source;
+    Promise.all([run.imageData(name), run.classifier(name)]).then(
+      ([data, classifier]) => { this.tools = { images: data.images, classifier }; },
+      (error) => { this.failed = new Error(`quality needs the ${name} images and classifier: ${error.message ?? error}`); });
+  }
+
+  slice(budgetMs) {
+    if (this.token !== this.run.token) return true;
+    if (this.failed) throw this.failed;
+    if (!this.tools) return false;  // the assets are still loading
+    const start = now();
+    while (now() - start < budgetMs) {
+      if (!this.current) {
+        if (this.queue.length === 0) {
+          this.post({ type: TO_PAGE.qualityDone, elapsedMs: now() - this.started });
+          return true;
+        }
+        const [sampler, K] = this.queue.shift();
+        const options = { ...this.settings, sampler, samplerSteps: K, eta: sampler === 'ddim' ? 0 : this.settings.eta,
+          n: this.n, seed: this.settings.sampleSeed, chunkRows: IMAGE_CHUNK_ROWS };
+        delete options.classLabel;
+        if (this.classes) Object.assign(options, { classLabel: 'all', guidance: this.settings.guidance });
+        const s = this.run.withModel(this.settings.weights, (m) => check(m.sampler(options)).sampler);
+        this.current = { sampler, K, s };
+      }
+      if (check(this.current.s.advance(1)).done) this.finishOne();
+    }
+    return false;
+  }
+
+  finishOne() {
+    const { sampler, K, s } = this.current;
+    const { x, labels } = check(s.current());
+    s.delete();
+    this.current = null;
+    const q = check(this.tools.classifier.quality(x, labels, this.tools.images, REFERENCE_IMAGES));
+    if (q.agreement !== null) {
+      this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, value: q.agreement, metric: 'agreement' });
+    }
+    this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, value: q.frechet, metric: 'frechet',
+      baseline: q.baselineFrechet });
+    this.post({ type: TO_PAGE.jobProgress, job: 'quality', done: this.total - this.queue.length, total: this.total,
+      label: `${sampler.toUpperCase()} ${K} steps` });
+  }
+
+  dispose() { this.current?.s.delete(); }
 }
