@@ -6,6 +6,10 @@
 //     sample previews and for any time the worker thread waits for a CPU),
 //   - the WebAssembly memory while training (target < 64 MiB),
 //   - the time to sample 10,000 points (DDIM, 50 steps; DDPM with all 1000 steps with --ddpm),
+//   - "digits in a minute": a fresh page on the digits (the page's image defaults), Train, then at
+//     60 s (wall clock) Pause and Sample (DDIM 50, w = 2, ten of each digit): the step reached, the
+//     steps/s, and the project's classifier's class agreement and Fréchet distance of those samples
+//     (beside held-out digits' own), the WebAssembly memory,
 //   - "10 seconds": a fresh page with every setting at its default, Train pressed, Sample pressed
 //     10 s (wall clock) later: the step reached and the energy distance of those samples to fresh
 //     moons, beside what a perfect sampler scores (fresh moons against fresh moons) and what a
@@ -26,7 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/serve.mjs';
-import { energyDistance, gaussianLike, moons } from '../tests/e2e/helpers.mjs';
+import { digitsJudge, energyDistance, gaussianLike, moons } from '../tests/e2e/helpers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -141,6 +145,33 @@ async function tenSeconds() {
   await page.close();
   return { step, previewStep, pressedAt, shownAt, n: samples.length, energy: energyDistance(samples, qualityData) };
 }
+// "Recognisable digits within a minute of pressing Train".
+const DIGITS_AFTER_MS = 60000;
+const judgeDigits = await digitsJudge();
+async function digitsMinute() {
+  const page = await freshPage('#dataset=digits');
+  const t0 = Date.now();
+  await page.click('[data-testid=train]');
+  const rates = [];
+  while (Date.now() - t0 < DIGITS_AFTER_MS) {
+    await page.waitForTimeout(Math.min(1000, Math.max(0, DIGITS_AFTER_MS - (Date.now() - t0))));
+    rates.push((await state(page)).stepsPerSec);
+  }
+  await page.click('[data-testid=train]');  // Pause
+  await page.waitForFunction(() => !window.diffuse.state().running, null, { timeout: 60000, polling: 50 });
+  const { step, samplings, memoryBytes } = await state(page);
+  const t1 = Date.now();
+  await page.click('[data-testid=sample]');
+  await page.waitForFunction((n) => window.diffuse.state().samplings > n, samplings, { timeout: 600000, polling: 50 });
+  const sampleSeconds = (Date.now() - t1) / 1000;
+  const drawn = await page.evaluate(() => window.diffuse.samples());
+  const labels = await page.evaluate(() => window.diffuse.labels());
+  await page.close();
+  const q = judgeDigits(drawn.data, labels);
+  return { step, stepsPerSec: median(rates), sampleSeconds, n: drawn.shape[0], agreement: q.agreement,
+    frechet: q.frechet, heldOutFrechet: q.baselineFrechet, memoryMiB: memoryBytes / 2 ** 20 };
+}
+
 // The reference set and the two baselines (fixed seeds: the same numbers every run).
 const qualityData = moons(2000, 7);
 const baselines = {
@@ -152,6 +183,7 @@ async function browserRun() {
   const r = { load: os.loadavg()[0] };
   r.timeToInteractiveMs = await timeToInteractive();
   r.tenSeconds = await tenSeconds();
+  r.digitsMinute = await digitsMinute();
   const page = await freshPage();
   await page.click('[data-testid=train]');
   r.batch256 = await trainingRate(page);
@@ -254,6 +286,16 @@ console.log(`  step reached when Sample was pressed: ${stat((r) => r.browser.ten
 console.log(`  energy distance ×10⁻³: samples ${stat((r) => 1e3 * r.browser.tenSeconds.energy, 2)}, ` +
   `fresh moons (perfect sampler) ${f(1e3 * baselines.dataVsData, 2)}, Gaussian fit ${f(1e3 * baselines.gaussian, 2)}; ` +
   `samples ÷ Gaussian ${stat((r) => r.browser.tenSeconds.energy / baselines.gaussian, 2)}`);
+const hasDigits = runs.some((r) => r.browser.digitsMinute);
+if (hasDigits) {
+  const d = (get, digits) => stat((r) => get(r.browser.digitsMinute), digits);
+  console.log(`\nDigits in a minute (the page's digits defaults: Train, Pause at ${DIGITS_AFTER_MS / 1000} s, Sample ` +
+    `${runs.find((r) => r.browser.digitsMinute).browser.digitsMinute.n} images, DDIM 50, w = 2, ten of each class):`);
+  console.log(`  step reached: ${d((m) => m.step, 0)} at ${d((m) => m.stepsPerSec, 1)} steps/s (worker); ` +
+    `sampling took ${d((m) => m.sampleSeconds, 1)} s; WASM memory ${d((m) => m.memoryMiB, 0)} MiB`);
+  console.log(`  class agreement ${d((m) => m.agreement, 2)}; Fréchet distance ${d((m) => m.frechet, 1)} ` +
+    `(held-out digits against held-out digits: ${d((m) => m.heldOutFrechet, 1)})`);
+}
 console.log(`\n${runs[0].browser.wasm}`);
 for (const note of notes) console.log(`note: ${note}`);
 if (option('--json') && !from) writeFileSync(option('--json'), JSON.stringify({ runs, baselines, notes }, null, 2));

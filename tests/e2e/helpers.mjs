@@ -141,10 +141,12 @@ export function energyDistance(x, y) {
   return 2 * mean(x, y, false) - mean(x, x, true) - mean(y, y, true);
 }
 
+// Every visible figure (the other kind of data's are hidden: points or images).
 export async function screenshotFigures(page, prefix) {
   const figures = await page.$$('figure');
   let i = 0;
   for (const figure of figures) {
+    if (!(await figure.isVisible())) continue;
     const title = (await figure.$eval('figcaption b', (b) => b.textContent).catch(() => `figure ${i}`))
       .toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
     await figure.scrollIntoViewIfNeeded();
@@ -152,4 +154,25 @@ export async function screenshotFigures(page, prefix) {
     i += 1;
   }
   return i;
+}
+
+// The project's digit classifier, run in WebAssembly from the page's own assets (web/dist/data):
+// judge(images (flat, data units), labels (the classes asked for)) -> { agreement, frechet,
+// baselineFrechet } against the first 148 held-out digits, as the page's quality chart measures.
+export async function digitsJudge() {
+  const { loadDiffuse } = await import('../wasm/load_module.mjs');
+  const { gunzipSync } = await import('node:zlib');
+  const { readFileSync } = await import('node:fs');
+  const diffuse = await loadDiffuse();
+  const asset = (name) => new Uint8Array(readFileSync(path.join(repoRoot, 'web', 'dist', 'data', name)));
+  const loaded = diffuse.imageDataLoad('digits', new Uint8Array(gunzipSync(asset('digits-images-idx3-ubyte.gz'))),
+    new Uint8Array(gunzipSync(asset('digits-labels-idx1-ubyte.gz'))));
+  if (!loaded.ok) throw new Error(loaded.error);
+  const created = diffuse.classifierLoad(asset('digits-classifier.safetensors'), 'digits-classifier.safetensors');
+  if (!created.ok) throw new Error(created.error);
+  return (data, labels) => {
+    const q = created.classifier.quality(Float32Array.from(data), Int32Array.from(labels), loaded.images, 148);
+    if (!q.ok) throw new Error(q.error);
+    return q;
+  };
 }

@@ -90,7 +90,7 @@ struct SamplerHandle : NonCopyable {
   // sampler.advance(units) -> { unitsDone, unitsTotal, done, stepsTaken, stepsTotal, t }
   emscripten::val advance(int units);
   // sampler.current() -> { x, x0Hat, labels (Int32Array, or null for the null class), shape } in
-  // data units (x0Hat empty before the first step)
+  // data units (x0Hat empty before the first step; x, once done, clipped to an image's levels)
   emscripten::val current() const;
   // sampler.trajectory(maxPoints) -> { timesteps: Int32Array(F), frames, n, x: Float32Array(F*n*2),
   // x0Hat }: the first n = min(maxPoints, rows of the first chunk) rows of every recorded frame.

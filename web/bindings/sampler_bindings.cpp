@@ -106,7 +106,10 @@ val SamplerHandle::advance(int units) {
 val SamplerHandle::current() const {
   return guarded([&] {
     val out = val::object();
-    out.set("x", points_to_js(normalization_undo(normalization, concatenated(chunks, false))));
+    Tensor2 x = normalization_undo(normalization, concatenated(chunks, false));
+    // Finished images are clipped to their levels, as `diffuse sample` writes them.
+    if (done()) normalization_clip_to_range(normalization, x);
+    out.set("x", points_to_js(x));
     const bool stepped = chunks.back()->steps_taken() > 0;
     out.set("x0Hat", stepped ? points_to_js(normalization_undo(normalization, concatenated(chunks, true)))
                              : val::global("Float32Array").new_(0));

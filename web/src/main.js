@@ -194,8 +194,9 @@ worker
     for (const name of ['forwardT', 'fieldT']) controls.setMax(name, tables.timesteps - 1);
   })
   .on(TO_PAGE.forward, ({ t, points, alphaBar }) => {
-    plots.forwardAt(points, t);
-    $('forward-caption').textContent = `(ᾱ_t = ${alphaBar.toPrecision(3)} at t = ${t})`;
+    if (points.length) plots.forwardAt(points, t);
+    $('forward-caption').textContent = alphaBar === null ? '(no training data in this run)'
+      : `(ᾱ_t = ${alphaBar.toPrecision(3)} at t = ${t})`;
     requestForward.answered();
   })
   .on(TO_PAGE.field, (field) => {
@@ -229,7 +230,8 @@ worker
     bar.value = done / total;
     bar.title = label;
   })
-  .on(TO_PAGE.samples, ({ points, labels, shape, n, trajectory, elapsedMs, settings: used }) => {
+  .on(TO_PAGE.samples, ({ points, labels, shape, n, trajectory, elapsedMs, settings: used, memoryBytes }) => {
+    run.memoryBytes = Math.max(run.memoryBytes, memoryBytes);
     Object.assign(run, { samples: points, sampleLabels: labels, sampleShape: shape });
     run.samplings += 1;
     plots.samplesDrawn(points, trajectory, settings.frameSpace, labels);
@@ -244,6 +246,7 @@ worker
     $('play').textContent = 'Pause';
   })
   .on(TO_PAGE.qualityPoint, ({ sampler, steps, value, metric, baseline }) => {
+    run.quality.push({ sampler, steps, metric, value });
     const chart = metric === 'frechet' ? plots.qualityFd : plots.quality;
     chart.update({ point: { sampler, steps, value }, metric, ...(baseline !== undefined ? { baseline } : {}) });
   })
@@ -252,13 +255,16 @@ worker
     toolbar.status(`measured sample quality in ${(elapsedMs / 1000).toFixed(1)} s`);
   })
   .on(TO_PAGE.elbo, ({ result, elapsedMs }) => {
+    const { perT, ...terms } = result;
+    run.elbo = terms;
     plots.elboResult(result);
     endJob('elbo');
     $('elbo-note').textContent = kind === 'images'
       ? `−ELBO ≥ −log P(x₀): ${result.bitsPerDim.toFixed(3)} bits per dimension (${result.dims} pixels of ` +
         `${run.levels} grey levels: ${Math.log2(run.levels).toFixed(2)} bits would be a uniform guess), ` +
-        `${result.nllNats.toFixed(1)} ± ${result.standardError.toFixed(1)} nats per image; ${result.examples} training ` +
-        `images, every t, ${(elapsedMs / 1000).toFixed(1)} s.`
+        `${result.nllNats.toFixed(1)} ± ${result.standardError.toFixed(1)} nats per image; the first ${result.examples} ` +
+        `held-out images, every t (diffuse elbo --dataset digits --n ${result.examples} --strata 0 bounds the same), ` +
+        `${(elapsedMs / 1000).toFixed(1)} s.`
       : `−ELBO ≥ −log p(x₀): ${result.nllNats.toFixed(3)} ± ${result.standardError.toFixed(3)} ` +
         `nats per point (normalized data), or ${result.bitsPerDim.toFixed(3)} bits per dimension in the data's own ` +
         `units; ${result.examples} examples, ${(elapsedMs / 1000).toFixed(1)} s.`;
@@ -328,6 +334,7 @@ $('step').addEventListener('click', (e) => worker.send(TO_WORKER.step, { n: e.sh
 $('reset').addEventListener('click', () => configure('reset: a fresh model, training restarts from step 0'));
 $('sample').addEventListener('click', () => startJob('sample'));
 $('quality').addEventListener('click', () => {
+  run.quality = [];
   plots.quality.reset();
   if (kind === 'images') {
     plots.quality.update({ metric: 'agreement' });

@@ -46,7 +46,7 @@ export const TO_PAGE = Object.freeze({
   preview: 'preview',             // { step, raw, ema, labels, shape }: samples of the current weights
   jobProgress: 'jobProgress',     // { job: 'sample' | 'quality' | 'elbo', done, total, label }
   samples: 'samples',             // { points, labels, shape, n, trajectory: { timesteps, frames, n, x,
-                                  //   x0Hat }, elapsedMs, settings }
+                                  //   x0Hat }, elapsedMs, settings, memoryBytes }
   field: 'field',                 // { t, points, eps, x0Hat, nx, ny, normalization }
   qualityPoint: 'qualityPoint',   // { sampler, steps, value, metric, baseline? }: metric energy | mmd
                                   //   (points), agreement | frechet (images; frechet with the

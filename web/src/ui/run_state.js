@@ -16,6 +16,8 @@ export class RunState {
     this.ready = false;
     this.stepsPerSec = 0;
     this.memoryBytes = 0;      // the largest WebAssembly memory seen
+    this.quality = [];         // the last quality measurement: { sampler, steps, metric, value }
+    this.elbo = null;          // the last ELBO: { prior, diffusion, decoder, nllNats, bitsPerDim, ... }
   }
 
   // The last samples in the data's units: [[x, y], ...] for 2D points; otherwise

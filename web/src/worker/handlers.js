@@ -100,7 +100,8 @@ const handlers = {
   },
   [TO_WORKER.step]({ n }) { startTraining(Math.max(1, n | 0)); },
   [TO_WORKER.forward]({ t }) {
-    if (!run.forwardProcess) return;
+    // Always answered (the page asks again only after an answer): no data, no points.
+    if (!run.forwardProcess) return post({ type: TO_PAGE.forward, t, points: new Float32Array(0), alphaBar: null });
     const r = check(run.forwardProcess.at(t));
     post({ type: TO_PAGE.forward, t: r.t, points: r.points, alphaBar: r.alphaBar }, [r.points.buffer]);
   },
@@ -114,7 +115,10 @@ const handlers = {
     const Job = run.isImages ? ImageQualityJob : QualityJob;
     scheduler.start('quality', new Job(run, post, settings, { steps, n }));
   },
-  [TO_WORKER.elbo]({ settings }) { scheduler.start('elbo', new ElboJob(run, post, settings)); },
+  async [TO_WORKER.elbo]({ settings }) {
+    const examples = run.isImages ? await run.heldOutImages(settings.elboN) : null;
+    scheduler.start('elbo', new ElboJob(run, post, settings, examples));
+  },
   [TO_WORKER.cancel]({ job }) {
     if (scheduler.stop(job)) post({ type: TO_PAGE.jobStopped, job });
   },

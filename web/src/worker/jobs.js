@@ -75,10 +75,13 @@ export function classOptions(run, settings) {
 }
 
 // Image previews: a few rows of each class (a U-Net evaluation costs as much as thousands of the
-// 2D MLP's), DDIM with 10 steps; one unit of work is one step of IMAGE_CHUNK_ROWS images, tens of
+// 2D MLP's), DDIM with 10 steps; one unit of work is one step of imageChunkRows() images, tens of
 // milliseconds in WebAssembly, so a message waits no longer than that.
 export const PREVIEW_IMAGES_PER_CLASS = 4;
-export const IMAGE_CHUNK_ROWS = 32;
+// Rows of one unit of work: 32 of the digits' 8 x 8 (2,048 pixels), 2 of Fashion-MNIST's 28 x 28.
+export function imageChunkRows(shape) {
+  return Math.max(1, Math.min(32, Math.floor(2048 / (shape[1] * shape[2]))));
+}
 
 export class PreviewJob {
   // A conditional model's preview shows every class in turn, unguided (w = 1).
@@ -90,7 +93,7 @@ export class PreviewJob {
       steps = 10;
     }
     const options = { sampler: 'ddim', samplerSteps: Math.min(steps, described.settings.timesteps),
-      eta: 0, n, seed, chunkRows: run.isImages ? IMAGE_CHUNK_ROWS : 256,
+      eta: 0, n, seed, chunkRows: run.isImages ? imageChunkRows(run.shape) : 256,
       ...(described.classes ? { classLabel: 'all', guidance: 1 } : {}) };
     this.samplers = ['raw', 'ema'].map((w) => run.withModel(w, (m) => check(m.sampler(options)).sampler));
   }
@@ -124,7 +127,7 @@ export class SampleJob {
     Object.assign(this, { run, post, settings, animationPoints, started: now(), token: run.token });
     const recordEvery = Math.max(1, Math.ceil(samplerSteps(settings) / 100));
     const options = { ...settings, n: run.isImages ? settings.imageN : settings.sampleN, seed: settings.sampleSeed,
-      recordEvery, chunkRows: run.isImages ? IMAGE_CHUNK_ROWS : 1024 };
+      recordEvery, chunkRows: run.isImages ? imageChunkRows(run.shape) : 1024 };
     delete options.classLabel;  // the page's setting: classOptions() passes it for a conditional model
     Object.assign(options, classOptions(run, settings));
     const created = run.withModel(settings.weights, (m) => check(m.sampler(options)));
@@ -149,6 +152,7 @@ export class SampleJob {
     const size = shape.reduce((a, b) => a * b, 1);
     this.post({
       type: TO_PAGE.samples, points, labels, shape, n: points.length / size, elapsedMs: now() - this.started,
+      memoryBytes: this.run.module.memoryBytes(),
       settings: this.settings, trajectory: { timesteps: trajectory.timesteps, frames: trajectory.frames,
         n: trajectory.n, x: trajectory.x, x0Hat: trajectory.x0Hat },
     }, [points.buffer, trajectory.x.buffer, trajectory.x0Hat.buffer, ...(labels ? [labels.buffer] : [])]);
@@ -209,19 +213,18 @@ export class QualityJob {
   dispose() { this.current?.s.delete(); }
 }
 
-export const ELBO_IMAGES = 64;
-
 export class ElboJob {
-  constructor(run, post, settings) {
+  // examples: the images to bound (an image run's held-out images, Run.heldOutImages), or null for
+  // a 2D run's own training points.
+  constructor(run, post, settings, examples = null) {
     Object.assign(this, { run, post, settings, started: now(), token: run.token });
-    // Images: at most ELBO_IMAGES examples (every one of the T terms costs a U-Net evaluation of
-    // each), evaluated IMAGE_CHUNK_ROWS at a time so one unit of work stays short.
+    // Images are evaluated imageChunkRows() at a time so that one unit of work stays short.
     const size = run.sampleSize;
-    const n = Math.min(settings.elboN, run.points.length / size, run.isImages ? ELBO_IMAGES : Infinity);
-    if (n < 2) throw new Error('the ELBO needs training data (at least 2 examples): this checkpoint holds none');
-    const examples = run.points.slice(0, size * n);
+    const n = examples ? examples.length / size : Math.min(settings.elboN, run.points.length / size);
+    if (n < 2) throw new Error('the ELBO needs data points (at least 2)');
+    examples ??= run.points.slice(0, size * n);
     const options = { strata: 0, variance: settings.variance, seed: settings.sampleSeed,
-      batch: Math.min(n, run.isImages ? IMAGE_CHUNK_ROWS : 256) };
+      batch: Math.min(n, run.isImages ? imageChunkRows(run.shape) : 256) };
     const created = run.withModel(settings.weights, (m) => check(m.elbo(examples, options)));
     this.elbo = created.elbo;
     this.lastProgress = 0;
@@ -286,7 +289,7 @@ export class ImageQualityJob {
         }
         const [sampler, K] = this.queue.shift();
         const options = { ...this.settings, sampler, samplerSteps: K, eta: sampler === 'ddim' ? 0 : this.settings.eta,
-          n: this.n, seed: this.settings.sampleSeed, chunkRows: IMAGE_CHUNK_ROWS };
+          n: this.n, seed: this.settings.sampleSeed, chunkRows: imageChunkRows(this.run.shape) };
         delete options.classLabel;
         if (this.classes) Object.assign(options, { classLabel: 'all', guidance: this.settings.guidance });
         const s = this.run.withModel(this.settings.weights, (m) => check(m.sampler(options)).sampler);

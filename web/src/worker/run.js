@@ -1,11 +1,12 @@
 // The worker's one training run: the WebAssembly trainer (or, for an exported checkpoint, a model
 // that can only be sampled), its data and the forward process of that data. Every binding returns
 // { ok, ... }; check() turns { ok: false, error } into a thrown Error with the binding's message.
-import { DATASETS, IMAGE_DATASETS } from '../state.js';
+import { CUSTOM_DATASET, DATASETS, IMAGE_DATASETS } from '../state.js';
 
 export const DISPLAY_POINTS = 2000;  // data points sent to the page for plotting
 export const DISPLAY_IMAGES = 100;   // training images sent to the page (10 of each digit)
 export const FORWARD_IMAGES = 8;     // training images the forward-process view noises
+export const ELBO_IMAGES = 64;       // held-out images the ELBO bounds (each costs T U-Net evaluations)
 
 // The decompressed bytes of an asset next to the page (web/dist/data, scripts/web_assets.mjs).
 async function fetchAsset(name, { gzip = false } = {}) {
@@ -82,6 +83,17 @@ export class Run {
     return this.classifiers.get(name);
   }
 
+  // The first n held-out images (at most ELBO_IMAGES) of an image run's data set, in data units:
+  // what the ELBO bounds, as `diffuse elbo --dataset digits` does.
+  async heldOutImages(n) {
+    const name = this.info?.source;
+    if (!IMAGE_DATASETS.includes(name)) {
+      throw new Error(`the ELBO needs held-out images of ${name}, which the page does not hold`);
+    }
+    const { images } = await this.imageData(name);
+    return check(images.take('test', 0, Math.min(n, ELBO_IMAGES))).data;
+  }
+
   // Values per sample: 2 for points, C H W for images.
   get sampleSize() { return this.shape.reduce((a, b) => a * b, 1); }
   get isImages() { return this.shape.length === 3; }
@@ -105,6 +117,10 @@ export class Run {
       if (data.labels) this.customPoints.labels = data.labels;
     }
     let spec;
+    if (settings.dataset === CUSTOM_DATASET && !data && this.isImages) {
+      throw new Error(`this run's ${this.info?.source ?? 'images'} cannot be trained here (the page holds no such ` +
+        'images): choose a data set to start a new run');
+    }
     if (DATASETS.includes(settings.dataset)) spec = { dataset: settings.dataset };
     else if (this.customPoints) spec = this.customPoints;
     else throw new Error('no custom points yet: draw some or load a CSV file');

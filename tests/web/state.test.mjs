@@ -1,0 +1,47 @@
+// The page's settings across kinds of data (web/src/state.js): a link to the digits starts from the
+// image defaults and writes only what differs from them; moving between points and images swaps
+// the defaults but keeps what the user chose; each setting applies to its kind only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SETTINGS, appliesTo, byName, defaults, fromHash, kindOf, switchKind, toHash } from '../../web/src/state.js';
+
+test('the digits are images; the 2D sets and custom points are points', () => {
+  assert.equal(kindOf('digits'), 'images');
+  for (const name of ['moons', 'spirals', 'custom']) assert.equal(kindOf(name), 'points');
+});
+
+test('a digits link starts from the image defaults and round-trips', () => {
+  const { values, problems } = fromHash('#dataset=digits');
+  assert.deepEqual(problems, []);
+  assert.deepEqual(values, { ...defaults('images'), dataset: 'digits' });
+  // The image defaults are the CLI's digits defaults (native/commands/image_defaults.cpp).
+  assert.deepEqual([values.channels, values.layersPerBlock, values.groups, values.batch, values.lr, values.steps,
+    values.warmup, values.conditional], ['16,32', 1, 8, 64, 2e-3, 2000, 100, true]);
+  assert.equal(toHash(values), '#dataset=digits');
+  const changed = { ...values, channels: '32,64', guidance: 3 };
+  assert.equal(toHash(changed), '#dataset=digits&channels=32%2C64&guidance=3');
+  assert.deepEqual(fromHash(toHash(changed)).values, changed);
+});
+
+test('switching kinds swaps the defaults and keeps what was chosen', () => {
+  const moons = { ...defaults('points'), lr: 3e-3, seed: 5 };
+  const digits = switchKind({ ...moons, dataset: 'digits' }, 'points', 'images');
+  assert.equal(digits.lr, 3e-3);       // chosen: kept
+  assert.equal(digits.seed, 5);
+  assert.equal(digits.batch, 64);      // a default: the image default
+  assert.equal(digits.conditional, true);
+  const back = switchKind({ ...digits, dataset: 'moons' }, 'images', 'points');
+  assert.deepEqual(back, { ...moons, dataset: 'moons' });
+});
+
+test('each model setting applies to one kind of data', () => {
+  const only = (kind) => SETTINGS.filter((d) => d.only === kind).map((d) => d.name);
+  assert.deepEqual(only('images').sort(), ['attention', 'channels', 'groups', 'imageN', 'layersPerBlock']);
+  for (const name of ['hidden', 'layers', 'activation', 'timeEmbed', 'residual', 'trainSize', 'sampleN']) {
+    assert.equal(appliesTo(byName[name], 'images'), false, name);
+    assert.equal(appliesTo(byName[name], 'points'), true, name);
+  }
+  for (const name of ['lr', 'batch', 'conditional', 'guidance', 'classLabel']) {
+    assert.ok(appliesTo(byName[name], 'images') && appliesTo(byName[name], 'points'), name);
+  }
+});
