@@ -80,8 +80,9 @@ function apply(next, changedName) {
   if (diff.reset.length) {
     const label = changedName ? byName[changedName].label : diff.reset.map((n) => byName[n].label).join(', ');
     configure(`${label} changed: a new run, training restarts from step 0`);
-  } else if (diff.live.length) {
-    worker.send(TO_WORKER.update, { settings, changed: diff.live });
+  } else if (diff.live.length || diff.sample.some((n) => n === 'classLabel' || n === 'guidance')) {
+    // Live training settings, and the class the live previews draw.
+    worker.send(TO_WORKER.update, { settings, changed: [...diff.live, ...diff.sample] });
   }
   if (diff.view.includes('forwardT')) requestForward();
   if (diff.view.includes('fieldT') || ['weights', 'classLabel', 'guidance'].some((n) => diff.sample.includes(n))) requestField();

@@ -13,7 +13,8 @@ export const TO_WORKER = Object.freeze({
   configure: 'configure',         // { settings, data?: { points, shape, labels?, source } | { csv, source },
                                   //   reason }:
                                   //   a new run (data, schedule, model, seed); training stops
-  update: 'update',               // { settings, changed: [names] }: live training settings
+  update: 'update',               // { settings, changed: [names] }: live training settings, and the
+                                  //   class (and guidance) the previews of an image run draw
   train: 'train',                 // {}: start or resume training
   pause: 'pause',                 // {}: stop training after the current slice
   step: 'step',                   // { n }: n training steps, then stop

@@ -8,9 +8,11 @@ import { theme } from './theme.js';
 
 const GAP = 2;  // pixels between images
 
-// Rows of image indices: one per class (in class order) with labels, else `columns` a row.
+// Rows of image indices: one per class (in class order) with labels of several classes, else
+// `columns` a row (a square grid by default).
 function layout(n, labels, columns) {
-  if (labels && labels.length === n) {
+  const oneClass = labels && labels.length > 0 && labels.every((k) => k === labels[0]);
+  if (labels && labels.length === n && !oneClass) {
     const byClass = new Map();
     for (let i = 0; i < n; i++) {
       if (!byClass.has(labels[i])) byClass.set(labels[i], []);

@@ -83,10 +83,12 @@ const handlers = {
       return;
     }
     stopRunJobs();
+    run.previewClass = { classLabel: settings.classLabel, guidance: settings.guidance };
     announce(described, reason);
     startPreview();
   },
   [TO_WORKER.update]({ settings }) {
+    run.previewClass = { classLabel: settings.classLabel, guidance: settings.guidance };
     if (!run.trainer) return;
     const r = check(run.trainer.update(settings));
     if (r.changed.length) status(`applied live at step ${run.step.toLocaleString('en')}: ${r.changed.join(', ')}`);

@@ -84,7 +84,8 @@ export function imageChunkRows(shape) {
 }
 
 export class PreviewJob {
-  // A conditional model's preview shows every class in turn, unguided (w = 1).
+  // A conditional model's preview shows every class in turn, unguided (w = 1), or for images the
+  // class picked in the page.
   constructor(run, post, { n = 500, steps = 16, seed = 7, onDone = () => {} } = {}) {
     Object.assign(this, { run, post, onDone, token: run.token, step: run.step });
     const described = run.describe();
@@ -92,9 +93,13 @@ export class PreviewJob {
       n = PREVIEW_IMAGES_PER_CLASS * (described.classes || 10);
       steps = 10;
     }
+    // An image run's previews draw the class picked in the page (at its guidance), else every class
+    // in turn, unguided.
+    const picked = run.isImages && run.previewClass.classLabel !== 'all' ? run.previewClass : null;
+    const classes = picked ? { classLabel: picked.classLabel, guidance: picked.guidance } : { classLabel: 'all', guidance: 1 };
     const options = { sampler: 'ddim', samplerSteps: Math.min(steps, described.settings.timesteps),
       eta: 0, n, seed, chunkRows: run.isImages ? imageChunkRows(run.shape) : 256,
-      ...(described.classes ? { classLabel: 'all', guidance: 1 } : {}) };
+      ...(described.classes ? classes : {}) };
     this.samplers = ['raw', 'ema'].map((w) => run.withModel(w, (m) => check(m.sampler(options)).sampler));
   }
 

@@ -54,6 +54,7 @@ export class Run {
     this.token = 0;           // bumped whenever the run changes: stale jobs stop themselves
     this.imageSets = new Map();  // name -> promise of { images (ImageDataHandle), info }
     this.classifiers = new Map();  // name -> promise of a Classifier handle
+    this.previewClass = { classLabel: 'all', guidance: 1 };  // what an image run's previews draw
   }
 
   // An image data set's training and held-out images (loaded once, on first use).
