@@ -7,7 +7,7 @@
 //   - the WebAssembly memory while training (target < 64 MiB),
 //   - the time to sample 10,000 points (DDIM, 50 steps; DDPM with all 1000 steps with --ddpm),
 //   - "digits in a minute": a fresh page on the digits (the page's image defaults), Train, then at
-//     60 s (wall clock) Pause and Sample (DDIM 50, w = 2, ten of each digit): the step reached, the
+//     60 s (wall clock) Pause and Sample (the page's image defaults: DDPM 50, w = 2, ten of each digit): the step reached, the
 //     steps/s, and the project's classifier's class agreement and Fréchet distance of those samples
 //     (beside held-out digits' own), the WebAssembly memory,
 //   - "10 seconds": a fresh page with every setting at its default, Train pressed, Sample pressed
@@ -21,7 +21,7 @@
 // taken under the same load; the table shows medians over the repetitions (min – max), and each
 // ratio is the median of the per-repetition ratios.
 //
-//   node bench/browser_bench.mjs [--repeat 3] [--seconds 15] [--ddpm] [--json out.json]
+//   node bench/browser_bench.mjs [--repeat 3] [--seconds 15] [--ddpm] [--digits-variants "batch=32|..."] [--json out.json]
 //   node bench/browser_bench.mjs --from run1.json,run2.json   the table of earlier runs' repetitions, pooled
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
@@ -38,6 +38,7 @@ const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name
 const seconds = Number(option('--seconds', 15));
 const repeat = Number(option('--repeat', 3));
 const ddpm = args.includes('--ddpm');
+const digitsVariants = option('--digits-variants', '').split('|').filter(Boolean);
 const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return undefined;
@@ -148,8 +149,8 @@ async function tenSeconds() {
 // "Recognisable digits within a minute of pressing Train".
 const DIGITS_AFTER_MS = 60000;
 const judgeDigits = await digitsJudge();
-async function digitsMinute() {
-  const page = await freshPage('#dataset=digits');
+async function digitsMinute(extra = '') {
+  const page = await freshPage(`#dataset=digits${extra ? `&${extra}` : ''}`);
   const t0 = Date.now();
   await page.click('[data-testid=train]');
   const rates = [];
@@ -184,6 +185,10 @@ async function browserRun() {
   r.timeToInteractiveMs = await timeToInteractive();
   r.tenSeconds = await tenSeconds();
   r.digitsMinute = await digitsMinute();
+  // --digits-variants "batch=32|channels=8%2C16": the same minute with other settings, to choose
+  // the page's defaults by measurement.
+  r.digitsVariants = {};
+  for (const extra of digitsVariants) r.digitsVariants[extra] = await digitsMinute(extra);
   const page = await freshPage();
   await page.click('[data-testid=train]');
   r.batch256 = await trainingRate(page);
@@ -290,11 +295,17 @@ const hasDigits = runs.some((r) => r.browser.digitsMinute);
 if (hasDigits) {
   const d = (get, digits) => stat((r) => get(r.browser.digitsMinute), digits);
   console.log(`\nDigits in a minute (the page's digits defaults: Train, Pause at ${DIGITS_AFTER_MS / 1000} s, Sample ` +
-    `${runs.find((r) => r.browser.digitsMinute).browser.digitsMinute.n} images, DDIM 50, w = 2, ten of each class):`);
+    `${runs.find((r) => r.browser.digitsMinute).browser.digitsMinute.n} images, DDPM 50, w = 2, ten of each class):`);
   console.log(`  step reached: ${d((m) => m.step, 0)} at ${d((m) => m.stepsPerSec, 1)} steps/s (worker); ` +
     `sampling took ${d((m) => m.sampleSeconds, 1)} s; WASM memory ${d((m) => m.memoryMiB, 0)} MiB`);
   console.log(`  class agreement ${d((m) => m.agreement, 2)}; Fréchet distance ${d((m) => m.frechet, 1)} ` +
     `(held-out digits against held-out digits: ${d((m) => m.heldOutFrechet, 1)})`);
+  const variants = [...new Set(runs.flatMap((r) => Object.keys(r.browser.digitsVariants ?? {})))];
+  for (const extra of variants) {
+    const v = (get, digits) => stat((r) => get(r.browser.digitsVariants[extra]), digits);
+    console.log(`  with ${decodeURIComponent(extra)}: step ${v((m) => m.step, 0)} at ${v((m) => m.stepsPerSec, 1)} steps/s; ` +
+      `agreement ${v((m) => m.agreement, 2)}; Fréchet distance ${v((m) => m.frechet, 1)}; sampling ${v((m) => m.sampleSeconds, 1)} s`);
+  }
 }
 console.log(`\n${runs[0].browser.wasm}`);
 for (const note of notes) console.log(`note: ${note}`);
