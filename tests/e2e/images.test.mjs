@@ -204,3 +204,35 @@ test('a native Fashion-MNIST checkpoint samples in the page, as natively; a corr
     await close();
   }
 });
+
+test('choosing digits switches to the U-Net and its defaults, and back; the address keeps what applies', { timeout: 5 * 60000 }, async () => {
+  const { page, problems, close } = await openPage();
+  try {
+    await waitReady(page);
+    const kind = () => page.evaluate(() => document.body.dataset.kind);
+    assert.equal(await kind(), 'points');
+    assert.equal(await page.isVisible('#setting-channels'), false);
+    await page.selectOption('[data-testid=dataset]', 'digits');
+    await page.waitForFunction(() => window.diffuse.state().ready && window.diffuse.state().classes === 10, null, { timeout: 60000 });
+    assert.equal(await kind(), 'images');
+    for (const id of ['channels', 'layersPerBlock', 'attention', 'conditional']) {
+      assert.equal(await page.isVisible(`#setting-${id}`), true, id);
+    }
+    assert.equal(await page.isVisible('#setting-hidden'), false);
+    assert.equal(await page.isVisible('#draw'), false);
+    const s = (await state(page)).settings;
+    assert.deepEqual([s.channels, s.batch, s.lr, s.conditional, s.sampler], ['16,32', 64, 2e-3, true, 'ddpm']);
+    assert.match(await page.textContent('#data-caption'), /digits: 1,500 images, a U-Net of/);
+    await page.selectOption('[data-testid=channels]', '8,16');
+    await page.waitForFunction(() => window.diffuse.state().settings.channels === '8,16' && window.diffuse.state().ready);
+    assert.equal(new URL(page.url()).hash, '#dataset=digits&channels=8%2C16');
+    await page.selectOption('[data-testid=dataset]', 'moons');
+    await page.waitForFunction(() => document.body.dataset.kind === 'points' && window.diffuse.state().classes === 0);
+    const back = (await state(page)).settings;
+    assert.deepEqual([back.batch, back.lr, back.conditional, back.sampler], [256, 1e-3, false, 'ddim']);
+    assert.equal(new URL(page.url()).hash, '');  // moons at its defaults: the U-Net's settings do not apply
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});

@@ -21,6 +21,8 @@ test('a digits link starts from the image defaults and round-trips', () => {
   const changed = { ...values, channels: '32,64', guidance: 3 };
   assert.equal(toHash(changed), '#dataset=digits&channels=32%2C64&guidance=3');
   assert.deepEqual(fromHash(toHash(changed)).values, changed);
+  // A setting of the other kind is left out of the address.
+  assert.equal(toHash({ ...values, hidden: 64 }), '#dataset=digits');
 });
 
 test('switching kinds swaps the defaults and keeps what was chosen', () => {

@@ -159,7 +159,7 @@ worker
   .on(TO_PAGE.status, ({ text, level }) => toolbar.status(text, level))
   .on(TO_PAGE.configured, ({ run: described, points, labels, reason }) => {
     Object.assign(run, { step: described.step, loss: null, running: false, samples: null, sampleLabels: null,
-      sampleShape: described.shape, levels: described.levels,
+      sampleShape: described.shape, levels: described.levels, source: described.source,
       resumable: described.resumable, ready: true, stepsPerSec: 0 });
     const images = described.shape.length === 3;
     setKind(images ? 'images' : 'points');
@@ -317,9 +317,11 @@ function usedSteps(s) {
 function cliCommand() {
   const s = settings;
   const named = DATASETS.includes(s.dataset) || IMAGE_DATASETS.includes(s.dataset);
-  const data = named ? `--dataset ${s.dataset}` : '--data points.csv';
+  // An uploaded image model's data set is named by its run (fashion, say), not by the control.
+  const source = kind === 'images' && !named ? run.source : s.dataset;
+  const data = named || kind === 'images' ? `--dataset ${source}` : '--data points.csv';
   const conditional = s.conditional ? ' --conditional' : '';
-  const unet = kindOf(s.dataset) === 'images'
+  const unet = kind === 'images'
     ? ` --channels ${s.channels} --layers-per-block ${s.layersPerBlock} --groups ${s.groups}${s.attention ? ' --attention' : ''}` +
       ` --warmup ${s.warmup} --ema ${s.emaDecay}`
     : '';

@@ -210,12 +210,13 @@ export function fromHash(hash) {
   return { values, problems };
 }
 
-// The hash for these settings: only those that differ from their defaults (for the data's kind),
-// in declaration order.
+// The hash for these settings: only those that apply to the data's kind and differ from its
+// defaults, in declaration order.
 export function toHash(values) {
   const params = new URLSearchParams();
   const kind = kindOf(values.dataset);
   for (const decl of SETTINGS) {
+    if (!appliesTo(decl, kind)) continue;
     const value = values[decl.name];
     if (value !== undefined && value !== defaultOf(decl, kind)) params.set(decl.name, formatValue(decl, value));
   }
