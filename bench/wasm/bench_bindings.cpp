@@ -160,12 +160,13 @@ TrainingData random_digits(std::uint64_t seed) {
 }
 
 // Builds the Trainer the page builds from these settings (class-conditional), runs warmupSteps
-// steps untimed (buffers sized, the engine's tiers up), then times `steps` steps: seconds is the
+// steps untimed (buffers sized, the engine tiered up), then times `steps` steps: seconds is the
 // time inside Trainer::step only.
 val bench_unet_train(const val& settings, int warmup_steps, int steps) {
   return guarded([&] {
     if (warmup_steps < 0 || steps < 1) {
-      fail("benchUNetTrain: warmupSteps must be >= 0 and steps >= 1, got ", warmup_steps, " and ", steps);
+      fail("benchUNetTrain: warmupSteps must be >= 0 and steps >= 1, got ", warmup_steps, " and ",
+           steps);
     }
     const DiffusionConfig diffusion = diffusion_settings(settings);
     const TrainConfig train = train_settings(settings, diffusion);
