@@ -7,6 +7,10 @@
 //       name: relu | silu | gelu, each also with "_backward"; adam, ema, squared_norm
 //   benchMlp(kind, batch, reps, minMs) -> { ok, seconds, minSeconds, flops }
 //       kind: "train" (one training step) or "sample" (one sampling forward)
+//   benchUNetTrain(settings, warmupSteps, steps) -> { ok, seconds, steps, loss, parameters,
+//       chunkRows, model }   the page's U-Net training step (Trainer::step, one thread) on random
+//       8x8 images: settings are the page's own (channels, layersPerBlock, groups, batch, lr,
+//       warmup, steps, emaDecay, ...; web/bindings/settings.hpp), for bench/browser_unet_bench.mjs
 //   checkKernels() -> { ok, checked, failures, first }   gemm (every path, all transposes) and the
 //       activations against their scalar twins inside WebAssembly, where there is no FMA and
 //       the reciprocal estimate is a division: the native tests' tolerances, rerun on SIMD128.
@@ -24,10 +28,13 @@
 #include "base/aligned.hpp"
 #include "base/error.hpp"
 #include "base/rng.hpp"
+#include "data/digits.hpp"
+#include "diffusion/trainer.hpp"
 #include "guard.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/optimizer_kernels.hpp"
+#include "settings.hpp"
 
 namespace diffuse::web {
 namespace {
@@ -134,6 +141,54 @@ val bench_mlp(const std::string& kind, int batch, int reps, double min_ms) {
   });
 }
 
+// The digits' shape and split size (core/data/digits.hpp: 1,500 training images of 1x8x8, 10
+// classes), filled with uniform [-1, 1] pixels and random labels: a step's arithmetic does not depend
+// on the pixel values (bench/torchref/unet_training.py does the same), and the page's IDX asset is
+// not needed here.
+TrainingData random_digits(std::uint64_t seed) {
+  const std::size_t N = digits_count - digits_test_count, D = digits_side * digits_side;
+  TrainingData data;
+  data.samples = Tensor2::from_shape({N, D});
+  AlignedBuffer pixels = random_buffer(N * D, seed);
+  std::copy(pixels.begin(), pixels.end(), data.samples.begin());
+  data.shape = {1, digits_side, digits_side};
+  data.labels = Labels::from_shape({N});
+  Rng(seed, 1).fill_below(data.labels.data(), N, static_cast<std::uint32_t>(digits_classes));
+  data.classes = digits_classes;
+  data.source = "random digits";
+  return data;
+}
+
+// Builds the Trainer the page builds from these settings (class-conditional), runs warmupSteps
+// steps untimed (buffers sized, the engine tiered up), then times `steps` steps: seconds is the
+// time inside Trainer::step only.
+val bench_unet_train(const val& settings, int warmup_steps, int steps) {
+  return guarded([&] {
+    if (warmup_steps < 0 || steps < 1) {
+      fail("benchUNetTrain: warmupSteps must be >= 0 and steps >= 1, got ", warmup_steps, " and ",
+           steps);
+    }
+    const DiffusionConfig diffusion = diffusion_settings(settings);
+    const TrainConfig train = train_settings(settings, diffusion);
+    TrainingData data = random_digits(train.seed + 1);
+    const ModelConfig model = model_settings(settings, data.shape, data.classes);
+    Trainer trainer(schedule_settings(settings), diffusion, model, train, std::move(data));
+    for (int i = 0; i < warmup_steps; ++i) trainer.step(serial_executor());
+    double loss = 0;
+    const double t0 = emscripten_get_now();
+    for (int i = 0; i < steps; ++i) loss = trainer.step(serial_executor()).loss;
+    const double seconds = (emscripten_get_now() - t0) * 1e-3;
+    val out = val::object();
+    out.set("seconds", seconds);
+    out.set("steps", steps);
+    out.set("loss", loss);
+    out.set("parameters", static_cast<double>(trainer.network().layout().count()));
+    out.set("chunkRows", static_cast<double>(trainer.network().train_chunk_rows()));
+    out.set("model", model_describe(model));
+    return out;
+  });
+}
+
 // gemm against gemm_ref with the tolerance derived in tests/unit/kernels/test_gemm.cpp:
 // |C - Cref| <= (2K + 2 blocks + 4) u (|alpha| S + |beta C0|), S = sum_k |op(A)(i,k) op(B)(k,j)|.
 void check_gemm(std::size_t M, std::size_t N, std::size_t K, bool ta, bool tb, float alpha,
@@ -205,5 +260,6 @@ EMSCRIPTEN_BINDINGS(diffuse_bench) {
   emscripten::function("benchGemm", &diffuse::web::bench_gemm);
   emscripten::function("benchKernel", &diffuse::web::bench_kernel);
   emscripten::function("benchMlp", &diffuse::web::bench_mlp);
+  emscripten::function("benchUNetTrain", &diffuse::web::bench_unet_train);
   emscripten::function("checkKernels", &diffuse::web::check_kernels);
 }
