@@ -45,16 +45,23 @@ int usage_error(const CLI::App& app, const std::string& message) {
 }  // namespace
 
 int run(CLI::App& app, int argc, char** argv) {
-  // CLI11 would report an unknown command as "a subcommand is required"; name it instead.
+  // CLI11 would report an unknown command, or an option before any command, as "a subcommand is
+  // required"; name it instead.
+  const auto commands = app.get_subcommands([](const CLI::App*) { return true; });
+  std::string names;
+  for (const CLI::App* c : commands) names += (names.empty() ? "" : ", ") + c->get_name();
   if (argc > 1 && argv[1][0] != '-') {
-    const auto commands = app.get_subcommands([](const CLI::App*) { return true; });
     const bool known = std::any_of(commands.begin(), commands.end(),
                                    [&](const CLI::App* c) { return c->check_name(argv[1]); });
     if (!known) {
-      std::string names;
-      for (const CLI::App* c : commands) names += (names.empty() ? "" : ", ") + c->get_name();
       return usage_error(app,
                          std::string("unknown command '") + argv[1] + "': allowed are " + names);
+    }
+  } else if (argc > 1) {
+    const std::string first = argv[1];
+    if (first != "-h" && first != "--help" && first != "--version") {
+      return usage_error(app, "unknown option '" + first + "' before a command: the options are " +
+                                  "the command's (diffuse COMMAND [OPTIONS]); commands are " + names);
     }
   }
   try {

@@ -148,13 +148,19 @@ std::string format_float(float value) {
   return fixed_ok && std::strlen(fixed) <= std::strlen(scientific) ? fixed : scientific;
 }
 
+constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
+
 }  // namespace
 
 CsvPoints csv_read(std::istream& in, std::string_view source) {
   Reader reader(source);
   std::string text;
   std::size_t number = 0;
-  while (std::getline(in, text)) reader.line(++number, text);
+  while (std::getline(in, text)) {
+    // A UTF-8 byte-order mark (spreadsheets write one) is not part of the first field.
+    if (number == 0 && text.compare(0, utf8_bom.size(), utf8_bom) == 0) text.erase(0, utf8_bom.size());
+    reader.line(++number, text);
+  }
   if (in.bad()) fail("reading ", source, " failed after line ", number);
   return reader.finish();
 }

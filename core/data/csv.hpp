@@ -6,7 +6,8 @@
 //   - an optional header: the first non-blank line, if none of its fields parses as a number
 //     (",x,y" is a header; "1,2,abc" is a data row with a bad value; "nan" parses, and is then
 //     rejected as not finite); it must have as many fields as the data rows;
-//   - blank lines anywhere, spaces and tabs around fields, CRLF line ends;
+//   - blank lines anywhere, spaces and tabs around fields, CRLF line ends, a UTF-8 byte-order
+//     mark at the start;
 //   - every data row with the same number of columns, every value a finite float32.
 // Anything else throws an Error naming the source, the line number, the offending text and what
 // was expected. An input without data rows is an error.

@@ -27,6 +27,7 @@ struct ExportOptions {
 
 void export_safetensors(const ExportOptions& o, const Checkpoint& c) {
   check_output_path("--out", o.out, {".safetensors"});
+  check_not_input("--out", o.out, "checkpoint", o.path);  // an export cannot be resumed
   run_work([&] {
     checkpoint_save(o.out, checkpoint_export(c));
     std::cout << "wrote " << o.out << ": the EMA weights (" << model_param_layout(c.model).count()

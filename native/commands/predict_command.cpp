@@ -86,6 +86,8 @@ void run_predict(const PredictOptions& o) {
     labels = in.labels;
   }
   const std::string extension = check_output_path("--out", o.out, {".csv", ".npy"});
+  check_not_input("--out", o.out, "--in", o.in);
+  check_not_input("--out", o.out, "--model", o.model);
   run_work([&] {
     std::unique_ptr<NetworkDenoiser> model = checkpoint_denoiser(c, !o.raw);
     Steps t = Steps::from_shape({x.shape(0)});

@@ -157,8 +157,13 @@ std::string check_output_path(const std::string& flag, const std::string& path,
          ": allowed are ", join_names(allowed, ", "));
   }
   struct stat info {};
-  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
-    fail(flag, " '", path, "' is a directory: give a file name");
+  if (::stat(path.c_str(), &info) == 0) {
+    if (S_ISDIR(info.st_mode)) fail(flag, " '", path, "' is a directory: give a file name");
+    // The atomic write replaces the file by a rename, which a read-only file does not stop (and
+    // root passes every permission check): honour the mode bits as `rm` does.
+    if ((info.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0) {
+      fail(flag, " '", path, "' is read-only: make it writable or choose another name");
+    }
   }
   const std::filesystem::path target(path);
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
@@ -166,15 +171,31 @@ std::string check_output_path(const std::string& flag, const std::string& path,
     fail(flag, " '", path, "': cannot use directory '", dir, "': ", std::strerror(errno));
   }
   if (!S_ISDIR(info.st_mode)) fail(flag, " '", path, "': '", dir, "' is not a directory");
-  const std::string probe =
-      (std::filesystem::path(dir) / (".diffuse-probe-" + std::to_string(::getpid()))).string();
+  // The probe is named as atomic_write_file names its temporary file (".NAME.tmp-PID-K", K here a
+  // word at least as long as the counter), so a name too long for the file system fails here,
+  // before any work, and not after it.
+  const std::string probe = (std::filesystem::path(dir) /
+                             ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-probe"))
+                                .string();
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENAMETOOLONG) {
+    fail(flag, " '", path, "': the file name is too long for the file system (", target.filename().string().size(),
+         " bytes; diffuse adds 20 for its temporary file)");
+  }
   if (fd < 0) {
     fail(flag, " '", path, "': cannot write to directory '", dir, "': ", std::strerror(errno));
   }
   ::close(fd);
   ::unlink(probe.c_str());
   return ext;
+}
+
+void check_not_input(const std::string& out_flag, const std::string& out, const std::string& in_flag,
+                     const std::string& in) {
+  std::error_code error;
+  if (std::filesystem::equivalent(out, in, error)) {
+    fail(out_flag, " '", out, "' is the ", in_flag, " file: writing it would replace the input; choose another name");
+  }
 }
 
 void check_input_file(const std::string& flag, const std::string& path) {

@@ -49,12 +49,18 @@ std::string join_names(const std::vector<std::string>& names, const std::string&
 std::string path_extension(const std::string& path);
 
 // Checks an output path before any work: the extension is one of `allowed` (lower-case, with the
-// dot), the path is not a directory, and its directory exists and accepts a new file (probed by
-// creating and removing a temporary file, which is the only reliable test: permission bits do not
-// bind root and say nothing about read-only file systems). Throws Error naming the flag and path.
-// Returns the extension.
+// dot), the path is not a directory nor an existing read-only file (no write permission bit, as
+// `rm` sees it, also for root), and its directory exists and accepts the write's temporary file
+// (probed by creating and removing a file of the same name length, which is the only reliable
+// test: permission bits do not bind root and say nothing about read-only file systems or name
+// lengths). Throws Error naming the flag and path. Returns the extension.
 std::string check_output_path(const std::string& flag, const std::string& path,
                               const std::vector<std::string>& allowed);
+
+// Throws Error if the output path names the same file as an input (an existing one; a hard link or
+// another spelling of the path counts): writing would replace what is being read.
+void check_not_input(const std::string& out_flag, const std::string& out, const std::string& in_flag,
+                     const std::string& in);
 
 // Checks that an input path names a readable regular file. Throws Error naming the flag and path.
 void check_input_file(const std::string& flag, const std::string& path);

@@ -22,6 +22,8 @@ for args, expected in [
     (["schedule", "--format", "xml"], "xml"),
     (["schedule", "--unknown-flag"], "--unknown-flag"),
     (["frobnicate"], "frobnicate"),
+    (["--frobnicate"], "unknown option '--frobnicate' before a command"),
+    (["--threads", "2", "train"], "unknown option '--threads' before a command"),
     ([], "subcommand"),
 ]:
     r = run(*args)

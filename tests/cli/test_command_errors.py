@@ -161,6 +161,15 @@ cases += [
     (["predict", "--model", "good.safetensors", "--t", "0", "--in", "three.csv", "--out", "p.csv"], "3 columns",
      "p.csv"),
     (["predict", "--model", "good.safetensors", "--t", "0", "--in", "x.csv", "--out", "p.png"], ".png", "p.png"),
+    # An output that is an input: refused, the input kept byte for byte (watched below).
+    (["export", "good.safetensors", "--out", "good.safetensors"], "is the checkpoint file", None),
+    (["export", "good.safetensors", "--out", "./good.safetensors"], "is the checkpoint file", None),
+    (["predict", "--model", "good.safetensors", "--t", "0", "--in", "small.csv", "--out", "small.csv"],
+     "is the --in file", None),
+    # A read-only file (no write bit: refused for root too), and a name too long for the file
+    # system with the write's temporary-file suffix, both before any work.
+    (sample + ["--out", "readonly.csv"], "read-only", None),
+    (sample + ["--out", "n" * 240 + ".csv"], "file name is too long", "n" * 240 + ".csv"),
     (["bench", "--threads", "0"], "--threads", None),
     (["bench", "--dataset", "moons"], "--dataset", None),
     (["bench", "--layers"], "--layers", None),
@@ -174,8 +183,10 @@ if os.geteuid() != 0:
     cases.append((train + ["--out", "locked/o.safetensors"], "locked", "locked/o.safetensors"))
     cases.append((sample + ["--out", "locked/s.png"], "locked", "locked/s.png"))
 
+open("readonly.csv", "w").write("x,y\n1,2\n")
+os.chmod("readonly.csv", 0o444)
 watched = ["o.safetensors", "s.csv", "s.txt", "s.npy", "t.csv", "e.safetensors", "e.npy", "p.csv", "p.png",
-           EXISTING, "good.safetensors", "export.safetensors"]
+           EXISTING, "good.safetensors", "export.safetensors", "small.csv", "readonly.csv"]
 before = snapshot(watched)
 failures = 0
 for args, expected, output in cases:

@@ -69,6 +69,17 @@ TEST_CASE("csv tolerates blank lines, CRLF, spaces around fields and no final ne
   CHECK(p.points(2, 1) == 6.0f);
 }
 
+TEST_CASE("csv skips a UTF-8 byte-order mark at the start, with or without a header") {
+  const CsvPoints plain = read("\xEF\xBB\xBF-0.09208518,0.5\r\n1,2\r\n");
+  CHECK(plain.header.empty());
+  REQUIRE(plain.points.shape(0) == 2);
+  CHECK(plain.points(0, 0) == -0.09208518f);
+  const CsvPoints named = read("\xEF\xBB\xBFx,y\n1,2\n");
+  CHECK(named.header == std::vector<std::string>{"x", "y"});
+  // Only at the start: elsewhere the mark is text, and the field is not a number.
+  CHECK_THROWS_WITH(read("1,2\n\xEF\xBB\xBF" "3,4\n"), Catch::Contains("line 2"));
+}
+
 TEST_CASE("csv rejects an empty input, blank-only input and a header without rows") {
   check_contains(error_of(""), {"points.csv", "empty"});
   check_contains(error_of("\n  \r\n\t\n"), {"points.csv", "empty"});
