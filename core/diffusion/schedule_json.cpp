@@ -1,4 +1,6 @@
 // The schedule configuration as JSON, for checkpoint metadata.
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
@@ -23,7 +25,13 @@ ScheduleConfig schedule_config_from_json(const nlohmann::json& json) {
   ScheduleConfig c;
   try {
     c.kind = schedule_kinds.value(field("schedule").get<std::string>());
-    c.timesteps = field("timesteps").get<int>();
+    // Range-checked as a 64-bit integer before narrowing: 4294968296 must not read as 1000.
+    const nlohmann::json& T = field("timesteps");
+    if (!T.is_number_integer() || !schedule_timesteps_range.contains(T.get<std::int64_t>())) {
+      fail("schedule config: timesteps = ", T.dump(), " is invalid: must be an integer in [",
+           schedule_timesteps_range.min, ", ", schedule_timesteps_range.max, "]");
+    }
+    c.timesteps = static_cast<int>(T.get<std::int64_t>());
     c.beta_start = field("beta_start").get<double>();
     c.beta_end = field("beta_end").get<double>();
     c.zero_terminal_snr = field("zero_terminal_snr").get<bool>();

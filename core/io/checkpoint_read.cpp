@@ -79,6 +79,12 @@ void read_training_set(Checkpoint& c, const Safetensors& file, std::string_view 
   if (data->shape.size() != 2 || data->shape[1] != D || data->shape[0] < 1) {
     fail(source, ": tensor 'training.data' must have shape [N, ", D, "] with N >= 1");
   }
+  for (std::size_t i = 0; i < data->values.size(); ++i) {
+    if (!std::isfinite(data->values[i])) {
+      fail(source, ": tensor 'training.data' holds a non-finite value (", data->values[i], ") at row ",
+           i / D, ", column ", i % D, ": a training set must be finite");
+    }
+  }
   c.train_samples = Tensor2::from_shape({data->shape[0], data->shape[1]});
   std::copy(data->values.begin(), data->values.end(), c.train_samples.begin());
   const SafetensorsTensor* labels = file.find("training.labels");

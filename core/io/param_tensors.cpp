@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "base/error.hpp"
 
@@ -25,7 +26,10 @@ void param_tensors_add(std::vector<SafetensorsTensorView>& views, const ParamLay
 
 AlignedBuffer param_tensors_read(const Safetensors& file, const ParamLayout& layout,
                                  const std::string& prefix, std::string_view source) {
-  AlignedBuffer buffer = params_allocate(layout);
+  // Every tensor is checked against the layout before the buffer is allocated: a configuration
+  // that claims a huge model is refused by the tensors the file lacks, never by a failed (or a
+  // successful, and wasted) allocation of what it claims.
+  std::vector<const SafetensorsTensor*> tensors;
   for (const ParamSlice& slice : layout.slices()) {
     const std::string name = prefix + slice.name;
     const SafetensorsTensor* t = file.find(name);
@@ -34,6 +38,13 @@ AlignedBuffer param_tensors_read(const Safetensors& file, const ParamLayout& lay
       fail(source, ": tensor '", name, "' has shape ", shape_text(t->shape),
            " but the model needs ", shape_text(slice.shape));
     }
+    tensors.push_back(t);
+  }
+  AlignedBuffer buffer = params_allocate(layout);
+  for (std::size_t k = 0; k < tensors.size(); ++k) {
+    const SafetensorsTensor* t = tensors[k];
+    const ParamSlice& slice = layout.slices()[k];
+    const std::string name = prefix + slice.name;
     for (std::size_t i = 0; i < t->values.size(); ++i) {
       if (!std::isfinite(t->values[i])) {
         fail(source, ": tensor '", name, "' holds a non-finite value (", t->values[i],

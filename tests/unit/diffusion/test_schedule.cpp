@@ -8,6 +8,8 @@
 #include <limits>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "base/error.hpp"
 #include "diffusion/gaussian.hpp"
 #include "diffusion/schedule.hpp"
@@ -189,5 +191,16 @@ TEST_CASE("any T >= 2 builds finite tables") {
         }
       }
     }
+  }
+}
+
+TEST_CASE("the schedule's JSON refuses timesteps outside the range before narrowing them") {
+  nlohmann::json json = schedule_config_to_json(ScheduleConfig{});
+  CHECK(schedule_config_from_json(json).timesteps == ScheduleConfig{}.timesteps);
+  // 4294968296 = 2^32 + 1000: a 32-bit read would wrap it to a valid 1000.
+  for (const nlohmann::json& bad : {nlohmann::json(4294968296ULL), nlohmann::json(2000000000),
+                                   nlohmann::json(-1000), nlohmann::json(1000.5), nlohmann::json("1000")}) {
+    json["timesteps"] = bad;
+    CHECK_THROWS_WITH(schedule_config_from_json(json), Catch::Contains("timesteps"));
   }
 }

@@ -4,6 +4,8 @@
 // Reading is checkpoint_read.cpp; writing checkpoint.cpp.
 #include <catch2/catch.hpp>
 
+#include "support/allocation_counter.hpp"
+
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -339,6 +341,40 @@ TEST_CASE("each kind of bad checkpoint gives a clear error") {
                         f.tensors.push_back({"extra.weight", {1}, "F32", {1.0f}});
                       })),
                       Contains("unexpected tensor 'extra.weight'"));
+  }
+}
+
+TEST_CASE("a configuration is checked against the file before anything is sized by it") {
+  auto trainer = small_trainer();
+  const std::string good = to_bytes(checkpoint_from_trainer(*trainer));
+  SECTION("a huge claimed model is refused by its tensors, without allocating it") {
+    // 64 layers of 16,384 (both within the MLP's limits): 17e9 parameters, 68 GB. Anything sized
+    // by the claim would ask for at least one layer's weight, 16384^2 floats = 1 GiB.
+    const std::string bomb = rewrite(good, [](Safetensors& f) {
+      auto j = nlohmann::json::parse(f.metadata["config"]);
+      j["model"]["hidden"] = 16384;
+      j["model"]["layers"] = 64;
+      f.metadata["config"] = j.dump();
+    });
+    largest_allocation = 0;
+    CHECK_THROWS_WITH(from_bytes(bomb), Contains("has shape") && Contains("but the model needs"));
+    CHECK(largest_allocation.load() < std::size_t{64} << 20);
+  }
+  SECTION("timesteps that a 32-bit read would wrap to a valid value") {
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) {
+                        auto j = nlohmann::json::parse(f.metadata["config"]);
+                        j["schedule"]["timesteps"] = 4294968296ULL;  // 2^32 + 1000
+                        f.metadata["config"] = j.dump();
+                      })),
+                      Contains("timesteps = 4294968296"));
+  }
+  SECTION("a training set with a NaN") {
+    CHECK_THROWS_WITH(from_bytes(rewrite(good, [](Safetensors& f) {
+                        for (auto& t : f.tensors) {
+                          if (t.name == "training.data") t.values[7] = std::numeric_limits<float>::quiet_NaN();
+                        }
+                      })),
+                      Contains("'training.data' holds a non-finite value") && Contains("row 3, column 1"));
   }
 }
 
