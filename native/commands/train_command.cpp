@@ -9,12 +9,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "base/error.hpp"
 #include "cli.hpp"
 #include "commands/commands.hpp"
 #include "commands/image_defaults.hpp"
 #include "commands/train_options.hpp"
+#include "diffusion/divergence.hpp"
 #include "diffusion/trainer.hpp"
 #include "support/checkpoint_file.hpp"
 #include "support/executor_choice.hpp"
@@ -66,6 +68,21 @@ std::string value_text(double value) {
       trainer.train_config().learning_rate, " now) or gradient clipping (--grad-clip)"));
 }
 
+// A finite loss above 100x the median of the recent ones (diffusion/divergence.hpp): the weights
+// that produced it are already bad, so the last state the watch had passed is saved instead.
+[[noreturn]] void stop_blown_up(Trainer& trainer, const TrainStepResult& result, const DivergenceWatch& watch,
+                                TrainerState good, const TrainRun& run) {
+  const std::int64_t good_step = good.step;
+  trainer.set_state(std::move(good));
+  checkpoint_save(run.out, checkpoint_from_trainer(trainer));
+  throw Failure(error_message(
+      "training diverged at step ", result.step, " of ", trainer.train_config().steps, ": the loss ",
+      value_text(result.loss), " is above ", format_number(watch.factor()), "x the median ",
+      format_number(watch.median()), " of the last losses (learning rate ", result.learning_rate, "); '",
+      run.out, "' holds the last good state (step ", good_step, "). Try a lower learning rate (--lr ",
+      trainer.train_config().learning_rate, " now) or gradient clipping (--grad-clip)"));
+}
+
 [[noreturn]] void stop_interrupted(const Trainer& trainer, const TrainRun& run, int signal) {
   checkpoint_save(run.out, checkpoint_from_trainer(trainer));
   throw Failure(error_message("interrupted (signal ", signal, ") after step ", trainer.steps_done(),
@@ -109,6 +126,9 @@ void train_loop(Trainer& trainer, const TrainRun& run) {
   Progress progress("train", last_step, first_step, "step", display);
   SmoothedLoss loss;
   InterruptGuard interrupts;
+  DivergenceWatch watch;
+  TrainerState good = trainer.state();  // the last state the watch passed, every good_every steps
+  constexpr std::int64_t good_every = 100;
   while (trainer.steps_done() < last_step) {
     const auto started = std::chrono::steady_clock::now();
     const TrainStepResult result = trainer.step(choice ? choice->current() : pool);
@@ -119,6 +139,11 @@ void train_loop(Trainer& trainer, const TrainRun& run) {
       progress.finish(loss_status(loss));
       stop_diverged(trainer, result, run);
     }
+    if (watch.diverged(result.loss)) {
+      progress.finish(loss_status(loss));
+      stop_blown_up(trainer, result, watch, std::move(good), run);
+    }
+    if (result.step % good_every == 0) good = trainer.state();
     loss.add(result.loss);
     progress.update(result.step, loss_status(loss));
     if (run.save_every > 0 && result.step % run.save_every == 0 && result.step < last_step) {
@@ -158,7 +183,9 @@ void add_train_command(CLI::App& app) {
       image_defaults_flags(ImageDataset::fashion) +
       ". With --resume the run continues exactly where the checkpoint stopped, with its "
       "configuration; only --steps (the run's new total), --stop-at, --save-every, --threads, "
-      "--quiet and --out may be given.");
+      "--quiet and --out may be given. Training stops with exit code 1 when it diverges: a loss or "
+      "gradient that is not finite, or a loss above 100 times the median of the last 1,000; --out "
+      "then holds the last good state.");
   command->callback([options, command] { run_train(*options, *command); });
 }
 

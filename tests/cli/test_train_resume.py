@@ -112,3 +112,17 @@ assert "never reaches noise" in r.stderr, r.stderr
 assert json.loads(read_safetensors("short.safetensors")[0]["config"])["step"] == 60
 assert not [f for f in os.listdir(".") if ".tmp-" in f]
 print("ok: --save-every, and the warning:", r.stderr.strip().splitlines()[0][:100])
+
+# 7. A finite blow-up is divergence too: --lr 10 without warm-up (and the default clipping) keeps
+#    the second loss finite (about 2e15 here) but far above 100x the first.
+r = run("train", "--dataset", "moons", "-q", "--steps", "300", "--lr", "10", "--warmup", "0",
+        "--out", "huge.safetensors")
+assert r.returncode == 1, (r.returncode, r.stderr)
+message = r.stderr.strip().splitlines()[-1]
+assert message.startswith("diffuse: error: training diverged at step ") and "x the median" in message, message
+good_step = int(message.split("last good state (step ")[1].split(")")[0])
+info = json.loads(run("info", "huge.safetensors", "--format", "json", check=True).stdout)
+assert info["config"]["step"] == good_step and info["can_resume"], (info["config"]["step"], good_step)
+r = run("sample", "--model", "huge.safetensors", "--n", "10", "--steps", "5", "--sampler", "ddim", "-q",
+        "--out", "huge_samples.csv", check=True)
+print(f"ok: a finite blow-up stops with '{message[16:110]}...' and leaves a usable step-{good_step} checkpoint")
