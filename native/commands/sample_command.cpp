@@ -20,6 +20,7 @@
 #include "support/checkpoint_file.hpp"
 #include "support/datasets.hpp"
 #include "support/image_output.hpp"
+#include "support/interrupt.hpp"
 #include "support/npy.hpp"
 #include "support/progress.hpp"
 #include "support/sampler_options.hpp"
@@ -240,9 +241,16 @@ void sample_and_write(const SampleOptions& o, const SampleRun& run) {
   ProgressOptions display;
   display.enabled = !o.quiet;
   Progress progress("sample", sampler.steps_total(), 0, "step", display);
+  InterruptGuard interrupts;  // Ctrl-C: stop after the current step, say so, write nothing
   while (!sampler.done()) {
     sampler.step(pool);
     progress.update(sampler.steps_taken());
+    if (const int signal = InterruptGuard::signal_received(); signal != 0) {
+      progress.finish("interrupted");
+      throw Failure(error_message("interrupted (signal ", signal, ") at step ", sampler.steps_taken(), " of ",
+                                  sampler.steps_total(), ": nothing was written"),
+                    exit_interrupted);
+    }
   }
   progress.finish();
   Tensor2 samples = normalization_undo(c.data.normalization, sampler.x());  // (n, D)

@@ -1,6 +1,7 @@
 #include "support/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -8,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 #include <ostream>
+#include <string>
+#include <system_error>
 #include <streambuf>
 #include <vector>
 
@@ -82,6 +85,31 @@ int create_temp(const std::string& path, std::string& temp) {
   }
 }
 
+// Temporary files of this target left by writers that were killed mid-write (".NAME.tmp-PID-K" of
+// a PID that no longer runs): removed before a new write, so they do not pile up. A live PID's
+// file may be another process writing the same target right now, and is left alone.
+void remove_stale_temps(const std::string& path) {
+  const std::filesystem::path target(path);
+  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  const std::string prefix = "." + target.filename().string() + ".tmp-";
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());  // "PID-K"
+    const std::size_t dash = rest.find('-');
+    if (dash == 0 || dash == std::string::npos ||
+        rest.find_first_not_of("0123456789-") != std::string::npos || dash > 9) {
+      continue;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+    if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove(it->path(), error);
+      error.clear();
+    }
+  }
+}
+
 void sync_directory(const std::string& path) {
   const std::filesystem::path target(path);
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
@@ -121,6 +149,7 @@ int write_and_close(int fd, const std::function<void(std::ostream&)>& write, std
 }  // namespace
 
 void atomic_write_file(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  remove_stale_temps(path);
   std::string temp;
   const int fd = create_temp(path, temp);
   std::string step;

@@ -4,10 +4,11 @@
 // O_EXCL and mode 0666 minus the umask), which is flushed, fsync'ed and closed, then renamed over
 // the target; the directory is fsync'ed afterwards so the rename survives a crash.
 //
-// On any failure the temporary file is removed and the target is left as it was: an I/O error
-// throws diffuse::Error naming the target path, the step and the errno text ("cannot write
-// 'out/x.csv': cannot create a temporary file in 'out': Permission denied"); an exception from the
-// writer callback propagates unchanged.
+// Temporary files of the same target left by a writer that was killed (their PID no longer runs)
+// are removed first. On any failure the temporary file is removed and the target is left as it
+// was: an I/O error throws diffuse::Error naming the target path, the step and the errno text
+// ("cannot write 'out/x.csv': cannot create a temporary file in 'out': Permission denied"); an
+// exception from the writer callback propagates unchanged.
 #include <functional>
 #include <iosfwd>
 #include <string>

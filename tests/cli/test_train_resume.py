@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from cli_support import BINARY, enter_temp_dir, read_safetensors, run
+from cli_support import BINARY, enter_temp_dir, read_safetensors, run, stray_files
 
 enter_temp_dir()
 SMALL = ["--dataset", "moons", "--hidden", "32", "--layers", "2", "--batch", "64", "--train-size", "500",
@@ -126,3 +126,15 @@ assert info["config"]["step"] == good_step and info["can_resume"], (info["config
 r = run("sample", "--model", "huge.safetensors", "--n", "10", "--steps", "5", "--sampler", "ddim", "-q",
         "--out", "huge_samples.csv", check=True)
 print(f"ok: a finite blow-up stops with '{message[16:110]}...' and leaves a usable step-{good_step} checkpoint")
+
+# 8. Ctrl-C while sampling: it stops after the current step, says so, exits 130 and writes nothing.
+process = subprocess.Popen([BINARY, "sample", "--model", "int.safetensors", "--n", "2000000", "--sampler", "ddpm",
+                            "--threads", "1", "--out", "interrupted.csv"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(1.0)
+process.send_signal(signal.SIGINT)
+out, err = process.communicate(timeout=120)
+assert process.returncode == 130, (process.returncode, err)
+assert "interrupted (signal 2) at step" in err and "nothing was written" in err, err
+assert not os.path.exists("interrupted.csv") and not stray_files(), os.listdir(".")
+print("ok: SIGINT while sampling exits 130, says so, writes nothing")

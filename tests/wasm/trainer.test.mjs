@@ -107,3 +107,21 @@ test('loss by t has a bucket per range of t, filled in by training', () => {
   assert.ok(Array.from(byT.values).every(Number.isFinite));
   t.delete();
 });
+
+test('a finite blow-up stops training as the CLI does: a loss above 100x the median of the last ones', () => {
+  // Learning rate 10 without warm-up: the second loss is finite (about 2e15) and far above the first.
+  const created = diffuse.trainerCreate({ lr: 10, warmup: 0, steps: 300 }, { dataset: 'moons' });
+  assert.equal(created.ok, true, created.error);
+  const r = created.trainer.train(50);
+  assert.equal(r.ok, true, r.error);
+  assert.equal(r.diverged, true);
+  assert.equal(r.finite, true);
+  assert.equal(r.losses.length, 1);  // the first step's loss; the second diverged
+  assert.ok(r.loss > 100 * r.losses[0], `${r.loss} against ${r.losses[0]}`);
+  const healthy = diffuse.trainerCreate({ steps: 300, trainSize: 1000 }, { dataset: 'moons' }).trainer;
+  const h = healthy.train(300);
+  assert.equal(h.diverged, false);
+  assert.equal(h.losses.length, 300);
+  created.trainer.delete();
+  healthy.delete();
+});

@@ -14,6 +14,7 @@
 #include "data/image_set.hpp"
 #include "data/normalization.hpp"
 #include "diffusion/diffusion_config.hpp"
+#include "diffusion/divergence.hpp"
 #include "diffusion/elbo.hpp"
 #include "diffusion/guidance.hpp"
 #include "diffusion/network_denoiser.hpp"
@@ -125,9 +126,12 @@ struct ImageDataHandle : NonCopyable {
 // A training run (core/diffusion/trainer.hpp).
 struct TrainerHandle : NonCopyable {
   std::unique_ptr<Trainer> trainer;
+  DivergenceWatch watch;  // the CLI's rule: a loss above 100x the median of the last 1,000
 
-  // trainer.train(n) -> { step, losses: Float32Array(k), loss, lr, gradNorm, finished, finite }:
-  // up to n steps, fewer if the run finishes or a step is not finite.
+  // trainer.train(n) -> { step, losses: Float32Array(k), loss, lr, gradNorm, finished, finite,
+  // diverged }: up to n steps, fewer if the run finishes, a step is not finite, or its loss jumps
+  // above 100x the median of the last 1,000 (diffusion/divergence.hpp; diverged: true, the loss
+  // in `loss`, the weights already bad: the page resets).
   emscripten::val train(int n);
   // trainer.lossByT() -> { values: Float64Array(buckets) (NaN: no example yet), starts: Int32Array }
   emscripten::val loss_by_t() const;

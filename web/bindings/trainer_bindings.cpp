@@ -110,9 +110,14 @@ val TrainerHandle::train(int n) {
     std::vector<float> losses;
     losses.reserve(static_cast<std::size_t>(n));
     TrainStepResult last;
+    bool diverged = false;
     for (int i = 0; i < n && !trainer->finished(); ++i) {
       last = trainer->step(serial_executor());
       if (!last.finite) break;
+      if (watch.diverged(last.loss)) {
+        diverged = true;
+        break;
+      }
       losses.push_back(static_cast<float>(last.loss));
     }
     val out = val::object();
@@ -122,6 +127,7 @@ val TrainerHandle::train(int n) {
     out.set("lr", last.learning_rate);
     out.set("gradNorm", last.grad_norm);
     out.set("finite", last.finite);
+    out.set("diverged", diverged);
     out.set("finished", trainer->finished());
     return out;
   });

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -164,4 +165,24 @@ TEST_CASE("atomic_write_file over a directory fails, removes the temporary, keep
                                             Catch::Contains("Is a directory"));
   CHECK(fs::is_directory(target / "inside"));
   CHECK(dir.entries() == 1);
+}
+
+TEST_CASE("temporary files of a killed writer are removed by the next write; a live writer's stay") {
+  TempDir dir;
+  const std::string target = (dir.path / "out.csv").string();
+  // A PID that no longer runs: a child that has exited and been waited for.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  const fs::path stale = dir.path / (".out.csv.tmp-" + std::to_string(child) + "-3");
+  const fs::path live = dir.path / (".out.csv.tmp-" + std::to_string(::getppid()) + "-0");
+  const fs::path other = dir.path / (".other.csv.tmp-" + std::to_string(child) + "-0");
+  for (const fs::path& p : {stale, live, other}) std::ofstream(p) << "partial";
+  atomic_write_file(target, std::string_view("x,y\n"));
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(live));   // the parent process is alive: maybe writing right now
+  CHECK(fs::exists(other));  // another target's
+  CHECK(dir.entries() == 3);  // out.csv, and the two kept
 }

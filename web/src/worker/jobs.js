@@ -32,7 +32,7 @@ export class TrainJob {
       this.lastN = k;
     }
     this.limit -= k;
-    const stop = r.finished || !r.finite || this.limit <= 0;
+    const stop = r.finished || !r.finite || r.diverged || this.limit <= 0;
     this.post({
       type: TO_PAGE.progress, step: r.step, losses: r.losses, loss: k ? r.losses[k - 1] : r.loss,
       lr: r.lr, stepsPerSec: this.msPerStep ? 1000 / this.msPerStep : 0, running: !stop,
@@ -46,6 +46,10 @@ export class TrainJob {
     if (!r.finite) {
       this.post({ type: TO_PAGE.status, level: 'error',
         text: `the loss became NaN or infinite at step ${r.step}: lower the learning rate and reset` });
+    } else if (r.diverged) {
+      this.post({ type: TO_PAGE.status, level: 'error',
+        text: `training diverged at step ${r.step}: the loss ${r.loss.toPrecision(3)} jumped above 100× its recent ` +
+          'median; lower the learning rate and reset' });
     } else if (r.finished) {
       this.post({ type: TO_PAGE.status, level: 'info',
         text: `finished all ${r.step.toLocaleString('en')} steps (raise “Training steps” to go on)` });
