@@ -39,7 +39,7 @@ function core(name) {
 export const SETTINGS = [
   // data
   { name: 'dataset', type: 'enum', default: 'moons', values: [...DATASETS, ...IMAGE_DATASETS, CUSTOM_DATASET],
-    effect: reset, label: 'Data set', testid: 'dataset', names: { digits: 'digits (8×8 images)' } },
+    effect: reset, label: 'Data set', testid: 'dataset', names: { digits: 'digits (8×8)' } },
   { name: 'trainSize', type: 'int', ...core('trainSize'), choices: [1000, 2000, 10000, 50000],
     effect: reset, label: 'Training points', advanced: true, only: 'points' },
   // noise schedule
