@@ -231,42 +231,68 @@ void write_trajectory(const SampleOptions& o, const SampleRun& run, const Trajec
   atomic_write_file(o.trajectory, [&](std::ostream& out) { npy_write(out, frames.data(), shape); });
 }
 
+// Rows sampled at a time when no trajectory is recorded. The sampler's per-row state (the
+// network's activations for its batch, about 1.3 KB a point for the reference MLP) is then bounded
+// by the chunk and not by --n: only the samples themselves (D floats a point) are held. Each chunk
+// is rows first .. first + rows - 1 of the same run (the core draws x_T and every step's noise
+// from (seed, row)), so the samples are exactly those of one sampler over all rows.
+constexpr std::size_t sample_chunk_rows = 16384;
+
 void sample_and_write(const SampleOptions& o, const SampleRun& run) {
   const Checkpoint& c = run.checkpoint;
   SamplingModel model = sampling_model(o.sampling, c);
   const NoiseSchedule schedule = schedule_make(c.schedule);
   ThreadPool pool(static_cast<std::size_t>(o.threads));
-  Sampler sampler(model.denoiser(), schedule, run.config, static_cast<std::size_t>(o.n),
-                  parse_seed(o.sampling.seed), 0, run.labels);
+  const std::size_t n = static_cast<std::size_t>(o.n), D = model_sample_size(c.model);
+  const std::size_t chunk = o.trajectory.empty() ? std::min(n, sample_chunk_rows) : n;
+  const std::size_t chunks = (n + chunk - 1) / chunk;
+  const std::uint64_t seed = parse_seed(o.sampling.seed);
+  Tensor2 samples = Tensor2::from_shape({n, D});  // normalized, then data units
+  std::unique_ptr<Sampler> sampler;                // the last chunk's (with the trajectory, if any)
   ProgressOptions display;
   display.enabled = !o.quiet;
-  Progress progress("sample", sampler.steps_total(), 0, "step", display);
+  std::optional<Progress> progress;
   InterruptGuard interrupts;  // Ctrl-C: stop after the current step, say so, write nothing
-  while (!sampler.done()) {
-    sampler.step(pool);
-    progress.update(sampler.steps_taken());
-    if (const int signal = InterruptGuard::signal_received(); signal != 0) {
-      progress.finish("interrupted");
-      throw Failure(error_message("interrupted (signal ", signal, ") at step ", sampler.steps_taken(), " of ",
-                                  sampler.steps_total(), ": nothing was written"),
-                    exit_interrupted);
+  std::int64_t steps_before = 0;
+  for (std::size_t k = 0; k < chunks; ++k) {
+    const std::size_t first = k * chunk, rows = std::min(chunk, n - first);
+    Labels labels;
+    if (run.labels.size() > 0) {
+      labels = Labels::from_shape({rows});
+      std::copy(run.labels.begin() + static_cast<std::ptrdiff_t>(first),
+                run.labels.begin() + static_cast<std::ptrdiff_t>(first + rows), labels.begin());
     }
+    sampler = std::make_unique<Sampler>(model.denoiser(), schedule, run.config, rows, seed, first, std::move(labels));
+    if (!progress) progress.emplace("sample", sampler->steps_total() * static_cast<std::int64_t>(chunks), 0, "step", display);
+    while (!sampler->done()) {
+      sampler->step(pool);
+      progress->update(steps_before + sampler->steps_taken());
+      if (const int signal = InterruptGuard::signal_received(); signal != 0) {
+        progress->finish("interrupted");
+        throw Failure(error_message("interrupted (signal ", signal, ") at step ", steps_before + sampler->steps_taken(),
+                                    " of ", sampler->steps_total() * static_cast<std::int64_t>(chunks),
+                                    ": nothing was written"),
+                      exit_interrupted);
+      }
+    }
+    steps_before += sampler->steps_total();
+    std::copy(sampler->x().begin(), sampler->x().end(), samples.begin() + static_cast<std::ptrdiff_t>(first * D));
   }
-  progress.finish();
-  Tensor2 samples = normalization_undo(c.data.normalization, sampler.x());  // (n, D)
+  progress->finish();
+  samples = normalization_undo(c.data.normalization, samples);  // (n, D)
   require_finite(samples, "samples");
   normalization_clip_to_range(c.data.normalization, samples);
   write_samples(o, run, samples);
-  if (!o.trajectory.empty()) write_trajectory(o, run, sampler.trajectory());
+  if (!o.trajectory.empty()) write_trajectory(o, run, sampler->trajectory());
   const std::string classes = classes_description(o.sampling, c);
   std::cout << "wrote " << o.n << " samples (" << sampler_description(run.config, schedule.T)
             << "; " << (classes.empty() ? "" : classes + "; ") << (o.sampling.raw ? "raw" : "EMA")
             << " weights; seed " << o.sampling.seed << ") to " << o.out;
   if (!o.trajectory.empty()) {
-    std::cout << " and " << sampler.trajectory().x.size() << " trajectory frames to "
+    std::cout << " and " << sampler->trajectory().x.size() << " trajectory frames to "
               << o.trajectory;
   }
-  std::cout << " in " << format_duration(progress.elapsed()) << '\n';
+  std::cout << " in " << format_duration(progress->elapsed()) << '\n';
 }
 
 void run_sample(const SampleOptions& o, const CLI::App& command) {
