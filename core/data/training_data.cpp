@@ -63,6 +63,18 @@ TrainingData training_data_from_images(const ImageSet& images, const std::string
   return data;
 }
 
+TrainingData training_data_from_named_images(const ImageSet& images, const std::string& name,
+                                             bool conditional) {
+  TrainingData data = training_data_from_images(images, name);
+  if (!conditional) {
+    data.labels = Labels();
+    data.classes = 0;
+    data.class_names.clear();
+  }
+  data.reloadable = true;
+  return data;
+}
+
 Tensor2 image_set_values(const ImageSet& images) {
   Tensor2 out = Tensor2::from_shape({images.count, images.image_size()});
   std::copy(images.pixels.begin(), images.pixels.end(), out.begin());

@@ -42,6 +42,12 @@ TrainingData training_data_from_points(const Tensor2& raw, Labels labels, std::s
 // levels (normalization_levels), with its labels and class names.
 TrainingData training_data_from_images(const ImageSet& images, const std::string& source);
 
+// A named image data set's training split as a run trains on it: labelled only for a conditional
+// model (an unconditional run carries no labels), and reloadable (a checkpoint records the
+// fingerprint and a resumed run loads the set again by name). The CLI and the page both use it,
+// so a run of either resumes in the other.
+TrainingData training_data_from_named_images(const ImageSet& images, const std::string& name,
+                                             bool conditional);
 // The pixels of an image set in data units (0 .. levels - 1) as floats.       (N, C H W)
 Tensor2 image_set_values(const ImageSet& images);
 

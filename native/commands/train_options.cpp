@@ -252,18 +252,6 @@ TrainConfig train_config_from(const TrainOptions& o, const CLI::App& command) {
   return t;
 }
 
-// An image set as training data; an unconditional model's data has no labels.
-TrainingData training_data_from(const ImageSet& images, const std::string& source,
-                                bool conditional) {
-  TrainingData data = training_data_from_images(images, source);
-  if (!conditional) {
-    data.labels = Labels();
-    data.classes = 0;
-    data.class_names.clear();
-  }
-  return data;
-}
-
 // An image data set's training split, by name: checkpoints fingerprint it instead of storing it.
 TrainingData image_training_data(const DatasetSpec& spec, bool conditional, const CLI::App& command,
                                  TrainConfig& train) {
@@ -271,8 +259,7 @@ TrainingData image_training_data(const DatasetSpec& spec, bool conditional, cons
     fail("--train-size applies to generated data sets: an image data set's whole training split "
          "is used");
   }
-  TrainingData data = training_data_from(image_dataset_load(*spec.images).train, spec.text, conditional);
-  data.reloadable = true;
+  TrainingData data = training_data_from_named_images(image_dataset_load(*spec.images).train, spec.text, conditional);
   train.train_size = data.size();
   return data;
 }
@@ -286,9 +273,7 @@ TrainingData reloaded_training_data(const Checkpoint& c, const std::string& path
     fail("--resume '", path, "' does not store its training set, and '", c.data.source,
          "' is not a data set that can be loaded again by name");
   }
-  TrainingData data = training_data_from(image_dataset_load(*spec.images).train, spec.text, c.data.classes > 0);
-  data.reloadable = true;
-  return data;
+  return training_data_from_named_images(image_dataset_load(*spec.images).train, spec.text, c.data.classes > 0);
 }
 
 TrainingData training_data_from(const TrainOptions& o, const CLI::App& command,

@@ -48,19 +48,6 @@ val image_data_load(const std::string& name, val image_bytes, val label_bytes) {
   });
 }
 
-// The training split as a run trains on it: labelled only for a conditional model, and
-// reloadable (a checkpoint records its fingerprint, as the CLI's do).
-TrainingData training_data_of(const ImageDataHandle& images, bool conditional) {
-  TrainingData data = training_data_from_images(images.split.train, images.name);
-  if (!conditional) {
-    data.labels = Labels();
-    data.classes = 0;
-    data.class_names.clear();
-  }
-  data.reloadable = true;
-  return data;
-}
-
 // trainerCreateImages(settings, images) -> { trainer, ...trainer.info() }: a U-Net run on the
 // training split (settings as for trainerCreate; trainSize does not apply: the whole split).
 val trainer_create_images(val settings, const ImageDataHandle& images) {
@@ -69,7 +56,7 @@ val trainer_create_images(val settings, const ImageDataHandle& images) {
     const DiffusionConfig diffusion = diffusion_settings(settings);
     TrainConfig train = train_settings(settings, diffusion);
     const bool conditional = SettingsReader(settings).flag("conditional", false);
-    TrainingData training = training_data_of(images, conditional);
+    TrainingData training = training_data_from_named_images(images.split.train, images.name, conditional);
     train.train_size = training.size();
     const ModelConfig model = model_settings(settings, training.shape, training.classes);
     auto handle = std::make_unique<TrainerHandle>();
@@ -91,7 +78,7 @@ val checkpoint_resume_images(val bytes, const std::string& source, const ImageDa
       fail(source, " was trained on ", c.data.source, ", not on ", images.name);
     }
     auto handle = std::make_unique<TrainerHandle>();
-    handle->trainer = checkpoint_resume(c, training_data_of(images, c.data.classes > 0));
+    handle->trainer = checkpoint_resume(c, training_data_from_named_images(images.split.train, images.name, c.data.classes > 0));
     val out = handle->info();
     out.set("trainer", val(std::move(handle)));
     return out;

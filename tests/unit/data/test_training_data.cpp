@@ -36,3 +36,27 @@ TEST_CASE("inconsistent training data is refused with the reason") {
   data.classes = 4;
   CHECK_THROWS_WITH(training_data_validate(data), Contains("4 classes but no labels"));
 }
+
+TEST_CASE("a named image set trains labelled when conditional, unlabelled otherwise, and reloadable") {
+  ImageSet images;
+  images.count = 3;
+  images.height = images.width = 2;
+  images.levels = 5;
+  images.classes = 2;
+  images.class_names = {"a", "b"};
+  images.pixels = {0, 1, 2, 3, 4, 4, 4, 4, 0, 0, 0, 0};
+  images.labels = {1, 0, 1};
+  const TrainingData labelled = training_data_from_named_images(images, "tiny", true);
+  CHECK(labelled.reloadable);
+  CHECK(labelled.classes == 2);
+  CHECK(labelled.labels(2) == 1);
+  CHECK(labelled.class_names == std::vector<std::string>{"a", "b"});
+  CHECK(labelled.samples(0, 1) == -0.5f);  // level 1 of 0..4 on [-1, 1]
+  const TrainingData plain = training_data_from_named_images(images, "tiny", false);
+  CHECK(plain.reloadable);
+  CHECK(plain.classes == 0);
+  CHECK(plain.labels.size() == 0);
+  CHECK(plain.class_names.empty());
+  CHECK(training_data_fingerprint(plain) != training_data_fingerprint(labelled));
+  CHECK_NOTHROW(training_data_validate(plain));
+}

@@ -187,8 +187,21 @@ export class QualityJob {
     this.current = null;
   }
 
+  // Whether the job can work yet (ImageQualityJob waits for its assets).
+  ready() { return true; }
+
+  // The sampler's options for one point of the chart: quality is of the model as a whole, the
+  // null class.
+  samplerOptions(sampler, K) {
+    const options = { ...this.settings, sampler, samplerSteps: K, eta: sampler === 'ddim' ? 0 : this.settings.eta,
+      n: this.n, seed: this.settings.sampleSeed, chunkRows: 256 };
+    delete options.classLabel;
+    return options;
+  }
+
   slice(budgetMs) {
     if (this.token !== this.run.token) return true;
+    if (!this.ready()) return false;
     const start = now();
     while (now() - start < budgetMs) {
       if (!this.current) {
@@ -197,9 +210,7 @@ export class QualityJob {
           return true;
         }
         const [sampler, K] = this.queue.shift();
-        const options = { ...this.settings, sampler, samplerSteps: K, eta: sampler === 'ddim' ? 0 : this.settings.eta,
-          n: this.n, seed: this.settings.sampleSeed, chunkRows: 256 };
-        delete options.classLabel;  // quality is of the model as a whole: the null class
+        const options = this.samplerOptions(sampler, K);
         const s = this.run.withModel(this.settings.weights, (m) => check(m.sampler(options)).sampler);
         this.current = { sampler, K, s };
       }
@@ -210,13 +221,18 @@ export class QualityJob {
 
   finishOne() {
     const { sampler, K, s } = this.current;
-    const points = check(s.current()).x;
+    const drawn = check(s.current());
     s.delete();
     this.current = null;
-    const value = quality(this.run.module, this.settings.metric, points, this.reference);
-    this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, value, metric: this.settings.metric });
+    this.judge(sampler, K, drawn);
     this.post({ type: TO_PAGE.jobProgress, job: 'quality', done: this.total - this.queue.length, total: this.total,
       label: `${sampler.toUpperCase()} ${K} steps` });
+  }
+
+  // Posts the measurement of one finished sampling ({ x, labels }).
+  judge(sampler, K, { x }) {
+    const value = quality(this.run.module, this.settings.metric, x, this.reference);
+    this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, value, metric: this.settings.metric });
   }
 
   dispose() { this.current?.s.delete(); }
@@ -268,15 +284,11 @@ export class ElboJob {
 // REFERENCE_IMAGES held-out images: what real digits score at the same n).
 export const REFERENCE_IMAGES = 148;
 
-export class ImageQualityJob {
-  constructor(run, post, settings, { steps, n }) {
-    Object.assign(this, { run, post, settings, n, started: now(), token: run.token });
+export class ImageQualityJob extends QualityJob {
+  constructor(run, post, settings, options) {
+    super(run, post, settings, options);
     const described = run.describe();
     this.classes = described.classes;
-    const T = settings.timesteps;
-    this.queue = steps.filter((k) => k <= T).flatMap((k) => [['ddim', k], ['ddpm', k]]);
-    this.total = this.queue.length;
-    this.current = null;
     this.tools = null;
     this.failed = null;
     const name = described.source;
@@ -285,44 +297,24 @@ export class ImageQualityJob {
       (error) => { this.failed = new Error(`quality needs the ${name} images and classifier: ${error.message ?? error}`); });
   }
 
-  slice(budgetMs) {
-    if (this.token !== this.run.token) return true;
+  ready() {
     if (this.failed) throw this.failed;
-    if (!this.tools) return false;  // the assets are still loading
-    const start = now();
-    while (now() - start < budgetMs) {
-      if (!this.current) {
-        if (this.queue.length === 0) {
-          this.post({ type: TO_PAGE.qualityDone, elapsedMs: now() - this.started });
-          return true;
-        }
-        const [sampler, K] = this.queue.shift();
-        const options = { ...this.settings, sampler, samplerSteps: K, eta: sampler === 'ddim' ? 0 : this.settings.eta,
-          n: this.n, seed: this.settings.sampleSeed, chunkRows: imageChunkRows(this.run.shape) };
-        delete options.classLabel;
-        if (this.classes) Object.assign(options, { classLabel: 'all', guidance: this.settings.guidance });
-        const s = this.run.withModel(this.settings.weights, (m) => check(m.sampler(options)).sampler);
-        this.current = { sampler, K, s };
-      }
-      if (check(this.current.s.advance(1)).done) this.finishOne();
-    }
-    return false;
+    return this.tools !== null;  // false while the assets load
   }
 
-  finishOne() {
-    const { sampler, K, s } = this.current;
-    const { x, labels } = check(s.current());
-    s.delete();
-    this.current = null;
+  // Every class in turn at the page's guidance, in image-sized units of work.
+  samplerOptions(sampler, K) {
+    const options = { ...super.samplerOptions(sampler, K), chunkRows: imageChunkRows(this.run.shape) };
+    if (this.classes) Object.assign(options, { classLabel: 'all', guidance: this.settings.guidance });
+    return options;
+  }
+
+  judge(sampler, K, { x, labels }) {
     const q = check(this.tools.classifier.quality(x, labels, this.tools.images, REFERENCE_IMAGES));
     if (q.agreement !== null) {
       this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, value: q.agreement, metric: 'agreement' });
     }
     this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, value: q.frechet, metric: 'frechet',
       baseline: q.baselineFrechet });
-    this.post({ type: TO_PAGE.jobProgress, job: 'quality', done: this.total - this.queue.length, total: this.total,
-      label: `${sampler.toUpperCase()} ${K} steps` });
   }
-
-  dispose() { this.current?.s.delete(); }
 }
