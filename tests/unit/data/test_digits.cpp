@@ -8,6 +8,7 @@
 
 #include "base/error.hpp"
 #include "data/digits.hpp"
+#include "support/idx_bytes.hpp"
 
 using namespace diffuse;
 
@@ -196,25 +197,13 @@ TEST_CASE("image_split_digits wants sklearn's 1,797 valid images") {
 
 namespace {
 
-void put_u32(std::string& bytes, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((value >> shift) & 0xff);
-}
-
-// The two IDX files of a set's pixels and labels, written here independently of the asset script.
+// The two IDX files of a set's pixels and labels (tests/support/idx_bytes.hpp).
 std::string idx_images_of(const ImageSet& set, std::uint32_t side = 8) {
-  std::string bytes;
-  put_u32(bytes, 0x00000803);
-  for (const std::uint32_t size : {static_cast<std::uint32_t>(set.count), side, side}) put_u32(bytes, size);
-  bytes.append(set.pixels.begin(), set.pixels.end());
-  return bytes;
+  return test::idx_bytes(0x00000803, {static_cast<std::uint32_t>(set.count), side, side}, set.pixels);
 }
 
 std::string idx_labels_of(const std::vector<std::int32_t>& labels) {
-  std::string bytes;
-  put_u32(bytes, 0x00000801);
-  put_u32(bytes, static_cast<std::uint32_t>(labels.size()));
-  for (const std::int32_t k : labels) bytes += static_cast<char>(k);
-  return bytes;
+  return test::idx_labels_bytes(std::vector<std::uint8_t>(labels.begin(), labels.end()));
 }
 
 }  // namespace

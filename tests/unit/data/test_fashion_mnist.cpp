@@ -9,14 +9,13 @@
 #include "base/error.hpp"
 #include "data/fashion_mnist.hpp"
 #include "data/idx.hpp"
+#include "support/idx_bytes.hpp"
 
 using namespace diffuse;
 
 namespace {
 
-void put_u32(std::string& bytes, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((value >> shift) & 0xff);
-}
+using test::put_u32;
 
 std::string images_bytes(std::uint32_t n, std::uint32_t side = 28) {
   std::string bytes;
@@ -27,13 +26,7 @@ std::string images_bytes(std::uint32_t n, std::uint32_t side = 28) {
   return bytes;
 }
 
-std::string labels_bytes(const std::vector<std::uint8_t>& labels) {
-  std::string bytes;
-  put_u32(bytes, idx_labels_magic);
-  put_u32(bytes, static_cast<std::uint32_t>(labels.size()));
-  bytes.append(labels.begin(), labels.end());
-  return bytes;
-}
+const auto labels_bytes = test::idx_labels_bytes;
 
 }  // namespace
 

@@ -9,28 +9,16 @@
 
 #include "base/error.hpp"
 #include "data/idx.hpp"
+#include "support/idx_bytes.hpp"
 #include "support/allocation_counter.hpp"
 
 using namespace diffuse;
 
 namespace {
 
-void put_u32(std::string& bytes, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((value >> shift) & 0xff);
-}
-
-std::string idx_bytes(std::uint32_t magic, const std::vector<std::uint32_t>& sizes,
-                      const std::vector<std::uint8_t>& data) {
-  std::string bytes;
-  put_u32(bytes, magic);
-  for (const std::uint32_t size : sizes) put_u32(bytes, size);
-  bytes.append(data.begin(), data.end());
-  return bytes;
-}
-
-std::string labels_bytes(const std::vector<std::uint8_t>& labels) {
-  return idx_bytes(idx_labels_magic, {static_cast<std::uint32_t>(labels.size())}, labels);
-}
+using test::idx_bytes;
+using test::put_u32;
+const auto labels_bytes = test::idx_labels_bytes;
 
 // n images of h x w with pixel j of image i = (7 i + j) % 256.
 std::vector<std::uint8_t> pattern(std::size_t n, std::size_t h, std::size_t w) {
