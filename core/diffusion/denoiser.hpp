@@ -12,6 +12,18 @@
 
 namespace diffuse {
 
+// Where a sampler evaluates the model: the step t the network embeds, fractional for samplers that
+// interpolate between training steps (Euler and Heun, as diffusers passes them), and the alpha_bar
+// the sampler assigns to that point (1 / (1 + sigma^2) for its sigma; diffusion/sampler_plan.hpp).
+// A network only sees t; an analytic denoiser only alpha_bar.
+struct NoiseLevel {
+  double t = 0.0;
+  double alpha_bar = 1.0;
+};
+
+// Throws Error unless t is finite and alpha_bar in [0, 1].
+void noise_level_validate(const NoiseLevel& level);
+
 class Denoiser {
  public:
   virtual ~Denoiser() = default;
@@ -34,6 +46,11 @@ class Denoiser {
     steps.fill(t);
     predict(out, x_t, steps, labels, executor);
   }
+
+  // The prediction for every row at a sampler's noise level. The default takes integer t only
+  // (predict_at, whose alpha_bar is the schedule's at t) and throws Error for fractional t.
+  virtual void predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLevel& level,
+                                const Labels* labels, const Executor& executor);
 
   // Without labels.
   void predict(Tensor2& out, const Tensor2& x_t, const Steps& t, const Executor& executor) {

@@ -78,4 +78,19 @@ void GuidedDenoiser::predict_at(Tensor2& out, const Tensor2& x_t, int t, const L
   combine(out, x_t.shape(0));
 }
 
+void GuidedDenoiser::predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLevel& level,
+                                      const Labels* labels, const Executor& executor) {
+  if (labels == nullptr || guidance_ == 0.0) {
+    model_->predict_at_level(out, x_t, level, nullptr, executor);
+    return;
+  }
+  if (guidance_ == 1.0) {
+    model_->predict_at_level(out, x_t, level, labels, executor);
+    return;
+  }
+  stack(x_t, *labels);
+  model_->predict_at_level(out2_, x2_, level, &labels2_, executor);
+  combine(out, x_t.shape(0));
+}
+
 }  // namespace diffuse

@@ -33,6 +33,8 @@ class GuidedDenoiser final : public Denoiser {
                const Executor& executor) override;
   void predict_at(Tensor2& out, const Tensor2& x_t, int t, const Labels* labels,
                   const Executor& executor) override;
+  void predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLevel& level,
+                        const Labels* labels, const Executor& executor) override;
 
  private:
   // Stacks [x_t; x_t] and [labels; null] into the members below.

@@ -34,11 +34,10 @@ MixtureDenoiser::MixtureDenoiser(GaussianMixture data, const NoiseSchedule& sche
   }
 }
 
-void MixtureDenoiser::step_terms(StepTerms& terms, int t) const {
+void MixtureDenoiser::step_terms(StepTerms& terms, double ab) const {
   const std::size_t K = data_.components(), D = data_.dims();
-  const auto i = static_cast<std::size_t>(t);
-  const double ab = schedule_->alpha_bar(i), s = schedule_->sqrt_alpha_bar(i);
-  terms.t = t;
+  const double s = std::sqrt(ab);
+  terms.alpha_bar = ab;
   terms.log_norm.resize(K);
   terms.mean.resize(K * D);
   terms.centre.resize(K * D);
@@ -96,8 +95,20 @@ void MixtureDenoiser::row_posterior_mean(double* out, const float* x, const Step
 
 void MixtureDenoiser::posterior_mean_x0(MixtureMatrix& out, const Tensor2& x_t, const Steps& t,
                                         const Labels* labels, const Executor& executor) const {
+  DIFFUSE_ASSERT(t.size() == x_t.shape(0));
+  std::vector<double> alpha_bar(t.size());
+  for (std::size_t b = 0; b < t.size(); ++b) {
+    DIFFUSE_ASSERT(t(b) >= 0 && t(b) < schedule_->T);
+    alpha_bar[b] = schedule_->alpha_bar(static_cast<std::size_t>(t(b)));
+  }
+  posterior_mean_at(out, x_t, alpha_bar.data(), labels, executor);
+}
+
+void MixtureDenoiser::posterior_mean_at(MixtureMatrix& out, const Tensor2& x_t,
+                                        const double* alpha_bar, const Labels* labels,
+                                        const Executor& executor) const {
   const std::size_t B = x_t.shape(0), D = data_.dims(), K = data_.components();
-  DIFFUSE_ASSERT(x_t.shape(1) == D && t.size() == B);
+  DIFFUSE_ASSERT(x_t.shape(1) == D);
   if (labels != nullptr) {
     if (labels->size() != B) fail("mixture denoiser: ", B, " rows but ", labels->size(), " labels");
     for (std::size_t b = 0; b < B; ++b) {
@@ -110,10 +121,9 @@ void MixtureDenoiser::posterior_mean_x0(MixtureMatrix& out, const Tensor2& x_t, 
   out.resize({B, D});
   run_row_blocks(B, executor, [&](std::size_t first, std::size_t end) {
     std::vector<double> scratch(K);
-    StepTerms terms;  // recomputed only when t changes from one row to the next
+    StepTerms terms;  // recomputed only when alpha_bar changes from one row to the next
     for (std::size_t b = first; b < end; ++b) {
-      DIFFUSE_ASSERT(t(b) >= 0 && t(b) < schedule_->T);
-      if (t(b) != terms.t) step_terms(terms, t(b));
+      if (alpha_bar[b] != terms.alpha_bar) step_terms(terms, alpha_bar[b]);
       const int label = labels != nullptr ? (*labels)(b) : static_cast<int>(K);
       const int component = label < static_cast<int>(K) ? label : -1;
       row_posterior_mean(out.data() + b * D, x_t.data() + b * D, terms, component, scratch.data());
@@ -123,13 +133,35 @@ void MixtureDenoiser::posterior_mean_x0(MixtureMatrix& out, const Tensor2& x_t, 
 
 void MixtureDenoiser::predict(Tensor2& out, const Tensor2& x_t, const Steps& t,
                               const Labels* labels, const Executor& executor) {
-  const std::size_t B = x_t.shape(0), D = data_.dims();
   MixtureMatrix x0;
   posterior_mean_x0(x0, x_t, t, labels, executor);
+  std::vector<double> sa(t.size()), sr(t.size());
+  for (std::size_t b = 0; b < t.size(); ++b) {
+    const auto i = static_cast<std::size_t>(t(b));
+    sa[b] = schedule_->sqrt_alpha_bar(i);
+    sr[b] = schedule_->sqrt_one_minus_alpha_bar(i);
+  }
+  prediction_from_x0(out, x0, x_t, sa.data(), sr.data(), executor);
+}
+
+void MixtureDenoiser::predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLevel& level,
+                                       const Labels* labels, const Executor& executor) {
+  noise_level_validate(level);
+  const std::size_t B = x_t.shape(0);
+  const std::vector<double> alpha_bar(B, level.alpha_bar), sa(B, std::sqrt(level.alpha_bar)),
+      sr(B, std::sqrt(1.0 - level.alpha_bar));
+  MixtureMatrix x0;
+  posterior_mean_at(x0, x_t, alpha_bar.data(), labels, executor);
+  prediction_from_x0(out, x0, x_t, sa.data(), sr.data(), executor);
+}
+
+void MixtureDenoiser::prediction_from_x0(Tensor2& out, const MixtureMatrix& x0, const Tensor2& x_t,
+                                         const double* sa, const double* sr,
+                                         const Executor& executor) const {
+  const std::size_t B = x_t.shape(0), D = data_.dims();
   out.resize({B, D});
   run_rows(B, executor, [&](std::size_t b) {
-    const auto i = static_cast<std::size_t>(t(b));
-    const double s = schedule_->sqrt_alpha_bar(i), r = schedule_->sqrt_one_minus_alpha_bar(i);
+    const double s = sa[b], r = sr[b];
     // eps from (x_t, x0_hat), and v from (x0_hat, eps): the parameterization's coefficients.
     const AffinePair eps_of = prediction_estimates(Prediction::x0, s, r).eps;
     const AffinePair v_of = space_from_x0_eps(Prediction::v, s, r);

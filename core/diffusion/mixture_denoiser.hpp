@@ -41,6 +41,10 @@ class MixtureDenoiser final : public Denoiser {
   using Denoiser::predict;
   void predict(Tensor2& out, const Tensor2& x_t, const Steps& t, const Labels* labels,
                const Executor& executor) override;
+  // At the level's alpha_bar (its t is ignored): the exact prediction at any noise level, so
+  // samplers that interpolate between training steps are checked against the exact ODE.
+  void predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLevel& level,
+                        const Labels* labels, const Executor& executor) override;
 
   // out (B, D): E[x_0 | x_t, label] in float64 for rows x_t (B, D) at steps t (B,), labels (B,)
   // or nullptr (the whole mixture).
@@ -50,15 +54,22 @@ class MixtureDenoiser final : public Denoiser {
  private:
   // What E[x_0 | x_t] needs at one step t, per component k and dimension d (K * D each).
   struct StepTerms {
-    int t = -1;
+    double alpha_bar = -1.0;
     std::vector<double> log_norm;   // (K,) log w_k - sum_d log(var_t,kd) / 2
     std::vector<double> mean;       // (K, D) mu_kd
     std::vector<double> centre;     // (K, D) sqrt(ab) mu_kd
     std::vector<double> precision;  // (K, D) 1 / var_t,kd, var_t = ab s_kd^2 + 1 - ab
     std::vector<double> gain;       // (K, D) sqrt(ab) s_kd^2 / var_t,kd
   };
-  void step_terms(StepTerms& terms, int t) const;
-  // E[x_0 | x_t] for one row x (D,) at terms.t, of the whole mixture (component < 0) or of one
+  void step_terms(StepTerms& terms, double alpha_bar) const;
+  // posterior_mean_x0 with row b at alpha_bar[b].
+  void posterior_mean_at(MixtureMatrix& out, const Tensor2& x_t, const double* alpha_bar,
+                         const Labels* labels, const Executor& executor) const;
+  // out (B, D): the configured prediction from x0 (B, D), row b at (sqrt(ab), sqrt(1 - ab)) =
+  // (sa[b], sr[b]).
+  void prediction_from_x0(Tensor2& out, const MixtureMatrix& x0, const Tensor2& x_t,
+                          const double* sa, const double* sr, const Executor& executor) const;
+  // E[x_0 | x_t] for one row x (D,) at terms.alpha_bar, of the whole mixture (component < 0) or of one
   // component; scratch holds K values.
   void row_posterior_mean(double* out, const float* x, const StepTerms& terms, int component,
                           double* scratch) const;

@@ -20,6 +20,12 @@ void NetworkDenoiser::predict_at(Tensor2& out, const Tensor2& x_t, int t, const 
   network_->forward_at(out, x_t, t, labels, executor);
 }
 
+void NetworkDenoiser::predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLevel& level,
+                                       const Labels* labels, const Executor& executor) {
+  noise_level_validate(level);
+  network_->forward_at(out, x_t, level.t, labels, executor);
+}
+
 std::unique_ptr<NetworkDenoiser> NetworkDenoiser::clone() const {
   return std::make_unique<NetworkDenoiser>(network_->clone(), prediction_);
 }

@@ -26,6 +26,10 @@ class NetworkDenoiser final : public Denoiser {
                const Executor& executor) override;
   void predict_at(Tensor2& out, const Tensor2& x_t, int t, const Labels* labels,
                   const Executor& executor) override;
+  // The network at the level's t, fractional or not (Network::forward_at); alpha_bar is the
+  // sampler's business.
+  void predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLevel& level,
+                        const Labels* labels, const Executor& executor) override;
 
   // A denoiser of the same network and weights, with workspaces of its own.
   std::unique_ptr<NetworkDenoiser> clone() const;

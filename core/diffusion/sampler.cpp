@@ -1,6 +1,7 @@
 #include "diffusion/sampler.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "base/error.hpp"
@@ -13,23 +14,9 @@ namespace {
 
 Tensor2 initial_noise(std::size_t n, std::size_t D, std::uint64_t seed, std::size_t first_row) {
   if (n == 0) fail("number of samples n = 0 is invalid: must be at least 1");
-  Tensor2 x = Tensor2::from_shape({n, D});
-  row_noise_fill_rows(x, seed, noise_stream(stream_tag_sampler, 0), first_row, serial_executor());
-  return x;
-}
-
-// x = c.x0 * x0_hat + c.xt * x + c.noise_std * z, row blocks split over the executor.
-void apply_step(Tensor2& x, const Tensor2& x0_hat, const Tensor2& z,
-                const SamplerStepCoefficients& c, const Executor& executor) {
-  const std::size_t D = x.shape(1);
-  const bool noisy = c.noise_std > 0.0;
-  run_rows(x.shape(0), executor, [&](std::size_t b) {
-    for (std::size_t i = b * D; i < (b + 1) * D; ++i) {
-      double value = c.x0 * x0_hat.data()[i] + c.xt * x.data()[i];
-      if (noisy) value += c.noise_std * z.data()[i];
-      x.data()[i] = static_cast<float>(value);
-    }
-  });
+  Tensor2 z = Tensor2::from_shape({n, D});
+  row_noise_fill_rows(z, seed, noise_stream(stream_tag_sampler, 0), first_row, serial_executor());
+  return z;
 }
 
 }  // namespace
@@ -40,18 +27,23 @@ Sampler::Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const Sample
               seed, first_row, std::move(labels)) {}
 
 Sampler::Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
-                 Tensor2 x_T, std::uint64_t seed, std::size_t first_row, Labels labels)
+                 Tensor2 z, std::uint64_t seed, std::size_t first_row, Labels labels)
     : denoiser_(&denoiser),
       schedule_(&schedule),
       config_(config),
       seed_(seed),
       first_row_(first_row),
-      timesteps_(sampler_timesteps(config, schedule.T)),
-      x_(std::move(x_T)),
+      plan_(sampler_plan(schedule, config)),
+      solver_(solver_make(schedule, config, plan_)),
+      state_(std::move(z)),
       labels_(std::move(labels)) {
-  const std::size_t n = x_.shape(0), D = denoiser.data_dim();
-  if (n == 0 || x_.shape(1) != D) {
-    fail("x_T has shape (", n, ", ", x_.shape(1), "): the denoiser needs (n, ", D, ") with n >= 1");
+  const std::size_t n = state_.shape(0), D = denoiser.data_dim();
+  if (n == 0 || state_.shape(1) != D) {
+    fail("the starting noise has shape (", n, ", ", state_.shape(1), "): the denoiser needs (n, ",
+         D, ") with n >= 1");
+  }
+  for (float v : state_) {
+    if (!std::isfinite(v)) fail("the starting noise holds a non-finite value (", v, ")");
   }
   if (labels_.size() > 0) {
     if (labels_.size() != n) fail("the sampler has ", n, " rows but ", labels_.size(), " labels");
@@ -64,16 +56,48 @@ Sampler::Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const Sample
       }
     }
   }
-  for (int t : timesteps_) reverse_step_check_prediction(denoiser.prediction(), schedule, t);
+  if (config.kind == SamplerKind::ddpm || config.kind == SamplerKind::ddim) {
+    for (double t : plan_.timesteps) {
+      reverse_step_check_prediction(denoiser.prediction(), schedule, static_cast<int>(t));
+    }
+  }
+  // x_T = z * init_noise_sigma in the solver's space.
+  if (plan_.init_noise_sigma != 1.0) {
+    solver_combine(state_, {{plan_.init_noise_sigma, &state_}}, serial_executor());
+  }
   noise_ = Tensor2::from_shape({n, D});
   steps_ = Steps::from_shape({n});
+  update_x(0);
 }
 
-int Sampler::timestep() const {
-  return done() ? -1 : timesteps_[static_cast<std::size_t>(steps_taken_)];
+double Sampler::timestep() const {
+  return done() ? -1.0 : plan_.timesteps[static_cast<std::size_t>(steps_taken_)];
 }
 
-void Sampler::record_frame(int t, const Tensor2& x0_hat) {
+void Sampler::update_x(int k) {
+  if (!plan_.sigma_space) {
+    x_ = state_;
+    return;
+  }
+  const double sigma = plan_.sigmas[static_cast<std::size_t>(k)];
+  x_.resize(state_.shape());
+  solver_combine(x_, {{1.0 / std::sqrt(1.0 + sigma * sigma), &state_}}, serial_executor());
+}
+
+void Sampler::estimate_x0(int k) {
+  if (config_.kind == SamplerKind::ddpm || config_.kind == SamplerKind::ddim) {
+    steps_.fill(static_cast<std::int32_t>(plan_.timesteps[static_cast<std::size_t>(k)]));
+    diffuse::predicted_x0(x0_hat_, output_, denoiser_->prediction(), x_, steps_, *schedule_);
+    return;
+  }
+  // At the plan's level: sqrt(ab) = alpha, sqrt(1 - ab) = sigma alpha (diffusion/sigmas.hpp).
+  const LevelTerms level = level_terms(plan_.sigmas[static_cast<std::size_t>(k)]);
+  const AffinePair x0 = prediction_estimates(denoiser_->prediction(), level.alpha, level.s).x0;
+  x0_hat_.resize(x_.shape());
+  solver_combine(x0_hat_, {{x0.a, &x_}, {x0.c, &output_}}, serial_executor());
+}
+
+void Sampler::record_frame(double t, const Tensor2& x0_hat) {
   trajectory_.timesteps.push_back(t);
   trajectory_.x.push_back(x_);
   trajectory_.x0_hat.push_back(x0_hat);
@@ -82,32 +106,31 @@ void Sampler::record_frame(int t, const Tensor2& x0_hat) {
 void Sampler::step(const Executor& executor) {
   if (done()) fail("sampler step ", steps_taken_ + 1, " requested after all ", steps_total(),
                    " steps: the sampler is done");
-  const auto k = static_cast<std::size_t>(steps_taken_);
-  const int t = timesteps_[k];
-  const int prev = k + 1 < timesteps_.size() ? timesteps_[k + 1] : -1;
+  const int k = steps_taken_;
   const std::size_t n = x_.shape(0), D = x_.shape(1);
 
-  denoiser_->predict_at(output_, x_, t, labels_.size() > 0 ? &labels_ : nullptr, executor);
+  denoiser_->predict_at_level(output_, x_, plan_.level(k), labels_.size() > 0 ? &labels_ : nullptr,
+                              executor);
   if (output_.shape(0) != n || output_.shape(1) != D) {
     fail("denoiser returned shape (", output_.shape(0), ", ", output_.shape(1), ") for ", n,
          " rows of dimension ", D, ": must be (", n, ", ", D, ")");
   }
-  steps_.fill(t);
-  diffuse::predicted_x0(x0_hat_, output_, denoiser_->prediction(), x_, steps_, *schedule_);
+  estimate_x0(k);
   if (config_.clip_sample) {
     const auto r = static_cast<float>(config_.clip_range);
     for (float& v : x0_hat_) v = std::clamp(v, -r, r);
   }
   if (config_.record_every > 0 && steps_taken_ % config_.record_every == 0) {
-    record_frame(t, x0_hat_);
+    record_frame(plan_.timesteps[static_cast<std::size_t>(k)], x0_hat_);
   }
 
-  const SamplerStepCoefficients c = sampler_step_coefficients(*schedule_, config_, t, prev);
-  if (c.noise_std > 0.0) {
-    row_noise_fill_rows(noise_, seed_, noise_stream(stream_tag_sampler, k + 1), first_row_, executor);
+  if (solver_->noisy(k)) {
+    row_noise_fill_rows(noise_, seed_, noise_stream(stream_tag_sampler, static_cast<std::uint64_t>(k) + 1),
+                        first_row_, executor);
   }
-  apply_step(x_, x0_hat_, noise_, c, executor);
+  solver_->step(state_, x0_hat_, noise_, k, executor);
   ++steps_taken_;
+  update_x(steps_taken_);
   if (done() && config_.record_every > 0) record_frame(-1, x_);
 }
 

@@ -1,20 +1,25 @@
 #pragma once
 // Samplers as resumable state machines (seed 002 section 8, "Sampling: the reverse process"): the
 // browser's worker runs one step() at a time in short slices, the CLI shows progress between
-// steps, and sample() runs to completion. The step formulas are in diffusion/sampler_config.hpp.
+// steps, and sample() runs to completion. One step is one model call: where it is made is the
+// plan (diffusion/sampler_plan.hpp), and how the state moves is the solver (diffusion/solvers.hpp).
 //
-// Randomness: x_T is the row noise of stream (seed, "SAMP" 0) and the z of step k (k = 0..K-1,
-// the position in the list) that of stream (seed, "SAMP" k + 1) (diffusion/row_noise.hpp), so a
-// result depends only on (seed, config, n): not on the executor, the slicing, or on whether DDPM
-// or DDIM is run (both draw the same z at the same step).
+// Randomness: z, the standard-normal draws that start the chain, are the row noise of stream
+// (seed, "SAMP" 0) unless given, and x_T = z * init_noise_sigma as diffusers' pipelines form it;
+// the z of call k (k = 0..calls-1) is that of stream (seed, "SAMP" k + 1)
+// (diffusion/row_noise.hpp), so a result depends only on (seed, config, n): not on the executor,
+// the slicing, or on which stochastic sampler is run (all draw the same z at the same call).
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "base/executor.hpp"
 #include "base/tensor.hpp"
 #include "diffusion/denoiser.hpp"
 #include "diffusion/sampler_config.hpp"
+#include "diffusion/sampler_plan.hpp"
+#include "diffusion/solvers.hpp"
 #include "diffusion/schedule.hpp"
 
 namespace diffuse {
@@ -22,14 +27,14 @@ namespace diffuse {
 // Frames for animations, recorded every config.record_every steps and once at the end:
 // ceil(K / record_every) + 1 frames.
 struct Trajectory {
-  std::vector<int> timesteps;   // (F,) frame f shows the state at step timesteps[f]; -1: the end
+  std::vector<double> timesteps;  // (F,) frame f shows the state at call timesteps[f]; -1: the end
   std::vector<Tensor2> x;       // F frames (n, D): x_t before the step at t; the last: the sample
   std::vector<Tensor2> x0_hat;  // F frames (n, D): the x_0 estimate at t; the last: the sample
 };
 
 class Sampler {
  public:
-  // n rows starting from x_T ~ N(0, I) drawn from the seed. Validates the config (Error) and that
+  // n rows starting from z ~ N(0, I) drawn from the seed. Validates the config (Error) and that
   // the denoiser has an x_0 estimate at every visited step (eps models with zero terminal SNR do
   // not). The denoiser and the schedule must outlive the sampler.
   // first_row: these are rows first_row .. first_row + n - 1 of a run with this seed (their x_T
@@ -39,21 +44,23 @@ class Sampler {
   // diffusion/guidance.hpp); empty: the null class. They never change the noise.
   Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
           std::size_t n, std::uint64_t seed, std::size_t first_row = 0, Labels labels = {});
-  // The same from a given x_T (n, D); the seed still drives the noise of each step.
+  // The same from given draws z (n, D) (diffuse sample --noise); the seed still drives the noise
+  // of each step.
   Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const SamplerConfig& config,
-          Tensor2 x_T, std::uint64_t seed, std::size_t first_row = 0, Labels labels = {});
+          Tensor2 z, std::uint64_t seed, std::size_t first_row = 0, Labels labels = {});
 
-  // One reverse step: x_t -> x_prev. Throws Error when already done.
+  // One model call and the solver's step after it. Throws Error when already done.
   void step(const Executor& executor = serial_executor());
 
   bool done() const { return steps_taken_ == steps_total(); }
   int steps_taken() const { return steps_taken_; }
-  int steps_total() const { return static_cast<int>(timesteps_.size()); }
+  int steps_total() const { return plan_.calls(); }  // model calls (Heun: 2N - 1 for N steps)
   double progress() const { return static_cast<double>(steps_taken_) / steps_total(); }
-  int timestep() const;  // the t the next step evaluates the model at; -1 when done
-  const std::vector<int>& timesteps() const { return timesteps_; }  // (K,) descending
+  double timestep() const;  // the t the next call evaluates the model at; -1 when done
+  const std::vector<double>& timesteps() const { return plan_.timesteps; }  // (calls,)
+  const SamplerPlan& plan() const { return plan_; }
 
-  // (n, D) the current x_t; the sample when done.
+  // (n, D) the current x_t (the state scaled to what the network is given); the sample when done.
   const Tensor2& x() const { return x_; }
   // (n, D) x0_hat of the last step; empty before the first.
   const Tensor2& predicted_x0() const { return x0_hat_; }
@@ -62,20 +69,26 @@ class Sampler {
   const SamplerConfig& config() const { return config_; }
 
  private:
-  void record_frame(int t, const Tensor2& x0_hat);
+  void record_frame(double t, const Tensor2& x0_hat);
+  // x_ = state_ / sqrt(1 + sigma^2) at the level before call k (k = calls: after the last).
+  void update_x(int k);
+  // x0_hat_ from the model's output_ at call k.
+  void estimate_x0(int k);
 
   Denoiser* denoiser_;
   const NoiseSchedule* schedule_;
   SamplerConfig config_;
   std::uint64_t seed_;
   std::size_t first_row_;
-  std::vector<int> timesteps_;
+  SamplerPlan plan_;
+  std::unique_ptr<Solver> solver_;
   int steps_taken_ = 0;
-  Tensor2 x_;          // (n, D)
+  Tensor2 state_;      // (n, D) the solver's state (x_t, or x_t sqrt(1 + sigma^2): plan_.sigma_space)
+  Tensor2 x_;          // (n, D) x_t
   Tensor2 x0_hat_;     // (n, D)
   Tensor2 output_;     // (n, D) the model's raw prediction
   Tensor2 noise_;      // (n, D)
-  Steps steps_;        // (n,) the current t for every row
+  Steps steps_;        // (n,) the current t for every row (ddpm, ddim)
   Labels labels_;      // (n,) or empty
   Trajectory trajectory_;
 };

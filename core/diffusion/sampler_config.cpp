@@ -52,15 +52,52 @@ SamplerStepCoefficients ddim_coefficients(const NoiseSchedule& s, double eta, in
 
 }  // namespace
 
+TimestepSpacing sampler_default_spacing(SamplerKind kind) {
+  return kind == SamplerKind::ddpm || kind == SamplerKind::ddim ? TimestepSpacing::trailing
+                                                                : TimestepSpacing::linspace;
+}
+
+std::string sampler_display_name(SamplerKind kind) {
+  switch (kind) {
+    case SamplerKind::ddpm: return "DDPM";
+    case SamplerKind::ddim: return "DDIM";
+    case SamplerKind::euler: return "Euler";
+    case SamplerKind::euler_a: return "Euler ancestral";
+    case SamplerKind::heun: return "Heun";
+    case SamplerKind::dpmpp_2m: return "DPM-Solver++ 2M";
+    case SamplerKind::dpmpp_2m_sde: return "DPM-Solver++ 2M SDE";
+    case SamplerKind::unipc: return "UniPC";
+  }
+  return sampler_kinds.name(kind);  // throws on an unknown kind
+}
+
+bool sampler_offers_karras(SamplerKind kind) {
+  return kind == SamplerKind::euler || kind == SamplerKind::heun || kind == SamplerKind::dpmpp_2m ||
+         kind == SamplerKind::dpmpp_2m_sde || kind == SamplerKind::unipc;
+}
+
+bool sampler_is_stochastic(SamplerKind kind, double eta) {
+  return kind == SamplerKind::ddpm || kind == SamplerKind::euler_a ||
+         kind == SamplerKind::dpmpp_2m_sde || (kind == SamplerKind::ddim && eta > 0.0);
+}
+
 int sampler_steps(const SamplerConfig& config, int T) {
   if (config.steps != 0) return config.steps;
-  return config.kind == SamplerKind::ddim ? ddim_default_steps : T;
+  return config.kind == SamplerKind::ddpm ? T : ddim_default_steps;
+}
+
+TimestepSpacing sampler_spacing(const SamplerConfig& config) {
+  return config.spacing.value_or(sampler_default_spacing(config.kind));
 }
 
 void sampler_config_validate(const SamplerConfig& c, int T) {
   sampler_kinds.name(c.kind);  // throws on an unknown kind
   reverse_variances.name(c.variance);
-  timestep_spacings.name(c.spacing);
+  timestep_spacings.name(sampler_spacing(c));
+  if (c.karras && !sampler_offers_karras(c.kind)) {
+    fail("karras sigmas are not offered by ", sampler_kinds.name(c.kind),
+         ": allowed with euler, heun, dpmpp_2m, dpmpp_2m_sde, unipc (as in diffusers)");
+  }
   const int K = sampler_steps(c, T);
   if (K < 1 || K > T) {
     fail("steps = ", K, c.steps == 0 ? " (the default)" : "", " is invalid for ",
@@ -77,12 +114,14 @@ void sampler_config_validate(const SamplerConfig& c, int T) {
 
 std::vector<int> sampler_timesteps(const SamplerConfig& config, int T) {
   sampler_config_validate(config, T);
-  return timestep_spacing_make(config.spacing, T, sampler_steps(config, T));
+  DIFFUSE_ASSERT(config.kind == SamplerKind::ddpm || config.kind == SamplerKind::ddim);
+  return timestep_spacing_make(sampler_spacing(config), T, sampler_steps(config, T));
 }
 
 SamplerStepCoefficients sampler_step_coefficients(const NoiseSchedule& schedule,
                                                   const SamplerConfig& config, int t, int prev) {
   DIFFUSE_ASSERT(t >= 0 && t < schedule.T && prev >= -1 && prev < t);
+  DIFFUSE_ASSERT(config.kind == SamplerKind::ddpm || config.kind == SamplerKind::ddim);
   SamplerStepCoefficients c = config.kind == SamplerKind::ddpm
                                   ? ddpm_coefficients(schedule, config.variance, t, prev)
                                   : ddim_coefficients(schedule, config.eta, t, prev);

@@ -7,18 +7,24 @@
 #include "base/error.hpp"
 
 namespace diffuse {
-namespace {
 
-// numpy's np.round: to the nearest integer, ties to even (independent of the FPU rounding mode).
-int round_half_even(double x) {
+// Independent of the FPU rounding mode.
+double round_half_even(double x) {
   const double floor = std::floor(x);
   const double fraction = x - floor;
   double rounded = floor;
   if (fraction > 0.5 || (fraction == 0.5 && std::fmod(floor, 2.0) != 0.0)) rounded = floor + 1.0;
-  return static_cast<int>(rounded);
+  return rounded;
 }
 
-}  // namespace
+std::vector<double> linspace_from_zero(double stop, int count) {
+  DIFFUSE_ASSERT(count >= 1);
+  std::vector<double> values(static_cast<std::size_t>(count), 0.0);
+  const double step = count > 1 ? stop / (count - 1) : 0.0;
+  for (int i = 0; i < count; ++i) values[static_cast<std::size_t>(i)] = i * step;
+  if (count > 1) values.back() = stop;
+  return values;
+}
 
 void timestep_spacing_validate(int T, int K) {
   if (T < 1) fail("timesteps T = ", T, " is invalid: must be at least 1");
@@ -39,17 +45,16 @@ std::vector<int> timestep_spacing_make(TimestepSpacing spacing, int T, int K) {
       const double step = -static_cast<double>(T) / K;
       const double delta = (static_cast<double>(T) + step) - static_cast<double>(T);
       for (int k = 0; k < K; ++k) {
-        steps[static_cast<std::size_t>(k)] = round_half_even(T + k * delta) - 1;
+        steps[static_cast<std::size_t>(k)] = static_cast<int>(round_half_even(T + k * delta)) - 1;
       }
       break;
     }
     case TimestepSpacing::linspace: {
-      // As np.linspace(0, T - 1, K): value i is i * ((T - 1) / (K - 1)), the last exactly T - 1;
-      // reversed to descend.
-      const double step = K > 1 ? static_cast<double>(T - 1) / (K - 1) : 0.0;
+      // As np.linspace(0, T - 1, K), reversed to descend.
+      const std::vector<double> values = linspace_from_zero(T - 1, K);
       for (int i = 0; i < K; ++i) {
-        const double value = i == K - 1 && K > 1 ? static_cast<double>(T - 1) : i * step;
-        steps[static_cast<std::size_t>(K - 1 - i)] = round_half_even(value);
+        steps[static_cast<std::size_t>(K - 1 - i)] =
+            static_cast<int>(round_half_even(values[static_cast<std::size_t>(i)]));
       }
       break;
     }

@@ -26,6 +26,12 @@ inline const EnumNames<TimestepSpacing> timestep_spacings{
      {TimestepSpacing::trailing, "trailing"},
      {TimestepSpacing::linspace, "linspace"}}};
 
+// numpy's np.round: to the nearest integer, ties to even.
+double round_half_even(double x);
+
+// np.linspace(0, stop, count) (count >= 1): value i is i * stop / (count - 1), the last exactly stop.
+std::vector<double> linspace_from_zero(double stop, int count);
+
 // Throws Error unless T >= 1 and 1 <= K <= T.
 void timestep_spacing_validate(int T, int K);
 

@@ -94,7 +94,7 @@ nlohmann::json diffusers_scheduler_config_to_json(const ScheduleConfig& schedule
   json["num_train_timesteps"] = schedule.timesteps;
   json["prediction_type"] = prediction_types.name(diffusion.prediction);
   json["rescale_betas_zero_snr"] = schedule.zero_terminal_snr;
-  json["timestep_spacing"] = timestep_spacings.name(sampling.spacing);
+  json["timestep_spacing"] = timestep_spacings.name(sampler_spacing(sampling));
   json["variance_type"] = reverse_variances.name(sampling.variance);
   return json;
 }

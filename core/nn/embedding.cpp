@@ -22,28 +22,29 @@ void sinusoidal_row(float* out, double v, std::size_t W) {
 
 }  // namespace
 
-void time_embedding_forward(float* emb, const std::int32_t* t, std::size_t B, std::size_t E) {
-  for (std::size_t b = 0; b < B; ++b) sinusoidal_row(emb + b * E, static_cast<double>(t[b]), E);
+void time_embedding_forward(float* emb, const double* t, std::size_t B, std::size_t E) {
+  for (std::size_t b = 0; b < B; ++b) sinusoidal_row(emb + b * E, t[b], E);
 }
 
-const float* TimeEmbeddingCache::row(std::int32_t t) {
-  if (t < 0 || t >= cached_step_limit) return nullptr;
+const float* TimeEmbeddingCache::row(double t) {
+  if (!(t >= 0.0 && t < cached_step_limit) || std::floor(t) != t) return nullptr;
   const std::size_t filled = rows_.size() / E_;
-  const auto need = static_cast<std::size_t>(t) + 1;
+  const auto index = static_cast<std::size_t>(t);
+  const std::size_t need = index + 1;
   if (need > filled) {
     // Grow to at least double, so a run that walks t upward fills the table in O(log) steps.
     const std::size_t grown = std::min<std::size_t>(std::max(need, 2 * filled),
                                                     static_cast<std::size_t>(cached_step_limit));
     rows_.resize(grown * E_);
     for (std::size_t s = filled; s < grown; ++s) {
-      const auto step = static_cast<std::int32_t>(s);
+      const auto step = static_cast<double>(s);
       time_embedding_forward(rows_.data() + s * E_, &step, 1, E_);
     }
   }
-  return rows_.data() + static_cast<std::size_t>(t) * E_;
+  return rows_.data() + index * E_;
 }
 
-void TimeEmbeddingCache::embed(float* emb, const std::int32_t* t, std::size_t B) {
+void TimeEmbeddingCache::embed(float* emb, const double* t, std::size_t B) {
   for (std::size_t b = 0; b < B; ++b) {
     if (const float* cached = row(t[b])) {
       std::copy(cached, cached + E_, emb + b * E_);
@@ -53,8 +54,7 @@ void TimeEmbeddingCache::embed(float* emb, const std::int32_t* t, std::size_t B)
   }
 }
 
-void timestep_embedding_diffusers(float* emb, const std::int32_t* t, std::size_t B,
-                                  std::size_t E) {
+void timestep_embedding_diffusers(float* emb, const double* t, std::size_t B, std::size_t E) {
   const std::size_t half = E / 2;
   const float neg_log = static_cast<float>(-std::log(10000.0));
   for (std::size_t b = 0; b < B; ++b) {

@@ -91,7 +91,7 @@ const std::int32_t* Mlp::labels_or_null(const Labels* labels, std::size_t B,
 }
 
 // ws.t_emb, then ws.t_dact and ws.t_out with the projection: the time features of B rows.
-void Mlp::time_features(MlpWorkspace& ws, const std::int32_t* t, std::size_t B,
+void Mlp::time_features(MlpWorkspace& ws, const double* t, std::size_t B,
                         const Executor& executor) {
   const std::size_t E = config_.time_embed;
   time_embedding_.embed(ws.t_emb, t, B);
@@ -102,7 +102,7 @@ void Mlp::time_features(MlpWorkspace& ws, const std::int32_t* t, std::size_t B,
 }
 
 // ws.h0 (B, D_in) = [x (B, D) or its embedding, e (B, E)], e = time features (+ class embedding).
-void Mlp::input_forward(MlpWorkspace& ws, const float* x, const std::int32_t* t,
+void Mlp::input_forward(MlpWorkspace& ws, const float* x, const double* t,
                         const std::int32_t* labels, std::size_t B, const Executor& executor) {
   const std::size_t D = config_.data_dim, E = config_.time_embed;
   const std::size_t Dx = mlp_x_width(config_), D_in = mlp_input_width(config_);
@@ -152,10 +152,10 @@ void Mlp::hidden_forward(float* out, MlpWorkspace& ws, std::size_t B,
 
 // The whole network for B rows with per-row steps t, in workspace ws (train keeps the caches).
 void Mlp::full_forward(Tensor2& out, MlpWorkspace& ws, MlpWorkspaceKind kind, const Tensor2& x,
-                       const Steps& t, const std::int32_t* labels, const Executor& executor) {
+                       const double* t, const std::int32_t* labels, const Executor& executor) {
   const std::size_t B = x.shape(0);
   ws.prepare(config_, B, kind);
-  input_forward(ws, x.data(), t.data(), labels, B, executor);
+  input_forward(ws, x.data(), t, labels, B, executor);
   linear_forward(ws.layer[0].h, ws.layer[0].dact, ws.h0, param(offsets_.layer_weight[0]),
                  param(offsets_.layer_bias[0]), B, mlp_input_width(config_), config_.hidden,
                  config_.activation, executor);
@@ -167,7 +167,7 @@ void Mlp::forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const La
                         const Executor& executor) {
   const std::size_t B = check_batch("MLP", x, t.size(), labels);
   const std::int32_t* rows = labels_or_null(labels, B, train_labels_);
-  full_forward(out, train_, MlpWorkspaceKind::train, x, t, rows, executor);
+  full_forward(out, train_, MlpWorkspaceKind::train, x, times_of(t, times_), rows, executor);
   cached_batch_ = B;
   has_cache_ = true;
 }
@@ -247,13 +247,16 @@ void Mlp::forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* 
                   const Executor& executor) {
   const std::size_t B = check_batch("MLP", x, t.size(), labels);
   const std::int32_t* rows = labels_or_null(labels, B, infer_labels_);
-  full_forward(out, infer_, MlpWorkspaceKind::infer, x, t, rows, executor);
+  full_forward(out, infer_, MlpWorkspaceKind::infer, x, times_of(t, times_), rows, executor);
 }
 
-void Mlp::forward_at(Tensor2& out, const Tensor2& x, int t, const Labels* labels,
+void Mlp::forward_at(Tensor2& out, const Tensor2& x, double t, const Labels* labels,
                      const Executor& executor) {
   if (config_.classes > 0) {
-    Network::forward_at(out, x, t, labels, executor);
+    const std::size_t B = check_batch("MLP", x, x.shape(0), labels);
+    times_.assign(B, t);
+    const std::int32_t* rows = labels_or_null(labels, B, infer_labels_);
+    full_forward(out, infer_, MlpWorkspaceKind::infer, x, times_.data(), rows, executor);
     return;
   }
   const std::size_t B = check_batch("MLP", x, x.shape(0), labels);
@@ -263,8 +266,7 @@ void Mlp::forward_at(Tensor2& out, const Tensor2& x, int t, const Labels* labels
   infer_.prepare(config_, std::max<std::size_t>(B, 1), MlpWorkspaceKind::infer);
   MlpWorkspace& ws = infer_;
   // shared_pre0 (1, H) = e(t) (1, E) W0[:, Dx:]^T + b0: the time features' share, once.
-  const std::int32_t step = t;
-  time_features(ws, &step, 1, executor);
+  time_features(ws, &t, 1, executor);
   const float* e = config_.time_projection ? ws.t_out : ws.t_emb;
   linear_forward_columns(ws.shared_pre0, e, w0 + Dx, D_in, param(offsets_.layer_bias[0]), 1, E, H,
                          executor);

@@ -58,20 +58,20 @@ class Mlp final : public Network {
                const Executor& executor) override;
   // Unconditional: the time features' share of the first layer, W0[:, Dx:] e(t) + b0, is one
   // (H,) vector computed once, leaving a K = Dx GEMM for the rows. Conditional networks add a
-  // per-row class embedding to e, so they take the default (forward with every row at t).
-  void forward_at(Tensor2& out, const Tensor2& x, int t, const Labels* labels,
+  // per-row class embedding to e, so they run the whole network with every row at t.
+  void forward_at(Tensor2& out, const Tensor2& x, double t, const Labels* labels,
                   const Executor& executor) override;
 
   std::unique_ptr<Network> clone() const override;
 
  private:
-  void time_features(MlpWorkspace& ws, const std::int32_t* t, std::size_t B,
-                     const Executor& executor);
-  void input_forward(MlpWorkspace& ws, const float* x, const std::int32_t* t,
+  void time_features(MlpWorkspace& ws, const double* t, std::size_t B, const Executor& executor);
+  void input_forward(MlpWorkspace& ws, const float* x, const double* t,
                      const std::int32_t* labels, std::size_t B, const Executor& executor);
   void hidden_forward(float* out, MlpWorkspace& ws, std::size_t B, const Executor& executor) const;
+  // t (B,): each row's step.
   void full_forward(Tensor2& out, MlpWorkspace& ws, MlpWorkspaceKind kind, const Tensor2& x,
-                    const Steps& t, const std::int32_t* labels, const Executor& executor);
+                    const double* t, const std::int32_t* labels, const Executor& executor);
   void time_features_backward(MlpWorkspace& ws, std::size_t B, const Executor& executor);
   // The labels to embed: the given ones, or the null class K for every row (into scratch).
   const std::int32_t* labels_or_null(const Labels* labels, std::size_t B,
@@ -84,6 +84,7 @@ class Mlp final : public Network {
   TimeEmbeddingCache time_embedding_;  // emb(t) rows, computed once per step index
   std::vector<float> w0_x_;            // forward_at: W0[:, :Dx] contiguous (H, Dx)
   std::vector<std::int32_t> train_labels_, infer_labels_;  // (B,) the labels embedded
+  std::vector<double> times_;                              // (B,) the steps embedded
   std::size_t cached_batch_ = 0;
   bool has_cache_ = false;
 };

@@ -1,6 +1,7 @@
 #include "nn/network.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "base/error.hpp"
 
@@ -18,11 +19,19 @@ void Network::zero_grad() {
   std::fill(grads_.begin(), grads_.end(), 0.0f);
 }
 
-void Network::forward_at(Tensor2& out, const Tensor2& x, int t, const Labels* labels,
+void Network::forward_at(Tensor2& out, const Tensor2& x, double t, const Labels* labels,
                          const Executor& executor) {
+  if (!(std::floor(t) == t && std::fabs(t) < 2147483647.0)) {
+    fail("this network takes integer steps only; t = ", t, " is not one");
+  }
   Steps steps = Steps::from_shape({x.shape(0)});
-  steps.fill(t);
+  steps.fill(static_cast<std::int32_t>(t));
   forward(out, x, steps, labels, executor);
+}
+
+const double* Network::times_of(const Steps& t, std::vector<double>& scratch) {
+  scratch.assign(t.begin(), t.end());
+  return scratch.data();
 }
 
 std::size_t Network::check_batch(const char* who, const Tensor2& x, std::size_t steps,

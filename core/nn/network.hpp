@@ -2,7 +2,8 @@
 // A trainable network, the one seam between a model and everything that trains, samples or
 // evaluates it (ARCHITECTURE, "Models behind one seam"). It maps
 //   x (B, D): B samples, row b sample b of shape sample_shape() in row-major order (D its size)
-//   t (B,):   an integer step per row, which the network only embeds
+//   t (B,):   a step per row, which the network only embeds: integers in training, and real
+//             numbers for samplers that interpolate between training steps (forward_at)
 //   labels (B,), optional: class labels in 0..K-1, or K, the null class (classifier-free
 //             guidance's "no class"; a missing labels argument means the null class for every row)
 // to an output of x's shape. It knows nothing of diffusion: what the output means (eps, x0 or v)
@@ -19,6 +20,7 @@
 // factory.
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "base/aligned.hpp"
 #include "base/executor.hpp"
@@ -64,8 +66,10 @@ class Network {
   virtual void forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
                        const Executor& executor) = 0;
   // The same with every row at one step t, as samplers call it; a network may share the work
-  // that depends only on t. The default fills a step vector and calls forward.
-  virtual void forward_at(Tensor2& out, const Tensor2& x, int t, const Labels* labels,
+  // that depends only on t. t may be fractional (Euler and Heun interpolate between training
+  // steps, and diffusers passes such t to the network as a real number); networks embed it as
+  // such. The default fills a step vector and calls forward, so it takes integer t only (Error).
+  virtual void forward_at(Tensor2& out, const Tensor2& x, double t, const Labels* labels,
                           const Executor& executor);
 
   // A network of the same configuration and weights, with workspaces of its own.
@@ -78,6 +82,9 @@ class Network {
   // who names the network in messages.
   std::size_t check_batch(const char* who, const Tensor2& x, std::size_t steps,
                           const Labels* labels) const;
+
+  // The steps t (B,) as the real numbers the embeddings take, in scratch.
+  static const double* times_of(const Steps& t, std::vector<double>& scratch);
 
   const float* param(std::size_t offset) const { return params_.data() + offset; }
   float* grad(std::size_t offset) { return grads_.data() + offset; }

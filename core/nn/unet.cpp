@@ -87,7 +87,7 @@ const std::int32_t* UNet::labels_or_null(const Labels* labels, std::size_t first
 }
 
 // emb_act = SiLU(linear_2(SiLU(linear_1(time_proj(t)))) [+ class_embedding[label]]).
-void UNet::time_forward(UNetWorkspace& ws, const std::int32_t* t, const std::int32_t* labels,
+void UNet::time_forward(UNetWorkspace& ws, const double* t, const std::int32_t* labels,
                         std::size_t R, const Executor& executor) {
   const std::size_t C0 = config_.block_out_channels.front(), E = config_.time_embed_dim();
   const UNetOffsets& o = offsets_;
@@ -100,7 +100,7 @@ void UNet::time_forward(UNetWorkspace& ws, const std::int32_t* t, const std::int
   activation_layer_forward(ws.emb_act, ws.emb_dact, ws.emb, R * E, Activation::silu);
 }
 
-void UNet::forward_rows(float* out, UNetWorkspace& ws, const float* x, const std::int32_t* t,
+void UNet::forward_rows(float* out, UNetWorkspace& ws, const float* x, const double* t,
                         const std::int32_t* labels, std::size_t R, const Executor& executor) {
   const UNetConfig& c = config_;
   const UNetOffsets& o = offsets_;
@@ -177,15 +177,27 @@ void UNet::forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const L
   // conv_in's weight gradient reads the input again: keep it (it may also be out itself).
   std::copy(x.begin(), x.end(), train_->input);
   out.resize({R, sample_size()});
-  forward_rows(out.data(), *train_, train_->input, t.data(), rows, R, executor);
+  forward_rows(out.data(), *train_, train_->input, times_of(t, times_), rows, R, executor);
   cached_rows_ = R;
   has_cache_ = true;
 }
 
 void UNet::forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
                    const Executor& executor) {
-  const std::size_t B = check_batch("U-Net", x, t.size(), labels);
-  const std::size_t D = sample_size();
+  check_batch("U-Net", x, t.size(), labels);
+  forward_times(out, x, times_of(t, times_), labels, executor);
+}
+
+void UNet::forward_at(Tensor2& out, const Tensor2& x, double t, const Labels* labels,
+                      const Executor& executor) {
+  check_batch("U-Net", x, x.shape(0), labels);
+  times_.assign(x.shape(0), t);
+  forward_times(out, x, times_.data(), labels, executor);
+}
+
+void UNet::forward_times(Tensor2& out, const Tensor2& x, const double* t, const Labels* labels,
+                         const Executor& executor) {
+  const std::size_t B = x.shape(0), D = sample_size();
   const Tensor2* input = &x;
   Tensor2 copy;
   if (&out == &x) {
@@ -197,8 +209,8 @@ void UNet::forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels*
     const std::size_t R = std::min(chunk_rows_, B - first);
     infer_->prepare(config_, chunk_rows_, false);
     const std::int32_t* rows = labels_or_null(labels, first, R, infer_labels_);
-    forward_rows(out.data() + first * D, *infer_, input->data() + first * D, t.data() + first, rows,
-                 R, executor);
+    forward_rows(out.data() + first * D, *infer_, input->data() + first * D, t + first, rows, R,
+                 executor);
   }
 }
 

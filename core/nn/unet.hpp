@@ -104,6 +104,9 @@ class UNet final : public Network {
 
   void forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
                const Executor& executor) override;
+  // Every row at step t, which may be fractional (embedded as the float32 diffusers passes).
+  void forward_at(Tensor2& out, const Tensor2& x, double t, const Labels* labels,
+                  const Executor& executor) override;
 
   std::unique_ptr<Network> clone() const override;
 
@@ -112,9 +115,12 @@ class UNet final : public Network {
 
  private:
   // The whole network on rows [first, first + R) of x into out, in workspace ws.
-  void forward_rows(float* out, UNetWorkspace& ws, const float* x, const std::int32_t* t,
+  void forward_rows(float* out, UNetWorkspace& ws, const float* x, const double* t,
                     const std::int32_t* labels, std::size_t R, const Executor& executor);
-  void time_forward(UNetWorkspace& ws, const std::int32_t* t, const std::int32_t* labels,
+  // forward for rows x (B, D) at steps t (B,), in chunks of chunk_rows_.
+  void forward_times(Tensor2& out, const Tensor2& x, const double* t, const Labels* labels,
+                     const Executor& executor);
+  void time_forward(UNetWorkspace& ws, const double* t, const std::int32_t* labels,
                     std::size_t R, const Executor& executor);
   void time_backward(UNetWorkspace& ws, std::size_t R, const Executor& executor);
   ResnetParams resnet_params(const ResnetOffsets& o) const;
@@ -128,6 +134,7 @@ class UNet final : public Network {
   std::size_t chunk_rows_ = 1;
   std::vector<UNetProducer> producers_;  // [k] for skip k
   std::unique_ptr<UNetWorkspace> train_, infer_;
+  std::vector<double> times_;  // (B,) the steps embedded
   std::vector<std::int32_t> train_labels_, infer_labels_;
   std::size_t cached_rows_ = 0;
   bool has_cache_ = false;

@@ -61,7 +61,9 @@ std::string sampling_flags(const SamplerConfig& s) {
   const SamplerConfig defaults;
   std::string flags;
   if (s.variance != defaults.variance) flags += " --variance " + reverse_variances.name(s.variance);
-  if (s.spacing != defaults.spacing) flags += " --spacing " + timestep_spacings.name(s.spacing);
+  if (sampler_spacing(s) != sampler_spacing(defaults)) {
+    flags += " --spacing " + timestep_spacings.name(sampler_spacing(s));
+  }
   if (s.clip_sample) flags += " --clip-sample --clip-range " + format_number(s.clip_range);
   return flags;
 }

@@ -29,29 +29,14 @@ struct PredictOptions {
   std::string class_label;  // "": the in file's label column, else the null class
 };
 
-// (n, ...shape) as a tuple for messages: "(n, 1, 8, 8)".
-std::string shape_text(const std::string& first, const std::vector<std::size_t>& shape) {
-  std::string out = "(" + first;
-  for (std::size_t n : shape) out += ", " + std::to_string(n);
-  return out + ")";
-}
-
 // x_t from a .npy file of shape (n, ...the model's sample shape), as (n, D) rows.
 LabeledPoints read_npy_input(const std::string& path, const Checkpoint& c) {
-  const std::string bytes = read_input_file("--in", path);
-  NpyArray array = npy_read(bytes, "--in '" + path + "'");
   const SampleShape shape = model_sample_shape(c.model);
-  const bool fits = array.shape.size() == shape.size() + 1 && array.shape[0] >= 1 &&
-                    std::equal(shape.begin(), shape.end(), array.shape.begin() + 1);
-  if (!fits) {
-    const std::vector<std::size_t> rest(array.shape.begin() + (array.shape.empty() ? 0 : 1), array.shape.end());
-    fail("--in '", path, "' has shape ",
-         array.shape.empty() ? std::string("()") : shape_text(std::to_string(array.shape[0]), rest),
-         " but the model takes ", shape_text("n", shape), " with n >= 1");
-  }
+  std::size_t n = 0;
+  const std::vector<float> rows = npy_read_rows("--in", path, {shape.begin(), shape.end()}, n);
   LabeledPoints in;
-  in.points = Tensor2::from_shape({array.shape[0], sample_shape_size(shape)});
-  std::copy(array.values.begin(), array.values.end(), in.points.begin());
+  in.points = Tensor2::from_shape({n, sample_shape_size(shape)});
+  std::copy(rows.begin(), rows.end(), in.points.begin());
   return in;
 }
 

@@ -1,9 +1,10 @@
-// diffuse sample: draw samples from a checkpoint's model with DDPM or DDIM (core's Sampler, one
+// diffuse sample: draw samples from a checkpoint's model with any sampler (core's Sampler, one
 // step at a time so that progress shows), map them back to data units (normalization_undo; images
 // clipped to their levels) and write them as CSV, NumPy .npy (n, ...the sample shape) or PNG (a
 // scatter plot over the training data; for images a grid); optionally the trajectory as a
 // (frames, n, ...) .npy or, for images, a PNG strip of denoising frames.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "commands/commands.hpp"
 #include "data/csv.hpp"
 #include "diffusion/sampler.hpp"
+#include "diffusion/sampler_plan.hpp"
 #include "support/arguments.hpp"
 #include "support/atomic_file.hpp"
 #include "support/checkpoint_file.hpp"
@@ -37,7 +39,7 @@ struct SampleOptions {
   std::string model;
   std::int64_t n = 1000;
   SamplerOptions sampling;
-  std::string out, trajectory;
+  std::string out, trajectory, noise;
   std::int64_t record_every = 0;
   bool print_timesteps = false;
   std::int64_t png_size = 800;
@@ -48,6 +50,8 @@ struct SampleOptions {
 struct SampleRun {
   Checkpoint checkpoint;
   SamplerConfig config;
+  std::size_t n = 0;          // --n, or the rows of --noise
+  std::optional<Tensor2> z;   // (n, D) --noise: the draws that start the chain
   Labels labels;              // (n,) each sample's class, or empty (the null class)
   std::string out_extension;  // "" when only printing timesteps
   std::string trajectory_extension;
@@ -59,12 +63,37 @@ std::string column_name(std::size_t d, std::size_t D) {
   return "x" + std::to_string(d);
 }
 
+// --noise: (n, ...the sample shape) finite standard-normal draws; --n, if given, must agree.
+Tensor2 read_noise(const SampleOptions& o, const CLI::App& command, const Checkpoint& c) {
+  const SampleShape shape = model_sample_shape(c.model);
+  std::size_t n = 0;
+  const std::vector<float> values = npy_read_rows("--noise", o.noise, {shape.begin(), shape.end()}, n);
+  if (command.count("--n") > 0 && static_cast<std::size_t>(o.n) != n) {
+    fail("--n ", o.n, " disagrees with --noise '", o.noise, "', which holds ", n,
+         " rows: leave out --n, or give that many");
+  }
+  if (n > 10'000'000) fail("--noise '", o.noise, "' holds ", n, " rows: at most 10000000 samples");
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      fail("--noise '", o.noise, "': value ", i, " is ", values[i], ": the draws must be finite");
+    }
+  }
+  Tensor2 z = Tensor2::from_shape({n, sample_shape_size(shape)});
+  std::copy(values.begin(), values.end(), z.begin());
+  return z;
+}
+
 SampleRun prepare(const SampleOptions& o, const CLI::App& command) {
   SampleRun run;
   run.checkpoint = checkpoint_load("--model", o.model);
   run.config = sampler_config_from(o.sampling, command, run.checkpoint);
-  run.labels = sample_labels(o.sampling, command, run.checkpoint, static_cast<std::size_t>(o.n));
-  const int K = sampler_steps(run.config, run.checkpoint.schedule.timesteps);
+  run.n = static_cast<std::size_t>(o.n);
+  if (!o.noise.empty()) {
+    run.z = read_noise(o, command, run.checkpoint);
+    run.n = run.z->shape(0);
+  }
+  run.labels = sample_labels(o.sampling, command, run.checkpoint, run.n);
+  const int K = sampler_plan(schedule_make(run.checkpoint.schedule), run.config).calls();
   if (o.out.empty() && !o.print_timesteps)
     fail("--out is required (unless only --print-timesteps)");
   if (!o.out.empty())
@@ -96,9 +125,9 @@ SampleRun prepare(const SampleOptions& o, const CLI::App& command) {
             : std::max(1, (K + default_trajectory_frames - 1) / default_trajectory_frames);
     // The sampler keeps every frame of x and of the x_0 estimate in memory until the end.
     const double frames = std::ceil(static_cast<double>(K) / run.config.record_every) + 1;
-    const double bytes = 2 * frames * static_cast<double>(o.n) * model_sample_size(run.checkpoint.model) * 4;
+    const double bytes = 2 * frames * static_cast<double>(run.n) * model_sample_size(run.checkpoint.model) * 4;
     if (bytes > max_trajectory_bytes) {
-      fail("--trajectory: ", frames, " frames of ", o.n, " points need ",
+      fail("--trajectory: ", frames, " frames of ", run.n, " points need ",
            std::ceil(bytes / (1 << 30)),
            " GiB of memory: record fewer frames (--record-every) or points (--n)");
     }
@@ -106,10 +135,26 @@ SampleRun prepare(const SampleOptions& o, const CLI::App& command) {
   return run;
 }
 
+// The model calls' timesteps (as float32, what the network is given: Euler and Heun's are
+// fractional) and, for the sigma-based samplers, the noise levels sigma before each call and after
+// the last.
 void print_timesteps(const SampleRun& run) {
-  const std::vector<int> steps = sampler_timesteps(run.config, run.checkpoint.schedule.timesteps);
-  std::cout << "timesteps (" << steps.size() << " of " << run.checkpoint.schedule.timesteps << "):";
-  for (std::size_t i = 0; i < steps.size(); ++i) std::cout << (i ? ", " : " ") << steps[i];
+  const SamplerPlan plan = sampler_plan(schedule_make(run.checkpoint.schedule), run.config);
+  const auto number = [](double v) {  // the shortest text that reads back as the same float32
+    char text[32];
+    const auto end = std::to_chars(text, text + sizeof text, static_cast<float>(v)).ptr;
+    return std::string(text, end);
+  };
+  std::cout << "timesteps (" << plan.calls() << " of " << run.checkpoint.schedule.timesteps << "):";
+  for (std::size_t i = 0; i < plan.timesteps.size(); ++i) {
+    std::cout << (i ? ", " : " ") << number(plan.timesteps[i]);
+  }
+  std::cout << '\n';
+  if (run.config.kind == SamplerKind::ddpm || run.config.kind == SamplerKind::ddim) return;
+  std::cout << "sigmas (" << plan.sigmas.size() << "):";
+  for (std::size_t i = 0; i < plan.sigmas.size(); ++i) {
+    std::cout << (i ? ", " : " ") << number(plan.sigmas[i]);
+  }
   std::cout << '\n';
 }
 
@@ -243,7 +288,7 @@ void sample_and_write(const SampleOptions& o, const SampleRun& run) {
   SamplingModel model = sampling_model(o.sampling, c);
   const NoiseSchedule schedule = schedule_make(c.schedule);
   ThreadPool pool(static_cast<std::size_t>(o.threads));
-  const std::size_t n = static_cast<std::size_t>(o.n), D = model_sample_size(c.model);
+  const std::size_t n = run.n, D = model_sample_size(c.model);
   const std::size_t chunk = o.trajectory.empty() ? std::min(n, sample_chunk_rows) : n;
   const std::size_t chunks = (n + chunk - 1) / chunk;
   const std::uint64_t seed = parse_seed(o.sampling.seed);
@@ -262,7 +307,14 @@ void sample_and_write(const SampleOptions& o, const SampleRun& run) {
       std::copy(run.labels.begin() + static_cast<std::ptrdiff_t>(first),
                 run.labels.begin() + static_cast<std::ptrdiff_t>(first + rows), labels.begin());
     }
-    sampler = std::make_unique<Sampler>(model.denoiser(), schedule, run.config, rows, seed, first, std::move(labels));
+    if (run.z) {
+      Tensor2 z = Tensor2::from_shape({rows, D});
+      std::copy(run.z->begin() + static_cast<std::ptrdiff_t>(first * D),
+                run.z->begin() + static_cast<std::ptrdiff_t>((first + rows) * D), z.begin());
+      sampler = std::make_unique<Sampler>(model.denoiser(), schedule, run.config, std::move(z), seed, first, std::move(labels));
+    } else {
+      sampler = std::make_unique<Sampler>(model.denoiser(), schedule, run.config, rows, seed, first, std::move(labels));
+    }
     if (!progress) progress.emplace("sample", sampler->steps_total() * static_cast<std::int64_t>(chunks), 0, "step", display);
     while (!sampler->done()) {
       sampler->step(pool);
@@ -285,7 +337,7 @@ void sample_and_write(const SampleOptions& o, const SampleRun& run) {
   write_samples(o, run, samples);
   if (!o.trajectory.empty()) write_trajectory(o, run, sampler->trajectory());
   const std::string classes = classes_description(o.sampling, c);
-  std::cout << "wrote " << o.n << " samples (" << sampler_description(run.config, schedule.T)
+  std::cout << "wrote " << n << " samples (" << sampler_description(run.config, schedule.T)
             << "; " << (classes.empty() ? "" : classes + "; ") << (o.sampling.raw ? "raw" : "EMA")
             << " weights; seed " << o.sampling.seed << ") to " << o.out;
   if (!o.trajectory.empty()) {
@@ -314,6 +366,12 @@ void add_options(CLI::App& c, SampleOptions& o) {
                "units) or .png (a scatter plot; images: a grid, one row per class with --class all)")
       ->type_name("FILE");
   sampler_options_add(c, o.sampling, "Sampler");
+  c.add_option("--noise", o.noise,
+               "Start the chain from these standard-normal draws z: .npy of shape (n, D) (images: "
+               "(n, C, H, W)); each sampler forms x_T = z * init_noise_sigma as diffusers' "
+               "pipelines do; later draws still come from --seed. n defaults to the file's rows")
+      ->group("Sampler")
+      ->type_name("FILE.npy");
   c.add_option("--trajectory", o.trajectory,
                "Also write the chain's states as .npy, shape (frames, n, D) (images: (frames, n, C, "
                "H, W)), or for images as .png, a strip of denoising frames of the first samples")
@@ -337,13 +395,14 @@ void add_options(CLI::App& c, SampleOptions& o) {
 void add_sample_command(CLI::App& app) {
   auto options = std::make_shared<SampleOptions>();
   CLI::App* command = app.add_subcommand(
-      "sample", "Draw samples from a trained model (DDPM or DDIM), in the data's units");
+      "sample", "Draw samples from a trained model (DDPM, DDIM, Euler, Heun, DPM-Solver++, UniPC), in the data's units");
   add_options(*command, *options);
   command->footer(
       "Samples are mapped back to data units with the checkpoint's normalization. "
-      "Trajectory frame f holds x_t before the step at entry f * K of the timestep "
-      "list (K = --record-every; --print-timesteps shows the list); the last frame "
-      "is the result.");
+      "Trajectory frame f holds x_t before model call f * K (K = --record-every; "
+      "--print-timesteps shows the list of calls); the last frame is the result. "
+      "A deterministic sampler (ddim with --eta 0, euler, heun, dpmpp_2m, unipc) with --noise "
+      "gives output determined by the model and z alone.");
   command->callback([options, command] { run_sample(*options, *command); });
 }
 

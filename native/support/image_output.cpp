@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "base/error.hpp"
+#include "cli.hpp"
 #include "data/image_dataset.hpp"
 #include "support/image_grid.hpp"
 
@@ -90,8 +91,8 @@ std::string trajectory_strip_png(const ImageLook& look, const Trajectory& trajec
   for (std::size_t j = 0; j < frames.size(); ++j) {
     x[j] = normalization_undo(norm, trajectory.x[frames[j]]);
     x0[j] = normalization_undo(norm, trajectory.x0_hat[frames[j]]);
-    const int t = trajectory.timesteps[frames[j]];
-    grid.column_labels.push_back(t < 0 ? "x_0" : "t=" + std::to_string(t));
+    const double t = trajectory.timesteps[frames[j]];
+    grid.column_labels.push_back(t < 0 ? "x_0" : "t=" + (std::floor(t) == t ? format_number(t) : fixed(t, 1)));
   }
   for (std::size_t i = 0; i < n; ++i) {
     for (const std::vector<Tensor2>* source : {&x, &x0}) {

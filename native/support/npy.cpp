@@ -1,5 +1,6 @@
 #include "support/npy.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -8,6 +9,7 @@
 #include <variant>
 
 #include "base/error.hpp"
+#include "support/arguments.hpp"
 
 namespace diffuse::cli {
 namespace {
@@ -197,6 +199,34 @@ void npy_write(std::ostream& out, const float* data, const std::vector<std::size
     out.write(bytes, 4);
   }
 #endif
+}
+
+namespace {
+
+// (n, ...shape) as a tuple for messages: "(n, 1, 8, 8)".
+std::string shape_text(const std::string& first, const std::vector<std::size_t>& shape) {
+  std::string out = "(" + first;
+  for (std::size_t n : shape) out += ", " + std::to_string(n);
+  return out + ")";
+}
+
+}  // namespace
+
+std::vector<float> npy_read_rows(const std::string& flag, const std::string& path,
+                                 const std::vector<std::size_t>& sample_shape, std::size_t& n) {
+  const std::string bytes = read_input_file(flag, path);
+  NpyArray array = npy_read(bytes, flag + " '" + path + "'");
+  const bool fits = array.shape.size() == sample_shape.size() + 1 && array.shape[0] >= 1 &&
+                    std::equal(sample_shape.begin(), sample_shape.end(), array.shape.begin() + 1);
+  if (!fits) {
+    const std::vector<std::size_t> rest(array.shape.begin() + (array.shape.empty() ? 0 : 1),
+                                        array.shape.end());
+    fail(flag, " '", path, "' has shape ",
+         array.shape.empty() ? std::string("()") : shape_text(std::to_string(array.shape[0]), rest),
+         " but the model takes ", shape_text("n", sample_shape), " with n >= 1");
+  }
+  n = array.shape[0];
+  return std::move(array.values);
 }
 
 }  // namespace diffuse::cli

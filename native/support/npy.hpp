@@ -6,6 +6,7 @@
 // numpy itself writes), then the float32 values little-endian in C order.
 #include <cstddef>
 #include <iosfwd>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,5 +26,11 @@ struct NpyArray {
 // dimensions. The data must hold exactly product(shape) values: this is checked before anything
 // is allocated. Anything else throws Error "SOURCE: ..." naming what was found and what is allowed.
 NpyArray npy_read(std::string_view bytes, std::string_view source);
+
+// A file's rows for a model whose samples have the given shape: the .npy at path (read through
+// `flag`'s bounded reader) must have shape (n, ...sample_shape) with n >= 1; returns (n, D) rows.
+// Error naming the flag, the file's shape and the one allowed otherwise.
+std::vector<float> npy_read_rows(const std::string& flag, const std::string& path,
+                                 const std::vector<std::size_t>& sample_shape, std::size_t& n);
 
 }  // namespace diffuse::cli

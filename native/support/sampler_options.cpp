@@ -3,17 +3,23 @@
 #include "base/error.hpp"
 #include "cli.hpp"
 #include "diffusion/reverse_step.hpp"
+#include "diffusion/sampler_plan.hpp"
 #include "support/arguments.hpp"
 
 namespace diffuse::cli {
 
 void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& group) {
-  c.add_option("--sampler", o.sampler, "ddpm (ancestral) | ddim")
+  c.add_option("--sampler", o.sampler,
+               "ddpm (ancestral) | ddim | euler | euler_a (ancestral) | heun | dpmpp_2m | "
+               "dpmpp_2m_sde (stochastic) | unipc: diffusers' schedulers of these names "
+               "(docs/samplers.md)")
       ->check(one_of(sampler_kinds.names()))
       ->capture_default_str()
       ->group(group)
       ->type_name("NAME");
-  c.add_option("--steps", o.steps, "Sampling steps K (default: all T for ddpm, 50 for ddim)")
+  c.add_option("--steps", o.steps,
+               "Sampling steps K (default: all T for ddpm, 50 for the others; heun makes 2K - 1 "
+               "model calls)")
       ->check(int_range(1, schedule_timesteps_range.max))
       ->group(group);
   c.add_option("--eta", o.eta, "DDIM's noise: 0 deterministic, 1 as DDPM")
@@ -21,11 +27,15 @@ void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& grou
       ->capture_default_str()
       ->group(group);
   c.add_option("--spacing", o.spacing,
-               "Which K of the T steps: " + join_names(timestep_spacings.names()))
+               "Which K of the T steps: " + join_names(timestep_spacings.names()) +
+                   " (default: trailing for ddpm and ddim, linspace for the others, as diffusers)")
       ->check(one_of(timestep_spacings.names()))
-      ->capture_default_str()
       ->group(group)
       ->type_name("NAME");
+  c.add_flag("--karras", o.karras,
+             "Karras et al.'s sigma spacing (diffusers' use_karras_sigmas): euler, heun, dpmpp_2m, "
+             "dpmpp_2m_sde, unipc")
+      ->group(group);
   c.add_option("--variance", o.variance,
                "DDPM's reverse variance: fixed_small (beta~) | fixed_large (beta)")
       ->check(one_of(reverse_variances.names()))
@@ -109,23 +119,34 @@ SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& comma
   config.kind = sampler_kinds.value(o.sampler);
   config.steps = static_cast<int>(o.steps);
   config.eta = o.eta;
-  config.spacing = timestep_spacings.value(o.spacing);
+  if (!o.spacing.empty()) config.spacing = timestep_spacings.value(o.spacing);
+  config.karras = o.karras;
   config.variance = reverse_variances.value(o.variance);
   config.clip_sample = o.clip_sample;
   config.clip_range = o.clip_range;
-  if (config.kind == SamplerKind::ddpm && command.count("--eta") > 0) {
+  if (config.kind != SamplerKind::ddim && command.count("--eta") > 0) {
     fail("--eta applies to --sampler ddim only");
   }
-  if (config.kind == SamplerKind::ddim && command.count("--variance") > 0) {
-    fail("--variance applies to --sampler ddpm only (DDIM's variance follows from --eta)");
+  if (config.kind != SamplerKind::ddpm && command.count("--variance") > 0) {
+    fail("--variance applies to --sampler ddpm only (",
+         config.kind == SamplerKind::ddim ? "DDIM's variance follows from --eta"
+                                          : "the other samplers have no such choice",
+         ")");
+  }
+  if (config.karras && !sampler_offers_karras(config.kind)) {
+    fail("--karras applies to --sampler euler, heun, dpmpp_2m, dpmpp_2m_sde or unipc (diffusers ",
+         "offers no Karras sigmas for ", sampler_kinds.name(config.kind), ")");
   }
   if (command.count("--clip-range") > 0 && !o.clip_sample) fail("--clip-range needs --clip-sample");
   const int T = checkpoint.schedule.timesteps;
   if (config.steps > T) fail("--steps ", config.steps, " is more than the model's T = ", T);
   sampler_config_validate(config, T);
   const NoiseSchedule schedule = schedule_make(checkpoint.schedule);
-  for (int t : sampler_timesteps(config, T)) {
-    reverse_step_check_prediction(checkpoint.diffusion.prediction, schedule, t);
+  const SamplerPlan plan = sampler_plan(schedule, config);  // Error: too many steps for the spacing
+  if (config.kind == SamplerKind::ddpm || config.kind == SamplerKind::ddim) {
+    for (double t : plan.timesteps) {
+      reverse_step_check_prediction(checkpoint.diffusion.prediction, schedule, static_cast<int>(t));
+    }
   }
   if (o.raw && !checkpoint.training) {
     fail("--raw: the checkpoint holds no raw weights (it is an export); use the EMA weights");
@@ -135,14 +156,13 @@ SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& comma
 
 std::string sampler_description(const SamplerConfig& config, int T) {
   const int K = sampler_steps(config, T);
-  std::string text = config.kind == SamplerKind::ddpm ? "DDPM" : "DDIM";
-  text += ", " + std::to_string(K) + (K < T ? " " + timestep_spacings.name(config.spacing) : "") +
+  std::string text = sampler_display_name(config.kind);
+  text += ", " + std::to_string(K) + (K < T ? " " + timestep_spacings.name(sampler_spacing(config)) : "") +
           " steps";
-  if (config.kind == SamplerKind::ddpm) {
-    text += ", " + reverse_variances.name(config.variance);
-  } else {
-    text += ", eta " + format_number(config.eta);
-  }
+  if (config.kind == SamplerKind::heun) text += " (" + std::to_string(2 * K - 1) + " model calls)";
+  if (config.kind == SamplerKind::ddpm) text += ", " + reverse_variances.name(config.variance);
+  if (config.kind == SamplerKind::ddim) text += ", eta " + format_number(config.eta);
+  if (config.karras) text += ", Karras sigmas";
   if (config.clip_sample) text += ", clipped to +-" + format_number(config.clip_range);
   return text;
 }

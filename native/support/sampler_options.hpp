@@ -16,9 +16,10 @@ namespace diffuse::cli {
 
 struct SamplerOptions {
   std::string sampler = "ddpm";
-  std::int64_t steps = 0;  // 0: all T for DDPM, 50 for DDIM
+  std::int64_t steps = 0;  // 0: all T for DDPM, 50 for the others
   double eta = 0.0;
-  std::string spacing = "trailing";
+  std::string spacing;     // "": the sampler's default (sampler_default_spacing)
+  bool karras = false;
   std::string variance = "fixed_small";
   bool clip_sample = false;
   double clip_range = 1.0;
@@ -31,11 +32,13 @@ struct SamplerOptions {
 void sampler_options_add(CLI::App& command, SamplerOptions& options, const std::string& group);
 
 // Validates the flags against the checkpoint (T, the prediction type, raw weights present) and
-// rejects flags that would have no effect (--eta with DDPM, --variance with DDIM). Throws Error.
+// rejects flags that would have no effect (--eta other than with DDIM, --variance other than with
+// DDPM, --karras where diffusers does not offer it). Throws Error.
 SamplerConfig sampler_config_from(const SamplerOptions& options, const CLI::App& command,
                                   const Checkpoint& checkpoint);
 
-// "DDPM, 1000 steps, fixed_small" / "DDIM, 50 trailing steps, eta 0"
+// "DDPM, 1000 steps, fixed_small" / "DDIM, 50 trailing steps, eta 0" /
+// "DPM-Solver++ 2M, 20 linspace steps, Karras sigmas"
 std::string sampler_description(const SamplerConfig& config, int T);
 
 // Sample i of n gets class i mod K (--class all, and diffuse eval's conditional models).    (n,)

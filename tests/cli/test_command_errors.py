@@ -94,7 +94,10 @@ for flag in ["--n", "--steps"]:
         cases.append((sample + [flag, value, "--out", "s.csv"], flag, "s.csv"))
 cases += [
     (sample + ["--steps", "51", "--out", "s.csv"], "T = 50", "s.csv"),
-    (sample + ["--sampler", "euler", "--out", "s.csv"], "euler", "s.csv"),
+    (sample + ["--sampler", "plms", "--out", "s.csv"], "plms", "s.csv"),
+    (sample + ["--sampler", "euler_a", "--karras", "--out", "s.csv"], "--karras applies to", "s.csv"),
+    (sample + ["--sampler", "euler", "--eta", "0.5", "--out", "s.csv"], "--eta applies to --sampler ddim only", "s.csv"),
+    (sample + ["--sampler", "dpmpp_2m", "--spacing", "linspace", "--steps", "50", "--out", "s.csv"], "rounded timesteps repeat", "s.csv"),
     (sample + ["--sampler", "ddim", "--eta", "1.5", "--out", "s.csv"], "--eta", "s.csv"),
     (sample + ["--sampler", "ddim", "--eta", "nan", "--out", "s.csv"], "--eta", "s.csv"),
     (sample + ["--eta", "0.5", "--out", "s.csv"], "--eta", "s.csv"),

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "base/error.hpp"
 #include "diffusion/mixture_denoiser.hpp"
@@ -321,8 +322,8 @@ TEST_CASE("trajectories record every k steps and the end") {
   while (!sampler.done()) sampler.step();
   const Trajectory& tr = sampler.trajectory();
   // Steps 0, 3, 6, 9 and the end: ceil(10 / 3) + 1 = 5 frames.
-  const std::vector<int> list = sampler.timesteps();
-  CHECK(tr.timesteps == std::vector<int>{list[0], list[3], list[6], list[9], -1});
+  const std::vector<double> list = sampler.timesteps();
+  CHECK(tr.timesteps == std::vector<double>{list[0], list[3], list[6], list[9], -1});
   REQUIRE(tr.x.size() == 5);
   REQUIRE(tr.x0_hat.size() == 5);
   CHECK(bool(tr.x.front() == x_T));
@@ -385,4 +386,48 @@ TEST_CASE("clip_sample keeps x0_hat, and so the last DDPM step's output, within 
   std::size_t above = 0;
   for (float v : y) above += v > 0.5f;
   CHECK(above > 1000);
+}
+
+TEST_CASE("a denoiser without a real-t path takes integer levels only; levels are validated") {
+  // The Denoiser default (denoiser.cpp): integer t goes to predict_at, a fractional t is refused.
+  struct Constant final : Denoiser {
+    std::size_t data_dim() const override { return 2; }
+    Prediction prediction() const override { return Prediction::eps; }
+    void predict(Tensor2& out, const Tensor2& x_t, const Steps& t, const Labels*,
+                 const Executor&) override {
+      out = x_t;
+      last_t = t(0);
+    }
+    int last_t = -1;
+  } model;
+  Tensor2 x = Tensor2::from_shape({3, 2}), out;
+  x.fill(1.0f);
+  model.predict_at_level(out, x, {17.0, 0.5}, nullptr, serial_executor());
+  CHECK(model.last_t == 17);
+  CHECK_THROWS_WITH(model.predict_at_level(out, x, {17.5, 0.5}, nullptr, serial_executor()),
+                    Catch::Contains("integer steps only") && Catch::Contains("17.5"));
+  CHECK_THROWS_WITH(noise_level_validate({1.0, 1.5}), Catch::Contains("alpha_bar = 1.5"));
+  CHECK_THROWS_WITH(noise_level_validate({std::nan(""), 0.5}), Catch::Contains("finite"));
+}
+
+TEST_CASE("given draws z start the chain as x_T = z * init_noise_sigma, in x_t units") {
+  const NoiseSchedule sch = schedule_make({});
+  MixtureDenoiser oracle(gaussian_mixture_gaussians8(), sch, Prediction::eps);
+  Tensor2 z = Tensor2::from_shape({4, 2});
+  for (std::size_t i = 0; i < z.size(); ++i) z.data()[i] = 0.25f * static_cast<float>(i) - 1.0f;
+  SamplerConfig euler;
+  euler.kind = SamplerKind::euler;
+  euler.steps = 10;
+  Sampler sampler(oracle, sch, euler, z, 0);
+  // linspace: init_noise_sigma = sigma_max, so x_T = z sigma_max / sqrt(1 + sigma_max^2).
+  const double s = sampler.plan().sigmas[0];
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    CHECK(sampler.x().data()[i] == Approx(z.data()[i] * s / std::sqrt(1 + s * s)).epsilon(1e-6));
+  }
+  SamplerConfig ddim;
+  ddim.kind = SamplerKind::ddim;
+  CHECK(bool(Sampler(oracle, sch, ddim, z, 0).x() == z));  // x_T = z
+  Tensor2 bad = z;
+  bad(1, 1) = std::numeric_limits<float>::infinity();
+  CHECK_THROWS_WITH(Sampler(oracle, sch, ddim, bad, 0), Catch::Contains("non-finite"));
 }

@@ -33,8 +33,9 @@ TEST_CASE("sampler names round-trip and bad configurations name the value and wh
   for (const std::string& name : reverse_variances.names()) {
     CHECK(reverse_variances.name(reverse_variances.value(name)) == name);
   }
-  CHECK_THROWS_WITH(sampler_kinds.value("euler"),
-                    Catch::Contains("'euler'") && Catch::Contains("ddpm, ddim"));
+  CHECK_THROWS_WITH(sampler_kinds.value("plms"),
+                    Catch::Contains("'plms'") && Catch::Contains("ddpm, ddim, euler, euler_a, heun, "
+                                                                  "dpmpp_2m, dpmpp_2m_sde, unipc"));
   CHECK_THROWS_WITH(reverse_variances.value("learned"),
                     Catch::Contains("'learned'") && Catch::Contains("fixed_small, fixed_large"));
 

@@ -14,7 +14,7 @@ using namespace diffuse;
 
 TEST_CASE("time embedding follows the spec: sin then cos, frequencies 1 .. 1e-4") {
   const std::size_t E = 32, half = 16;
-  const std::vector<std::int32_t> t = {0, 1, 17, 999};
+  const std::vector<double> t = {0, 1, 17, 999};
   std::vector<float> emb(t.size() * E);
   time_embedding_forward(emb.data(), t.data(), t.size(), E);
   for (std::size_t j = 0; j < half; ++j) {  // t = 0: sin 0, cos 0
@@ -52,9 +52,11 @@ TEST_CASE("the time embedding cache gives the uncached rows bit for bit, in any 
   TimeEmbeddingCache cache(E);
   // Downward (a sampler), upward (growth one row at a time), repeats, and steps outside the
   // cached range, which are computed each time.
-  const std::vector<std::int32_t> t = {999, 0, 1, 2, 3, 500, 999, 1000, 4,   -1, -7,
-                                       TimeEmbeddingCache::cached_step_limit,
-                                       TimeEmbeddingCache::cached_step_limit - 1, 2000000000, 7};
+  // Fractional steps (Euler and Heun's interpolated ones) are computed each time too.
+  const std::vector<double> t = {999, 0, 1, 2, 3, 500, 999, 1000, 4,   -1, -7,
+                                 TimeEmbeddingCache::cached_step_limit,
+                                 TimeEmbeddingCache::cached_step_limit - 1, 2000000000, 7,
+                                 978.4285888671875, 0.5, 3.25};
   std::vector<float> cached(t.size() * E), direct(t.size() * E);
   for (int pass = 0; pass < 2; ++pass) {  // the second pass reads rows filled by the first
     cache.embed(cached.data(), t.data(), t.size());
@@ -64,4 +66,24 @@ TEST_CASE("the time embedding cache gives the uncached rows bit for bit, in any 
       REQUIRE(std::memcmp(&cached[i], &direct[i], sizeof(float)) == 0);
     }
   }
+}
+
+TEST_CASE("diffusers' timestep embedding takes real t as float32: cos first, denominator half") {
+  // get_timestep_embedding(flip_sin_to_cos=True, downscale_freq_shift=0) written out in float64
+  // from the float32 t, frequencies exp(-ln(10000) i / half).
+  const std::size_t E = 16, half = 8;
+  const std::vector<double> t = {0.0, 3.0, 749.25, 978.4285888671875, 12.3456789};
+  std::vector<float> emb(t.size() * E);
+  timestep_embedding_diffusers(emb.data(), t.data(), t.size(), E);
+  for (std::size_t r = 0; r < t.size(); ++r) {
+    const double v = static_cast<float>(t[r]);  // diffusers' timesteps are float32 tensors
+    for (std::size_t i = 0; i < half; ++i) {
+      const double angle = v * std::exp(-std::log(10000.0) * static_cast<double>(i) / half);
+      // float32 arithmetic on angles up to ~1000: a few ulps of the angle, ~1e-4 absolute.
+      CHECK(emb[r * E + i] == Approx(std::cos(angle)).margin(2e-4));
+      CHECK(emb[r * E + half + i] == Approx(std::sin(angle)).margin(2e-4));
+    }
+  }
+  // A fractional step is not its neighbours.
+  CHECK(emb[2 * E + 0] != emb[1 * E + 0]);
 }
