@@ -3,7 +3,7 @@
 // the defaults but keeps what the user chose; each setting applies to its kind only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SETTINGS, appliesTo, byName, defaults, fromHash, kindOf, switchKind, toHash } from '../../web/src/state.js';
+import { SETTINGS, adopt, appliesTo, byName, defaults, fromHash, kindOf, switchKind, toHash } from '../../web/src/state.js';
 
 test('the digits are images; the 2D sets and custom points are points', () => {
   assert.equal(kindOf('digits'), 'images');
@@ -46,4 +46,17 @@ test('each model setting applies to one kind of data', () => {
   for (const name of ['lr', 'batch', 'conditional', 'guidance', 'classLabel']) {
     assert.ok(appliesTo(byName[name], 'images') && appliesTo(byName[name], 'points'), name);
   }
+});
+
+// tests/fuzz/state_hash.fuzz.mjs found these: byName was a plain object, so a name every object
+// inherits was taken for a setting and reported as a bad value of it.
+test('a link or a file naming an inherited property has an unknown setting (fuzz find)', () => {
+  for (const name of ['hasOwnProperty', '__proto__', 'constructor', 'toString']) {
+    const { values, problems } = fromHash(`#${name}=1&hidden=64`);
+    assert.deepEqual(problems, [`unknown setting "${name}"`], name);
+    assert.deepEqual(values, { ...defaults('points'), hidden: 64 }, name);
+    assert.equal(byName[name], undefined, name);
+  }
+  const incoming = JSON.parse('{"__proto__": 1, "constructor": "x", "hidden": 64}');
+  assert.deepEqual(adopt(defaults('points'), incoming), { values: { ...defaults('points'), hidden: 64 }, problems: [] });
 });

@@ -141,7 +141,9 @@ export const SETTINGS = [
     names: { xt: 'x_t', x0: 'x̂₀' } },
 ];
 
-export const byName = Object.fromEntries(SETTINGS.map((s) => [s.name, s]));
+// Without a prototype, so that a name from a link or a file ("__proto__", "hasOwnProperty") is
+// unknown rather than something every object inherits.
+export const byName = Object.assign(Object.create(null), Object.fromEntries(SETTINGS.map((s) => [s.name, s])));
 
 // The value of `text` (from the URL or a control) for a declaration, or undefined if invalid.
 export function parseValue(decl, text) {
