@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
   diffuse::cli::add_train_command(app);
   diffuse::cli::add_sample_command(app);
   diffuse::cli::add_elbo_command(app);
+  diffuse::cli::add_nll_command(app);
   diffuse::cli::add_eval_command(app);
+  diffuse::cli::add_sweep_command(app);
   diffuse::cli::add_info_command(app);
   diffuse::cli::add_export_command(app);
   diffuse::cli::add_import_command(app);

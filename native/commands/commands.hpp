@@ -9,6 +9,7 @@ void add_data_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
 void add_elbo_command(CLI::App& app);
+void add_nll_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_export_command(CLI::App& app);
@@ -16,5 +17,6 @@ void add_import_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_classifier_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 
 }  // namespace diffuse::cli

@@ -58,29 +58,11 @@ EvalRun prepare(const EvalOptions& o, const CLI::App& command, Checkpoint checkp
     fail("--classifier applies to image data sets (digits, fashion), not to '", o.dataset, "'");
   }
   run.config = sampler_config_from(o.sampling, command, run.checkpoint);
-  const std::size_t D = model_sample_size(run.checkpoint.model);
-  auto n = static_cast<std::size_t>(o.n);
-  if (spec.generated()) {
-    if (D != 2) fail("--dataset ", o.dataset, " is 2D but the model has D = ", D);
-    const std::uint64_t seed = parse_seed(o.sampling.seed);
-    run.data = dataset_draw(*spec.set, n, seed, test_rng_stream);
-    run.baseline = dataset_draw(*spec.set, n, seed, baseline_rng_stream);
-    run.data_text = "fresh points of " + o.dataset;
-  } else {
-    // A file has no fresh draws: its first half is the data, its second half the baseline.
-    const Tensor2 all = dataset_read_csv("--dataset", spec.path).points;
-    if (all.shape(1) != D)
-      fail("--dataset '", o.dataset, "' has ", all.shape(1), " columns but the model has D = ", D);
-    if (command.count("--n") == 0) n = std::min(n, all.shape(0) / 2);
-    if (n < 2 || 2 * n > all.shape(0)) {
-      fail("--dataset '", o.dataset, "' has ", all.shape(0), " points: --n ", n,
-           " needs 2 n of them (data and baseline), n >= 2");
-    }
-    run.data = rows_head(all, n);
-    run.baseline = rows_slice(all, n, n);
-    run.data_text = "points of " + o.dataset + " (its first " + std::to_string(n) +
-                    "; baseline: the next " + std::to_string(n) + ")";
-  }
+  PointsReference reference =
+      points_reference(o, command, spec, model_sample_size(run.checkpoint.model));
+  run.data = std::move(reference.data);
+  run.baseline = std::move(reference.baseline);
+  run.data_text = std::move(reference.text);
   const std::size_t K = model_classes(run.checkpoint.model);
   if (K > 0) run.labels = classes_in_turn(run.data.shape(0), K);
   return run;
@@ -151,6 +133,34 @@ void run_eval(const EvalOptions& o, const CLI::App& command) {
 }
 
 }  // namespace
+
+PointsReference points_reference(const EvalOptions& o, const CLI::App& command,
+                                 const DatasetSpec& spec, std::size_t D) {
+  PointsReference run;
+  auto n = static_cast<std::size_t>(o.n);
+  if (spec.generated()) {
+    if (D != 2) fail("--dataset ", o.dataset, " is 2D but the model has D = ", D);
+    const std::uint64_t seed = parse_seed(o.sampling.seed);
+    run.data = dataset_draw(*spec.set, n, seed, test_rng_stream);
+    run.baseline = dataset_draw(*spec.set, n, seed, baseline_rng_stream);
+    run.text = "fresh points of " + o.dataset;
+    return run;
+  }
+  // A file has no fresh draws: its first half is the data, its second half the baseline.
+  const Tensor2 all = dataset_read_csv("--dataset", spec.path).points;
+  if (all.shape(1) != D)
+    fail("--dataset '", o.dataset, "' has ", all.shape(1), " columns but the model has D = ", D);
+  if (command.count("--n") == 0) n = std::min(n, all.shape(0) / 2);
+  if (n < 2 || 2 * n > all.shape(0)) {
+    fail("--dataset '", o.dataset, "' has ", all.shape(0), " points: --n ", n,
+         " needs 2 n of them (data and baseline), n >= 2");
+  }
+  run.data = rows_head(all, n);
+  run.baseline = rows_slice(all, n, n);
+  run.text = "points of " + o.dataset + " (its first " + std::to_string(n) +
+             "; baseline: the next " + std::to_string(n) + ")";
+  return run;
+}
 
 void add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();

@@ -183,6 +183,38 @@ void print_text(const EvalOptions& o, const SamplerOptions& sampling, const Imag
 
 }  // namespace
 
+struct ImageFrechetJudge::State {
+  explicit State(ImageEval eval)
+      : run(std::move(eval)), classifier(classifier_from_checkpoint(run.classifier)) {}
+  ImageEval run;
+  Classifier classifier;
+  Tensor2 reference_features;
+};
+
+ImageFrechetJudge::ImageFrechetJudge(const EvalOptions& o, const CLI::App& command,
+                                     const Checkpoint& c, ImageDataset dataset,
+                                     const Executor& executor)
+    : state_(std::make_unique<State>(prepare(o, command, c, dataset))) {
+  state_->reference_features =
+      classifier_image_features(state_->classifier, state_->run.reference, executor);
+  baseline_ = frechet_distance(classifier_image_features(state_->classifier, state_->run.baseline, executor),
+                               state_->reference_features).distance;
+}
+
+ImageFrechetJudge::~ImageFrechetJudge() = default;
+
+std::size_t ImageFrechetJudge::n() const { return state_->run.reference.count; }
+
+const Labels& ImageFrechetJudge::labels() const { return state_->run.labels; }
+
+double ImageFrechetJudge::score(const Tensor2& samples, const Executor& executor) {
+  const Labels& labels = state_->run.labels;
+  const ImageSet generated = image_set_quantize(
+      samples, std::vector<std::int32_t>(labels.begin(), labels.end()), state_->run.reference);
+  return frechet_distance(classifier_image_features(state_->classifier, generated, executor),
+                          state_->reference_features).distance;
+}
+
 std::size_t image_eval_default_n(ImageDataset dataset, std::size_t held_out) {
   return dataset == ImageDataset::digits ? held_out / 2 : std::min<std::size_t>(1000, held_out / 2);
 }

@@ -12,6 +12,10 @@
 // Samples are rounded to the data's levels first (data/image_set.hpp, image_set_quantize): the
 // classifier then sees samples exactly as it sees real images.
 #include <CLI/CLI.hpp>
+#include <memory>
+
+#include "base/executor.hpp"
+#include "base/tensor.hpp"
 
 #include "commands/eval_options.hpp"
 #include "data/image_dataset.hpp"
@@ -26,5 +30,25 @@ std::size_t image_eval_default_n(ImageDataset dataset, std::size_t held_out);
 // Every check first (Error, exit 2), then the measurement, printed as text or JSON.
 void run_image_eval(const EvalOptions& options, const CLI::App& command,
                     const Checkpoint& checkpoint, ImageDataset dataset);
+
+// One number per sample set for diffuse sweep: the Fréchet distance in the quality classifier's
+// features to the first n held-out images, beside the next n held-out images' (the baseline).
+// Constructing it makes eval's checks (Error, exit 2) and embeds the reference once.
+class ImageFrechetJudge {
+ public:
+  ImageFrechetJudge(const EvalOptions& options, const CLI::App& command, const Checkpoint& checkpoint,
+                    ImageDataset dataset, const Executor& executor);
+  ~ImageFrechetJudge();
+  std::size_t n() const;
+  const Labels& labels() const;  // (n,) class i mod K, or empty for an unconditional model
+  double baseline() const { return baseline_; }
+  // samples (n, D) in data units (draw_samples' output).
+  double score(const Tensor2& samples, const Executor& executor);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  double baseline_ = 0.0;
+};
 
 }  // namespace diffuse::cli

@@ -4,6 +4,10 @@
 #include <cstdint>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
+#include "base/tensor.hpp"
+#include "support/datasets.hpp"
 #include "support/sampler_options.hpp"
 
 namespace diffuse::cli {
@@ -16,5 +20,15 @@ struct EvalOptions {
   SamplerOptions sampling;
   bool quiet = false;
 };
+
+// The points a 2D sample set is judged against: n fresh draws of a named set (the data) and n
+// more (the baseline, a perfect model's score at this n), or a CSV file's first n points and its
+// next n. Errors (exit 2) for a model of another dimension or a file too short.
+struct PointsReference {
+  Tensor2 data, baseline;  // (n, D) each, data units
+  std::string text;        // "fresh points of moons" / "points of f.csv (its first ...)"
+};
+PointsReference points_reference(const EvalOptions& options, const CLI::App& command,
+                                 const DatasetSpec& spec, std::size_t D);
 
 }  // namespace diffuse::cli
