@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/error.hpp"
+#include "diffusion/flow.hpp"
 
 namespace diffuse {
 namespace {
@@ -16,19 +17,43 @@ void copy_rows(Tensor2& dst, const Tensor2& src, std::size_t r0, std::size_t n) 
 
 }  // namespace
 
-LossResult batch_gradient(Network& network, Prediction prediction, const Tensor2& x_t,
+namespace {
+
+// Forward, loss and backward of rows [r0, r0 + n) of a batch of B rows, held in x_t, x0, eps, t
+// and labels (the batch itself or a chunk's copies).
+LossResult rows_gradient(Network& network, const BatchObjective& objective, const Tensor2& x_t,
+                         const Tensor2& x0, const Tensor2& eps, const Steps& t,
+                         const Labels* labels, const NoiseSchedule& schedule,
+                         const LossConfig& loss, std::size_t r0, std::size_t B, BatchChunk& chunk,
+                         const Executor& executor) {
+  if (objective.objective == Objective::flow) {
+    network.forward_train_times(chunk.output, x_t, objective.times + r0, labels, executor);
+    LossResult result = flow_loss_evaluate(chunk.grad_output, chunk.output, x0, eps, B);
+    network.backward(chunk.grad_output, executor);
+    return result;
+  }
+  network.forward_train(chunk.output, x_t, t, labels, executor);
+  LossResult result = loss_evaluate(chunk.grad_output, chunk.output, objective.prediction, x_t, x0,
+                                    eps, t, schedule, loss, B);
+  network.backward(chunk.grad_output, executor);
+  return result;
+}
+
+}  // namespace
+
+LossResult batch_gradient(Network& network, const BatchObjective& objective, const Tensor2& x_t,
                           const Tensor2& x0, const Tensor2& eps, const Steps& t,
                           const Labels* labels, const NoiseSchedule& schedule,
                           const LossConfig& loss, std::size_t chunk_rows, BatchChunk& chunk,
                           const Executor& executor) {
   if (chunk_rows == 0) fail("batch_gradient: chunk_rows = 0 is invalid: must be >= 1");
+  if (objective.objective == Objective::flow && objective.times == nullptr) {
+    fail("batch_gradient: the flow objective needs the network's steps");
+  }
   const std::size_t B = x_t.shape(0);
   if (B <= chunk_rows) {  // one chunk: the batch's own tensors, nothing copied
-    network.forward_train(chunk.output, x_t, t, labels, executor);
-    LossResult result = loss_evaluate(chunk.grad_output, chunk.output, prediction, x_t, x0, eps, t,
-                                      schedule, loss);
-    network.backward(chunk.grad_output, executor);
-    return result;
+    return rows_gradient(network, objective, x_t, x0, eps, t, labels, schedule, loss, 0, B, chunk,
+                         executor);
   }
   LossResult result;
   result.per_row.reserve(B);
@@ -43,11 +68,9 @@ LossResult batch_gradient(Network& network, Prediction prediction, const Tensor2
       chunk.labels.resize({n});
       std::copy(labels->data() + r0, labels->data() + r0 + n, chunk.labels.data());
     }
-    network.forward_train(chunk.output, chunk.x_t, chunk.t, labels ? &chunk.labels : nullptr,
-                          executor);
-    const LossResult part = loss_evaluate(chunk.grad_output, chunk.output, prediction, chunk.x_t,
-                                          chunk.x0, chunk.eps, chunk.t, schedule, loss, B);
-    network.backward(chunk.grad_output, executor);
+    const LossResult part =
+        rows_gradient(network, objective, chunk.x_t, chunk.x0, chunk.eps, chunk.t,
+                      labels ? &chunk.labels : nullptr, schedule, loss, r0, B, chunk, executor);
     result.loss += part.loss;
     result.per_row.insert(result.per_row.end(), part.per_row.begin(), part.per_row.end());
   }

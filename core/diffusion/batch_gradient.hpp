@@ -18,6 +18,7 @@
 
 #include "base/executor.hpp"
 #include "base/tensor.hpp"
+#include "diffusion/diffusion_config.hpp"
 #include "diffusion/loss.hpp"
 #include "diffusion/schedule.hpp"
 #include "diffusion/parameterization.hpp"
@@ -32,12 +33,20 @@ struct BatchChunk {
   Labels labels;                              // (n,)
 };
 
+// What the loss of a batch compares the network's output with.
+struct BatchObjective {
+  Objective objective = Objective::diffusion;
+  Prediction prediction = Prediction::eps;  // diffusion: the output's space (loss_evaluate)
+  const double* times = nullptr;            // flow: (B,) the network's real-valued steps s T
+};
+
 // network.grads() += dL/dparams of the batch (x_t, x0, eps: (B, D), t: (B,), labels: (B,) or
-// nullptr), the network's output read as `prediction`, in chunks of at most chunk_rows (>= 1)
-// rows. Returns the batch's loss (the mean over all B D entries) and its per-row losses in row
-// order, exactly as loss_evaluate over the whole batch defines them. Does not zero the gradient
-// first.
-LossResult batch_gradient(Network& network, Prediction prediction, const Tensor2& x_t,
+// nullptr), in chunks of at most chunk_rows (>= 1) rows. Diffusion: the output read as the
+// objective's prediction, loss_evaluate's loss; flow: the network given objective.times, the
+// velocity loss of diffusion/flow.hpp. Returns the batch's loss (the mean over all B D entries)
+// and its per-row losses in row order, exactly as over the whole batch at once. Does not zero the
+// gradient first.
+LossResult batch_gradient(Network& network, const BatchObjective& objective, const Tensor2& x_t,
                           const Tensor2& x0, const Tensor2& eps, const Steps& t,
                           const Labels* labels, const NoiseSchedule& schedule,
                           const LossConfig& loss, std::size_t chunk_rows, BatchChunk& chunk,

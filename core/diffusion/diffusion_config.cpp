@@ -4,17 +4,46 @@
 
 #include "base/error.hpp"
 #include "base/json_fields.hpp"
+#include "diffusion/flow.hpp"
 
 namespace diffuse {
 
+void diffusion_config_validate(const DiffusionConfig& c) {
+  objectives.name(c.objective);  // throws on an unknown objective
+  if (c.objective == Objective::flow && !flow_shift_range.contains(c.flow_shift)) {
+    fail("shift = ", c.flow_shift, " is invalid: must be in ", flow_shift_range.text());
+  }
+}
+
 nlohmann::json diffusion_config_to_json(const DiffusionConfig& c) {
+  if (c.objective == Objective::flow) return {{"objective", "flow"}, {"shift", c.flow_shift}};
   return {{"prediction", predictions.name(c.prediction)}};
 }
 
 DiffusionConfig diffusion_config_from_json(const nlohmann::json& json) {
-  const JsonFields f(json, "diffusion config", {"prediction"});
-  const std::string name = f.text("prediction", "eps, x0, v");
   DiffusionConfig c;
+  if (json.is_object() && json.contains("objective") && json["objective"] == "flow") {
+    const JsonFields f(json, "diffusion config", {"objective", "shift"});
+    c.objective = Objective::flow;
+    c.flow_shift = f.number("shift");
+    try {
+      diffusion_config_validate(c);
+    } catch (const Error& e) {
+      fail("diffusion config: ", e.what());
+    }
+    return c;
+  }
+  const bool named = json.is_object() && json.contains("objective");
+  const JsonFields f(json, "diffusion config",
+                     named ? std::vector<std::string>{"objective", "prediction"}
+                           : std::vector<std::string>{"prediction"});
+  if (named) {
+    const std::string objective = f.text("objective", "diffusion, flow");
+    if (objective != "diffusion") {
+      fail("diffusion config: objective '", objective, "' is unknown: allowed are diffusion, flow");
+    }
+  }
+  const std::string name = f.text("prediction", "eps, x0, v");
   // Only the names diffuse writes (diffusers' aliases are for flags and schedulers' configs).
   if (name != "eps" && name != "x0" && name != "v") {
     fail("diffusion config: prediction '", name, "' is unknown: allowed are eps, x0, v");

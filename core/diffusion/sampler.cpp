@@ -90,6 +90,12 @@ void Sampler::estimate_x0(int k) {
     diffuse::predicted_x0(x0_hat_, output_, denoiser_->prediction(), x_, steps_, *schedule_);
     return;
   }
+  if (plan_.flow) {  // the output is the velocity: x0_hat = x_s - s u (diffusion/flow.hpp)
+    x0_hat_.resize(x_.shape());
+    solver_combine(x0_hat_, {{1.0, &x_}, {-plan_.sigmas[static_cast<std::size_t>(k)], &output_}},
+                   serial_executor());
+    return;
+  }
   // At the plan's level: sqrt(ab) = alpha, sqrt(1 - ab) = sigma alpha (diffusion/sigmas.hpp).
   const LevelTerms level = level_terms(plan_.sigmas[static_cast<std::size_t>(k)]);
   const AffinePair x0 = prediction_estimates(denoiser_->prediction(), level.alpha, level.s).x0;

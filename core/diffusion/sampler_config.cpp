@@ -94,6 +94,15 @@ void sampler_config_validate(const SamplerConfig& c, int T) {
   sampler_kinds.name(c.kind);  // throws on an unknown kind
   reverse_variances.name(c.variance);
   timestep_spacings.name(sampler_spacing(c));
+  if (c.flow) {
+    if (c.kind != SamplerKind::euler && c.kind != SamplerKind::heun) {
+      fail("sampler ", sampler_kinds.name(c.kind), " is for diffusion models; a flow-matching ",
+           "model samples with euler or heun (FlowMatchEuler/HeunDiscreteScheduler)");
+    }
+    if (c.karras) fail("karras sigmas: the flow samplers use their own shifted levels");
+    if (c.spacing) fail("timestep spacing: the flow samplers use their own levels, not a spacing");
+    if (c.clip_sample) fail("clip_sample applies to diffusion samplers");
+  }
   if (c.karras && !sampler_offers_karras(c.kind)) {
     fail("karras sigmas are not offered by ", sampler_kinds.name(c.kind),
          ": allowed with euler, heun, dpmpp_2m, dpmpp_2m_sde, unipc (as in diffusers)");

@@ -86,6 +86,8 @@ struct SamplerConfig {
   std::optional<TimestepSpacing> spacing;  // which K steps; none: sampler_default_spacing (any
                                            // spacing with K = T gives T-1, ..., 0 for ddpm/ddim)
   bool karras = false;                     // Karras sigmas, where sampler_offers_karras
+  bool flow = false;         // a flow-matching model (diffusion/flow.hpp): euler or heun only,
+  double flow_shift = 1.0;   // its levels shifted as it was trained
   ReverseVariance variance = ReverseVariance::fixed_small;  // DDPM only
   double eta = 0.0;                                         // DDIM only, in [0, 1]
   bool clip_sample = false;  // clip x0_hat to [-clip_range, clip_range] (off for 2D data)

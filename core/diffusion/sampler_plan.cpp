@@ -5,6 +5,7 @@
 
 #include "base/check.hpp"
 #include "base/error.hpp"
+#include "diffusion/flow.hpp"
 #include "diffusion/sigmas.hpp"
 #include "diffusion/timestep_spacing.hpp"
 
@@ -129,6 +130,36 @@ void plan_multistep(SamplerPlan& plan, const NoiseSchedule& schedule, const Samp
   plan.sigmas = std::move(sigmas);
 }
 
+// FlowMatchEuler/HeunDiscreteScheduler.set_timesteps (diffusion/flow.hpp): N levels from 1 down
+// to the training's smallest, shifted (again), then 0; the network is given s T.
+void plan_flow(SamplerPlan& plan, const NoiseSchedule& schedule, const SamplerConfig& config, int N) {
+  const double T = schedule.T, shift = config.flow_shift;
+  const double lowest = flow_shift_level(1.0 / T, shift) * T;  // _sigma_to_t(sigma_min)
+  std::vector<double> levels(static_cast<std::size_t>(N));
+  for (int k = 0; k < N; ++k) {
+    const double t = N > 1 ? T + (lowest - T) * k / (N - 1) : T;
+    levels[static_cast<std::size_t>(k)] = to_float32(flow_shift_level(t / T, shift));
+  }
+  if (N > 1) levels.back() = to_float32(flow_shift_level(lowest / T, shift));
+  std::vector<double> steps, sigmas;
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    const int copies = config.kind == SamplerKind::heun && k > 0 ? 2 : 1;
+    steps.insert(steps.end(), copies, to_float32(levels[k] * T));
+    sigmas.insert(sigmas.end(), copies, levels[k]);
+  }
+  sigmas.push_back(0.0);
+  plan.timesteps = std::move(steps);
+  plan.sigmas = std::move(sigmas);
+  plan.init_noise_sigma = 1.0;
+  plan.flow = true;
+  // For an analytic denoiser: x_s / sqrt((1 - s)^2 + s^2) is an x_t of alpha_bar
+  // (1 - s)^2 / ((1 - s)^2 + s^2); networks only read t.
+  for (std::size_t k = 0; k + 1 < plan.sigmas.size(); ++k) {
+    const double s = plan.sigmas[k];
+    plan.alpha_bars.push_back((1 - s) * (1 - s) / ((1 - s) * (1 - s) + s * s));
+  }
+}
+
 void plan_discrete(SamplerPlan& plan, const NoiseSchedule& schedule, const SamplerConfig& config) {
   const std::vector<double> table = schedule_sigmas(schedule);
   for (int t : sampler_timesteps(config, schedule.T)) {
@@ -152,6 +183,10 @@ SamplerPlan sampler_plan(const NoiseSchedule& schedule, const SamplerConfig& con
   const int N = sampler_steps(config, schedule.T);
   const TimestepSpacing spacing = sampler_spacing(config);
   SamplerPlan plan;
+  if (config.flow) {
+    plan_flow(plan, schedule, config, N);
+    return plan;
+  }
   switch (config.kind) {
     case SamplerKind::ddpm:
     case SamplerKind::ddim:

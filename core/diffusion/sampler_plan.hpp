@@ -19,6 +19,8 @@
 //     sigma_{T-1}, N) over the whole table, t_k = round(sigma_to_t(sigma_k)) (DPM-Solver
 //     truncates instead of rounding for the cosine schedule, as diffusers does).
 //     init_noise_sigma 1.
+//   flow models (SamplerConfig::flow; euler, heun): FlowMatchEuler/HeunDiscreteScheduler's levels
+//     s_k (diffusion/flow.hpp) in place of sigmas, t_k = s_k T, the state x_s itself.
 // Timesteps and sigmas are rounded to float32, as diffusers stores them.
 //
 // The sampler's state is x_t itself for ddpm, ddim, dpmpp_* and unipc, and x_t / sqrt(alpha_bar) =
@@ -40,6 +42,7 @@ struct SamplerPlan {
                                   // schedule's table at t_k for ddpm and ddim
   double init_noise_sigma = 1.0;  // x_T = z * init_noise_sigma, in the sampler's space
   bool sigma_space = false;       // the state is x_t sqrt(1 + sigma^2) (euler, euler_a, heun)
+  bool flow = false;              // a flow model's plan: sigmas are its levels s, the state x_s
 
   int calls() const { return static_cast<int>(timesteps.size()); }
   // Where call k evaluates the model.

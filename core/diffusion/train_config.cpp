@@ -44,6 +44,17 @@ void train_setup_validate(const ScheduleConfig& schedule, const DiffusionConfig&
   schedule_config_validate(schedule);
   model_config_validate(model);
   train_config_validate(train);
+  diffusion_config_validate(diffusion);
+  if (diffusion.objective == Objective::flow) {
+    // Flow matching learns the velocity with plain MSE (diffusion/flow.hpp); the noise schedule's
+    // betas and the diffusion loss's spaces and weightings have no meaning there.
+    if (train.loss.weighting != LossWeighting::none) {
+      fail("loss weighting ", loss_weightings.name(train.loss.weighting),
+           " applies to diffusion; the flow objective's loss is the plain velocity MSE");
+    }
+    if (schedule.zero_terminal_snr) fail("zero terminal SNR applies to diffusion, not to the flow objective");
+    return;
+  }
   if (schedule.zero_terminal_snr && diffusion.prediction == Prediction::eps) {
     fail("prediction eps cannot be used with zero terminal SNR: x_0 is undefined from eps where ",
          "alpha_bar = 0; use prediction v (recommended by Lin et al. 2024) or x0");

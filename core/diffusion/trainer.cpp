@@ -1,9 +1,12 @@
 #include "diffusion/trainer.hpp"
 
+#include "diffusion/flow.hpp"
+
 #include <cmath>
 
 #include "base/error.hpp"
 #include "base/rng.hpp"
+#include "diffusion/flow.hpp"
 #include "diffusion/forward_process.hpp"
 
 namespace diffuse {
@@ -95,11 +98,25 @@ void Trainer::draw_batch() {
 TrainStepResult Trainer::step(const Executor& executor) {
   TrainStepResult result;
   draw_batch();
-  q_sample(x_t_, x0_, eps_, t_, schedule_);  // seed 002 section 6: the closed-form jump
+  BatchObjective objective{diffusion_.objective, diffusion_.prediction, nullptr};
+  if (diffusion_.objective == Objective::flow) {
+    // diffusion/flow.hpp: x_s = (1 - s) x_0 + s eps at s = shift((t + 1) / T), network step s T.
+    const std::size_t B = t_.size();
+    levels_.resize(B);
+    times_.resize(B);
+    for (std::size_t b = 0; b < B; ++b) {
+      levels_[b] = flow_train_level(t_(b), schedule_.T, diffusion_.flow_shift);
+      times_[b] = levels_[b] * schedule_.T;
+    }
+    flow_interpolate(x_t_, x0_, eps_, levels_.data());
+    objective.times = times_.data();
+  } else {
+    q_sample(x_t_, x0_, eps_, t_, schedule_);  // seed 002 section 6: the closed-form jump
+  }
 
   network_->zero_grad();
   const LossResult loss = batch_gradient(
-      *network_, diffusion_.prediction, x_t_, x0_, eps_, t_,
+      *network_, objective, x_t_, x0_, eps_, t_,
       network_->conditional() ? &labels_ : nullptr, schedule_, train_.loss,
       network_->train_chunk_rows(), chunk_, executor);
   result.loss = loss.loss;
@@ -121,7 +138,8 @@ std::unique_ptr<NetworkDenoiser> Trainer::make_denoiser(bool use_ema) const {
   std::unique_ptr<Network> network = network_->clone();
   const AlignedBuffer& source = use_ema ? ema_.weights() : network_->params();
   std::copy(source.begin(), source.end(), network->params().begin());
-  return std::make_unique<NetworkDenoiser>(std::move(network), diffusion_.prediction);
+  return std::make_unique<NetworkDenoiser>(std::move(network), diffusion_.prediction);  // flow:
+  // the sampler reads the output as the velocity (SamplerConfig::flow)
 }
 
 TrainerState Trainer::state() const {

@@ -5,6 +5,10 @@
 // diffusion/batch_gradient); clip; Adam; EMA. Nothing else: logging, checkpoints, progress and UI
 // live in the caller. Any network (nn/network.hpp) trains the same way.
 //
+// Flow matching (DiffusionConfig::objective flow, diffusion/flow.hpp): the same draws, with the
+// index t giving the level s = shift((t + 1) / T); x_s = (1 - s) x_0 + s eps; the network, given
+// s T, learns the velocity eps - x_0.
+//
 // Class-conditional models (classifier-free guidance, Ho & Salimans 2022): each row's label is
 // drawn with its row and replaced by the null class K with probability label_dropout, from a
 // stream of its own, so the model also learns the unconditional prediction.
@@ -112,6 +116,7 @@ class Trainer {
   Labels labels_;           // (B,) conditional models only
   BatchChunk chunk_;        // forward, loss and backward a chunk of rows at a time
   std::vector<std::int32_t> rows_;                 // (B,) indices into the training set
+  std::vector<double> levels_, times_;             // (B,) flow: s of each row and the step s T
 };
 
 // Stream ids of the trainer's counter-based random draws: (purpose << 40) | step.

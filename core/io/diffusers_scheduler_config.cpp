@@ -81,6 +81,10 @@ nlohmann::json diffusers_scheduler_config_to_json(const ScheduleConfig& schedule
                                                   const DiffusionConfig& diffusion,
                                                   const SamplerConfig& sampling) {
   schedule_config_validate(schedule);
+  if (diffusion.objective == Objective::flow) {
+    fail("a flow-matching model has no DDPMScheduler: its diffusers scheduler would be ",
+         "FlowMatchEulerDiscreteScheduler, which diffuse does not export yet");
+  }
   sampler_config_validate(sampling, schedule.timesteps);
   if (sampling.kind != SamplerKind::ddpm) fail("a DDPMScheduler describes DDPM sampling only");
   nlohmann::json json = ddpm_defaults();

@@ -163,11 +163,11 @@ void Mlp::full_forward(Tensor2& out, MlpWorkspace& ws, MlpWorkspaceKind kind, co
   hidden_forward(out.data(), ws, B, executor);
 }
 
-void Mlp::forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
-                        const Executor& executor) {
-  const std::size_t B = check_batch("MLP", x, t.size(), labels);
+void Mlp::forward_train_times(Tensor2& out, const Tensor2& x, const double* t, const Labels* labels,
+                              const Executor& executor) {
+  const std::size_t B = check_batch("MLP", x, x.shape(0), labels);
   const std::int32_t* rows = labels_or_null(labels, B, train_labels_);
-  full_forward(out, train_, MlpWorkspaceKind::train, x, times_of(t, times_), rows, executor);
+  full_forward(out, train_, MlpWorkspaceKind::train, x, t, rows, executor);
   cached_batch_ = B;
   has_cache_ = true;
 }

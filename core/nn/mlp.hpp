@@ -46,8 +46,8 @@ class Mlp final : public Network {
   // embedding ~ N(0, 1) (torch.nn.Embedding), drawn last.
   void init_params(Rng& rng) override;
 
-  void forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
-                     const Executor& executor) override;
+  void forward_train_times(Tensor2& out, const Tensor2& x, const double* t, const Labels* labels,
+                           const Executor& executor) override;
   void backward(const Tensor2& d_out, const Executor& executor) override;
   // 256 rows: one block of K of the GEMM (kernels/gemm_pack.hpp), so that a chunk's weight
   // gradient is exactly one block's product, as in the unchunked computation; the reference

@@ -29,6 +29,12 @@ void Network::forward_at(Tensor2& out, const Tensor2& x, double t, const Labels*
   forward(out, x, steps, labels, executor);
 }
 
+void Network::forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
+                            const Executor& executor) {
+  if (t.size() != x.shape(0)) fail("forward_train: ", x.shape(0), " rows of x but ", t.size(), " timesteps");
+  forward_train_times(out, x, times_of(t, train_times_), labels, executor);
+}
+
 const double* Network::times_of(const Steps& t, std::vector<double>& scratch) {
   scratch.assign(t.begin(), t.end());
   return scratch.data();

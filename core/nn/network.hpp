@@ -54,8 +54,13 @@ class Network {
 
   // out (B, D) for x (B, D), t (B,) and labels (B,) or nullptr; keeps what backward needs. out
   // may be the same tensor as x in every forward: the input is consumed before out is written.
-  virtual void forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
-                             const Executor& executor) = 0;
+  // The integer steps are embedded as the real numbers they are (forward_train_times).
+  void forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
+                     const Executor& executor);
+  // The same with real-valued steps t (B values, B = x's rows): the flow objective trains on
+  // t = sigma T, fractional when its schedule is shifted (diffusion/flow.hpp).
+  virtual void forward_train_times(Tensor2& out, const Tensor2& x, const double* t,
+                                   const Labels* labels, const Executor& executor) = 0;
   // grads += dL/dparams for d_out (B, D) = dL/dout of the last forward_train (same B).
   virtual void backward(const Tensor2& d_out, const Executor& executor) = 0;
   // Rows per forward_train/backward chunk in training (diffusion/batch_gradient.hpp): what keeps
@@ -90,6 +95,7 @@ class Network {
   float* grad(std::size_t offset) { return grads_.data() + offset; }
 
  private:
+  std::vector<double> train_times_;  // forward_train's steps as real numbers
   SampleShape shape_;
   std::size_t size_ = 0;
   std::size_t classes_ = 0;

@@ -169,15 +169,15 @@ void UNet::forward_rows(float* out, UNetWorkspace& ws, const float* x, const dou
                  conv2d_3x3(R, C0, Cin, S, S), ws.scratch, executor);
 }
 
-void UNet::forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
-                         const Executor& executor) {
-  const std::size_t R = check_batch("U-Net", x, t.size(), labels);
+void UNet::forward_train_times(Tensor2& out, const Tensor2& x, const double* t,
+                               const Labels* labels, const Executor& executor) {
+  const std::size_t R = check_batch("U-Net", x, x.shape(0), labels);
   train_->prepare(config_, std::max<std::size_t>(R, 1), true);
   const std::int32_t* rows = labels_or_null(labels, 0, R, train_labels_);
   // conv_in's weight gradient reads the input again: keep it (it may also be out itself).
   std::copy(x.begin(), x.end(), train_->input);
   out.resize({R, sample_size()});
-  forward_rows(out.data(), *train_, train_->input, times_of(t, times_), rows, R, executor);
+  forward_rows(out.data(), *train_, train_->input, t, rows, R, executor);
   cached_rows_ = R;
   has_cache_ = true;
 }

@@ -97,8 +97,8 @@ class UNet final : public Network {
   // the class embedding ~ N(0, 1); drawn slice by slice in layout order.
   void init_params(Rng& rng) override;
 
-  void forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
-                     const Executor& executor) override;
+  void forward_train_times(Tensor2& out, const Tensor2& x, const double* t, const Labels* labels,
+                           const Executor& executor) override;
   void backward(const Tensor2& d_out, const Executor& executor) override;
   std::size_t train_chunk_rows() const override { return chunk_rows_; }
 

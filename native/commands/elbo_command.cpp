@@ -59,6 +59,10 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
   ElboRun run;
   run.checkpoint = checkpoint_load("--model", o.model);
   const Checkpoint& c = run.checkpoint;
+  if (c.diffusion.objective == Objective::flow) {
+    fail("--model ", o.model, " is a flow-matching model: the ELBO is the diffusion chain's ",
+         "bound (seed 004); its exact likelihood is diffuse nll's business (not yet for flow)");
+  }
   run.dataset = dataset_resolve("--dataset", o.dataset);
   run.seed = parse_seed(o.seed);
   LabeledPoints test;

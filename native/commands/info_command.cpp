@@ -44,6 +44,10 @@ std::string grouped(std::size_t value) {
 }
 
 std::string model_text(const Checkpoint& c) {
+  if (c.diffusion.objective == Objective::flow) {
+    return model_describe(c.model) + ", flow matching: predicts the velocity eps - x_0 (shift " +
+           format_number(c.diffusion.flow_shift) + ")";
+  }
   return model_describe(c.model) + ", predicts " + predictions.name(c.diffusion.prediction);
 }
 

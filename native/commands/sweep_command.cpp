@@ -197,6 +197,8 @@ void write_chart(const SweepOptions& o, const Judge& judge, const std::vector<Se
 void run_sweep(SweepOptions& o, const CLI::App& command) {
   const Checkpoint c = checkpoint_load("--model", o.eval.model);
   const DatasetSpec spec = dataset_resolve("--dataset", o.eval.dataset);
+  // A flow model samples with euler and heun only: those are its default list.
+  if (c.diffusion.objective == Objective::flow && command.count("--samplers") == 0) o.samplers = "euler,heun";
   std::vector<SamplerKind> kinds;
   for (const std::string& name : split_list(o.samplers)) kinds.push_back(sampler_kinds.value(name));
   if (kinds.empty()) fail("--samplers is empty: name at least one of ", sampler_kinds.allowed());

@@ -6,6 +6,7 @@
 #include "cli.hpp"
 #include "commands/image_defaults.hpp"
 #include "data/toy2d.hpp"
+#include "diffusion/flow.hpp"
 #include "support/arguments.hpp"
 #include "support/checkpoint_file.hpp"
 #include "support/datasets.hpp"
@@ -32,6 +33,8 @@ void set_defaults(TrainOptions& o) {
   o.seed = std::to_string(t.seed);
   o.label_dropout = t.label_dropout;
   o.prediction = predictions.name(d.prediction);
+  o.objective = objectives.name(d.objective);
+  o.shift = d.flow_shift;
   o.schedule = schedule_kinds.name(s.kind);
   o.timesteps = s.timesteps;
   o.beta_start = s.beta_start;
@@ -336,6 +339,18 @@ void prepare_fresh(TrainRun& run, TrainOptions o, const CLI::App& command) {
   if (spec.image()) image_defaults_apply(o, command, *spec.images);
   run.schedule = schedule_from(o, command);
   run.diffusion.prediction = predictions.value(o.prediction);
+  run.diffusion.objective = objectives.value(o.objective);
+  run.diffusion.flow_shift = o.shift;
+  if (run.diffusion.objective == Objective::flow) {
+    for (const char* flag : {"--prediction", "--loss", "--zero-snr", "--loss-weighting", "--snr-gamma"}) {
+      if (command.count(flag) > 0) {
+        fail(flag, " applies to --objective diffusion; the flow objective learns the velocity ",
+             "eps - x_0 with a plain MSE");
+      }
+    }
+  } else if (command.count("--shift") > 0) {
+    fail("--shift applies to --objective flow");
+  }
   run.train = train_config_from(o, command);
   run.data = training_data_from(o, command, run.train);
   run.model = model_config_from(o.model, command, run.data, spec.image());
@@ -384,6 +399,19 @@ void train_options_add(CLI::App& command, TrainOptions& options) {
       ->capture_default_str()
       ->group("Model")
       ->type_name("NAME");
+  command.add_option("--objective", options.objective,
+                     "diffusion (the noise schedule's forward process) | flow (flow matching: "
+                     "x_s = (1 - s) x_0 + s eps, learning the velocity eps - x_0; sample with "
+                     "euler or heun)")
+      ->check(one_of(objectives.names()))
+      ->capture_default_str()
+      ->group("Model")
+      ->type_name("NAME");
+  command.add_option("--shift", options.shift,
+                     "Flow: diffusers' shift of the levels, s -> shift s / (1 + (shift - 1) s)")
+      ->check(number_range(flow_shift_range))
+      ->capture_default_str()
+      ->group("Model");
   model_options_add(command, options.model);
   add_schedule_options(command, options);
   add_training_options(command, options);
@@ -408,7 +436,8 @@ TrainRun train_run_prepare(const TrainOptions& o, const CLI::App& command) {
   run.stop_at = o.stop_at;
   run.quiet = o.quiet;
   if (!run.resume)
-    warn_terminal_alpha_bar(run.schedule);  // after every check: errors stay one line
+    // after every check: errors stay one line; a flow model never reads the betas
+    if (run.diffusion.objective != Objective::flow) warn_terminal_alpha_bar(run.schedule);
   return run;
 }
 

@@ -26,6 +26,8 @@ struct TrainOptions {
   double label_dropout = 0;
   // model
   std::string prediction;
+  std::string objective;  // diffusion | flow
+  double shift = 1.0;     // flow only
   ModelOptions model;
   // schedule
   std::string schedule;

@@ -116,7 +116,11 @@ std::string classes_description(const SamplerOptions& o, const Checkpoint& check
 SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& command,
                                   const Checkpoint& checkpoint) {
   SamplerConfig config;
-  config.kind = sampler_kinds.value(o.sampler);
+  config.flow = checkpoint.diffusion.objective == Objective::flow;
+  config.flow_shift = checkpoint.diffusion.flow_shift;
+  // A flow model's default sampler is Euler (the DDPM default has no meaning for it).
+  config.kind = config.flow && command.count("--sampler") == 0 ? SamplerKind::euler
+                                                               : sampler_kinds.value(o.sampler);
   config.steps = static_cast<int>(o.steps);
   config.eta = o.eta;
   if (!o.spacing.empty()) config.spacing = timestep_spacings.value(o.spacing);
@@ -143,7 +147,7 @@ SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& comma
   sampler_config_validate(config, T);
   const NoiseSchedule schedule = schedule_make(checkpoint.schedule);
   const SamplerPlan plan = sampler_plan(schedule, config);  // Error: too many steps for the spacing
-  if (config.kind == SamplerKind::ddpm || config.kind == SamplerKind::ddim) {
+  if (!config.flow && (config.kind == SamplerKind::ddpm || config.kind == SamplerKind::ddim)) {
     for (double t : plan.timesteps) {
       reverse_step_check_prediction(checkpoint.diffusion.prediction, schedule, static_cast<int>(t));
     }
@@ -157,12 +161,14 @@ SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& comma
 std::string sampler_description(const SamplerConfig& config, int T) {
   const int K = sampler_steps(config, T);
   std::string text = sampler_display_name(config.kind);
-  text += ", " + std::to_string(K) + (K < T ? " " + timestep_spacings.name(sampler_spacing(config)) : "") +
+  const bool spaced = K < T && !config.flow;
+  text += ", " + std::to_string(K) + (spaced ? " " + timestep_spacings.name(sampler_spacing(config)) : "") +
           " steps";
   if (config.kind == SamplerKind::heun) text += " (" + std::to_string(2 * K - 1) + " model calls)";
   if (config.kind == SamplerKind::ddpm) text += ", " + reverse_variances.name(config.variance);
   if (config.kind == SamplerKind::ddim) text += ", eta " + format_number(config.eta);
   if (config.karras) text += ", Karras sigmas";
+  if (config.flow) text += ", flow matching (shift " + format_number(config.flow_shift) + ")";
   if (config.clip_sample) text += ", clipped to +-" + format_number(config.clip_range);
   return text;
 }

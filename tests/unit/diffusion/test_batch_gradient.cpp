@@ -89,7 +89,7 @@ TEST_CASE("the chunked gradient is the float sum of the chunks' gradients") {
     BatchChunk scratch;
     chunked.zero_grad();
     const LossResult loss =
-        batch_gradient(chunked, Prediction::eps, d.x_t, d.x0, d.eps, d.t, labels_for(chunked, d), s,
+        batch_gradient(chunked, BatchObjective{Objective::diffusion, Prediction::eps, nullptr}, d.x_t, d.x0, d.eps, d.t, labels_for(chunked, d), s,
                        LossConfig{}, chunk_rows, scratch, serial_executor());
 
     const std::size_t P = chunked.grads().size();
@@ -161,14 +161,14 @@ TEST_CASE("one chunk is the whole batch's gradient, and chunking does not depend
   a->zero_grad();
   b->zero_grad();
   c->zero_grad();
-  batch_gradient(*a, Prediction::eps, d.x_t, d.x0, d.eps, d.t, nullptr, s, LossConfig{}, 128,
+  batch_gradient(*a, BatchObjective{Objective::diffusion, Prediction::eps, nullptr}, d.x_t, d.x0, d.eps, d.t, nullptr, s, LossConfig{}, 128,
                  scratch, serial_executor());
-  batch_gradient(*b, Prediction::eps, d.x_t, d.x0, d.eps, d.t, nullptr, s, LossConfig{}, 128,
+  batch_gradient(*b, BatchObjective{Objective::diffusion, Prediction::eps, nullptr}, d.x_t, d.x0, d.eps, d.t, nullptr, s, LossConfig{}, 128,
                  scratch, test::ReverseExecutor());
   CHECK(std::equal(a->grads().begin(), a->grads().end(), b->grads().begin()));
 
   // chunk_rows >= B: forward_train, loss_evaluate and backward on the batch itself
-  batch_gradient(*c, Prediction::eps, d.x_t, d.x0, d.eps, d.t, nullptr, s, LossConfig{}, B,
+  batch_gradient(*c, BatchObjective{Objective::diffusion, Prediction::eps, nullptr}, d.x_t, d.x0, d.eps, d.t, nullptr, s, LossConfig{}, B,
                  scratch, serial_executor());
   const auto ref = make_model(MlpConfig{});
   ref->zero_grad();
@@ -184,7 +184,7 @@ TEST_CASE("batch_gradient rejects a chunk of zero rows") {
   const Data d = make_data(s, 8, 13);
   const auto m = make_model(MlpConfig{});
   BatchChunk scratch;
-  CHECK_THROWS_WITH(batch_gradient(*m, Prediction::eps, d.x_t, d.x0, d.eps, d.t, nullptr, s,
+  CHECK_THROWS_WITH(batch_gradient(*m, BatchObjective{Objective::diffusion, Prediction::eps, nullptr}, d.x_t, d.x0, d.eps, d.t, nullptr, s,
                                    LossConfig{}, 0, scratch, serial_executor()),
                     Catch::Contains("chunk_rows = 0"));
 }

@@ -25,5 +25,25 @@ TEST_CASE("a bad diffusion config names the problem") {
                     Contains("prediction 'epsilon'") && Contains("eps, x0, v"));
   CHECK_THROWS_WITH(diffusion_config_from_json(json::parse(R"({})")), Contains("missing field 'prediction'"));
   CHECK_THROWS_WITH(diffusion_config_from_json(json::parse(R"({"prediction": "eps", "objective": "x"})")),
-                    Contains("unknown field 'objective'"));
+                    Contains("objective 'x' is unknown") && Contains("diffusion, flow"));
+  CHECK_THROWS_WITH(diffusion_config_from_json(json::parse(R"({"prediction": "eps", "shape": 1})")),
+                    Contains("unknown field 'shape'"));
+}
+
+TEST_CASE("a flow config round-trips as {objective: flow, shift}; diffusion configs are unchanged") {
+  DiffusionConfig flow;
+  flow.objective = Objective::flow;
+  flow.flow_shift = 3.0;
+  const nlohmann::json j = diffusion_config_to_json(flow);
+  CHECK(j == nlohmann::json{{"objective", "flow"}, {"shift", 3.0}});
+  CHECK(diffusion_config_from_json(j) == flow);
+  // Diffusion configs are written as every earlier version wrote them, and "objective" may be named.
+  CHECK(diffusion_config_to_json(DiffusionConfig{}) == nlohmann::json{{"prediction", "eps"}});
+  CHECK(diffusion_config_from_json({{"objective", "diffusion"}, {"prediction", "v"}}).prediction == Prediction::v);
+  CHECK_THROWS_WITH(diffusion_config_from_json({{"objective", "flow"}, {"shift", 0.0}}), Catch::Contains("shift = 0"));
+  CHECK_THROWS_WITH(diffusion_config_from_json({{"objective", "flow"}}), Catch::Contains("shift"));
+  CHECK_THROWS_WITH(diffusion_config_from_json({{"objective", "flow"}, {"shift", 1.0}, {"prediction", "eps"}}),
+                    Catch::Contains("prediction"));
+  CHECK_THROWS_WITH(diffusion_config_from_json({{"objective", "score"}, {"prediction", "eps"}}),
+                    Catch::Contains("objective 'score'"));
 }

@@ -23,9 +23,11 @@ class Affine final : public Network {
     return l;
   }
   void init_params(Rng&) override { params()[0] = 2.0f; }
-  void forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
-                     const Executor& executor) override {
-    forward(out, x, t, labels, executor);
+  void forward_train_times(Tensor2& out, const Tensor2& x, const double* t, const Labels* labels,
+                           const Executor& executor) override {
+    Steps steps = Steps::from_shape({x.shape(0)});
+    for (std::size_t b = 0; b < x.shape(0); ++b) steps(b) = static_cast<std::int32_t>(t[b]);
+    forward(out, x, steps, labels, executor);
   }
   void backward(const Tensor2&, const Executor&) override { grads()[0] += 1.0f; }
   std::size_t train_chunk_rows() const override { return 64; }
