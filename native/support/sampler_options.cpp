@@ -12,9 +12,8 @@ void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& grou
   c.add_option("--sampler", o.sampler,
                "ddpm (ancestral) | ddim | euler | euler_a (ancestral) | heun | dpmpp_2m | "
                "dpmpp_2m_sde (stochastic) | unipc: diffusers' schedulers of these names "
-               "(docs/samplers.md)")
+               "(docs/samplers.md). Default: ddpm; euler for a flow-matching model")
       ->check(one_of(sampler_kinds.names()))
-      ->capture_default_str()
       ->group(group)
       ->type_name("NAME");
   c.add_option("--steps", o.steps,
@@ -119,8 +118,11 @@ SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& comma
   config.flow = checkpoint.diffusion.objective == Objective::flow;
   config.flow_shift = checkpoint.diffusion.flow_shift;
   // A flow model's default sampler is Euler (the DDPM default has no meaning for it).
-  config.kind = config.flow && command.count("--sampler") == 0 ? SamplerKind::euler
-                                                               : sampler_kinds.value(o.sampler);
+  if (o.sampler.empty()) {
+    config.kind = config.flow ? SamplerKind::euler : SamplerKind::ddpm;
+  } else {
+    config.kind = sampler_kinds.value(o.sampler);
+  }
   config.steps = static_cast<int>(o.steps);
   config.eta = o.eta;
   if (!o.spacing.empty()) config.spacing = timestep_spacings.value(o.spacing);

@@ -15,7 +15,7 @@
 namespace diffuse::cli {
 
 struct SamplerOptions {
-  std::string sampler = "ddpm";
+  std::string sampler;  // "": the model's default (ddpm; euler for a flow model)
   std::int64_t steps = 0;  // 0: all T for DDPM, 50 for the others
   double eta = 0.0;
   std::string spacing;     // "": the sampler's default (sampler_default_spacing)

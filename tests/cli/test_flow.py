@@ -103,3 +103,15 @@ for args, expected in (
     assert_usage_error(r, expected, " ".join(args))
     assert not os.path.exists("x.csv") and not os.path.exists("x.safetensors"), args
 print("ok: diffusion-only samplers, flags and the ELBO are refused for flow models (exit 2)")
+
+# diffuse sweep compares a flow model's own samplers: euler and heun, each run as itself.
+r = run("sweep", "--model", "flow1.safetensors", "--dataset", "moons", "--n", "200", "--budgets", "3,7",
+        "--format", "json", "-q", check=True)
+rows = json.loads(r.stdout)["results"]
+assert {row["sampler"] for row in rows} == {"euler", "heun"}, rows
+score = {(row["sampler"], row["budget"]): row["score"] for row in rows}
+assert score[("euler", 7)] != score[("heun", 7)], score
+e = json.loads(run("eval", "--model", "flow1.safetensors", "--dataset", "moons", "--n", "200", "--sampler", "heun",
+                   "--steps", "4", "--format", "json", "-q", check=True).stdout)
+assert abs(e["samples"]["energy_distance"] - score[("heun", 7)]) < 1e-12, (e, score)
+print("ok: diffuse sweep runs a flow model's euler and heun, each as diffuse eval does")
