@@ -176,9 +176,11 @@ std::string plot_png(const SampleRun& run, const SamplerOptions& options, const 
   plot.size = size;
   plot.title = c.data.source + ": " + sampler_description(run.config, c.schedule.timesteps);
   plot.subtitle = model_path + ": step " + std::to_string(c.step) + ", " +
-                  predictions.name(c.diffusion.prediction) + " model, " +
-                  schedule_kinds.name(c.schedule.kind) +
-                  " T=" + std::to_string(c.schedule.timesteps);
+                  (c.diffusion.objective == Objective::flow
+                       ? "flow-matching model, T=" + std::to_string(c.schedule.timesteps)
+                       : predictions.name(c.diffusion.prediction) + " model, " +
+                             schedule_kinds.name(c.schedule.kind) +
+                             " T=" + std::to_string(c.schedule.timesteps));
   if (run.labels.size() > 0) {  // the classes instead of the model's details, to fit the line
     plot.subtitle = model_path + ": step " + std::to_string(c.step) + "; " + classes_description(options, c);
   }
