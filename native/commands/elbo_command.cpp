@@ -24,6 +24,7 @@
 #include "support/datasets.hpp"
 #include "support/image_datasets.hpp"
 #include "support/progress.hpp"
+#include "support/test_points.hpp"
 #include "support/thread_pool.hpp"
 
 namespace diffuse::cli {
@@ -65,44 +66,10 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
   }
   run.dataset = dataset_resolve("--dataset", o.dataset);
   run.seed = parse_seed(o.seed);
-  LabeledPoints test;
-  if (run.dataset.image()) {
-    require_model_of_images("--dataset", run.dataset, c);
-    const std::size_t n = static_cast<std::size_t>(command.count("--n") > 0 ? o.n : image_default_n);
-    const ImageSet held_out = image_dataset_load(*run.dataset.images).test;
-    if (command.count("--n") > 0 && static_cast<std::size_t>(o.n) > held_out.count) {
-      fail("--n ", o.n, " is more than the ", held_out.count, " held-out images of ", o.dataset);
-    }
-    test = image_set_points(held_out, n);
-    run.points = test.points;
-  } else if (run.dataset.generated()) {
-    if (model_sample_size(c.model) != 2)
-      fail("--dataset ", o.dataset, " is 2D but the model has D = ", model_sample_size(c.model));
-    Rng rng(run.seed, test_rng_stream);
-    test.points = toy2d_sample(*run.dataset.set, static_cast<std::size_t>(o.n), rng,
-                               o.given_label ? &test.labels : nullptr);
-    test.classes = toy2d_classes(*run.dataset.set);
-    run.points = test.points;
-  } else {
-    test = dataset_read_csv("--dataset", run.dataset.path);
-    run.points = test.points;
-    if (run.points.shape(1) != model_sample_size(c.model)) {
-      fail("--dataset '", o.dataset, "' has ", run.points.shape(1),
-           " columns but the model has D = ", model_sample_size(c.model));
-    }
-    if (command.count("--n") > 0) {
-      if (static_cast<std::size_t>(o.n) > run.points.shape(0)) {
-        fail("--n ", o.n, " is more than the ", run.points.shape(0), " points of '", o.dataset,
-             "'");
-      }
-      run.points = rows_head(run.points, static_cast<std::size_t>(o.n));
-      if (test.labels.size() > 0) {
-        Labels head = Labels::from_shape({static_cast<std::size_t>(o.n)});
-        std::copy(test.labels.data(), test.labels.data() + o.n, head.data());
-        test.labels = head;
-      }
-    }
-  }
+  TestPointsRequest request{o.dataset, static_cast<std::size_t>(o.n), command.count("--n") > 0,
+                            static_cast<std::size_t>(image_default_n), run.seed, o.given_label};
+  LabeledPoints test = test_points_load(c, run.dataset, request);
+  run.points = test.points;
   if (o.given_label) {
     const std::size_t K = model_classes(c.model);
     if (K == 0) fail("--given-label needs a conditional model: '", o.model, "' has no classes");

@@ -27,6 +27,7 @@
 #include "support/datasets.hpp"
 #include "support/image_datasets.hpp"
 #include "support/progress.hpp"
+#include "support/test_points.hpp"
 #include "support/thread_pool.hpp"
 
 namespace diffuse::cli {
@@ -53,34 +54,6 @@ struct NllRun {
   double scale = 0;  // nats added to go from the normalized space to data units
   std::uint64_t seed = 0;
 };
-
-// Test points as `diffuse elbo` takes them (native/commands/elbo_command.cpp).
-Tensor2 test_points(const NllOptions& o, const CLI::App& command, const NllRun& run) {
-  const bool given_n = command.count("--n") > 0;
-  if (run.dataset.image()) {
-    require_model_of_images("--dataset", run.dataset, run.checkpoint);
-    const ImageSet held_out = image_dataset_load(*run.dataset.images).test;
-    if (given_n && static_cast<std::size_t>(o.n) > held_out.count) {
-      fail("--n ", o.n, " is more than the ", held_out.count, " held-out images of ", o.dataset);
-    }
-    return image_set_points(held_out, static_cast<std::size_t>(given_n ? o.n : image_default_n))
-        .points;
-  }
-  const std::size_t D = model_sample_size(run.checkpoint.model);
-  if (run.dataset.generated()) {
-    if (D != 2) fail("--dataset ", o.dataset, " is 2D but the model has D = ", D);
-    Rng rng(run.seed, test_rng_stream);
-    return toy2d_sample(*run.dataset.set, static_cast<std::size_t>(o.n), rng);
-  }
-  Tensor2 points = dataset_read_csv("--dataset", run.dataset.path).points;
-  if (points.shape(1) != D) {
-    fail("--dataset '", o.dataset, "' has ", points.shape(1), " columns but the model has D = ", D);
-  }
-  if (given_n && static_cast<std::size_t>(o.n) > points.shape(0)) {
-    fail("--n ", o.n, " is more than the ", points.shape(0), " points of '", o.dataset, "'");
-  }
-  return given_n ? rows_head(points, static_cast<std::size_t>(o.n)) : points;
-}
 
 OdeLikelihoodConfig ode_config(const NllOptions& o, const CLI::App& command, std::size_t D,
                                bool image) {
@@ -116,7 +89,9 @@ NllRun prepare(const NllOptions& o, const CLI::App& command) {
     fail("--raw: the checkpoint holds no raw weights (it is an export)");
   const std::size_t D = model_sample_size(run.checkpoint.model);
   run.config = ode_config(o, command, D, run.dataset.image());
-  run.points = test_points(o, command, run);
+  const TestPointsRequest request{o.dataset, static_cast<std::size_t>(o.n), command.count("--n") > 0,
+                                  static_cast<std::size_t>(image_default_n), run.seed, false};
+  run.points = test_points_load(run.checkpoint, run.dataset, request).points;
   const Normalization& norm = run.checkpoint.data.normalization;
   run.normalized = normalization_apply(norm, run.points);
   if (norm.discrete()) {
