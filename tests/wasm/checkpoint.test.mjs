@@ -99,3 +99,31 @@ test('native checkpoint -> WASM: loads, resumes and samples what native samples'
   loaded.trainer.delete();
   loaded.model.delete();
 });
+
+const cli = process.env.DIFFUSE_NATIVE_BIN ?? path.join(repoRoot, 'build', 'bin', 'diffuse');
+const haveFlow = existsSync(cli) && /--objective/.test(execFileSync(cli, ['train', '--help'], { encoding: 'utf8' }));
+
+test('a native flow-matching checkpoint samples in WASM on its own levels: euler as natively, ddim refused',
+  { skip: !haveFlow && `no ${cli} with train --objective` }, () => {
+    const file = path.join(dir, 'flow.safetensors'), csv = path.join(dir, 'flow.csv');
+    execFileSync(cli, ['train', '--dataset', 'moons', '--objective', 'flow', '--hidden', '32', '--layers', '2',
+      '--steps', '200', '--out', file, '-q']);
+    const loaded = diffuse.checkpointLoad(new Uint8Array(readFileSync(file)), 'flow.safetensors');
+    assert.equal(loaded.ok, true, loaded.error);
+    const model = loaded.model;
+    assert.match(model.sampler({ sampler: 'ddim', n: 4 }).error, /ddim is for diffusion models/);
+    assert.match(model.sampler({ sampler: 'euler', karras: true, n: 4 }).error, /karras/);
+    const created = model.sampler({ sampler: 'euler', samplerSteps: 10, n: 100, seed: 4 });
+    assert.equal(created.ok, true, created.error);
+    while (!created.sampler.advance(5).done);
+    const wasm = created.sampler.current().x;
+    created.sampler.delete();
+    execFileSync(cli, ['sample', '--model', file, '--sampler', 'euler', '--steps', '10', '--n', '100', '--seed', '4',
+      '--out', csv, '-q']);
+    const native = readFileSync(csv, 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').map(Number));
+    assert.equal(native.length, wasm.length);
+    let worst = 0;
+    for (let i = 0; i < wasm.length; i++) worst = Math.max(worst, Math.abs(wasm[i] - native[i]));
+    assert.ok(worst < 1e-3, `largest difference ${worst}`);
+    for (const o of [loaded.trainer, loaded.model]) o?.delete();
+  });

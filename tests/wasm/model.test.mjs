@@ -21,15 +21,68 @@ function run(options) {
   return out;
 }
 
-test('a sampler in row chunks gives exactly the samples of one sampler over all rows', () => {
-  for (const sampler of ['ddpm', 'ddim']) {
-    const options = { sampler, samplerSteps: 20, eta: 0.5, n: 300, seed: 4 };
+const SAMPLERS = ['ddpm', 'ddim', 'euler', 'euler_a', 'heun', 'dpmpp_2m', 'dpmpp_2m_sde', 'unipc'];
+// The options of one sampler only: eta is DDIM's, the variance DDPM's (the bindings refuse them elsewhere).
+const own = (sampler) => (sampler === 'ddim' ? { eta: 0.5 } : sampler === 'ddpm' ? { variance: 'fixed_large' } : {});
+
+test('a sampler in row chunks gives exactly the samples of one sampler over all rows, for every sampler', () => {
+  for (const sampler of SAMPLERS) {
+    const options = { sampler, samplerSteps: 10, n: 300, seed: 4, ...own(sampler) };
     const whole = run({ ...options, chunkRows: 300 }), chunked = run({ ...options, chunkRows: 64 });
-    assert.equal(chunked.unitsTotal, 20 * 5);
+    assert.equal(chunked.unitsTotal, (sampler === 'heun' ? 19 : 10) * 5, sampler);
     assert.deepEqual(bits(chunked.x), bits(whole.x), sampler);
     // and the first rows of a larger run are the same rows
-    assert.deepEqual(bits(run({ ...options, n: 500, chunkRows: 128 }).x.slice(0, 600)), bits(whole.x));
+    assert.deepEqual(bits(run({ ...options, n: 500, chunkRows: 128 }).x.slice(0, 600)), bits(whole.x), sampler);
   }
+});
+
+test('every sampler samples through the bindings, with Karras sigmas where offered', () => {
+  const { samplers } = diffuse.settingsSpec().sampler;
+  assert.deepEqual(Object.keys(samplers), SAMPLERS);
+  for (const sampler of SAMPLERS) {
+    for (const karras of samplers[sampler].karras ? [false, true] : [false]) {
+      const created = model.sampler({ sampler, samplerSteps: 8, karras, n: 200, seed: 2, ...own(sampler) });
+      assert.equal(created.ok, true, created.error);
+      assert.equal(created.steps, 8);
+      assert.equal(created.stepsTotal, sampler === 'heun' ? 15 : 8, `${sampler}: model calls`);
+      assert.equal(created.spacing, samplers[sampler].spacing, sampler);
+      assert.ok(created.timestepList instanceof Float64Array);
+      assert.equal(created.timestepList.length, created.stepsTotal);
+      let p;
+      do { p = created.sampler.advance(4); } while (!p.done);
+      assert.equal(p.t, -1);
+      const { x } = created.sampler.current();
+      created.sampler.delete();
+      assert.equal(x.length, 400);
+      assert.ok(x.every(Number.isFinite), `${sampler} karras ${karras}: finite samples`);
+    }
+  }
+});
+
+test('the deterministic samplers solve the same ODE from the same x_T: at 50 steps they agree', () => {
+  // (This barely trained model's samples are far from the data: what matters is that each sampler
+  // scales x_T and the model's input as its diffusers scheduler does, so all reach one solution.)
+  const ref = run({ sampler: 'ddim', samplerSteps: 200, n: 200, seed: 2 }).x;
+  const scale = Math.max(...ref.map(Math.abs));
+  for (const sampler of ['ddim', 'euler', 'heun', 'dpmpp_2m', 'unipc']) {
+    const { x } = run({ sampler, samplerSteps: 50, n: 200, seed: 2 });
+    const worst = Math.max(...x.map((v, i) => Math.abs(v - ref[i])));
+    assert.ok(worst < 0.02 * scale, `${sampler}: ${worst} against DDIM 200 (scale ${scale})`);
+  }
+});
+
+test('euler evaluates the model at fractional timesteps, and the trajectory shows them', () => {
+  // np.linspace(0, 999, 7) reversed: diffusers' EulerDiscreteScheduler with linspace spacing
+  const expected = [999, 832.5, 666, 499.5, 333, 166.5, 0];
+  const created = model.sampler({ sampler: 'euler', samplerSteps: 7, n: 10, seed: 1, recordEvery: 1 });
+  assert.equal(created.ok, true, created.error);
+  assert.deepEqual(Array.from(created.timestepList), expected);
+  const first = created.sampler.advance(1);
+  assert.equal(first.t, 832.5);
+  created.sampler.delete();
+  const { trajectory } = run({ sampler: 'euler', samplerSteps: 7, n: 10, seed: 1, recordEvery: 1 });
+  assert.ok(trajectory.timesteps instanceof Float64Array);
+  assert.deepEqual(Array.from(trajectory.timesteps), [...expected, -1]);
 });
 
 test('trajectories: a frame every recordEvery steps and the end, x_t and x0_hat per frame', () => {
@@ -42,10 +95,38 @@ test('trajectories: a frame every recordEvery steps and the end, x_t and x0_hat 
   assert.deepEqual(bits(trajectory.x.slice(4 * 100)), bits(x.slice(0, 100)), 'the last frame is the sample');
 });
 
-test('sampler settings are validated', () => {
-  assert.match(model.sampler({ sampler: 'euler' }).error, /euler/);
+test('spacing: absent is the sampler\'s own default (trailing for ddpm and ddim, linspace for the others)', () => {
+  const list = (options) => {
+    const created = model.sampler({ n: 1, samplerSteps: 10, ...options });
+    assert.equal(created.ok, true, created.error);
+    created.sampler.delete();
+    return Array.from(created.timestepList);
+  };
+  assert.deepEqual(list({ sampler: 'ddim' }), list({ sampler: 'ddim', spacing: 'trailing' }));
+  assert.deepEqual(list({ sampler: 'ddim' }).slice(0, 2), [999, 899]);
+  assert.deepEqual(list({ sampler: 'dpmpp_2m' }), list({ sampler: 'dpmpp_2m', spacing: 'linspace' }));
+  assert.notDeepEqual(list({ sampler: 'dpmpp_2m' }), list({ sampler: 'dpmpp_2m', spacing: 'trailing' }));
+  assert.equal(diffuse.settingsSpec().spacing.default, null);
+});
+
+test('sampler settings are validated, with the setting named', () => {
+  assert.match(model.sampler({ sampler: 'dpm' }).error, /unknown sampler 'dpm': allowed are ddpm, ddim, euler, euler_a/);
   assert.match(model.sampler({ samplerSteps: 5000 }).error, /samplerSteps = 5000/);
   assert.match(model.sampler({ sampler: 'ddim', eta: 2 }).error, /eta/);
+  assert.match(model.sampler({ sampler: 'ddim', spacing: 'karras' }).error, /timestep spacing 'karras'/);
+  // options of another sampler
+  assert.match(model.sampler({ sampler: 'ddpm', eta: 0 }).error, /eta applies to sampler ddim only/);
+  assert.match(model.sampler({ sampler: 'euler', variance: 'fixed_small' }).error, /variance applies to sampler ddpm only/);
+  // Karras sigmas where diffusers offers them only
+  for (const sampler of ['ddpm', 'ddim', 'euler_a']) {
+    const error = model.sampler({ sampler, karras: true, n: 1, ...own(sampler) }).error;
+    assert.match(error, new RegExp(`karras = true applies to samplers euler, heun, dpmpp_2m, dpmpp_2m_sde, unipc only .*${sampler}`));
+    assert.equal(model.sampler({ sampler, karras: false, n: 1 }).ok, true, sampler);
+  }
+  assert.match(model.sampler({ sampler: 'euler', karras: 'yes' }).error, /karras = "yes" is invalid: must be true or false/);
+  // a multistep solver whose rounded steps would repeat (linspace with K = T) has no plan
+  assert.match(model.sampler({ sampler: 'dpmpp_2m', samplerSteps: 1000, n: 1 }).error,
+    /steps = 1000 is too many for dpmpp_2m with linspace spacing and T = 1000: the rounded timesteps repeat/);
 });
 
 test('the eps-field: a grid in data units, eps and x0_hat consistent with x_t', () => {

@@ -60,3 +60,39 @@ test('a link or a file naming an inherited property has an unknown setting (fuzz
   const incoming = JSON.parse('{"__proto__": 1, "constructor": "x", "hidden": 64}');
   assert.deepEqual(adopt(defaults('points'), incoming), { values: { ...defaults('points'), hidden: 64 }, problems: [] });
 });
+
+test('the sampler settings: every sampler of the core, Karras sigmas, the sampler\'s own spacing; round trip', () => {
+  assert.deepEqual(byName.sampler.values, ['ddpm', 'ddim', 'euler', 'euler_a', 'heun', 'dpmpp_2m', 'dpmpp_2m_sde', 'unipc']);
+  assert.deepEqual(Object.values(byName.sampler.names),
+    ['DDPM', 'DDIM', 'Euler', 'Euler ancestral', 'Heun', 'DPM-Solver++ 2M', 'DPM-Solver++ 2M SDE', 'UniPC']);
+  // the page's defaults stay: DDIM for points, DDPM 50 for images, no Karras sigmas, the sampler's spacing
+  assert.deepEqual([defaults('points').sampler, defaults('points').samplerSteps], ['ddim', 0]);
+  assert.deepEqual([defaults('images').sampler, defaults('images').samplerSteps], ['ddpm', 50]);
+  assert.equal(defaults('points').karras, false);
+  assert.equal(defaults('points').spacing, 'default');
+  assert.deepEqual(byName.spacing.values, ['default', 'leading', 'trailing', 'linspace']);
+  const chosen = { ...defaults('points'), sampler: 'dpmpp_2m', karras: true, spacing: 'trailing', samplerSteps: 10 };
+  assert.equal(toHash(chosen), '#sampler=dpmpp_2m&samplerSteps=10&karras=true&spacing=trailing');
+  assert.deepEqual(fromHash(toHash(chosen)), { values: chosen, problems: [] });
+  for (const sampler of byName.sampler.values) {
+    const values = { ...defaults('points'), sampler };
+    assert.deepEqual(fromHash(toHash(values)), { values, problems: [] }, sampler);
+  }
+  // and for images, whose default sampler is another
+  const digits = { ...defaults('images'), dataset: 'digits', sampler: 'unipc', karras: true };
+  assert.equal(toHash(digits), '#dataset=digits&sampler=unipc&karras=true');
+  assert.deepEqual(fromHash(toHash(digits)).values, digits);
+});
+
+test('a link asking for Karras sigmas with a sampler that has none is rolled back, and says why', () => {
+  for (const sampler of ['ddpm', 'ddim', 'euler_a']) {
+    const { values, problems } = fromHash(`#sampler=${sampler}&karras=true&samplerSteps=20`);
+    assert.deepEqual([values.sampler, values.karras, values.samplerSteps], [sampler, false, 20]);
+    assert.deepEqual(problems, [`karras = true does not apply to sampler ${sampler} ` +
+      '(Karras sigmas: euler, heun, dpmpp_2m, dpmpp_2m_sde, unipc)']);
+  }
+  // the default sampler (DDIM) with karras alone, too; a bad value is the usual problem
+  assert.equal(fromHash('#karras=true').values.karras, false);
+  assert.deepEqual(fromHash('#sampler=dpm&spacing=karras').problems,
+    ['sampler = "dpm" is not allowed', 'spacing = "karras" is not allowed']);
+});

@@ -88,12 +88,14 @@ struct SamplerHandle : NonCopyable {
   std::size_t units_total() const { return chunks.size() * static_cast<std::size_t>(chunks[0]->steps_total()); }
   bool done() const { return units_done == units_total(); }
 
-  // sampler.advance(units) -> { unitsDone, unitsTotal, done, stepsTaken, stepsTotal, t }
+  // sampler.advance(units) -> { unitsDone, unitsTotal, done, stepsTaken, stepsTotal, t }: steps
+  // are model calls; t (a real number) is where the next call evaluates the model, -1 when done
   emscripten::val advance(int units);
   // sampler.current() -> { x, x0Hat, labels (Int32Array, or null for the null class), shape } in
   // data units (x0Hat empty before the first step; x, once done, clipped to an image's levels)
   emscripten::val current() const;
-  // sampler.trajectory(maxPoints) -> { timesteps: Int32Array(F), frames, n, x: Float32Array(F*n*2),
+  // sampler.trajectory(maxPoints) -> { timesteps: Float64Array(F) (fractional for Euler and Heun;
+  // -1: the samples), frames, n, x: Float32Array(F*n*2),
   // x0Hat }: the first n = min(maxPoints, rows of the first chunk) rows of every recorded frame.
   emscripten::val trajectory(int max_points) const;
 };

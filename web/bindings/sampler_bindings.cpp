@@ -1,6 +1,9 @@
-// Samplers (seed 002 section 8, "Sampling: the reverse process"): DDPM or DDIM from x_T ~ N(0, I),
-// stepped a few steps per call so the worker can interleave them with training, with a recorded
-// trajectory (x_t and the x_0 estimate) for the page's animation. Points leave in data units.
+// Samplers (seed 002 section 8, "Sampling: the reverse process"): every sampler of the core
+// (diffusion/sampler_config.hpp: DDPM, DDIM and diffusers' Euler, Euler ancestral, Heun,
+// DPM-Solver++ 2M (SDE) and UniPC) from x_T, stepped a few model calls per call so the worker can
+// interleave them with training, with a recorded trajectory (x_t and the x_0 estimate) for the
+// page's animation. Points leave in data units; timesteps are real numbers (Float64Array:
+// Euler and Heun evaluate the model between training steps).
 #include <emscripten/bind.h>
 
 #include <algorithm>
@@ -48,11 +51,19 @@ Tensor2 concatenated(const std::vector<std::unique_ptr<Sampler>>& chunks, bool x
 }  // namespace
 
 // options: the sampler settings (settings.hpp) and n (points), seed, recordEvery (0: no frames),
-// chunkRows (rows per unit of work).
+// chunkRows (rows per unit of work). -> { stepsTotal (model calls), steps (K), spacing (the one
+// used), timestepList (Float64Array of the t of each call), sampler }; an Error (as { ok: false,
+// error }) for invalid settings, or a plan the sampler cannot make (a multistep solver whose
+// rounded steps repeat).
 val ModelHandle::sampler(val options) const {
   return guarded([&] {
     const SettingsReader o(options);
     SamplerConfig config = sampler_settings(options, schedule.T);
+    // A flow-matching model (an uploaded checkpoint) samples on its own levels, with euler or heun
+    // only: the core refuses the rest by name.
+    config.flow = diffusion.objective == Objective::flow;
+    config.flow_shift = diffusion.flow_shift;
+    sampler_config_validate(config, schedule.T);
     const int record_every = static_cast<int>(o.integer("recordEvery", 0, 0, schedule.T));
     const auto n = static_cast<std::size_t>(o.integer("n", 1000, 1, 1000000));
     const auto chunk_rows = static_cast<std::size_t>(o.integer("chunkRows", 1024, 1, 1000000));
@@ -77,7 +88,9 @@ val ModelHandle::sampler(val options) const {
                                                          std::move(chunk_labels)));
     }
     val out = val::object();
-    out.set("stepsTotal", handle->chunks[0]->steps_total());
+    out.set("stepsTotal", handle->chunks[0]->steps_total());  // model calls (Heun: 2K - 1)
+    out.set("steps", sampler_steps(config, schedule.T));     // K after the default
+    out.set("spacing", timestep_spacings.name(sampler_spacing(config)));
     out.set("unitsTotal", static_cast<double>(handle->units_total()));
     out.set("timestepList", to_typed_array(handle->chunks[0]->timesteps()));
     out.set("sampler", val(std::move(handle)));

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "base/error.hpp"
 #include "diffusion/guidance.hpp"
@@ -11,6 +12,7 @@
 #include "diffusion/reverse_step.hpp"
 #include "nn/mlp_kind.hpp"
 #include "nn/unet_kind.hpp"
+#include "typed_arrays.hpp"
 
 namespace diffuse::web {
 
@@ -23,6 +25,21 @@ constexpr double max_safe_integer = 9007199254740991.0;  // 2^53 - 1
 std::string shown(const val& v) {
   if (v.isString()) return "\"" + v.as<std::string>() + "\"";
   return val::global("String")(v).as<std::string>();
+}
+
+// The samplers that offer Karras sigmas (sampler_offers_karras), in the core's order.
+std::vector<std::string> karras_samplers() {
+  std::vector<std::string> out;
+  for (const std::string& name : sampler_kinds.names()) {
+    if (sampler_offers_karras(sampler_kinds.value(name))) out.push_back(name);
+  }
+  return out;
+}
+
+std::string offered_karras_text() {
+  std::string out;
+  for (const std::string& name : karras_samplers()) out += (out.empty() ? "" : ", ") + name;
+  return out;
 }
 
 }  // namespace
@@ -211,10 +228,25 @@ SamplerConfig sampler_settings(const val& settings, int T) {
   const SettingsReader s(settings);
   SamplerConfig c;
   c.kind = sampler_kinds.value(s.text("sampler", sampler_kinds.name(c.kind)));
+  const std::string name = sampler_kinds.name(c.kind);
   c.steps = static_cast<int>(s.integer("samplerSteps", c.steps, 0, T));
+  // Absent: the sampler's own default (sampler_default_spacing).
+  if (s.has("spacing")) c.spacing = timestep_spacings.value(s.text("spacing", ""));
+  // The options of one sampler only, as the CLI's flags (native/support/sampler_options.cpp).
+  if (s.has("eta") && c.kind != SamplerKind::ddim) {
+    fail("eta applies to sampler ddim only (", name, " has no eta)");
+  }
   c.eta = s.number("eta", c.eta);
-  c.spacing = timestep_spacings.value(s.text("spacing", timestep_spacings.name(c.spacing)));
+  if (s.has("variance") && c.kind != SamplerKind::ddpm) {
+    fail("variance applies to sampler ddpm only (",
+         c.kind == SamplerKind::ddim ? "DDIM's variance follows from eta" : name + " has no such choice", ")");
+  }
   c.variance = reverse_variances.value(s.text("variance", reverse_variances.name(c.variance)));
+  c.karras = s.flag("karras", c.karras);
+  if (c.karras && !sampler_offers_karras(c.kind)) {
+    fail("karras = true applies to samplers ", offered_karras_text(), " only (diffusers offers no Karras sigmas for ",
+         name, ")");
+  }
   sampler_config_validate(c, T);
   return c;
 }
@@ -295,6 +327,29 @@ val default_spec(const T& fallback) {
   return out;
 }
 
+// { default, values: [names], samplers: { name: { name (for display), karras (offered), stochastic
+// (draws noise after x_T), spacing (its default), steps (its default; 0: all T) } } }: what the
+// page's sampler controls offer.
+val sampler_spec(const SamplerConfig& fallback) {
+  val samplers = val::object();
+  for (const std::string& name : sampler_kinds.names()) {
+    SamplerConfig c;
+    c.kind = sampler_kinds.value(name);
+    val one = val::object();
+    one.set("name", sampler_display_name(c.kind));
+    one.set("karras", sampler_offers_karras(c.kind));
+    one.set("stochastic", sampler_is_stochastic(c.kind, c.eta));  // DDIM: with its default eta 0
+    one.set("spacing", timestep_spacings.name(sampler_default_spacing(c.kind)));
+    one.set("steps", sampler_steps(c, 0));  // with T = 0: 0 where the default is all T (ddpm)
+    samplers.set(name, one);
+  }
+  val out = val::object();
+  out.set("default", sampler_kinds.name(fallback.kind));
+  out.set("values", strings_to_js(sampler_kinds.names()));
+  out.set("samplers", samplers);
+  return out;
+}
+
 }  // namespace
 
 val settings_spec() {
@@ -334,7 +389,13 @@ val settings_spec() {
   out.set("samplerSteps", range_spec(sampler.steps, {0, schedule_timesteps_range.max,
                                                      schedule_timesteps_range.page_max}));
   out.set("eta", number_spec(sampler.eta, eta_range));
-  out.set("spacing", default_spec(timestep_spacings.name(sampler.spacing)));
+  out.set("sampler", sampler_spec(sampler));
+  out.set("karras", default_spec(sampler.karras));
+  // No default of its own: absent, each sampler takes the spacing sampler.samplers[name].spacing.
+  val spacing = val::object();
+  spacing.set("default", val::null());
+  spacing.set("values", strings_to_js(timestep_spacings.names()));
+  out.set("spacing", spacing);
   out.set("variance", default_spec(reverse_variances.name(sampler.variance)));
   // The page's slider covers diffusers' usual 0..8 of the core's guidance_range.
   out.set("guidance", number_spec(1.0, NumberRange{0, 8}));

@@ -49,7 +49,10 @@ ModelConfig model_settings(const emscripten::val& settings, const SampleShape& s
 // steps, batch, lr, warmup, lrSchedule, lossWeighting, snrGamma, emaDecay, gradClip, weightDecay,
 // seed, trainSize, labelDropout; the loss is measured in the model's prediction space.
 TrainConfig train_settings(const emscripten::val& settings, const DiffusionConfig& diffusion);
-// sampler, samplerSteps (0: the sampler's default), eta, spacing, variance
+// sampler (any of sampler_kinds), samplerSteps (0: the sampler's default; Heun's K steps are
+// 2K - 1 model calls), spacing (absent: the sampler's default), karras (only where
+// sampler_offers_karras), eta (ddim only), variance (ddpm only). An option given to a sampler it
+// does not apply to is refused, as the CLI refuses the flag.
 SamplerConfig sampler_settings(const emscripten::val& settings, int T);
 
 // The page-settings object of a run (an uploaded checkpoint's configuration, say).
@@ -58,7 +61,11 @@ emscripten::val settings_to_js(const ScheduleConfig& schedule, const DiffusionCo
 
 // settingsSpec() -> { name: { default, min, max } or { default } }: every setting the core
 // defines, with the core's default and limits (the page's cap where a browser needs a lower one),
-// the one place they are written (nn/mlp_config.hpp, diffusion/train_config.hpp, ...).
+// the one place they are written (nn/mlp_config.hpp, diffusion/train_config.hpp, ...). The
+// sampler's entry also lists the samplers ({ default, values, samplers: { name: { name, karras,
+// stochastic, spacing, steps } } }: display name, whether Karras sigmas are offered, whether it
+// draws noise after x_T, default spacing and steps), and spacing's default is null: absent, each
+// sampler takes its own.
 // scripts/assemble_web.mjs writes it into web/src/core_settings.js, which state.js reads.
 emscripten::val settings_spec();
 

@@ -11,18 +11,27 @@ import { RunState } from './ui/run_state.js';
 import { Toolbar } from './ui/toolbar.js';
 import { PlotSet } from './ui/plots.js';
 import { installTestHooks } from './ui/testing.js';
+import { SAMPLER_NAMES, defaultSpacing, displayName, offersKarras, samplerConsistent, samplerDescription,
+  samplerSteps } from './samplers.js';
 
 const $ = (id) => document.getElementById(id);
-const QUALITY_STEPS = [5, 10, 20, 50, 100, 200, 500, 1000];
+// Budgets of model calls of the quality chart, for every sampler: `diffuse sweep`'s defaults. The
+// whole chart (8 samplers, 48 points of 400 samples) takes 13 to 22 s for moons at the page's defaults
+// (AMD EPYC Zen 4 VM, 2 vCPUs, Chromium; tests/e2e/samplers.test.mjs prints it).
+const QUALITY_BUDGETS = [5, 10, 20, 50, 100, 1000];
 // Images: each point of the quality charts is QUALITY_IMAGES samples (ten of each digit), up to
-// 100 sampling steps (a U-Net evaluation per image and step: DDPM's 1,000 would take minutes).
-const IMAGE_QUALITY_STEPS = [5, 10, 20, 50, 100];
+// 50 model calls: a U-Net evaluation per image and call, about 0.15 s for 100 digits, so that every
+// sampler at 5..100 calls took 226 s, and at 5..50 takes 80 to 121 s (same machine, as busy or not;
+// tests/e2e/images.test.mjs prints it).
+const IMAGE_QUALITY_BUDGETS = [5, 10, 20, 50];
 const QUALITY_IMAGES = 100;
 
 const toolbar = new Toolbar();
 const run = new RunState();
 const initial = fromHash(location.hash);
 let settings = initial.values;
+// What an edited address asked for and did not get (apply() reports it).
+const ignored = [];
 installTestHooks({ settings: () => settings, run });
 
 const plots = new PlotSet({
@@ -51,13 +60,22 @@ function setKind(next) {
 }
 
 // The controls show the settings; those that the current choices ignore are disabled (the cosine
-// schedule has no beta range, eta is DDIM's, the reverse variance DDPM's).
+// schedule has no beta range, eta is DDIM's, the reverse variance DDPM's, Karras sigmas belong to
+// the samplers that offer them).
 function showSettings() {
   controls.set(settings);
   controls.enable('betaStart', settings.schedule !== 'cosine');
   controls.enable('betaEnd', settings.schedule !== 'cosine');
   controls.enable('eta', settings.sampler === 'ddim');
   controls.enable('variance', settings.sampler === 'ddpm');
+  controls.enable('karras', offersKarras(settings.sampler));
+  // Heun's N steps are 2N − 1 model calls: its step choices say so.
+  for (const k of byName.samplerSteps.choices) {
+    const text = k === 0 ? 'default' : String(k);
+    const K = k > 0 ? k : samplerSteps({ ...settings, samplerSteps: 0 });
+    controls.setOptionText('samplerSteps', String(k), settings.sampler === 'heun' ? `${text} (${2 * K - 1} calls)` : text);
+  }
+  controls.setTitle('spacing', `default: the sampler's own (${defaultSpacing(settings.sampler)} for ${displayName(settings.sampler)})`);
 }
 
 function apply(next, changedName) {
@@ -67,6 +85,8 @@ function apply(next, changedName) {
     next = switchKind(next, kindOf(settings.dataset), kindOf(next.dataset));
     setKind(kindOf(next.dataset));
   }
+  // A sampler without Karras sigmas turns them off (its checkbox is disabled).
+  next = samplerConsistent(next).values;
   const diff = changes(settings, next);
   settings = next;
   showSettings();
@@ -80,6 +100,7 @@ function apply(next, changedName) {
   if (diff.reset.length) {
     const label = changedName ? byName[changedName].label : diff.reset.map((n) => byName[n].label).join(', ');
     configure(`${label} changed: a new run, training restarts from step 0`);
+    if (ignored.length) initial.problems.push(...ignored.splice(0));  // told when the run is ready
   } else if (diff.live.length || diff.sample.some((n) => n === 'classLabel' || n === 'guidance')) {
     // Live training settings, and the class the live previews draw.
     worker.send(TO_WORKER.update, { settings, changed: [...diff.live, ...diff.sample] });
@@ -88,12 +109,14 @@ function apply(next, changedName) {
   if (diff.view.includes('fieldT') || ['weights', 'classLabel', 'guidance'].some((n) => diff.sample.includes(n))) requestField();
   if (diff.view.includes('frameSpace')) plots.trajectory.update({ space: settings.frameSpace });
   toolbar.setStep(run.step, settings.steps);
+  if (ignored.length) toolbar.status(`Ignored from the address: ${ignored.splice(0).join('; ')}.`, 'warn');
 }
 
 // An edited address (or Back): adopt its settings. Custom data cannot be in a link, so a run on
 // custom data keeps it unless the address names a data set.
 window.addEventListener('hashchange', () => {
-  const next = fromHash(location.hash).values;
+  const { values: next, problems } = fromHash(location.hash);
+  ignored.push(...problems);
   const keepCustom = settings.dataset === CUSTOM_DATASET && !new URLSearchParams(location.hash.slice(1)).has('dataset');
   apply(keepCustom ? { ...next, dataset: CUSTOM_DATASET } : next);
 });
@@ -231,7 +254,7 @@ worker
     bar.value = done / total;
     bar.title = label;
   })
-  .on(TO_PAGE.samples, ({ points, labels, shape, n, trajectory, elapsedMs, settings: used, memoryBytes }) => {
+  .on(TO_PAGE.samples, ({ points, labels, shape, n, trajectory, elapsedMs, settings: used, made, memoryBytes }) => {
     run.memoryBytes = Math.max(run.memoryBytes, memoryBytes);
     Object.assign(run, { samples: points, sampleLabels: labels, sampleShape: shape });
     run.samplings += 1;
@@ -240,20 +263,24 @@ worker
     $('play').disabled = $('frame').disabled = false;
     const classes = labels ? `, ${used.classLabel === 'all' ? 'every class' : `class ${used.classLabel}`}, w = ${used.guidance}` : '';
     const unit = shape.length === 3 ? 'images' : 'points';
-    $('samples-caption').textContent = `${n.toLocaleString('en')} ${unit}, ${used.sampler.toUpperCase()}, ` +
-      `${usedSteps(used)} steps${classes}, ${(elapsedMs / 1000).toFixed(1)} s`;
+    $('samples-caption').textContent = `${n.toLocaleString('en')} ${unit}, ${samplerDescription(used, made)}` +
+      `${classes}, ${used.weights === 'raw' ? 'raw' : 'EMA'} weights, seed ${used.sampleSeed}, ${(elapsedMs / 1000).toFixed(1)} s`;
     toolbar.status(`sampled ${n.toLocaleString('en')} ${unit} in ${(elapsedMs / 1000).toFixed(1)} s`);
     plots.trajectory.play();
     $('play').textContent = 'Pause';
   })
-  .on(TO_PAGE.qualityPoint, ({ sampler, steps, value, metric, baseline }) => {
-    run.quality.push({ sampler, steps, metric, value });
+  .on(TO_PAGE.qualityPoint, ({ sampler, steps, calls, value, metric, baseline }) => {
+    run.quality.push({ sampler, steps, calls, metric, value });
     const chart = metric === 'frechet' ? plots.qualityFd : plots.quality;
-    chart.update({ point: { sampler, steps, value }, metric, ...(baseline !== undefined ? { baseline } : {}) });
+    chart.update({ point: { sampler, steps, calls, value }, metric, ...(baseline !== undefined ? { baseline } : {}) });
   })
-  .on(TO_PAGE.qualityDone, ({ elapsedMs }) => {
+  .on(TO_PAGE.qualityDone, ({ elapsedMs, skipped, described }) => {
+    run.qualityDone = { elapsedMs, skipped };
     endJob('quality');
-    toolbar.status(`measured sample quality in ${(elapsedMs / 1000).toFixed(1)} s`);
+    const seconds = (elapsedMs / 1000).toFixed(1);
+    const gaps = skipped.length ? ` Not measured: ${skipped.join('; ')}.` : '';
+    $('quality-made').textContent = ` ${described}; ${seconds} s.${gaps}`;
+    toolbar.status(`measured sample quality of ${SAMPLER_NAMES.length} samplers in ${seconds} s`);
   })
   .on(TO_PAGE.elbo, ({ result, elapsedMs }) => {
     const { perT, ...terms } = result;
@@ -270,7 +297,10 @@ worker
         `nats per point (normalized data), or ${result.bitsPerDim.toFixed(3)} bits per dimension in the data's own ` +
         `units; ${result.examples} examples, ${(elapsedMs / 1000).toFixed(1)} s.`;
   })
-  .on(TO_PAGE.jobStopped, ({ job }) => endJob(job))
+  .on(TO_PAGE.jobStopped, ({ job }) => {
+    endJob(job);
+    if (job === 'quality') $('quality-made').textContent = ' stopped before the end (the points shown are measured).';
+  })
   .on(TO_PAGE.checkpoint, ({ bytes, step }) => {
     const name = `diffuse-${settings.dataset}-step${step}.safetensors`;
     downloadBytes(bytes, name);
@@ -309,11 +339,6 @@ function endJob(job) {
   $(`${job}-progress`).hidden = true;
 }
 
-function usedSteps(s) {
-  if (s.samplerSteps > 0) return s.samplerSteps;
-  return s.sampler === 'ddpm' ? s.timesteps : Math.min(50, s.timesteps);
-}
-
 function cliCommand() {
   const s = settings;
   const named = DATASETS.includes(s.dataset) || IMAGE_DATASETS.includes(s.dataset);
@@ -338,16 +363,18 @@ $('reset').addEventListener('click', () => configure('reset: a fresh model, trai
 $('sample').addEventListener('click', () => startJob('sample'));
 $('quality').addEventListener('click', () => {
   run.quality = [];
+  run.qualityDone = null;
   plots.quality.reset();
+  $('quality-made').textContent = ' measuring…';
   if (kind === 'images') {
-    plots.quality.update({ metric: 'agreement' });
+    plots.quality.update({ metric: 'agreement', budgets: IMAGE_QUALITY_BUDGETS });
     plots.qualityFd.reset();
-    plots.qualityFd.update({ metric: 'frechet' });
-    startJob('quality', { steps: IMAGE_QUALITY_STEPS, n: QUALITY_IMAGES });
+    plots.qualityFd.update({ metric: 'frechet', budgets: IMAGE_QUALITY_BUDGETS });
+    startJob('quality', { budgets: IMAGE_QUALITY_BUDGETS, n: QUALITY_IMAGES });
     return;
   }
-  plots.quality.update({ metric: settings.metric });
-  startJob('quality', { steps: QUALITY_STEPS, n: settings.qualityN });
+  plots.quality.update({ metric: settings.metric, budgets: QUALITY_BUDGETS });
+  startJob('quality', { budgets: QUALITY_BUDGETS, n: settings.qualityN });
 });
 $('elbo').addEventListener('click', () => startJob('elbo'));
 for (const job of ['sample', 'quality', 'elbo']) {

@@ -21,7 +21,8 @@ export const TO_WORKER = Object.freeze({
   forward: 'forward',             // { t }: x_t of the data at step t (fixed noise)
   sample: 'sample',               // { settings }: sample settings.sampleN points
   field: 'field',                 // { t, grid: { xmin, xmax, ymin, ymax, nx, ny }, weights }
-  quality: 'quality',             // { settings, steps: [K...], n }: sample quality vs steps (n samples each)
+  quality: 'quality',             // { settings, budgets: [model calls...], n }: sample quality of every
+                                  //   sampler against model calls (n samples each)
   elbo: 'elbo',                   // { settings }: the ELBO's terms on settings.elboN examples
   cancel: 'cancel',               // { job }: stop a sampling / quality / ELBO job
   checkpointSave: 'checkpointSave',  // {}: the run as safetensors bytes
@@ -46,13 +47,17 @@ export const TO_PAGE = Object.freeze({
   lossByT: 'lossByT',             // { values, starts }
   preview: 'preview',             // { step, raw, ema, labels, shape }: samples of the current weights
   jobProgress: 'jobProgress',     // { job: 'sample' | 'quality' | 'elbo', done, total, label }
-  samples: 'samples',             // { points, labels, shape, n, trajectory: { timesteps, frames, n, x,
-                                  //   x0Hat }, elapsedMs, settings, memoryBytes }
+  samples: 'samples',             // { points, labels, shape, n, trajectory: { timesteps (Float64Array:
+                                  //   fractional for Euler and Heun), frames, n, x, x0Hat }, elapsedMs,
+                                  //   settings, made: { steps, spacing, stepsTotal (model calls) },
+                                  //   memoryBytes }
   field: 'field',                 // { t, points, eps, x0Hat, nx, ny, normalization }
-  qualityPoint: 'qualityPoint',   // { sampler, steps, value, metric, baseline? }: metric energy | mmd
-                                  //   (points), agreement | frechet (images; frechet with the
-                                  //   held-out images' own score as baseline)
-  qualityDone: 'qualityDone',     // { elapsedMs }
+  qualityPoint: 'qualityPoint',   // { sampler, steps, calls, value, metric, baseline? }: metric
+                                  //   energy | mmd (points; baseline: other data points' score),
+                                  //   agreement | frechet (images; frechet with the held-out
+                                  //   images' own score as baseline)
+  qualityDone: 'qualityDone',     // { elapsedMs, skipped: [text], described }: what was left out
+                                  //   (no plan at that budget) and what produced the chart
   elbo: 'elbo',                   // { result: { prior, diffusion, decoder, nllNats, ..., perT } }
   jobStopped: 'jobStopped',       // { job }: a job ended without a result (cancelled or failed)
   checkpoint: 'checkpoint',       // { bytes: Uint8Array, step, name }

@@ -8,6 +8,7 @@
 // page offers exactly what the core accepts. What is written here is the page's own: labels,
 // suggested choices, and the page's few deliberate departures (named where they are).
 import { CORE_SETTINGS } from './core_settings.js';
+import { SAMPLER_NAMES, SPACING_DEFAULT, displayName, samplerConsistent } from './samplers.js';
 //
 // Effects:
 //   reset   the run changes meaning (data, schedule, model shape, seed): training restarts
@@ -104,10 +105,14 @@ export const SETTINGS = [
   // Images: DDPM with 50 steps, as cheap as DDIM's 50 and better early in training (a page digits
   // run at step 500, `diffuse eval --guidance 2`: class agreement 1.00 and Fréchet distance 52
   // against DDIM's 0.85 and 88; docs/images.md "In the page").
-  { name: 'sampler', type: 'enum', default: 'ddim', imageDefault: 'ddpm', values: ['ddpm', 'ddim'], effect: sample,
-    label: 'Sampler', names: { ddpm: 'DDPM', ddim: 'DDIM' } },
+  // The samplers and their names are the core's (samplers.js).
+  { name: 'sampler', type: 'enum', default: 'ddim', imageDefault: 'ddpm', values: [...SAMPLER_NAMES], effect: sample,
+    label: 'Sampler', names: Object.fromEntries(SAMPLER_NAMES.map((n) => [n, displayName(n)])), testid: 'sampler' },
+  // Steps, not model calls: Heun's K steps are 2K - 1 calls (main.js says so beside the control).
   { name: 'samplerSteps', type: 'int', ...core('samplerSteps'), imageDefault: 50, choices: [0, 5, 10, 20, 50, 100, 250, 1000],
-    effect: sample, label: 'Sampling steps', names: { 0: 'default' } },
+    effect: sample, label: 'Sampling steps', names: { 0: 'default' }, testid: 'sampler-steps' },
+  // Karras et al.'s sigmas (diffusers' use_karras_sigmas), where the sampler offers them.
+  { name: 'karras', type: 'bool', ...core('karras'), effect: sample, label: 'Karras sigmas', testid: 'karras' },
   { name: 'eta', type: 'number', ...core('eta'), choices: [0, 0.25, 0.5, 1], effect: sample,
     label: 'DDIM η' },
   { name: 'sampleN', type: 'int', default: 2000, min: 2, max: 20000, choices: [500, 1000, 2000, 5000, 10000],
@@ -124,8 +129,11 @@ export const SETTINGS = [
     label: 'Guidance w', control: 'range', testid: 'guidance' },
   { name: 'weights', type: 'enum', default: 'ema', values: ['ema', 'raw'], effect: sample, label: 'Weights',
     names: { ema: 'EMA', raw: 'raw' } },
-  { name: 'spacing', type: 'enum', ...core('spacing'), values: ['trailing', 'leading', 'linspace'],
-    effect: sample, label: 'Step spacing', advanced: true },
+  // The core has no one default spacing (its spec's default is null): each sampler has its own
+  // (trailing for DDPM and DDIM, diffusers' linspace for the others), which the page calls 'default'.
+  { name: 'spacing', type: 'enum', default: core('spacing').default ?? SPACING_DEFAULT,
+    values: [SPACING_DEFAULT, ...core('spacing').values], effect: sample, label: 'Step spacing', advanced: true,
+    names: { [SPACING_DEFAULT]: 'default' }, testid: 'spacing' },
   { name: 'variance', type: 'enum', ...core('variance'), values: ['fixed_small', 'fixed_large'],
     effect: sample, label: 'DDPM variance', advanced: true, names: { fixed_small: 'β̃_t (small)', fixed_large: 'β_t (large)' } },
   { name: 'metric', type: 'enum', default: 'energy', values: ['energy', 'mmd'], effect: sample,
@@ -209,7 +217,10 @@ export function fromHash(hash) {
     values.dataset = byName.dataset.default;
     problems.push('custom data cannot travel in a link');
   }
-  return { values, problems };
+  // Settings that are valid alone but not together (Karras sigmas with a sampler that has none)
+  // roll back to what the sampler takes.
+  const consistent = samplerConsistent(values);
+  return { values: consistent.values, problems: [...problems, ...consistent.problems] };
 }
 
 // The hash for these settings: only those that apply to the data's kind and differ from its

@@ -17,7 +17,7 @@ loading.catch(() => {});  // not unhandled: the init message awaits it and repor
 // order in which they run does not matter. tests/web/module_preload.test.mjs keeps this list
 // equal to the import graph.
 const WORKER_MODULES = ['./worker/handlers.js', './protocol.js', './worker/scheduler.js', './worker/run.js',
-  './worker/jobs.js', './state.js', './core_settings.js'];
+  './worker/jobs.js', './state.js', './samplers.js', './core_settings.js'];
 
 // Messages that arrive before the handlers have loaded would find no listener and be lost: keep them.
 const early = [];

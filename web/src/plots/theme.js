@@ -12,8 +12,9 @@ export const theme = Object.freeze({
   predicted: '#8b4fd8',                 // x0_hat
   lossRaw: 'rgba(47, 98, 217, 0.22)',
   loss: '#2f62d9',
-  ddpm: '#2f62d9',
-  ddim: '#e0772f',
+  // one colour per sampler (the quality chart's lines)
+  samplers: Object.freeze({ ddpm: '#2f62d9', ddim: '#e0772f', euler: '#0f8f7f', euler_a: '#7a8a10', heun: '#8b4fd8',
+    dpmpp_2m: '#c2366a', dpmpp_2m_sde: '#d1a400', unipc: '#5b6577' }),
 });
 
 // n evenly spaced colours from light to deep blue, for densities.

@@ -1,6 +1,7 @@
 // The reverse process as an animation: recorded frames of the sampler, from x_T ~ N(0, I) to the
 // samples, showing either x_t or the model's running estimate x0_hat of where each point ends.
-// play() / pause() / seek(frame); onFrame(frame, frames, t) reports the position. For images
+// play() / pause() / seek(frame); onFrame(frame, frames, t) reports the position (t real: Euler and
+// Heun's are fractional). For images
 // (update({ images: { shape, levels, darkInk, labels, classNames } })) each frame is a row of the
 // animated images instead of points.
 import { PointsPlot, drawPoints } from './points.js';
@@ -10,6 +11,9 @@ import { theme } from './theme.js';
 const FRAME_MS = 45;
 const HOLD_MS = 1200;  // pause on the last frame before looping
 const TRAIL = 3;       // earlier frames drawn faintly behind the current one
+
+// A frame's t: an integer step, or (Euler and Heun evaluate the model between steps) one decimal.
+export const formatT = (t) => (Number.isInteger(t) ? String(t) : t.toFixed(1));
 
 export class TrajectoryPlot extends PointsPlot {
   constructor(canvas, { label, onFrame = () => {} } = {}) {
@@ -89,7 +93,8 @@ export class TrajectoryPlot extends PointsPlot {
   frameLabel(ctx, width) {
     const { trajectory, frame, space } = this.data;
     const t = trajectory.timesteps[frame];
-    const label = t < 0 ? 'x₀: the samples' : space === 'x0' ? `x̂₀ predicted at t = ${t}` : `x_t at t = ${t}`;
+    const shown = formatT(t);
+    const label = t < 0 ? 'x₀: the samples' : space === 'x0' ? `x̂₀ predicted at t = ${shown}` : `x_t at t = ${shown}`;
     ctx.fillStyle = theme.text;
     ctx.textAlign = 'right';
     ctx.textBaseline = 'top';

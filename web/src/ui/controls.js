@@ -102,6 +102,19 @@ export class Controls {
     if (input) input.max = max;
   }
 
+  // A control's tooltip (the spacing's says which spacing 'default' is).
+  setTitle(name, text) {
+    const input = this.inputs.get(name);
+    if (input) input.title = text;
+  }
+
+  // The text of one option of a select (Heun's steps say their model calls).
+  setOptionText(name, value, text) {
+    const input = this.inputs.get(name);
+    const o = input?.tagName === 'SELECT' ? [...input.options].find((x) => x.value === value) : null;
+    if (o) o.textContent = text;
+  }
+
   enable(name, on) {
     const input = this.inputs.get(name);
     if (input) input.disabled = !on;

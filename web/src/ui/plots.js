@@ -29,7 +29,7 @@ export class PlotSet {
     this.density = new DensityPlot(canvas('plot-density'), { label: 'density of the samples' });
     this.trajectory = new TrajectoryPlot(canvas('plot-trajectory'), { label: 'the reverse process, animated', onFrame });
     this.field = new FieldPlot(canvas('plot-field'), { label: 'the learned epsilon field as arrows' });
-    this.quality = new QualityChart(canvas('plot-quality'), { label: 'sample quality against sampling steps' });
+    this.quality = new QualityChart(canvas('plot-quality'), { label: 'sample quality of every sampler against model calls' });
     this.elbo = new ElboTerms(canvas('plot-elbo'), { label: 'the three terms of the ELBO' });
     this.elboByT = new BarChart(canvas('plot-elbo-t'), { label: 'ELBO denoising terms per t', log: true,
       yLabel: 'L_t (nats, log)', empty: 'press Evaluate' });
@@ -44,7 +44,7 @@ export class PlotSet {
       forward: new ImageGrid(canvas('img-forward'), { label: 'the forward process: x_t of training images' }),
       samples: new ImageGrid(canvas('img-samples'), { label: 'samples, one row per class' }),
     };
-    this.qualityFd = new QualityChart(canvas('plot-quality-fd'), { label: 'Fréchet distance against sampling steps' });
+    this.qualityFd = new QualityChart(canvas('plot-quality-fd'), { label: 'Fréchet distance of every sampler against model calls' });
     this.imageLook = null;  // { shape, levels, darkInk, classNames } of an image run, else null
   }
 

@@ -16,7 +16,8 @@ export class RunState {
     this.ready = false;
     this.stepsPerSec = 0;
     this.memoryBytes = 0;      // the largest WebAssembly memory seen
-    this.quality = [];         // the last quality measurement: { sampler, steps, metric, value }
+    this.quality = [];         // the last quality measurement: { sampler, steps, calls, metric, value }
+    this.qualityDone = null;   // when it has finished: { elapsedMs, skipped: [text] }, else null
     this.elbo = null;          // the last ELBO: { prior, diffusion, decoder, nllNats, bitsPerDim, ... }
   }
 

@@ -2,13 +2,14 @@
 // and the loss, as JSON-ready data), window.diffuse.samples() (the last samples in the data's own
 // units: [[x, y], ...] for 2D points, { shape, data } otherwise) and window.diffuse.labels() (their
 // classes, [] for an unconditional model). state().quality lists the last quality measurement's
-// points ({ sampler, steps, metric, value }), state().elbo the last ELBO's terms.
+// points ({ sampler, steps, calls, metric, value }), state().qualityDone says when it finished
+// ({ elapsedMs, skipped }, else null), state().elbo the last ELBO's terms.
 export function installTestHooks({ settings, run }) {
   window.diffuse = {
     state: () => ({
       settings: { ...settings() }, step: run.step, loss: run.loss, running: run.running, ready: run.ready,
       samplings: run.samplings, stepsPerSec: run.stepsPerSec, memoryBytes: run.memoryBytes,
-      classes: run.classes, quality: run.quality, elbo: run.elbo,
+      classes: run.classes, quality: run.quality, qualityDone: run.qualityDone, elbo: run.elbo,
     }),
     samples: () => run.sampleValues(),
     labels: () => run.sampleClasses(),

@@ -113,9 +113,9 @@ const handlers = {
     post({ type: TO_PAGE.field, t: r.t, points: r.points, eps: r.eps, x0Hat: r.x0Hat, nx: r.nx, ny: r.ny,
       normalization: run.describe().normalization });
   },
-  [TO_WORKER.quality]({ settings, steps, n }) {
+  [TO_WORKER.quality]({ settings, budgets, n }) {
     const Job = run.isImages ? ImageQualityJob : QualityJob;
-    scheduler.start('quality', new Job(run, post, settings, { steps, n }));
+    scheduler.start('quality', new Job(run, post, settings, { budgets, n }));
   },
   async [TO_WORKER.elbo]({ settings }) {
     const examples = run.isImages ? await run.heldOutImages(settings.elboN) : null;

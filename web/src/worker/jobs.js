@@ -2,9 +2,11 @@
 //   TrainJob    optimizer steps, as many per slice as fit (measured, adaptive)
 //   PreviewJob  a quick DDIM sample of the raw and the EMA weights while training runs
 //   SampleJob   the page's sampler settings, with a trajectory for the animation
-//   QualityJob  sample quality against the data for DDPM and DDIM at several step counts
+//   QualityJob  sample quality against the data for every sampler at several budgets of model calls
 //   ElboJob     the ELBO's terms, exactly (every t) on a few examples
 import { TO_PAGE } from '../protocol.js';
+import { SAMPLER_NAMES, SPACING_DEFAULT, displayName, modelCalls, offersKarras, samplerOptions, samplerSteps,
+  stepsWithin } from '../samplers.js';
 import { check } from './run.js';
 
 const now = () => performance.now();
@@ -121,12 +123,6 @@ export class PreviewJob {
   dispose() { this.samplers.forEach((s) => s.delete()); }
 }
 
-// The sampler's number of steps K for page settings (0 means the sampler's default).
-export function samplerSteps(settings) {
-  if (settings.samplerSteps > 0) return Math.min(settings.samplerSteps, settings.timesteps);
-  return settings.sampler === 'ddpm' ? settings.timesteps : Math.min(50, settings.timesteps);
-}
-
 export const ANIMATED_IMAGES = 10;
 
 export class SampleJob {
@@ -134,13 +130,15 @@ export class SampleJob {
   // every class is drawn in turn).
   constructor(run, post, settings, { animationPoints = run.isImages ? ANIMATED_IMAGES : 1024 } = {}) {
     Object.assign(this, { run, post, settings, animationPoints, started: now(), token: run.token });
-    const recordEvery = Math.max(1, Math.ceil(samplerSteps(settings) / 100));
-    const options = { ...settings, n: run.isImages ? settings.imageN : settings.sampleN, seed: settings.sampleSeed,
-      recordEvery, chunkRows: run.isImages ? imageChunkRows(run.shape) : 1024 };
-    delete options.classLabel;  // the page's setting: classOptions() passes it for a conditional model
-    Object.assign(options, classOptions(run, settings));
+    // About 100 frames: a frame every so many model calls (Heun's K steps are 2K - 1 calls).
+    const calls = modelCalls(settings.sampler, samplerSteps(settings));
+    const recordEvery = Math.max(1, Math.ceil(calls / 100));
+    const options = { ...samplerOptions(settings), n: run.isImages ? settings.imageN : settings.sampleN,
+      seed: settings.sampleSeed, recordEvery, chunkRows: run.isImages ? imageChunkRows(run.shape) : 1024,
+      ...classOptions(run, settings) };
     const created = run.withModel(settings.weights, (m) => check(m.sampler(options)));
     this.sampler = created.sampler;
+    this.made = { steps: created.steps, spacing: created.spacing, stepsTotal: created.stepsTotal };
     this.lastProgress = 0;
   }
 
@@ -151,7 +149,7 @@ export class SampleJob {
       if (now() - this.lastProgress > 100) {
         this.lastProgress = now();
         this.post({ type: TO_PAGE.jobProgress, job: 'sample', done: p.unitsDone, total: p.unitsTotal,
-          label: `step ${p.stepsTaken} of ${p.stepsTotal}` });
+          label: `model call ${p.stepsTaken} of ${p.stepsTotal}` });
       }
       return false;
     }
@@ -161,7 +159,7 @@ export class SampleJob {
     const size = shape.reduce((a, b) => a * b, 1);
     this.post({
       type: TO_PAGE.samples, points, labels, shape, n: points.length / size, elapsedMs: now() - this.started,
-      memoryBytes: this.run.module.memoryBytes(),
+      memoryBytes: this.run.module.memoryBytes(), made: this.made,
       settings: this.settings, trajectory: { timesteps: trajectory.timesteps, frames: trajectory.frames,
         n: trajectory.n, x: trajectory.x, x0Hat: trajectory.x0Hat },
     }, [points.buffer, trajectory.x.buffer, trajectory.x0Hat.buffer, ...(labels ? [labels.buffer] : [])]);
@@ -177,26 +175,80 @@ export function quality(module, metric, samples, reference) {
   return check(module.energyDistance(samples, reference)).u;
 }
 
+// Reference points of a quality chart: the first QUALITY_REFERENCE training points; the
+// data-vs-data baseline: up to QUALITY_BASELINE_DRAWS other sets of n training points.
+export const QUALITY_REFERENCE = 2000;
+export const QUALITY_BASELINE_DRAWS = 10;
+
 export class QualityJob {
-  constructor(run, post, settings, { steps, n }) {
+  // budgets: model calls; every sampler runs at each with the most steps that fit (Heun: N steps
+  // are 2N - 1 calls) and at most T steps; a budget whose steps a sampler cannot take (a multistep
+  // solver whose rounded timesteps repeat) is skipped and reported. n: samples per point.
+  constructor(run, post, settings, { budgets, n }) {
     Object.assign(this, { run, post, settings, n, started: now(), token: run.token });
-    this.reference = run.points.slice(0, Math.min(run.points.length, 2 * 2000));
-    const T = settings.timesteps;
-    this.queue = steps.filter((k) => k <= T).flatMap((k) => [['ddim', k], ['ddpm', k]]);
+    this.queue = [];
+    for (const budget of budgets) {
+      for (const sampler of SAMPLER_NAMES) {
+        const K = Math.min(stepsWithin(sampler, budget), settings.timesteps);
+        // (a budget above T repeats the point of T steps: measured once)
+        if (K >= 1 && !this.queue.some((q) => q.sampler === sampler && q.K === K)) this.queue.push({ sampler, K, budget });
+      }
+    }
     this.total = this.queue.length;
+    this.skipped = [];
     this.current = null;
+    this.prepareReference();
+  }
+
+  // The data the samples are judged against, and the data-vs-data baseline: the scores of other
+  // sets of n data points against the same reference are a perfect model's. The estimates are
+  // unbiased, so those scatter around 0: the baseline is their root mean square, the size of the
+  // noise at this n (moons, n = 400: about 2e-3; one draw alone may be anywhere within it).
+  prepareReference() {
+    const size = this.run.sampleSize, rows = this.run.points.length / size, n = this.n;
+    this.baselineDraws = Math.min(QUALITY_BASELINE_DRAWS, Math.floor(rows / n) - 1);
+    this.referenceRows = Math.min(QUALITY_REFERENCE, rows - Math.max(0, this.baselineDraws) * n);
+    this.reference = this.run.points.subarray(0, this.referenceRows * size);
+    this.baseline = undefined;
+    if (this.baselineDraws < 1) return;
+    let squares = 0;
+    for (let k = 0; k < this.baselineDraws; k++) {
+      const first = (this.referenceRows + k * n) * size;
+      squares += quality(this.run.module, this.settings.metric, this.run.points.subarray(first, first + n * size),
+        this.reference) ** 2;
+    }
+    this.baseline = Math.sqrt(squares / this.baselineDraws);
   }
 
   // Whether the job can work yet (ImageQualityJob waits for its assets).
   ready() { return true; }
 
-  // The sampler's options for one point of the chart: quality is of the model as a whole, the
-  // null class.
+  // The sampler's options for one point of the chart: the page's sampler options (spacing, Karras
+  // sigmas where offered, DDPM's variance), DDIM with eta = 0; quality is of the model as a whole,
+  // the null class.
   samplerOptions(sampler, K) {
-    const options = { ...this.settings, sampler, samplerSteps: K, eta: sampler === 'ddim' ? 0 : this.settings.eta,
-      n: this.n, seed: this.settings.sampleSeed, chunkRows: 256 };
-    delete options.classLabel;
-    return options;
+    return { ...samplerOptions(this.settings, { sampler, samplerSteps: K, eta: 0 }), n: this.n,
+      seed: this.settings.sampleSeed, chunkRows: 256 };
+  }
+
+  // What produced the chart, for its caption.
+  describe() {
+    const s = this.settings;
+    const metric = s.metric === 'mmd' ? 'MMD²' : 'energy distance';
+    const baseline = this.baseline === undefined ? 'no data-vs-data baseline (too few training points)'
+      : `data vs data: ${this.baselineDraws} other sets of ${this.n} training points against them, root mean ` +
+        `square ${this.baseline.toExponential(2)}, the noise of the estimate at this n`;
+    return `${metric} of ${this.n} samples per point to ${this.referenceRows.toLocaleString('en')} training points ` +
+      `(${baseline}); ${this.samplingDescription()}`;
+  }
+
+  samplingDescription() {
+    const s = this.settings;
+    const spacing = s.spacing === SPACING_DEFAULT ? 'each sampler\'s default spacing' : `${s.spacing} spacing`;
+    const karras = s.karras ? `Karras sigmas (${SAMPLER_NAMES.filter(offersKarras).map(displayName).join(', ')})`
+      : 'no Karras sigmas';
+    return `${s.weights === 'raw' ? 'raw' : 'EMA'} weights, seed ${s.sampleSeed}, ${spacing}, ${karras}, DDIM η = 0, ` +
+      `DDPM ${s.variance === 'fixed_large' ? 'β_t' : 'β̃_t'}; Heun's N steps are 2N − 1 calls`;
   }
 
   slice(budgetMs) {
@@ -206,33 +258,47 @@ export class QualityJob {
     while (now() - start < budgetMs) {
       if (!this.current) {
         if (this.queue.length === 0) {
-          this.post({ type: TO_PAGE.qualityDone, elapsedMs: now() - this.started });
+          this.post({ type: TO_PAGE.qualityDone, elapsedMs: now() - this.started, skipped: this.skipped,
+            described: this.describe() });
           return true;
         }
-        const [sampler, K] = this.queue.shift();
-        const options = this.samplerOptions(sampler, K);
-        const s = this.run.withModel(this.settings.weights, (m) => check(m.sampler(options)).sampler);
-        this.current = { sampler, K, s };
+        this.startOne(this.queue.shift());
+        continue;
       }
       if (check(this.current.s.advance(1)).done) this.finishOne();
     }
     return false;
   }
 
+  startOne({ sampler, K, budget }) {
+    const created = this.run.withModel(this.settings.weights, (m) => m.sampler(this.samplerOptions(sampler, K)));
+    if (!created.ok) {  // no plan at this many steps: the point is left out, and the caption says why
+      this.skipped.push(`${displayName(sampler)} at ${budget} calls (${created.error})`);
+      this.progress(sampler, budget);
+      return;
+    }
+    this.current = { sampler, K, calls: created.stepsTotal, s: created.sampler };
+  }
+
   finishOne() {
-    const { sampler, K, s } = this.current;
+    const { sampler, K, calls, s } = this.current;
     const drawn = check(s.current());
     s.delete();
     this.current = null;
-    this.judge(sampler, K, drawn);
+    this.judge(sampler, K, calls, drawn);
+    this.progress(sampler, calls);
+  }
+
+  progress(sampler, calls) {
     this.post({ type: TO_PAGE.jobProgress, job: 'quality', done: this.total - this.queue.length, total: this.total,
-      label: `${sampler.toUpperCase()} ${K} steps` });
+      label: `${displayName(sampler)}, ${calls} model calls` });
   }
 
   // Posts the measurement of one finished sampling ({ x, labels }).
-  judge(sampler, K, { x }) {
+  judge(sampler, K, calls, { x }) {
     const value = quality(this.run.module, this.settings.metric, x, this.reference);
-    this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, value, metric: this.settings.metric });
+    this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, calls, value, metric: this.settings.metric,
+      ...(this.baseline !== undefined ? { baseline: this.baseline } : {}) });
   }
 
   dispose() { this.current?.s.delete(); }
@@ -277,8 +343,8 @@ export class ElboJob {
   dispose() { this.elbo.delete(); }
 }
 
-// Image quality against sampling steps, as `diffuse eval` measures it: for each sampler and number
-// of steps, n samples (every class in turn, guided by the page's w, for a conditional model) judged
+// Image quality against model calls, as `diffuse sweep` measures it: for each sampler and budget
+// of model calls, n samples (every class in turn, guided by the page's w, for a conditional model) judged
 // by the project's classifier: the fraction labelled as the class asked for, and the Fréchet
 // distance in its features to the first REFERENCE_IMAGES held-out images (beside that of the next
 // REFERENCE_IMAGES held-out images: what real digits score at the same n).
@@ -302,6 +368,9 @@ export class ImageQualityJob extends QualityJob {
     return this.tools !== null;  // false while the assets load
   }
 
+  // The held-out images are the reference (judge): nothing to take from the training points.
+  prepareReference() {}
+
   // Every class in turn at the page's guidance, in image-sized units of work.
   samplerOptions(sampler, K) {
     const options = { ...super.samplerOptions(sampler, K), chunkRows: imageChunkRows(this.run.shape) };
@@ -309,12 +378,18 @@ export class ImageQualityJob extends QualityJob {
     return options;
   }
 
-  judge(sampler, K, { x, labels }) {
+  describe() {
+    const classes = this.classes ? `every class in turn, w = ${this.settings.guidance}` : 'unconditional';
+    return `${this.n} samples per point (${classes}) judged by the digit classifier against ${REFERENCE_IMAGES} ` +
+      `held-out images; ${this.samplingDescription()}`;
+  }
+
+  judge(sampler, K, calls, { x, labels }) {
     const q = check(this.tools.classifier.quality(x, labels, this.tools.images, REFERENCE_IMAGES));
     if (q.agreement !== null) {
-      this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, value: q.agreement, metric: 'agreement' });
+      this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, calls, value: q.agreement, metric: 'agreement' });
     }
-    this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, value: q.frechet, metric: 'frechet',
+    this.post({ type: TO_PAGE.qualityPoint, sampler, steps: K, calls, value: q.frechet, metric: 'frechet',
       baseline: q.baselineFrechet });
   }
 }
