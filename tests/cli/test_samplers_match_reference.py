@@ -182,3 +182,19 @@ for name, steps, karras in (("euler", 7, False), ("euler", 7, True), ("heun", 5,
     assert np.allclose(got_s, plan["sigmas"], rtol=1e-6, atol=0), (name, got_s, plan["sigmas"])
 print("ok: --print-timesteps lists the reference's timesteps and sigmas")
 print("largest differences (data units): " + ", ".join(f"{k} {v:.2g}" for k, v in sorted(worst.items())))
+
+# Bad --noise files are refused with exit 2, naming the file and what is allowed; nothing written.
+from cli_support import assert_usage_error  # noqa: E402
+
+np.save("z3.npy", np.zeros((3, 3), np.float32))
+bad = np.zeros((4, 2), np.float32)
+bad[1, 1] = np.nan
+np.save("znan.npy", bad)
+for args, expected in ((["--noise", "z3.npy"], "has shape (3, 3) but the model takes (n, 2)"),
+                       (["--noise", "znan.npy"], "must be finite"),
+                       (["--noise", "z.npy", "--n", "7"], "--n 7 disagrees with --noise"),
+                       (["--noise", "missing.npy"], "missing.npy")):
+    r = run("sample", "--model", "eps.safetensors", *args, "--out", "bad.csv")
+    assert_usage_error(r, expected, " ".join(args))
+    assert not os.path.exists("bad.csv"), args
+print("ok: --noise of the wrong shape, with NaN, disagreeing with --n, or missing: exit 2, nothing written")
