@@ -1,7 +1,10 @@
 // Reading a checkpoint: every check names the first problem (io/checkpoint.hpp).
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <type_traits>
 
 #include "base/error.hpp"
 #include "io/checkpoint.hpp"
@@ -36,11 +39,38 @@ nlohmann::json parse_config(const Safetensors& file, std::string_view source) {
   }
 }
 
+// An integer field read as T: a fraction, a negative number for an unsigned T, or a number past
+// T's range is refused here, where nlohmann's get<T> would convert it silently (-1 as 2^64 - 1, or
+// 2^32 + 1500 as 1500 where size_t has 32 bits) or with undefined behaviour (1e63 as size_t).
+template <typename T>
+void check_integer(const nlohmann::json& v, const std::string& name, std::string_view source) {
+  const auto max = static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+  bool ok = false;
+  if (v.is_number_unsigned()) {
+    ok = v.get<std::uint64_t>() <= max;
+  } else if (v.is_number_integer()) {  // negative, or set as a signed integer (upgrade_version_1)
+    const std::int64_t x = v.get<std::int64_t>();
+    ok = x >= 0 ? static_cast<std::uint64_t>(x) <= max
+                : std::is_signed_v<T> && x >= static_cast<std::int64_t>(std::numeric_limits<T>::min());
+  }
+  if (!ok && v.is_number()) {
+    fail(source, ": config field '", name, "' = ", v.dump(), " is invalid: must be an integer in [",
+         +std::numeric_limits<T>::min(), ", ", +std::numeric_limits<T>::max(), "]");
+  }
+}
+
 template <typename T>
 T config_field(const nlohmann::json& json, const char* name, std::string_view source) {
   if (!json.contains(name)) fail(source, ": config field '", name, "' is missing");
+  const nlohmann::json& v = json.at(name);
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) check_integer<T>(v, name, source);
+  if constexpr (std::is_same_v<T, std::vector<std::size_t>>) {
+    for (std::size_t i = 0; v.is_array() && i < v.size(); ++i) {
+      check_integer<std::size_t>(v[i], std::string(name) + "[" + std::to_string(i) + "]", source);
+    }
+  }
   try {
-    return json.at(name).get<T>();
+    return v.get<T>();
   } catch (const nlohmann::json::exception&) {
     fail(source, ": config field '", name, "' has the wrong type: ", json.at(name).dump());
   }

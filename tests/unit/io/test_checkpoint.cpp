@@ -378,6 +378,32 @@ TEST_CASE("a configuration is checked against the file before anything is sized 
   }
 }
 
+TEST_CASE("checkpoint reader refuses a config integer that is a fraction, negative or past its type "
+          "(fuzz crash: data shape 1.9e63 converted to size_t)") {
+  // tests/fuzz/fuzz_checkpoint_config found the first: nlohmann's get<size_t> of 1.9e63 is
+  // undefined behaviour. The others were read silently as another number.
+  auto trainer = small_trainer();
+  const std::string good = to_bytes(checkpoint_from_trainer(*trainer));
+  const auto with = [&](const char* section, const char* field, const nlohmann::json& value) {
+    return from_bytes(rewrite(good, [&](Safetensors& f) {
+      auto j = nlohmann::json::parse(f.metadata["config"]);
+      (section ? j[section][field] : j[field]) = value;
+      f.metadata["config"] = j.dump();
+    }));
+  };
+  CHECK_THROWS_WITH(with("data", "shape", {1.888e63, 8, 8}),
+                    Contains("test.safetensors: config field 'shape[0]' = 1.888e+63 is invalid") &&
+                        Contains("must be an integer in [0, 18446744073709551615]"));
+  CHECK_THROWS_WITH(with("data", "train_size", -1), Contains("config field 'train_size' = -1 is invalid"));
+  CHECK_THROWS_WITH(with("data", "classes", 2.5), Contains("config field 'classes' = 2.5 is invalid"));
+  CHECK_THROWS_WITH(with(nullptr, "step", 1e30), Contains("config field 'step' = 1e+30 is invalid"));
+  CHECK_THROWS_WITH(with(nullptr, "adam_step", 18446744073709551615ULL),
+                    Contains("config field 'adam_step' = 18446744073709551615 is invalid") &&
+                        Contains("[-9223372036854775808, 9223372036854775807]"));
+  CHECK_THROWS_WITH(with(nullptr, "step", "5"), Contains("config field 'step' has the wrong type"));
+  CHECK_NOTHROW(with(nullptr, "step", 40));
+}
+
 TEST_CASE("randomly mutated checkpoints load or throw Error, never crash") {
   auto trainer = small_trainer();
   const std::string good = to_bytes(checkpoint_export(checkpoint_from_trainer(*trainer)));
