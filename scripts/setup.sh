@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev                                  # gzip: the image data sets ship compressed
   dataset-fashion-mnist                       # Fashion-MNIST in /usr/share/datasets/fashion-mnist
   catch2                                      # unit tests
+  clang libclang-rt-dev                       # fuzz targets: clang's libFuzzer and sanitizer runtimes
   emscripten node-acorn binaryen wabt         # WebAssembly build; wabt's wasm-objdump for tests
   chromium                                    # end-to-end browser tests (driven by playwright-core)
   python3-numpy python3-torch                 # reference computations and the PyTorch benchmark
