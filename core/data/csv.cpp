@@ -150,6 +150,20 @@ std::string format_float(float value) {
 
 constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
 
+// A control character other than tab and carriage return does not occur in a text file: the file
+// is binary (an image, a checkpoint, a compressed file), and saying so beats the "not a number"
+// or column-count message its first line would otherwise get.
+void refuse_binary(std::string_view line, std::size_t number, std::string_view source) {
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+      fail(source, " is not a text file: line ", number, " has the control byte ",
+           quote_text(line.substr(i, 1)), " at column ", i + 1,
+           ": expected comma-separated numbers, one point per line");
+    }
+  }
+}
+
 }  // namespace
 
 CsvPoints csv_read(std::istream& in, std::string_view source) {
@@ -159,7 +173,8 @@ CsvPoints csv_read(std::istream& in, std::string_view source) {
   while (std::getline(in, text)) {
     // A UTF-8 byte-order mark (spreadsheets write one) is not part of the first field.
     if (number == 0 && text.compare(0, utf8_bom.size(), utf8_bom) == 0) text.erase(0, utf8_bom.size());
-    reader.line(++number, text);
+    refuse_binary(text, ++number, source);
+    reader.line(number, text);
   }
   if (in.bad()) fail("reading ", source, " failed after line ", number);
   return reader.finish();

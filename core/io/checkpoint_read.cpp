@@ -35,7 +35,7 @@ nlohmann::json parse_config(const Safetensors& file, std::string_view source) {
     if (!json.is_object()) fail(source, ": metadata 'config' is not a JSON object");
     return json;
   } catch (const nlohmann::json::exception& e) {
-    fail(source, ": metadata 'config' is not valid JSON (", e.what(), ")");
+    fail(source, ": metadata 'config' is not valid JSON (", printable_text(e.what(), 200), ")");
   }
 }
 

@@ -28,7 +28,7 @@ nlohmann::json metadata_json(const Safetensors& file, const char* key, std::stri
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    fail(source, ": metadata '", key, "' is not valid JSON (", e.what(), ")");
+    fail(source, ": metadata '", key, "' is not valid JSON (", printable_text(e.what(), 200), ")");
   }
 }
 

@@ -14,7 +14,7 @@ nlohmann::json diffusers_json_parse(std::string_view text, std::string_view sour
   try {
     json = nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {
-    fail(source, ": not valid JSON (", e.what(), ")");
+    fail(source, ": not valid JSON (", printable_text(e.what(), 200), ")");
   }
   if (!json.is_object()) fail(source, ": not a JSON object but ", diffusers_json_shown(json));
   return json;

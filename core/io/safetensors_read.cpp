@@ -65,9 +65,9 @@ class HeaderChecker : public nlohmann::json_sax<Json> {
     return false;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    std::string what = e.what();  // may quote the whole offending token: keep it short
-    if (what.size() > 200) what = what.substr(0, 200) + "...";
-    problem = "the header is not valid JSON: " + what;
+    // e.what() may quote the whole offending token, bytes of a binary file included: keep it
+    // short and printable.
+    problem = "the header is not valid JSON: " + printable_text(e.what(), 200);
     return false;
   }
 

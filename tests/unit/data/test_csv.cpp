@@ -110,15 +110,25 @@ TEST_CASE("csv names the line, column and text of a value that is not a finite f
   check_contains(error_of("nan,inf\n1,2\n"), {"line 1, column 1", "'nan' is not finite"});
 }
 
-TEST_CASE("csv quotes offending text safely: control bytes escaped, long text shortened") {
-  std::string with_nul = "1,2\n3,4";
-  with_nul += '\0';
-  with_nul += "5\n";
-  check_contains(error_of(with_nul), {"line 2, column 2", "'4\\x005'"});
+TEST_CASE("csv quotes offending text safely: control bytes and invalid UTF-8 escaped, long text shortened") {
+  check_contains(error_of("1,2\n3,4\t5\n"), {"line 2, column 2", "'4\\x095'"});
+  check_contains(error_of("1,2\n3,\xff\xfe\n"), {"'\\xff\\xfe' is not a number"});
+  check_contains(error_of("1,2\n3,caf\xc3\xa9\n"), {"'caf\xc3\xa9' is not a number"});  // valid UTF-8 kept
   const std::string long_field(200, 'q');
   const std::string message = error_of("1," + long_field + "\n");
   check_contains(message, {"'qqqq", "...'"});
   CHECK(message.size() < 200);
+}
+
+TEST_CASE("csv refuses a binary file by its first control byte, naming line and column") {
+  std::string with_nul = "x,y\n1,2\n3,4";
+  with_nul += '\0';
+  with_nul += "5\n";
+  check_contains(error_of(with_nul), {"points.csv is not a text file", "line 3", "'\\x00'", "column 4"});
+  check_contains(error_of("\x89PNG\r\n\x1a\n"), {"not a text file", "line 2", "'\\x1a'", "column 1"});
+  check_contains(error_of("1,2\n\x7f\n"), {"not a text file", "line 2", "'\\x7f'"});
+  // Tabs and carriage returns are text: a tab-padded field and CRLF line ends read.
+  CHECK(read("1,\t2\r\n3,4\r\n").points.shape(0) == 2);
 }
 
 TEST_CASE("csv writes shortest round-trip floats, and reads them back bit for bit") {
