@@ -8,5 +8,8 @@
 Modules: mlp (the MLP denoiser), unet2d (diffusers' UNet2DModel for diffuse's family), models
 (config -> module), checkpoint (files), objective (diffuse's training loss and schedules),
 safetensors_io, diffusers_schedule. `python3 -m diffuse_torch --help` converts files."""
-from .checkpoint import load, pt_to_safetensors, read_config, save_checkpoint, save_for_import  # noqa: F401
-from .models import UnsupportedConfig, model_from_config  # noqa: F401
+from .checkpoint import load, pt_to_safetensors, read_config, save_checkpoint, save_for_import
+from .models import UnsupportedConfig, model_from_config
+
+__all__ = ["load", "pt_to_safetensors", "read_config", "save_checkpoint", "save_for_import", "UnsupportedConfig",
+           "model_from_config"]

@@ -12,7 +12,6 @@ import json
 import sys
 
 from .checkpoint import pt_to_safetensors, read_config, save_checkpoint
-from .models import UnsupportedConfig
 from .safetensors_io import read_safetensors
 
 

@@ -21,7 +21,10 @@ WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 
 def read_config(path):
     """The configuration dict of a diffuse checkpoint or export."""
-    metadata, _ = read_safetensors(path)
+    return _config_of(read_safetensors(path)[0], path)
+
+
+def _config_of(metadata, path):
     if metadata.get("format") != FORMAT:
         raise ValueError(f"{path}: not a diffuse checkpoint (metadata 'format' is {metadata.get('format')!r})")
     if metadata.get("format_version") != FORMAT_VERSION:
@@ -33,8 +36,8 @@ def read_config(path):
 def load(path, dtype=torch.float32, raw=False):
     """(module, config) of a checkpoint or export: the EMA weights (raw=True: the raw weights of a
     training checkpoint) loaded with load_state_dict(strict=True)."""
-    config = read_config(path)
-    _, tensors = read_safetensors(path)
+    metadata, tensors = read_safetensors(path)
+    config = _config_of(metadata, path)
     prefix = "training.params." if raw else ""
     state = {name[len(prefix):]: torch.from_numpy(np.array(array))
              for name, array in tensors.items()
