@@ -67,18 +67,31 @@ def diffusion_loss(model, x0, t, noise, ab, config, labels=None):
     return per_example.mean()
 
 
-def learning_rate(config, k, steps):
-    """The learning rate of update k = 0, 1, ... of `steps` updates."""
-    train = config["train"]
-    base, warmup = float(train["learning_rate"]), int(train["warmup_steps"])
+def cosine_warmup_lr(base, warmup, steps, k):
+    """The learning rate of update k = 0..steps-1: base k / warmup for k < warmup (so the first
+    update has 0), then base (1 + cos(pi (k - warmup) / (steps - warmup))) / 2, reaching 0 after
+    the last update: the endpoints of diffusers' get_cosine_schedule_with_warmup driven by LambdaLR."""
     if k < warmup:
         return base * k / warmup
-    if train.get("lr_schedule", "cosine") == "constant":
-        return base
     progress = (k - warmup) / max(1, steps - warmup)
-    return base * 0.5 * (1 + math.cos(math.pi * progress))
+    return base * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def ema_warmup_decay(max_decay, k):
+    """The EMA decay after update k = 1, 2, ...: min(max_decay, 1 - (1 + k)^(-2/3)) (diffusers'
+    EMAModel warm-up with inv_gamma = 1, power = 2/3)."""
+    return min(max_decay, 1.0 - (1.0 + k) ** (-2.0 / 3.0))
+
+
+def learning_rate(config, k, steps):
+    """The learning rate of update k = 0, 1, ... of `steps` updates under config.train."""
+    train = config["train"]
+    base, warmup = float(train["learning_rate"]), int(train["warmup_steps"])
+    if train.get("lr_schedule", "cosine") == "constant":
+        return base * k / warmup if k < warmup else base
+    return cosine_warmup_lr(base, warmup, steps, k)
 
 
 def ema_decay(config, k):
-    """The EMA decay after update k = 1, 2, ... (diffusers' EMAModel warm-up, power 2/3)."""
-    return min(float(config["train"]["ema_decay"]), 1 - (1 + k) ** (-2.0 / 3.0))
+    """The EMA decay after update k = 1, 2, ... under config.train."""
+    return ema_warmup_decay(float(config["train"]["ema_decay"]), k)
