@@ -24,7 +24,10 @@ from cli_support import enter_temp_dir, read_safetensors, run
 
 SOURCE = os.environ["DIFFUSE_SOURCE_DIR"]
 SCRIPT = os.path.join(SOURCE, "examples", "train_ddp.py")
-TORCHRUN = ["torchrun", "--standalone", "--nproc_per_node", "2", "--redirects", "9:1", "--tee", "9:1"]
+# --standalone's rendezvous is always port 29400, which another test (the README's) may be using:
+# a rendezvous store on a free port (port 0) instead, which is all one machine needs.
+TORCHRUN = ["torchrun", "--nnodes", "1", "--rdzv_backend", "c10d", "--rdzv_endpoint", "localhost:0", "--nproc_per_node", "2",
+            "--redirects", "9:1", "--tee", "9:1"]
 enter_temp_dir()
 
 

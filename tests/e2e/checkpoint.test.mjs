@@ -182,7 +182,9 @@ test('a checkpoint trained with torchrun on 2 processes loads and samples in the
     execFileSync(nativeBinary, ['train', '--dataset', 'moons', '--steps', '2000', '--out', native, '-q'], { stdio: 'inherit' });
     execFileSync(nativeBinary, ['export', native, '--out', exported], { stdio: 'inherit' });
     execFileSync(nativeBinary, ['data', '--dataset', 'moons', '--n', '10000', '--out', data], { stdio: 'inherit' });
-    execFileSync('torchrun', ['--standalone', '--nproc_per_node', '2', '--redirects', '9:1', '--tee', '9:1',
+    // (A rendezvous on a free port rather than --standalone's fixed 29400, which a test may be using.)
+    execFileSync('torchrun', ['--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', 'localhost:0',
+      '--nproc_per_node', '2', '--redirects', '9:1', '--tee', '9:1',
       path.join(repoRoot, 'examples', 'train_ddp.py'), '--init', exported, '--data', data, '--steps', '40', '--lr', '1e-4',
       '--out', file], { stdio: 'inherit', env: { ...process.env, OMP_NUM_THREADS: '1' } });
     const { page, problems, close } = await openPage();
