@@ -10,7 +10,7 @@ Workloads (--workloads, comma-separated):
            default threads)
   digits   the U-Net training step of `diffuse train --dataset digits --conditional` (8x8,
            channels 32,64, batch 128): `diffuse bench --dataset digits --json --threads 1`
-           against `torch_reference.py unet-bench-worker` (tests/reference/unet2d.py's UNet2D,
+           against `torch_reference.py unet-bench-worker` (python/diffuse_torch/unet2d.py's UNet2D,
            the same loss, Adam, clip and EMA; one torch thread, one OpenBLAS thread,
            OPENBLAS_CORETYPE=SkylakeX, the fastest memory format / oneDNN setting:
            torch_reference.UNET_BEST_CONFIG)

@@ -1,4 +1,4 @@
-// The TF.js U-Net of the browser benchmark against the PyTorch reference (tests/reference/unet2d.py,
+// The TF.js U-Net of the browser benchmark against the PyTorch reference (python/diffuse_torch/unet2d.py,
 // the stand-in for diffusers' UNet2DModel): same weights (loaded by diffusers' names, PyTorch
 // shapes), same batch. Checks, on each TF.js backend asked for:
 //   1. the output eps_hat and the loss mean (eps_hat - eps)^2,

@@ -1,6 +1,6 @@
 """The PyTorch side of check_against_torch.mjs: one case for the TF.js U-Net to reproduce.
 
-Builds tests/reference/unet2d.py's UNet2D (the stand-in for diffusers' UNet2DModel) for the
+Builds python/diffuse_torch/unet2d.py's UNet2D (the stand-in for diffusers' UNet2DModel) for the
 benchmark's config, class-conditional, no attention; draws weights (PyTorch's initialization, then
 GroupNorm scales and shifts and the class embedding moved off their defaults so that every gradient
 path is exercised), a batch (x_t, t, labels with the null class among them, eps); and writes as JSON:
@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "reference"))
+sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(ROOT / "bench"))
-from unet2d import UNet2D, diffusers_unet_config  # noqa: E402
+from diffuse_torch.unet2d import UNet2D, diffusers_unet_config  # noqa: E402
 from torchref.training import TrainConfig, ema_decay, learning_rate  # noqa: E402
 
 torch.set_num_threads(1)

@@ -1,6 +1,6 @@
 // The digits U-Net in TensorFlow.js: diffusers' UNet2DModel restricted to docs/diffusers-unet.md's
 // family without attention (DownBlock2D / UpBlock2D, UNetMidBlock2D of two resnets), class-
-// conditional, written from that page and tests/reference/unet2d.py. It is the same model as
+// conditional, written from that page and python/diffuse_torch/unet2d.py. It is the same model as
 // core/nn/unet.cpp: the parameters carry diffusers' state_dict names and PyTorch shapes at the
 // boundary (loadWeights / gradients in PyTorch layout), so the check against PyTorch
 // (check_against_torch.mjs) can load the very same numbers.

@@ -1,7 +1,7 @@
 """PyTorch reference implementation of diffuse's reference workload (docs/reference-workload.md).
 
 Modules, one concept each (as core/ is laid out):
-  schedule        the diffusers schedule tables (reusing tests/reference/diffusers_schedule.py)
+  schedule        the diffusers schedule tables (reusing python/diffuse_torch/diffusers_schedule.py)
                   and the timestep spacings
   toy2d           the spec's 2D data sets (NumPy), CSV I/O, normalization, the exact gaussians8 density
   model           the MLP denoiser with the sinusoidal time embedding

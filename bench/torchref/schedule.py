@@ -1,6 +1,6 @@
 """The noise schedule tables and the timestep spacings.
 
-The tables come from tests/reference/diffusers_schedule.py (the independent float64 NumPy
+The tables come from python/diffuse_torch/diffusers_schedule.py (the independent float64 NumPy
 transcription of diffusers' DDPMScheduler that the CLI tests already use), so the C++ core
 (core/diffusion/schedule.*), its tests and this reference read the same definitions.
 Index t = 0..T-1 is diffusers' index; the seeds' step is t + 1.
@@ -12,7 +12,7 @@ import numpy as np
 
 _REPO = pathlib.Path(__file__).resolve().parents[2]
 _SPEC = importlib.util.spec_from_file_location(
-    "diffusers_schedule", _REPO / "tests" / "reference" / "diffusers_schedule.py")
+    "diffusers_schedule", _REPO / "python" / "diffuse_torch" / "diffusers_schedule.py")
 diffusers_schedule = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(diffusers_schedule)
 

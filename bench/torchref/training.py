@@ -4,12 +4,16 @@ cosine decay, global grad-norm clipping, EMA with warm-up, a fixed normalized tr
 sampled with replacement, t ~ U{0..T-1}.
 """
 import dataclasses
-import math
+import pathlib
+import sys
 import time
 
 import torch
 
 from .model import MlpDenoiser
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "python"))
+from diffuse_torch.objective import cosine_warmup_lr, ema_warmup_decay  # noqa: E402
 
 
 @dataclasses.dataclass
@@ -42,16 +46,13 @@ def learning_rate(k, config):
     k = steps, right after the last update. These are the endpoints of diffusers'
     get_cosine_schedule_with_warmup driven by LambdaLR (scheduler.step() after each
     optimizer.step()): the first update has LR 0, the peak lr is at k = warmup."""
-    if k < config.warmup:
-        return config.lr * k / config.warmup
-    progress = (k - config.warmup) / max(1, config.steps - config.warmup)
-    return config.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return cosine_warmup_lr(config.lr, config.warmup, config.steps, k)
 
 
 def ema_decay(k, config):
     """EMA decay after update k = 1, 2, ... (1-based): min(ema, 1 - (1 + k)^(-2/3)), the spec's
     formula (diffusers' EMAModel warm-up with inv_gamma = 1, power = 2/3)."""
-    return min(config.ema, 1.0 - (1.0 + k) ** (-2.0 / 3.0))
+    return ema_warmup_decay(config.ema, k)
 
 
 class Trainer:

@@ -1,7 +1,7 @@
 """The U-Net training step of `diffuse train --dataset digits|fashion --conditional`, in PyTorch,
 for the speed comparison of `diffuse bench --dataset NAME` (bench/speed_side_by_side.py).
 
-The model is tests/reference/unet2d.py's UNet2D (diffusers' UNet2DModel for our family, the same
+The model is python/diffuse_torch/unet2d.py's UNet2D (diffusers' UNet2DModel for our family, the same
 state_dict names and arithmetic as diffuse's nn/unet.hpp) with the image data set's defaults
 (native/commands/image_defaults.cpp): digits 8x8, block_out_channels (32, 64); fashion 28x28,
 (32, 64, 64); one resnet per down block, 8 groups, no attention, 10 classes plus the null class
@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from . import schedule
 from .training import TrainConfig, ema_decay, learning_rate
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests" / "reference"))
-from unet2d import UNet2D, diffusers_unet_config  # noqa: E402
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "python"))
+from diffuse_torch.unet2d import UNet2D, diffusers_unet_config  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)

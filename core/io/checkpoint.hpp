@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +83,11 @@ void checkpoint_write(std::ostream& out, const Checkpoint& checkpoint);
 // Validates everything (see above). `source` names the file in errors.
 Checkpoint checkpoint_read(const std::uint8_t* bytes, std::size_t size, std::string_view source);
 Checkpoint checkpoint_read(std::istream& in, std::string_view source);
+// The configuration alone (what a checkpoint's "config" metadata holds, format version 2), each
+// field validated as checkpoint_read validates it and the model checked against the data: a
+// checkpoint without weights (ema_params empty) or training state. Error naming `source` and the
+// field otherwise. Keys it does not read ("adam_step", "ema_updates", "diffuse_version") are ignored.
+Checkpoint checkpoint_config_read(const nlohmann::json& config, std::string_view source);
 
 // The training set a checkpoint holds (Error if it has none, or does not store it).
 TrainingData checkpoint_training_data(const Checkpoint& checkpoint);

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "base/error.hpp"
+#include "base/version.hpp"
 #include "io/checkpoint.hpp"
 #include "io/param_tensors.hpp"
 #include "io/safetensors.hpp"
@@ -220,13 +221,8 @@ void check_consistency(const Checkpoint& c, std::string_view source) {
   if (c.step < 0) fail(source, ": step = ", c.step, " is invalid");
 }
 
-}  // namespace
-
-Checkpoint checkpoint_read(const std::uint8_t* bytes, std::size_t size, std::string_view source) {
-  const Safetensors file = safetensors_read(bytes, size, source);
-  nlohmann::json json = parse_config(file, source);
-  Checkpoint c;
-  c.format_version = std::stoi(file.metadata.at("format_version"));
+// Every configuration field of `json` into c (c.format_version says whether to upgrade it first).
+void read_config_fields(Checkpoint& c, nlohmann::json json, std::string_view source) {
   try {
     if (c.format_version == 1) upgrade_version_1(json, source);
     c.schedule = schedule_config_from_json(config_field<nlohmann::json>(json, "schedule", source));
@@ -244,6 +240,24 @@ Checkpoint checkpoint_read(const std::uint8_t* bytes, std::size_t size, std::str
     fail(source, ": metadata 'config' is malformed (", e.what(), ")");
   }
   check_consistency(c, source);
+}
+
+}  // namespace
+
+Checkpoint checkpoint_config_read(const nlohmann::json& json, std::string_view source) {
+  if (!json.is_object()) fail(source, ": the configuration is not a JSON object");
+  Checkpoint c;
+  read_config_fields(c, json, source);
+  c.written_by = version_string;
+  return c;
+}
+
+Checkpoint checkpoint_read(const std::uint8_t* bytes, std::size_t size, std::string_view source) {
+  const Safetensors file = safetensors_read(bytes, size, source);
+  nlohmann::json json = parse_config(file, source);
+  Checkpoint c;
+  c.format_version = std::stoi(file.metadata.at("format_version"));
+  read_config_fields(c, json, source);  // a copy: read_training_state reads json again
   const ParamLayout layout = model_param_layout(c.model);
   c.ema_params = param_tensors_read(file, layout, "", source);
   // Training state is all or nothing: its first parameter slice decides, and a missing rest fails.

@@ -84,7 +84,7 @@ void diffusers_model_index_check(const nlohmann::json& json) {
 }
 
 std::uint64_t diffusers_unet_weights_max_bytes(const UNetConfig& config) {
-  return 8 * static_cast<std::uint64_t>(model_param_layout(config).count()) + (16u << 20);
+  return param_tensors_max_file_bytes(model_param_layout(config));
 }
 
 AlignedBuffer diffusers_unet_weights_read(Safetensors file, const UNetConfig& config,

@@ -54,9 +54,7 @@ void diffusers_unet_weights_write(std::ostream& out, const Checkpoint& checkpoin
 // than "_class_name" are metadata). Error naming the key otherwise.
 void diffusers_model_index_check(const nlohmann::json& json);
 
-// The largest weights file a U-Net of this configuration can have: 8 bytes per parameter (F64,
-// the widest dtype safetensors_read converts) plus 16 MiB of header. A larger file is refused
-// before it is read.
+// The largest weights file a U-Net of this configuration can have (param_tensors_max_file_bytes).
 std::uint64_t diffusers_unet_weights_max_bytes(const UNetConfig& config);
 
 // The weights in the U-Net's flat layout. Every tensor of the layout must be present with its

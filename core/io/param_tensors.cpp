@@ -56,4 +56,8 @@ AlignedBuffer param_tensors_read(const Safetensors& file, const ParamLayout& lay
   return buffer;
 }
 
+std::uint64_t param_tensors_max_file_bytes(const ParamLayout& layout) {
+  return 8 * static_cast<std::uint64_t>(layout.count()) + (16u << 20);
+}
+
 }  // namespace diffuse

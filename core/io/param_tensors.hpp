@@ -2,6 +2,7 @@
 // A flat parameter buffer (base/params.hpp) as safetensors tensors and back: every slice of the
 // layout is one tensor, named prefix + slice name, of the slice's shape. Shared by the diffusion
 // checkpoints (io/checkpoint.hpp) and the classifier's (io/classifier_checkpoint.hpp).
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,5 +22,10 @@ void param_tensors_add(std::vector<SafetensorsTensorView>& views, const ParamLay
 // shape and only finite values.
 AlignedBuffer param_tensors_read(const Safetensors& file, const ParamLayout& layout,
                                  const std::string& prefix, std::string_view source);
+
+// The largest safetensors file the weights of this layout can fill: 8 bytes per parameter (F64,
+// the widest dtype safetensors_read converts) plus 16 MiB of header. A larger file is refused
+// before it is read.
+std::uint64_t param_tensors_max_file_bytes(const ParamLayout& layout);
 
 }  // namespace diffuse

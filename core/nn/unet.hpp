@@ -9,7 +9,7 @@
 //         nearest x2 + 3x3 conv
 //   out  = conv_out(SiLU(conv_norm_out(h)))
 // Every resnet takes SiLU(e) (nn/resnet_block.hpp). Parameters carry diffusers' state_dict names,
-// shapes and order, so the weights are UNet2DModel's (tests/reference/unet2d.py checks the
+// shapes and order, so the weights are UNet2DModel's (python/diffuse_torch/unet2d.py checks the
 // arithmetic to 1e-4).
 //
 // Rows are independent, so the network runs a batch in chunks of chunk_rows() (a constant of the

@@ -3,10 +3,10 @@ U-Net trained on digits goes out as a DDPMPipeline folder and comes back.
 
 1. The folder holds exactly the four files of DDPMPipeline.save_pretrained; every JSON file is
    json.dumps(indent=2, sort_keys=True) + "\\n" and equals, as text, what the reference
-   (tests/reference/unet2d.py, checked byte for byte against diffusers) writes for the
+   (python/diffuse_torch/unet2d.py, checked byte for byte against diffusers) writes for the
    checkpoint's settings.
 2. scheduler_config.json describes the checkpoint's schedule: diffusers' definitions of its
-   keys (tests/reference/diffusers_schedule.py) give `diffuse schedule`'s tables to 1e-5.
+   keys (python/diffuse_torch/diffusers_schedule.py) give `diffuse schedule`'s tables to 1e-5.
 3. unet/config.json and the weights load strictly into the reference UNet2D, whose outputs match
    `diffuse predict` on the same .npy inputs, timesteps and labels to 1e-4 absolute. Why 1e-4:
    outputs are O(1), the longest float32 sums have 9 * 32 = 288 terms (eps 6e-8 each, so at
@@ -27,10 +27,11 @@ sys.path.insert(0, os.path.join(os.environ["DIFFUSE_SOURCE_DIR"], "tests", "refe
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import unet2d  # noqa: E402
+sys.path.insert(0, os.path.join(os.environ["DIFFUSE_SOURCE_DIR"], "python"))
+from diffuse_torch import unet2d  # noqa: E402
 from cli_support import (assert_usage_error, enter_temp_dir, read_safetensors, run,  # noqa: E402
                          stray_files, train_tiny)
-from diffusers_schedule import schedule  # noqa: E402
+from diffuse_torch.diffusers_schedule import schedule  # noqa: E402
 
 torch.set_num_threads(1)
 SOURCE = os.environ["DIFFUSE_SOURCE_DIR"]

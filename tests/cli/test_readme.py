@@ -8,8 +8,9 @@ terminal shows them) and "..." are illustration, not output, and are skipped. So
 cannot drift from the tool: a renamed flag, a new or lost line, or a reworded message fails here.
 
 Smaller runs: with DIFFUSE_README_QUICK=1 (how CTest runs it), `train` runs 300 steps unless the
-block sets --steps, and --n shrinks to a tenth (the shapes are the same); without it, the README's
-commands run as printed (about a minute). --print shows the outputs, to refresh the README.
+block sets --steps, examples/train_ddp.py runs 40 updates, and --n shrinks to a tenth (the shapes
+are the same); without it, the README's commands run as printed (about two minutes). --print shows
+the outputs, to refresh the README. `examples/` is the repository's folder.
 """
 import os
 import re
@@ -60,7 +61,14 @@ def quick(command):
         command += " --steps 300"
     if re.match(r"\$D train --resume", command):
         command = re.sub(r"--steps \d+", "--steps 600", command)
+    if "train_ddp.py" in command:  # 40 updates of torchrun: the same lines (five loss lines)
+        command = re.sub(r"--steps \d+", "--steps 40", command)
     return re.sub(r"--n (\d+)", lambda m: f"--n {max(5, int(m.group(1)) // 10)}", command)
+
+
+def in_repository(command):
+    """examples/... is the repository's (the blocks run in a temporary directory)."""
+    return re.sub(r"(?<![\w/])examples/", os.path.join(os.environ["DIFFUSE_SOURCE_DIR"], "examples") + "/", command)
 
 
 def shape(line):
@@ -78,7 +86,7 @@ env = dict(os.environ, D=BINARY)
 checked = 0
 for commands, expected in blocks(open(README).read()):
     # D=build/bin/diffuse in the README is this build's binary here (the environment's D).
-    script = "\n".join(quick(c) for c in commands if c.strip() and not c.startswith("D="))
+    script = "\n".join(in_repository(quick(c)) for c in commands if c.strip() and not c.startswith("D="))
     r = subprocess.run(["bash", "-ec", script], capture_output=True, text=True, env=env, timeout=1800)
     assert r.returncode == 0, f"README block failed ({r.returncode}):\n{script}\n{r.stderr}"
     checked += 1

@@ -29,7 +29,8 @@ from cli_support import enter_temp_dir, read_safetensors, run
 
 REFERENCE = os.path.join(os.environ["DIFFUSE_SOURCE_DIR"], "tests", "reference")
 sys.path.insert(0, REFERENCE)
-import diffusers_schedule  # noqa: E402
+sys.path.insert(0, os.path.join(os.environ["DIFFUSE_SOURCE_DIR"], "python"))
+from diffuse_torch import diffusers_schedule  # noqa: E402
 import make_rng_golden  # noqa: E402
 import samplers_ref  # noqa: E402
 from torch_mlp_check import MlpDenoiser  # noqa: E402

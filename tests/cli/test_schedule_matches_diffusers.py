@@ -1,4 +1,4 @@
-"""`diffuse schedule` matches diffusers' definitions (tests/reference/diffusers_schedule.py) to
+"""`diffuse schedule` matches diffusers' definitions (python/diffuse_torch/diffusers_schedule.py) to
 1e-5 relative in every column, for every kind, with and without zero terminal SNR, in CSV and
 JSON; the CSV header is exactly the documented one."""
 import csv
@@ -10,7 +10,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.environ["DIFFUSE_SOURCE_DIR"], "tests", "reference"))
 import numpy as np  # noqa: E402
-from diffusers_schedule import schedule  # noqa: E402
+sys.path.insert(0, os.path.join(os.environ["DIFFUSE_SOURCE_DIR"], "python"))
+from diffuse_torch.diffusers_schedule import schedule  # noqa: E402
 
 BINARY = sys.argv[1]
 HEADER = ("t,beta,alpha,alpha_bar,sqrt_alpha_bar,sqrt_one_minus_alpha_bar,posterior_variance,"

@@ -30,7 +30,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cliHas, energyDistance, gaussianLike, moons, nativeBinary, openPage, resultsDir, sampleAndWait, state,
+import { cliHas, energyDistance, gaussianLike, moons, nativeBinary, openPage, repoRoot, resultsDir, sampleAndWait, state,
   waitForStep, waitReady } from './helpers.mjs';
 
 const haveCli = cliHas('train') && cliHas('sample');
@@ -158,3 +158,51 @@ test('a native checkpoint loads and samples in the page to the same points', { t
     await close();
   }
 });
+
+// A model trained with PyTorch's DistributedDataParallel (examples/train_ddp.py under torchrun, 2
+// processes, gloo on CPU; docs/torch.md), continuing a native run: the page loads the checkpoint
+// rank 0 wrote and samples it to the CLI's points (the tolerance above: the network and sampler are
+// the same, only the weights came from torch). torchrun's --redirects/--tee: Debian 12's torch 1.13
+// under Python 3.11 cannot parse its own defaults (docs/torch.md).
+const haveTorchrun = (() => {
+  try {
+    execFileSync('torchrun', ['--help'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+test('a checkpoint trained with torchrun on 2 processes loads and samples in the page to the same points',
+  { timeout: 20 * 60000, skip: (!haveCli || !haveTorchrun) && `needs ${nativeBinary} and torchrun` }, async () => {
+    const native = path.join(resultsDir, 'torch-init.safetensors');
+    const exported = path.join(resultsDir, 'torch-export.safetensors');
+    const data = path.join(resultsDir, 'torch-moons.csv');
+    const file = path.join(resultsDir, 'torch-ddp.safetensors');
+    execFileSync(nativeBinary, ['train', '--dataset', 'moons', '--steps', '2000', '--out', native, '-q'], { stdio: 'inherit' });
+    execFileSync(nativeBinary, ['export', native, '--out', exported], { stdio: 'inherit' });
+    execFileSync(nativeBinary, ['data', '--dataset', 'moons', '--n', '10000', '--out', data], { stdio: 'inherit' });
+    // (A rendezvous on a free port rather than --standalone's fixed 29400, which a test may be using.)
+    execFileSync('torchrun', ['--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', 'localhost:0',
+      '--nproc_per_node', '2', '--redirects', '9:1', '--tee', '9:1',
+      path.join(repoRoot, 'examples', 'train_ddp.py'), '--init', exported, '--data', data, '--steps', '40', '--lr', '1e-4',
+      '--out', file], { stdio: 'inherit', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const { page, problems, close } = await openPage();
+    try {
+      await waitReady(page);
+      await page.setInputFiles('[data-testid=checkpoint-upload]', file);
+      await page.waitForFunction(() => /loaded torch-ddp\.safetensors/.test(document.querySelector('[data-testid=status]').textContent),
+        null, { timeout: 60000 });
+      console.log(`status: ${await statusText(page)}`);
+      const s = await state(page);
+      assert.equal(s.step, 2040);
+      assert.equal(s.settings.dataset, 'moons');
+      const pageSamples = await sampleAndWait(page, 10 * 60000);
+      const { settings } = await state(page);
+      const nativeSamples = nativeSample(file, settings, pageSamples.length, path.join(resultsDir, 'torch-native-samples.csv'));
+      checkSameSamples('torchrun checkpoint (2000 native + 40 DDP steps)', pageSamples, nativeSamples, 41);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });

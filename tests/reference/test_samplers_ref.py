@@ -31,7 +31,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import diffusers_schedule as ds  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from diffuse_torch import diffusers_schedule as ds  # noqa: E402
 import samplers_ref as sr  # noqa: E402
 
 FAILURES = []

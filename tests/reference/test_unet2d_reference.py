@@ -1,4 +1,4 @@
-"""Self-test of tests/reference/unet2d.py, the stand-in for diffusers' UNet2DModel.
+"""Self-test of python/diffuse_torch/unet2d.py, the stand-in for diffusers' UNet2DModel.
 
 Run: OMP_NUM_THREADS=1 /usr/bin/python3 tests/reference/test_unet2d_reference.py  (a few seconds;
 exits non-zero on the first failure). Checks:
@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import unet2d  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from diffuse_torch import unet2d  # noqa: E402
 
 torch.set_num_threads(1)
 

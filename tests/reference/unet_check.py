@@ -1,4 +1,4 @@
-"""The C++ U-Net against the independent PyTorch UNet2D (tests/reference/unet2d.py, which stands in
+"""The C++ U-Net against the independent PyTorch UNet2D (python/diffuse_torch/unet2d.py, which stands in
 for diffusers' UNet2DModel), case by case. Reads cases dumped by tests/unit/nn/test_unet_torch.cpp
 (diffuse's model config, the parameters by name, a batch x, t, labels, the C++ float32 output, an
 upstream gradient d_out and the C++ parameter gradients), builds UNet2D from the diffusers
@@ -22,7 +22,8 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from unet2d import UNet2D, diffusers_unet_config  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from diffuse_torch.unet2d import UNet2D, diffusers_unet_config  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -43,3 +43,10 @@ TEST_CASE("param_tensors: a buffer through safetensors and back") {
   CHECK_THROWS_WITH(param_tensors_read(bad, layout, "p.", "f"),
                     "f: tensor 'p.a.bias' holds a non-finite value (inf) at index 1");
 }
+
+TEST_CASE("param_tensors: the largest weights file of a layout is 8 bytes a parameter plus 16 MiB") {
+  ParamLayout layout;
+  layout.add("a.weight", {2, 3});
+  layout.add("a.bias", {2});
+  CHECK(param_tensors_max_file_bytes(layout) == 8 * 8 + (16u << 20));
+}

@@ -283,7 +283,7 @@ TEST_CASE("the network's offsets point at the slices of the same names") {
 }
 
 // unet_convs and the training step's flops against an independent count: PyTorch forward hooks on
-// tests/reference/unet2d.py's UNet2D (bench/torchref/unet_training.py, conv_flops_per_step).
+// python/diffuse_torch/unet2d.py's UNet2D (bench/torchref/unet_training.py, conv_flops_per_step).
 TEST_CASE("unet_convs lists every convolution weight of the layout once, with its shape") {
   for (std::size_t L : {1, 2}) {
     for (bool attention : {false, true}) {

@@ -1,4 +1,4 @@
-// The U-Net against an independent PyTorch UNet2D (tests/reference/unet2d.py, the stand-in for
+// The U-Net against an independent PyTorch UNet2D (python/diffuse_torch/unet2d.py, the stand-in for
 // diffusers' UNet2DModel, checked against diffusers itself: docs/diffusers-unet.md): random weights
 // and inputs, loaded into the PyTorch module by name with strict=True, forward to 1e-4 absolute and
 // every parameter gradient (tests/reference/unet_check.py), with and without class labels and
