@@ -124,7 +124,8 @@ void ElboEvaluator::draw_terms(double* out, int term, int draw, std::size_t firs
   std::vector<double> values;
   if (config_.variance == ReverseVariance::learned_range) {
     // The model's own Sigma (improved DDPM eq. 15): the same terms with its log variances.
-    Tensor2 o, log_variance;
+    Tensor2 o;
+    LogVariances log_variance;
     denoiser_->predict_with_variance(output, o, x_t, t, row_labels, executor);
     predicted_x0(x0_hat, output, denoiser_->prediction(), x_t, t, *schedule_);
     learned_log_variances(log_variance, o, t, *schedule_);

@@ -29,7 +29,8 @@ HybridLossResult hybrid_loss_evaluate(Tensor2& grad_output, const Tensor2& outpu
                                       std::size_t batch_rows) {
   const std::size_t B = output.shape(0), D = x0.shape(1);
   DIFFUSE_ASSERT(output.shape(1) == 2 * D);
-  Tensor2 p, o, grad_p, x0_hat, log_variance, grad_log_variance;
+  Tensor2 p, o, grad_p, x0_hat;
+  LogVariances log_variance, grad_log_variance;
   copy_columns(p, output, 0, D);
   copy_columns(o, output, D, D);
 

@@ -28,20 +28,20 @@ double learned_log_variance(double o, const LogVarianceRange& range) {
   return v * range.log_beta + (1.0 - v) * range.log_beta_tilde;
 }
 
-void learned_log_variances(Tensor2& out, const Tensor2& o, const Steps& t,
+void learned_log_variances(LogVariances& out, const Tensor2& o, const Steps& t,
                            const NoiseSchedule& schedule) {
   const std::size_t B = o.shape(0), D = o.shape(1);
   out.resize({B, D});
   for (std::size_t b = 0; b < B; ++b) {
     const LogVarianceRange range = learned_variance_range(schedule, t(b));
     for (std::size_t d = 0; d < D; ++d) {
-      out(b, d) = static_cast<float>(learned_log_variance(static_cast<double>(o(b, d)), range));
+      out(b, d) = learned_log_variance(static_cast<double>(o(b, d)), range);
     }
   }
 }
 
-void vlb_terms(std::vector<double>& out, Tensor2* grad_log_variance, const Tensor2& x0,
-               const Tensor2& x_t, const Tensor2& x0_hat, const Tensor2& log_variance,
+void vlb_terms(std::vector<double>& out, LogVariances* grad_log_variance, const Tensor2& x0,
+               const Tensor2& x_t, const Tensor2& x0_hat, const LogVariances& log_variance,
                const Steps& t, const NoiseSchedule& schedule, int levels) {
   const std::size_t B = x0.shape(0), D = x0.shape(1);
   out.assign(B, 0.0);
@@ -55,7 +55,7 @@ void vlb_terms(std::vector<double>& out, Tensor2* grad_log_variance, const Tenso
       const double x = static_cast<double>(x0(b, d));
       const double shared = ct * static_cast<double>(x_t(b, d));
       const double mean_p = c0 * static_cast<double>(x0_hat(b, d)) + shared;  // seed 004 eq. 11
-      const double log_var_p = static_cast<double>(log_variance(b, d));
+      const double log_var_p = log_variance(b, d);
       double term = 0.0, slope = 0.0;
       if (t(b) >= 1) {  // seed 004 eq. 10
         const double mean_q = c0 * x + shared;
@@ -70,7 +70,7 @@ void vlb_terms(std::vector<double>& out, Tensor2* grad_log_variance, const Tenso
                                                                        levels);
       }
       out[b] += term;
-      if (grad_log_variance != nullptr) (*grad_log_variance)(b, d) = static_cast<float>(slope);
+      if (grad_log_variance != nullptr) (*grad_log_variance)(b, d) = slope;
     }
   }
 }

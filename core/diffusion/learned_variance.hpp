@@ -23,6 +23,10 @@
 
 namespace diffuse {
 
+// (B, D) log variances and their gradients, kept in float64: the terms are float64 throughout, and
+// log Sigma in float32 would move them by 1e-6 nats (and a gradient near its zero by more).
+using LogVariances = xt::xtensor<double, 2>;
+
 // The two ends of the learned range at one step, in the log domain.
 struct LogVarianceRange {
   double log_beta = 0.0;        // v = 1: beta_t (DDPM's fixed_large)
@@ -42,15 +46,15 @@ LogVarianceRange learned_variance_range_between(const NoiseSchedule& schedule, i
 double learned_log_variance(double o, const LogVarianceRange& range);
 
 // out (B, D): log Sigma of every element of the variance values o (B, D), row b at step t(b).
-void learned_log_variances(Tensor2& out, const Tensor2& o, const Steps& t,
+void learned_log_variances(LogVariances& out, const Tensor2& o, const Steps& t,
                            const NoiseSchedule& schedule);
 
 // out (B,): L_t of each row (nats, summed over D) at its step t(b) in 0..T-1, for the truth x0,
 // the noisy x_t and the model's x0_hat and log_variance (B, D) (learned_log_variances).
 // grad_log_variance (B, D), when not null, is resized and set to d L_t(b) / d log_variance(b, d)
 // with the mean held fixed. levels: 0 for continuous data, >= 2 for the discretized decoder.
-void vlb_terms(std::vector<double>& out, Tensor2* grad_log_variance, const Tensor2& x0,
-               const Tensor2& x_t, const Tensor2& x0_hat, const Tensor2& log_variance,
+void vlb_terms(std::vector<double>& out, LogVariances* grad_log_variance, const Tensor2& x0,
+               const Tensor2& x_t, const Tensor2& x0_hat, const LogVariances& log_variance,
                const Steps& t, const NoiseSchedule& schedule, int levels);
 
 }  // namespace diffuse

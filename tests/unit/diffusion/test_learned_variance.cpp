@@ -72,7 +72,8 @@ TEST_CASE("L_vlb terms: the KL and the decoders against numeric integration and 
   const std::size_t B = 6, D = 2;
   Rng rng(5);
   Tensor2 x0 = Tensor2::from_shape({B, D}), eps = Tensor2::from_shape({B, D}), x_t;
-  Tensor2 x0_hat = Tensor2::from_shape({B, D}), o = Tensor2::from_shape({B, D}), log_var;
+  Tensor2 x0_hat = Tensor2::from_shape({B, D}), o = Tensor2::from_shape({B, D});
+  LogVariances log_var;
   rng.fill_normal(x0.data(), x0.size());
   rng.fill_normal(eps.data(), eps.size());
   rng.fill_uniform(o.data(), o.size());
@@ -107,10 +108,8 @@ TEST_CASE("L_vlb terms: the KL and the decoders against numeric integration and 
       expected += simpson([&](double x) { return std::exp(log_q(x)) * (log_q(x) - log_p(x)); },
                           mean_q - 14 * sd, mean_q + 14 * sd, 20000);
     }
-    // log_var is stored in float32: its rounding (6e-8 relative on |log var| <= 10, 6e-7
-    // absolute) moves each term by at most |dL/dlogvar| 6e-7, with |dL/dlogvar| below ~ the term
-    // + 1: 1e-5 relative and 1e-6 absolute hold it with margin.
-    CHECK(terms[b] == Approx(expected).epsilon(1e-5).margin(1e-6));
+    // Both float64: Simpson's error (1e-12 relative) and rounding; 1e-9 is ample.
+    CHECK(terms[b] == Approx(expected).epsilon(1e-9).margin(1e-10));
   }
   // The discretized decoder at t = 0 equals the bin's integrated density (17 levels).
   Tensor2 grid = x0;
@@ -136,16 +135,16 @@ TEST_CASE("L_vlb terms: the KL and the decoders against numeric integration and 
   }
 }
 
-// d L_t / d log Sigma against central differences of vlb_terms in its float32 input: steps of
-// 2^-10 are exact in float32 at |log var| < 16 (ulp <= 2^-19), and the terms are float64 sums
-// whose third derivative in log var is O(term + 1), so the truncation error h^2/6 f''' ~ 2e-7
-// relative; 1e-5 is a margin of 50.
+// d L_t / d log Sigma against central differences of vlb_terms in its float64 input, step 2^-10:
+// the terms' third derivative in log var is O(term + 1), so the truncation error h^2/6 f''' is
+// ~2e-7 relative (rounding: 1e-16 / 1e-3); 1e-5 is a margin of 50.
 TEST_CASE("L_vlb's gradient in log Sigma matches central differences (mean held fixed)") {
   const NoiseSchedule s = linear_schedule();
   const std::size_t B = 5, D = 3;
   Rng rng(9);
   Tensor2 x0 = Tensor2::from_shape({B, D}), eps = Tensor2::from_shape({B, D}), x_t;
-  Tensor2 o = Tensor2::from_shape({B, D}), log_var, grad;
+  Tensor2 o = Tensor2::from_shape({B, D});
+  LogVariances log_var, grad;
   rng.fill_normal(x0.data(), x0.size());
   rng.fill_normal(eps.data(), eps.size());
   rng.fill_normal(o.data(), o.size());
@@ -162,7 +161,7 @@ TEST_CASE("L_vlb's gradient in log Sigma matches central differences (mean held 
     for (std::size_t b = 0; b < B; ++b) {
       for (std::size_t d = 0; d < D; ++d) {
         INFO("levels " << levels << " t " << t(b) << " d " << d);
-        const float h = 1.0f / 1024, keep = log_var(b, d);
+        const double h = 1.0 / 1024, keep = log_var(b, d);
         log_var(b, d) = keep + h;
         vlb_terms(up, nullptr, x0, x_t, x0_hat, log_var, t, s, levels);
         log_var(b, d) = keep - h;
