@@ -6,20 +6,10 @@
 
 #include "base/rng.hpp"
 #include "diffusion/gaussian.hpp"
+#include "support/quadrature.hpp"
 
 using namespace diffuse;
-
-namespace {
-
-// Composite Simpson's rule with n (even) intervals.
-double simpson(const std::function<double(double)>& f, double a, double b, int n) {
-  const double h = (b - a) / n;
-  double sum = f(a) + f(b);
-  for (int i = 1; i < n; ++i) sum += (i % 2 ? 4.0 : 2.0) * f(a + i * h);
-  return sum * h / 3.0;
-}
-
-}  // namespace
+using diffuse::test::simpson;
 
 TEST_CASE("KL(p || p) = 0 and KL >= 0") {
   Rng rng(8);

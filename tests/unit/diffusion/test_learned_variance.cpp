@@ -10,9 +10,11 @@
 #include "base/rng.hpp"
 #include "diffusion/forward_process.hpp"
 #include "diffusion/gaussian.hpp"
+#include "support/quadrature.hpp"
 #include "diffusion/learned_variance.hpp"
 
 using namespace diffuse;
+using diffuse::test::simpson;
 
 namespace {
 
@@ -29,12 +31,6 @@ double beta_tilde(const NoiseSchedule& s, int t) {
   return (1.0 - ab_prev) / (1.0 - ab) * (1.0 - ab / ab_prev);
 }
 
-double simpson(const std::function<double(double)>& f, double a, double b, int n) {
-  const double h = (b - a) / n;
-  double sum = f(a) + f(b);
-  for (int i = 1; i < n; ++i) sum += (i % 2 ? 4.0 : 2.0) * f(a + i * h);
-  return sum * h / 3.0;
-}
 
 }  // namespace
 
