@@ -4,6 +4,7 @@
 
 #include "base/error.hpp"
 #include "diffusion/flow.hpp"
+#include "diffusion/hybrid_loss.hpp"
 
 namespace diffuse {
 namespace {
@@ -33,6 +34,17 @@ LossResult rows_gradient(Network& network, const BatchObjective& objective, cons
     return result;
   }
   network.forward_train(chunk.output, x_t, t, labels, executor);
+  if (objective.learned_variance) {
+    const double* weights = objective.row_weights ? objective.row_weights + r0 : nullptr;
+    HybridLossResult hybrid = hybrid_loss_evaluate(
+        chunk.grad_output, chunk.output, objective.prediction, x_t, x0, eps, t, schedule, loss,
+        objective.vlb_weight, objective.levels, weights, B);
+    network.backward(chunk.grad_output, executor);
+    LossResult result = std::move(hybrid.simple);
+    result.loss = hybrid.loss;
+    result.vlb_per_row = std::move(hybrid.vlb);
+    return result;
+  }
   LossResult result = loss_evaluate(chunk.grad_output, chunk.output, objective.prediction, x_t, x0,
                                     eps, t, schedule, loss, B);
   network.backward(chunk.grad_output, executor);
@@ -73,6 +85,8 @@ LossResult batch_gradient(Network& network, const BatchObjective& objective, con
                       labels ? &chunk.labels : nullptr, schedule, loss, r0, B, chunk, executor);
     result.loss += part.loss;
     result.per_row.insert(result.per_row.end(), part.per_row.begin(), part.per_row.end());
+    result.vlb_per_row.insert(result.vlb_per_row.end(), part.vlb_per_row.begin(),
+                              part.vlb_per_row.end());
   }
   return result;
 }

@@ -38,14 +38,22 @@ struct BatchObjective {
   Objective objective = Objective::diffusion;
   Prediction prediction = Prediction::eps;  // diffusion: the output's space (loss_evaluate)
   const double* times = nullptr;            // flow: (B,) the network's real-valued steps s T
+  // A learned variance (the network's output doubled): the hybrid loss L_simple + vlb_weight L_vlb
+  // (diffusion/hybrid_loss.hpp) with the decoder of `levels` (0: continuous data), and each
+  // row's loss times row_weights (B,) when given (importance-sampled t).
+  bool learned_variance = false;
+  double vlb_weight = 0.0;
+  int levels = 0;
+  const double* row_weights = nullptr;
 };
 
 // network.grads() += dL/dparams of the batch (x_t, x0, eps: (B, D), t: (B,), labels: (B,) or
 // nullptr), in chunks of at most chunk_rows (>= 1) rows. Diffusion: the output read as the
 // objective's prediction, loss_evaluate's loss; flow: the network given objective.times, the
-// velocity loss of diffusion/flow.hpp. Returns the batch's loss (the mean over all B D entries)
-// and its per-row losses in row order, exactly as over the whole batch at once. Does not zero the
-// gradient first.
+// velocity loss of diffusion/flow.hpp; learned variance: the hybrid loss. Returns the batch's loss
+// (the mean over all B D entries) and its per-row losses in row order (and the rows' L_vlb terms
+// with a learned variance), exactly as over the whole batch at once. Does not zero the gradient
+// first.
 LossResult batch_gradient(Network& network, const BatchObjective& objective, const Tensor2& x_t,
                           const Tensor2& x0, const Tensor2& eps, const Steps& t,
                           const Labels* labels, const NoiseSchedule& schedule,

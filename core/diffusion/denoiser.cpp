@@ -23,4 +23,10 @@ void Denoiser::predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLev
   predict_at(out, x_t, static_cast<int>(level.t), labels, executor);
 }
 
+void Denoiser::predict_with_variance(Tensor2&, Tensor2&, const Tensor2&, const Steps&,
+                                     const Labels*, const Executor&) {
+  fail("this model has no learned variance: its reverse variance is fixed (fixed_small or ",
+       "fixed_large)");
+}
+
 }  // namespace diffuse

@@ -52,6 +52,14 @@ class Denoiser {
   virtual void predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLevel& level,
                                 const Labels* labels, const Executor& executor);
 
+  // Improved DDPM's learned variance (diffusion/learned_variance.hpp): whether the model also
+  // gives variance values o beside its prediction.
+  virtual bool learned_variance() const { return false; }
+  // out (B, D) as predict, and o (B, D) the variance values of the same rows. The default throws
+  // Error: the model has none.
+  virtual void predict_with_variance(Tensor2& out, Tensor2& o, const Tensor2& x_t, const Steps& t,
+                                     const Labels* labels, const Executor& executor);
+
   // Without labels.
   void predict(Tensor2& out, const Tensor2& x_t, const Steps& t, const Executor& executor) {
     predict(out, x_t, t, nullptr, executor);

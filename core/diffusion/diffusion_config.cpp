@@ -10,6 +10,9 @@ namespace diffuse {
 
 void diffusion_config_validate(const DiffusionConfig& c) {
   objectives.name(c.objective);  // throws on an unknown objective
+  if (c.objective == Objective::flow && c.learned_variance) {
+    fail("a learned variance applies to diffusion; the flow objective has no reverse variance");
+  }
   if (c.objective == Objective::flow && !flow_shift_range.contains(c.flow_shift)) {
     fail("shift = ", c.flow_shift, " is invalid: must be in ", flow_shift_range.text());
   }
@@ -17,7 +20,9 @@ void diffusion_config_validate(const DiffusionConfig& c) {
 
 nlohmann::json diffusion_config_to_json(const DiffusionConfig& c) {
   if (c.objective == Objective::flow) return {{"objective", "flow"}, {"shift", c.flow_shift}};
-  return {{"prediction", predictions.name(c.prediction)}};
+  nlohmann::json out = {{"prediction", predictions.name(c.prediction)}};
+  if (c.learned_variance) out["variance"] = "learned_range";
+  return out;
 }
 
 DiffusionConfig diffusion_config_from_json(const nlohmann::json& json) {
@@ -35,8 +40,15 @@ DiffusionConfig diffusion_config_from_json(const nlohmann::json& json) {
   }
   const bool named = json.is_object() && json.contains("objective");
   const JsonFields f(json, "diffusion config",
-                     named ? std::vector<std::string>{"objective", "prediction"}
-                           : std::vector<std::string>{"prediction"});
+                     named ? std::vector<std::string>{"objective", "prediction", "variance"}
+                           : std::vector<std::string>{"prediction", "variance"});
+  if (f.has("variance")) {  // optional: absent (fixed variance) in every file before it
+    const std::string variance = f.text("variance", "learned_range");
+    if (variance != "learned_range") {
+      fail("diffusion config: variance '", variance, "' is unknown: allowed is learned_range");
+    }
+    c.learned_variance = true;
+  }
   if (named) {
     const std::string objective = f.text("objective", "diffusion, flow");
     if (objective != "diffusion") {

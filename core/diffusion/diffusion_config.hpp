@@ -20,10 +20,14 @@ struct DiffusionConfig {
   Prediction prediction = Prediction::eps;  // what the network's output means: eps, x0 or v
   Objective objective = Objective::diffusion;
   double flow_shift = 1.0;                  // flow only (diffusers' shift)
+  // diffusion only: the network's doubled output carries improved DDPM's learned variance
+  // (diffusion/learned_variance.hpp; diffusers' variance_type "learned_range"); false: the reverse
+  // variance is fixed, chosen by the sampler and the ELBO.
+  bool learned_variance = false;
 
   bool operator==(const DiffusionConfig& other) const {
     return prediction == other.prediction && objective == other.objective &&
-           flow_shift == other.flow_shift;
+           flow_shift == other.flow_shift && learned_variance == other.learned_variance;
   }
   bool operator!=(const DiffusionConfig& other) const { return !(*this == other); }
 };
@@ -31,8 +35,8 @@ struct DiffusionConfig {
 // Throws Error naming a bad field: a shift outside flow_shift_range.
 void diffusion_config_validate(const DiffusionConfig& config);
 
-// {"prediction": "eps"} for diffusion (as every earlier version wrote it), {"objective": "flow",
-// "shift": 1} for flow.
+// {"prediction": "eps"} for diffusion (as every earlier version wrote it), with "variance":
+// "learned_range" for a learned variance; {"objective": "flow", "shift": 1} for flow.
 nlohmann::json diffusion_config_to_json(const DiffusionConfig& config);
 // Strict: unknown fields are errors; "objective" may be absent (diffusion: files before flow
 // matching), "prediction" is required for diffusion and "shift" for flow (diffusion config: ...).

@@ -8,6 +8,7 @@
 #include "base/rng.hpp"
 #include "diffusion/elbo_terms.hpp"
 #include "diffusion/forward_process.hpp"
+#include "diffusion/learned_variance.hpp"
 #include "diffusion/parameterization.hpp"
 #include "diffusion/row_noise.hpp"
 #include "diffusion/row_tasks.hpp"
@@ -75,6 +76,10 @@ ElboEvaluator::ElboEvaluator(Denoiser& denoiser, const NoiseSchedule& schedule,
   for (int t = 0; t < schedule.T; ++t) {
     reverse_step_check_prediction(denoiser.prediction(), schedule, t);
   }
+  if (config.variance == ReverseVariance::learned_range && !denoiser.learned_variance()) {
+    fail("variance learned_range needs a model with a learned variance; this one's is fixed: ",
+         "use fixed_small or fixed_large");
+  }
   terms_ = 1 + (stratified() ? config.strata : schedule.T - 1);
   blocks_ = static_cast<int>((N + config.batch - 1) / config.batch);
   term_sum_.assign(static_cast<std::size_t>(terms_), 0.0);
@@ -116,13 +121,25 @@ void ElboEvaluator::draw_terms(double* out, int term, int draw, std::size_t firs
   const Labels* row_labels = labels_.size() > 0 ? &labels : nullptr;
   Tensor2 x_t, output, x0_hat;
   q_sample(x_t, x0, noise, t, *schedule_);  // x_t ~ q(x_t | x_0), seed 002 section 6
+  std::vector<double> values;
+  if (config_.variance == ReverseVariance::learned_range) {
+    // The model's own Sigma (improved DDPM eq. 15): the same terms with its log variances.
+    Tensor2 o;
+    LogVariances log_variance;
+    denoiser_->predict_with_variance(output, o, x_t, t, row_labels, executor);
+    predicted_x0(x0_hat, output, denoiser_->prediction(), x_t, t, *schedule_);
+    learned_log_variances(log_variance, o, t, *schedule_);
+    vlb_terms(values, nullptr, x0, x_t, x0_hat, log_variance, t, *schedule_, config_.levels);
+    const double weight = weight_of(term);
+    for (std::size_t b = 0; b < B; ++b) out[b] = weight * values[b];
+    return;
+  }
   if (stratified() && term > 0) {
     denoiser_->predict(output, x_t, t, row_labels, executor);
   } else {
     denoiser_->predict_at(output, x_t, term, row_labels, executor);
   }
   predicted_x0(x0_hat, output, denoiser_->prediction(), x_t, t, *schedule_);
-  std::vector<double> values;
   if (term == 0) {  // seed 004 eq. 8
     elbo_decoder_terms(values, x0, x_t, x0_hat, *schedule_, config_.variance, config_.levels);
   } else {  // seed 004 eq. 10

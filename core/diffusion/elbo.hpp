@@ -55,7 +55,8 @@ constexpr std::uint64_t elbo_steps_stream(int s, int r) {
 }
 
 struct ElboConfig {
-  ReverseVariance variance = ReverseVariance::fixed_small;  // the model's reverse variance
+  ReverseVariance variance = ReverseVariance::fixed_small;  // the model's reverse variance;
+                           // learned_range: its own (diffusion/learned_variance.hpp)
   int strata = 0;          // 0: exact; K in [1, T - 1]: stratified estimate with K strata
   int levels = 0;          // 0: continuous data (Gaussian decoder); >= 2: data on a grid of
                            // `levels` values in [-1, 1] (discretized decoder, e.g. 256 for images)

@@ -34,6 +34,16 @@ double normal_kl(double mean1, double log_var1, double mean2, double log_var2) {
                 diff * diff * std::exp(-log_var2) - 1.0);
 }
 
+double normal_kl_dlog_var2(double mean1, double log_var1, double mean2, double log_var2) {
+  const double diff = mean1 - mean2;
+  return 0.5 * (1.0 - std::exp(log_var1 - log_var2) - diff * diff * std::exp(-log_var2));
+}
+
+double normal_log_density_dlog_var(double x, double mean, double log_var) {
+  const double diff = x - mean;
+  return -0.5 * (1.0 - diff * diff * std::exp(-log_var));
+}
+
 double normal_log_density(double x, double mean, double log_var) {
   const double diff = x - mean;
   return -0.5 * (log_two_pi + log_var + diff * diff * std::exp(-log_var));
@@ -72,6 +82,32 @@ double discretized_gaussian_log_likelihood(double x, double mean, double log_sca
   if (x < -1.0 + half_bin) return standard_normal_log_cdf(upper);   // bin (-inf, -1 + half]
   if (x > 1.0 - half_bin) return standard_normal_log_cdf(-lower);   // bin [1 - half, +inf)
   return standard_normal_log_interval(lower, upper);
+}
+
+namespace {
+
+// z phi(z) / P as sign(z) exp(log|z| + log phi(z) - log P); 0 at z = 0.
+double z_density_over_mass(double z, double log_mass) {
+  if (z == 0.0) return 0.0;
+  const double log_phi = -0.5 * (log_two_pi + z * z);
+  const double magnitude = std::exp(std::log(std::fabs(z)) + log_phi - log_mass);
+  return z > 0.0 ? magnitude : -magnitude;
+}
+
+}  // namespace
+
+double discretized_gaussian_log_likelihood_dlog_scale(double x, double mean, double log_scale,
+                                                      int levels) {
+  DIFFUSE_ASSERT(levels >= 2);
+  const double half_bin = 1.0 / (levels - 1);
+  const double inv_scale = std::exp(-log_scale);
+  const double upper = (x - mean + half_bin) * inv_scale;
+  const double lower = (x - mean - half_bin) * inv_scale;
+  const double log_mass = discretized_gaussian_log_likelihood(x, mean, log_scale, levels);
+  const bool lowest = x < -1.0 + half_bin, highest = x > 1.0 - half_bin;
+  const double from_lower = lowest ? 0.0 : z_density_over_mass(lower, log_mass);
+  const double from_upper = highest ? 0.0 : z_density_over_mass(upper, log_mass);
+  return from_lower - from_upper;
 }
 
 }  // namespace diffuse

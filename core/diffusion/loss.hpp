@@ -46,6 +46,8 @@ double loss_weight(const LossConfig& config, const NoiseSchedule& schedule, int 
 struct LossResult {
   double loss = 0;              // (1 / (B D)) sum_b w_b || s_hat_b - s_b ||^2
   std::vector<double> per_row;  // (B,) unweighted (1 / D) || s_hat_b - s_b ||^2, for loss-vs-t
+  std::vector<double> vlb_per_row;  // (B,) a learned variance's L_t of each row in nats
+                                    // (diffusion/hybrid_loss.hpp); empty otherwise
 };
 
 // Computes the loss and its gradient with respect to the model output (grad_output is resized

@@ -10,20 +10,45 @@ NetworkDenoiser::NetworkDenoiser(std::unique_ptr<Network> network, Prediction pr
   predictions.name(prediction);  // an unknown value throws
 }
 
+void NetworkDenoiser::split(Tensor2& out, Tensor2* o) const {
+  const std::size_t B = whole_.shape(0), D = network_->sample_size();
+  out.resize({B, D});
+  if (o != nullptr) o->resize({B, D});
+  for (std::size_t b = 0; b < B; ++b) {
+    const float* row = whole_.data() + b * 2 * D;
+    std::copy(row, row + D, out.data() + b * D);
+    if (o != nullptr) std::copy(row + D, row + 2 * D, o->data() + b * D);
+  }
+}
+
 void NetworkDenoiser::predict(Tensor2& out, const Tensor2& x_t, const Steps& t,
                               const Labels* labels, const Executor& executor) {
-  network_->forward(out, x_t, t, labels, executor);
+  if (!learned_variance()) return network_->forward(out, x_t, t, labels, executor);
+  network_->forward(whole_, x_t, t, labels, executor);
+  split(out, nullptr);
+}
+
+void NetworkDenoiser::predict_with_variance(Tensor2& out, Tensor2& o, const Tensor2& x_t,
+                                            const Steps& t, const Labels* labels,
+                                            const Executor& executor) {
+  if (!learned_variance()) return Denoiser::predict_with_variance(out, o, x_t, t, labels, executor);
+  network_->forward(whole_, x_t, t, labels, executor);
+  split(out, &o);
 }
 
 void NetworkDenoiser::predict_at(Tensor2& out, const Tensor2& x_t, int t, const Labels* labels,
                                  const Executor& executor) {
-  network_->forward_at(out, x_t, t, labels, executor);
+  if (!learned_variance()) return network_->forward_at(out, x_t, t, labels, executor);
+  network_->forward_at(whole_, x_t, t, labels, executor);
+  split(out, nullptr);
 }
 
 void NetworkDenoiser::predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLevel& level,
                                        const Labels* labels, const Executor& executor) {
   noise_level_validate(level);
-  network_->forward_at(out, x_t, level.t, labels, executor);
+  if (!learned_variance()) return network_->forward_at(out, x_t, level.t, labels, executor);
+  network_->forward_at(whole_, x_t, level.t, labels, executor);
+  split(out, nullptr);
 }
 
 std::unique_ptr<NetworkDenoiser> NetworkDenoiser::clone() const {

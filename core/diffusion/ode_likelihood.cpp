@@ -90,9 +90,11 @@ void ode_likelihood_config_validate(const OdeLikelihoodConfig& config, std::size
 }
 
 OdeField::OdeField(Denoiser& denoiser, const NoiseSchedule& schedule, DivergenceMethod divergence,
-                   int probes)
+                   int probes, bool flow)
     : denoiser_(&denoiser),
       divergence_(divergence),
+      flow_(flow),
+      T_(schedule.T),
       dims_(denoiser.data_dim()),
       estimates_(divergence == DivergenceMethod::exact ? 1 : static_cast<std::size_t>(probes)),
       sigmas_(schedule_sigmas(schedule)) {
@@ -171,6 +173,7 @@ void OdeField::evaluate(OdeMatrix& out, double u, const OdeMatrix& y, const Tens
   const std::size_t B = y.shape(0), D = dims_, R = rows_per_example();
   DIFFUSE_ASSERT(y.shape(1) >= D);
   DIFFUSE_ASSERT(divergence_ == DivergenceMethod::exact || probes.shape(0) == B * estimates_);
+  if (flow_) return evaluate_flow(out, u, y, probes, executor);
   const double sigma = std::exp(u);
   const double ab = alpha_bar_of_sigma(sigma), sa = std::sqrt(ab), sr = sigma * sa;
   const AffinePair x0 = prediction_estimates(denoiser_->prediction(), sa, sr).x0;
@@ -186,6 +189,26 @@ void OdeField::evaluate(OdeMatrix& out, double u, const OdeMatrix& y, const Tens
     exact_divergence(out, -x0.c * sa, linear);
   } else {
     probe_divergence(out, probes, -x0.c * sa, linear);
+  }
+}
+
+void OdeField::evaluate_flow(OdeMatrix& out, double s, const OdeMatrix& y, const Tensor2& probes,
+                             const Executor& executor) {
+  const std::size_t B = y.shape(0), D = dims_, R = rows_per_example();
+  fill_inputs(y, 1.0, probes);
+  // The network takes t = s T (diffusion/flow.hpp); alpha_bar is that of the same signal-to-noise
+  // ratio, ((1 - s) / s)^2 (unused by networks; in [0, 1] as a NoiseLevel requires).
+  const double signal = (1.0 - s) * (1.0 - s), noise = s * s;
+  denoiser_->predict_at_level(outputs_, inputs_, NoiseLevel{s * T_, signal / (signal + noise)},
+                              nullptr, executor);
+  out.resize({B, D + estimates_});
+  for (std::size_t b = 0; b < B; ++b) {
+    for (std::size_t d = 0; d < D; ++d) out(b, d) = outputs_(b * R, d);
+  }
+  if (divergence_ == DivergenceMethod::exact) {
+    exact_divergence(out, 1.0, 0.0);
+  } else {
+    probe_divergence(out, probes, 1.0, 0.0);
   }
 }
 
@@ -217,8 +240,8 @@ void ode_dequantize(Tensor2& x, int levels, std::uint64_t seed, std::size_t firs
 
 OdeSolveStats ode_solve(OdeField& field, OdeMatrix& state, const Tensor2& probes,
                         const OdeLikelihoodConfig& config, const Executor& executor) {
-  const double u_end = std::log(field.sigma_max());
-  double u = std::log(field.sigma_min()), h = (u_end - u) / 64.0;
+  const double u_end = field.u_end();
+  double u = field.u_begin(), h = (u_end - u) / 64.0;
   std::array<OdeMatrix, 7> k;
   OdeMatrix stage, next;
   OdeSolveStats stats;
@@ -226,7 +249,8 @@ OdeSolveStats ode_solve(OdeField& field, OdeMatrix& state, const Tensor2& probes
   stats.evaluations = 1;
   while (u < u_end) {
     if (stats.accepted + stats.rejected >= config.max_steps) {
-      fail("the ODE solve took more than ", config.max_steps, " steps (at sigma = ", std::exp(u),
+      fail("the ODE solve took more than ", config.max_steps, " steps (at ",
+           field.flow() ? "s = " : "sigma = ", field.flow() ? u : std::exp(u),
            "); the model's field is too rough for rtol ", config.rtol);
     }
     const bool last = u + h >= u_end;
@@ -239,7 +263,8 @@ OdeSolveStats ode_solve(OdeField& field, OdeMatrix& state, const Tensor2& probes
     stats.evaluations += 6;
     const double err = error_norm(state, next, k, h, config);
     if (!std::isfinite(err)) {
-      fail("the model's ODE field is not finite at sigma = ", std::exp(u), " (diverged weights?)");
+      fail("the model's ODE field is not finite at ", field.flow() ? "s = " : "sigma = ",
+           field.flow() ? u : std::exp(u), " (diverged weights?)");
     }
     if (err <= 1.0) {
       ++stats.accepted;
@@ -257,7 +282,7 @@ OdeSolveStats ode_solve(OdeField& field, OdeMatrix& state, const Tensor2& probes
 OdeLikelihoodEvaluator::OdeLikelihoodEvaluator(Denoiser& denoiser, const NoiseSchedule& schedule,
                                                const OdeLikelihoodConfig& config, Tensor2 x0,
                                                std::uint64_t seed)
-    : field_(denoiser, schedule, config.divergence, config.probes),
+    : field_(denoiser, schedule, config.divergence, config.probes, config.flow),
       config_(config),
       x0_(std::move(x0)),
       seed_(seed) {
@@ -278,7 +303,7 @@ int OdeLikelihoodEvaluator::blocks_total() const {
 
 void OdeLikelihoodEvaluator::advance(int blocks, const Executor& executor) {
   const std::size_t N = x0_.shape(0), D = field_.dims(), M = field_.estimates();
-  const double prior_var = 1.0 + field_.sigma_max() * field_.sigma_max();
+  const double prior_var = field_.prior_variance();
   for (; blocks > 0 && !done(); --blocks, ++blocks_done_) {
     const std::size_t first = static_cast<std::size_t>(blocks_done_) * config_.batch;
     const std::size_t n = std::min(N, first + config_.batch) - first;
@@ -317,8 +342,8 @@ OdeLikelihoodResult OdeLikelihoodEvaluator::result() const {
   r.dims = field_.dims();
   r.divergence = config_.divergence;
   r.probes = static_cast<int>(field_.estimates());
-  r.sigma_min = field_.sigma_min();
-  r.sigma_max = field_.sigma_max();
+  r.sigma_min = field_.flow() ? 0.0 : field_.sigma_min();
+  r.sigma_max = field_.flow() ? 1.0 : field_.sigma_max();
   r.per_example = Table::from_shape({N});
   double sum = 0, prior = 0, within = 0;
   for (std::size_t i = 0; i < N; ++i) {

@@ -69,9 +69,19 @@
 // Probes and dequantization draw from the project's RNG, row by row (diffusion/row_noise.hpp's
 // addressing): example i's values are stream (seed, tag + i), whatever the blocks.
 //
+// Flow-matching models (OdeLikelihoodConfig::flow; diffusion/flow.hpp). Their sampler's ODE is
+// dx/ds = u(x, s), the network's velocity at the step s T, from s = 0 (data) to s = 1, where
+// x_1 = eps exactly, so the prior is N(0, I) with no approximation. The same change of variables
+// gives
+//   dA/ds = div_x u,   A(0) = 0,   NLL(x) = -log N(x(1); 0, I) - A(1),   x(0) = x,
+// integrated in s itself (the field is smooth in s: the path is a straight line). The network
+// sees x and t = s T; there is no sigma_min smoothing (s = 0 is the data itself). The divergence
+// is taken as above with scale 1 (the output is the field itself).
+//
 // Data units are the caller's business (the normalization's Jacobian); ode_dequantize is the
 // uniform dequantization of data on a grid of levels.
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -106,6 +116,7 @@ struct OdeLikelihoodConfig {
   double atol = 1e-5;
   std::size_t batch = 256;  // examples solved together, sharing the steps
   int max_steps = 10000;    // accepted plus rejected steps per block before giving up
+  bool flow = false;        // the model is a flow-matching velocity (above): s from 0 to 1
 };
 
 // The default for data of dimension D: exact up to ode_exact_max_dim, else hutchinson.
@@ -118,15 +129,21 @@ void ode_likelihood_config_validate(const OdeLikelihoodConfig& config, std::size
 // The right-hand side of the ODE above for a block of examples, with their divergences.
 class OdeField {
  public:
-  // The denoiser and the schedule must outlive the field.
+  // The denoiser and the schedule must outlive the field. flow: a flow-matching velocity (above).
   OdeField(Denoiser& denoiser, const NoiseSchedule& schedule, DivergenceMethod divergence,
-           int probes);
+           int probes, bool flow = false);
 
   std::size_t dims() const { return dims_; }            // D
   std::size_t estimates() const { return estimates_; }  // M (1 with exact)
   std::size_t rows_per_example() const;                 // 2 D + 1 or 2 M + 1
   double sigma_min() const { return sigmas_.front(); }
   double sigma_max() const { return sigmas_.back(); }
+  bool flow() const { return flow_; }
+  // The integration variable's range: log sigma_min .. log sigma_max, or s = 0 .. 1 for a flow.
+  double u_begin() const { return flow_ ? 0.0 : std::log(sigma_min()); }
+  double u_end() const { return flow_ ? 1.0 : std::log(sigma_max()); }
+  // The prior's variance per dimension: 1 + sigma_max^2, or 1 for a flow.
+  double prior_variance() const { return flow_ ? 1.0 : 1.0 + sigma_max() * sigma_max(); }
 
   // out (B, D + M): columns 0..D-1 dy/du = G(y, e^u), columns D.. the divergence of G, exact (M =
   // 1) or one Hutchinson estimate per probe. y (B, >= D): its first D columns are read (an ODE
@@ -137,11 +154,15 @@ class OdeField {
 
  private:
   void fill_inputs(const OdeMatrix& y, double sqrt_ab, const Tensor2& probes);
+  void evaluate_flow(OdeMatrix& out, double s, const OdeMatrix& y, const Tensor2& probes,
+                     const Executor& executor);
   void exact_divergence(OdeMatrix& out, double scale, double linear) const;
   void probe_divergence(OdeMatrix& out, const Tensor2& probes, double scale, double linear) const;
 
   Denoiser* denoiser_;
   DivergenceMethod divergence_;
+  bool flow_;
+  int T_;
   std::size_t dims_, estimates_;
   std::vector<double> sigmas_, log_sigmas_;  // (T,) ascending
   Tensor2 inputs_, outputs_;                 // (B * rows_per_example, D)
@@ -174,7 +195,7 @@ struct OdeLikelihoodResult {
   std::size_t examples = 0, dims = 0;  // N, D
   DivergenceMethod divergence = DivergenceMethod::exact;
   int probes = 1;
-  double sigma_min = 0, sigma_max = 0;
+  double sigma_min = 0, sigma_max = 0;  // a flow: the range of s, 0 and 1
   double nll_nats = 0;                  // mean -log p_min(x), nats per example, normalized space
   double prior = 0;                     // mean -log prior(y(u_max))
   double divergence_integral = 0;       // mean A(u_max); nll_nats = prior - divergence_integral

@@ -7,8 +7,19 @@
 
 namespace diffuse {
 
+namespace {
+
+void require_fixed(ReverseVariance variance) {
+  if (variance == ReverseVariance::learned_range) {
+    fail("variance learned_range is the model's own: it needs the model's variance values");
+  }
+}
+
+}  // namespace
+
 double reverse_variance(const NoiseSchedule& schedule, ReverseVariance variance, int t) {
   DIFFUSE_ASSERT(t >= 0 && t < schedule.T);
+  require_fixed(variance);
   const auto i = static_cast<std::size_t>(t);
   return variance == ReverseVariance::fixed_small ? schedule.posterior_variance(i)
                                                   : schedule.beta(i);
@@ -16,6 +27,7 @@ double reverse_variance(const NoiseSchedule& schedule, ReverseVariance variance,
 
 double reverse_log_variance(const NoiseSchedule& schedule, ReverseVariance variance, int t) {
   DIFFUSE_ASSERT(t >= 0 && t < schedule.T);
+  require_fixed(variance);
   const auto i = static_cast<std::size_t>(t);
   if (variance == ReverseVariance::fixed_small || t == 0) {
     return schedule.posterior_log_variance_clipped(i);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/error.hpp"
+#include "diffusion/learned_variance.hpp"
 #include "diffusion/parameterization.hpp"
 #include "diffusion/row_noise.hpp"
 #include "diffusion/row_tasks.hpp"
@@ -56,6 +57,10 @@ Sampler::Sampler(Denoiser& denoiser, const NoiseSchedule& schedule, const Sample
       }
     }
   }
+  if (learned_variance() && !denoiser.learned_variance()) {
+    fail("variance learned_range needs a model with a learned variance; this one's is fixed: ",
+         "use fixed_small or fixed_large");
+  }
   if (config.kind == SamplerKind::ddpm || config.kind == SamplerKind::ddim) {
     for (double t : plan_.timesteps) {
       reverse_step_check_prediction(denoiser.prediction(), schedule, static_cast<int>(t));
@@ -103,6 +108,17 @@ void Sampler::estimate_x0(int k) {
   solver_combine(x0_hat_, {{x0.a, &x_}, {x0.c, &output_}}, serial_executor());
 }
 
+void Sampler::scale_noise_by_learned_sigma(int k) {
+  const auto i = static_cast<std::size_t>(k);
+  const int t = static_cast<int>(plan_.timesteps[i]);
+  const int prev = i + 1 < plan_.timesteps.size() ? static_cast<int>(plan_.timesteps[i + 1]) : -1;
+  const LogVarianceRange range = learned_variance_range_between(*schedule_, t, prev);
+  for (std::size_t e = 0; e < noise_.size(); ++e) {
+    const double log_variance = learned_log_variance(variance_values_.data()[e], range);
+    noise_.data()[e] = static_cast<float>(std::exp(0.5 * log_variance) * noise_.data()[e]);
+  }
+}
+
 void Sampler::record_frame(double t, const Tensor2& x0_hat) {
   trajectory_.timesteps.push_back(t);
   trajectory_.x.push_back(x_);
@@ -115,8 +131,13 @@ void Sampler::step(const Executor& executor) {
   const int k = steps_taken_;
   const std::size_t n = x_.shape(0), D = x_.shape(1);
 
-  denoiser_->predict_at_level(output_, x_, plan_.level(k), labels_.size() > 0 ? &labels_ : nullptr,
-                              executor);
+  const Labels* labels = labels_.size() > 0 ? &labels_ : nullptr;
+  if (learned_variance()) {  // diffusers splits [prediction, variance values] the same way
+    steps_.fill(static_cast<std::int32_t>(plan_.timesteps[static_cast<std::size_t>(k)]));
+    denoiser_->predict_with_variance(output_, variance_values_, x_, steps_, labels, executor);
+  } else {
+    denoiser_->predict_at_level(output_, x_, plan_.level(k), labels, executor);
+  }
   if (output_.shape(0) != n || output_.shape(1) != D) {
     fail("denoiser returned shape (", output_.shape(0), ", ", output_.shape(1), ") for ", n,
          " rows of dimension ", D, ": must be (", n, ", ", D, ")");
@@ -133,6 +154,7 @@ void Sampler::step(const Executor& executor) {
   if (solver_->noisy(k)) {
     row_noise_fill_rows(noise_, seed_, noise_stream(stream_tag_sampler, static_cast<std::uint64_t>(k) + 1),
                         first_row_, executor);
+    if (learned_variance()) scale_noise_by_learned_sigma(k);
   }
   solver_->step(state_, x0_hat_, noise_, k, executor);
   ++steps_taken_;

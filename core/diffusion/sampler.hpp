@@ -74,6 +74,12 @@ class Sampler {
   void update_x(int k);
   // x0_hat_ from the model's output_ at call k.
   void estimate_x0(int k);
+  // ddpm with learned_range: noise_ *= the model's sigma at call k, exp(log Sigma / 2) per element
+  // (diffusion/learned_variance.hpp), from variance_values_.
+  void scale_noise_by_learned_sigma(int k);
+  bool learned_variance() const {
+    return config_.kind == SamplerKind::ddpm && config_.variance == ReverseVariance::learned_range;
+  }
 
   Denoiser* denoiser_;
   const NoiseSchedule* schedule_;
@@ -87,6 +93,7 @@ class Sampler {
   Tensor2 x_;          // (n, D) x_t
   Tensor2 x0_hat_;     // (n, D)
   Tensor2 output_;     // (n, D) the model's raw prediction
+  Tensor2 variance_values_;  // (n, D) its variance values o (ddpm with learned_range)
   Tensor2 noise_;      // (n, D)
   Steps steps_;        // (n,) the current t for every row (ddpm, ddim)
   Labels labels_;      // (n,) or empty

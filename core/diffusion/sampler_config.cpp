@@ -14,10 +14,13 @@ SamplerStepCoefficients ddpm_coefficients(const NoiseSchedule& s, ReverseVarianc
                                           int prev) {
   const auto i = static_cast<std::size_t>(t);
   SamplerStepCoefficients c;
+  // learned_range: the model's own sigma, per element, is applied by the sampler to the noise it
+  // passes (diffusion/sampler.hpp), so the step's coefficient on that noise is 1.
+  const bool learned = variance == ReverseVariance::learned_range;
   if (prev == t - 1) {
     c.x0 = s.posterior_mean_coef1(i);
     c.xt = s.posterior_mean_coef2(i);
-    c.noise_std = std::sqrt(reverse_variance(s, variance, t));
+    c.noise_std = learned ? 1.0 : std::sqrt(reverse_variance(s, variance, t));
     return c;
   }
   const double ab = s.alpha_bar(i);
@@ -29,7 +32,7 @@ SamplerStepCoefficients ddpm_coefficients(const NoiseSchedule& s, ReverseVarianc
   c.xt = (1.0 - ab_prev) * std::sqrt(1.0 - beta) / one_minus_ab;
   const double var =
       variance == ReverseVariance::fixed_small ? (1.0 - ab_prev) / one_minus_ab * beta : beta;
-  c.noise_std = std::sqrt(var);
+  c.noise_std = learned ? 1.0 : std::sqrt(var);
   return c;
 }
 

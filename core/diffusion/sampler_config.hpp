@@ -88,7 +88,9 @@ struct SamplerConfig {
   bool karras = false;                     // Karras sigmas, where sampler_offers_karras
   bool flow = false;         // a flow-matching model (diffusion/flow.hpp): euler or heun only,
   double flow_shift = 1.0;   // its levels shifted as it was trained
-  ReverseVariance variance = ReverseVariance::fixed_small;  // DDPM only
+  ReverseVariance variance = ReverseVariance::fixed_small;  // DDPM only; learned_range: the
+      // model's own (a learned variance, diffusion/learned_variance.hpp), as diffusers'
+      // DDPMScheduler with variance_type learned_range
   double eta = 0.0;                                         // DDIM only, in [0, 1]
   bool clip_sample = false;  // clip x0_hat to [-clip_range, clip_range] (off for 2D data)
   double clip_range = 1.0;

@@ -34,6 +34,10 @@ void train_config_validate(const TrainConfig& c) {
   if (!label_dropout_range.contains(c.label_dropout)) {
     fail("label dropout = ", c.label_dropout, " is invalid: must be in ", label_dropout_range.text());
   }
+  if (!vlb_weight_range.contains(c.vlb_weight)) {
+    fail("vlb weight = ", c.vlb_weight, " is invalid: must be in ", vlb_weight_range.text());
+  }
+  timestep_samplings.name(c.t_sampling);  // throws on an unknown value
   optimizer_config_validate(c.optimizer);
   lr_schedule_validate(c.lr());
   loss_config_validate(c.loss);
@@ -45,6 +49,17 @@ void train_setup_validate(const ScheduleConfig& schedule, const DiffusionConfig&
   model_config_validate(model);
   train_config_validate(train);
   diffusion_config_validate(diffusion);
+  const bool doubled = model_output_doubled(model);
+  if (diffusion.learned_variance && diffusion.objective == Objective::flow) {
+    fail("a learned variance applies to diffusion; the flow objective has no reverse variance");
+  }
+  if (diffusion.learned_variance != doubled) {
+    fail(doubled ? "the model's output is doubled but the diffusion config learns no variance"
+                 : "a learned variance needs the model's output doubled (out_dim / out_channels)");
+  }
+  if (train.t_sampling == TimestepSampling::importance && !diffusion.learned_variance) {
+    fail("t sampling importance needs a learned variance: its loss history is of the L_vlb terms");
+  }
   if (diffusion.objective == Objective::flow) {
     // Flow matching learns the velocity with plain MSE (diffusion/flow.hpp); the noise schedule's
     // betas and the diffusion loss's spaces and weightings have no meaning there.
@@ -79,7 +94,9 @@ nlohmann::json train_config_to_json(const TrainConfig& c) {
           {"snr_gamma", c.loss.snr_gamma},
           {"seed", std::to_string(c.seed)},  // a string: 64-bit seeds do not fit JS numbers
           {"train_size", c.train_size},
-          {"label_dropout", c.label_dropout}};
+          {"label_dropout", c.label_dropout},
+          {"vlb_weight", c.vlb_weight},
+          {"t_sampling", timestep_samplings.name(c.t_sampling)}};
 }
 
 namespace {
@@ -124,6 +141,10 @@ TrainConfig train_config_from_json(const nlohmann::json& json) {
   }
   c.train_size = field<std::size_t>(json, "train_size");
   c.label_dropout = field<double>(json, "label_dropout");
+  if (json.contains("vlb_weight")) c.vlb_weight = field<double>(json, "vlb_weight");
+  if (json.contains("t_sampling")) {
+    c.t_sampling = timestep_samplings.value(field<std::string>(json, "t_sampling"));
+  }
   train_config_validate(c);
   return c;
 }

@@ -1,7 +1,5 @@
 #include "diffusion/trainer.hpp"
 
-#include "diffusion/flow.hpp"
-
 #include <cmath>
 
 #include "base/error.hpp"
@@ -64,21 +62,44 @@ Trainer::Trainer(const ScheduleConfig& schedule, const DiffusionConfig& diffusio
       network_(initialized_network(schedule, diffusion, model, train, data_)),
       adam_(train.optimizer, network_->params().size()),
       ema_(train.ema_decay, network_->params().data(), network_->params().size()),
-      loss_by_t_(schedule.timesteps, std::min(schedule.timesteps, 20)) {
+      loss_by_t_(schedule.timesteps, std::min(schedule.timesteps, 20)),
+      t_sampler_(schedule.timesteps) {
   const std::size_t B = train_.batch, D = network_->sample_size();
   x0_ = Tensor2::from_shape({B, D});
   eps_ = Tensor2::from_shape({B, D});
   t_ = Steps::from_shape({B});
   if (network_->conditional()) labels_ = Labels::from_shape({B});
   rows_.resize(B);
+  row_weights_.assign(B, 1.0);
 }
+
+namespace {
+
+// n uniforms in [0, 1) with 53 bits each, from 2 n 32-bit draws of rng (27 + 26 bits).
+void fill_uniform53(double* out, std::size_t n, Rng& rng) {
+  std::vector<std::uint32_t> bits(2 * n);
+  rng.fill_u32(bits.data(), bits.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const double high = bits[2 * i] >> 5, low = bits[2 * i + 1] >> 6;
+    out[i] = (high * 67108864.0 + low) / 9007199254740992.0;  // (a 2^26 + b) / 2^53
+  }
+}
+
+}  // namespace
 
 void Trainer::draw_batch() {
   const std::size_t B = train_.batch, D = network_->sample_size();
   const auto N = static_cast<std::uint32_t>(data_.size());
   Rng(train_.seed, train_stream(TrainStream::batch_rows, state_step_)).fill_below(rows_.data(), B, N);
-  Rng(train_.seed, train_stream(TrainStream::timesteps, state_step_))
-      .fill_below(t_.data(), B, static_cast<std::uint32_t>(schedule_.T));
+  Rng timesteps(train_.seed, train_stream(TrainStream::timesteps, state_step_));
+  if (train_.t_sampling == TimestepSampling::importance && t_sampler_.warmed_up()) {
+    std::vector<double> u(B);
+    fill_uniform53(u.data(), B, timesteps);
+    t_sampler_.draw(t_, row_weights_, u.data());
+  } else {
+    timesteps.fill_below(t_.data(), B, static_cast<std::uint32_t>(schedule_.T));
+    row_weights_.assign(B, 1.0);
+  }
   Rng(train_.seed, train_stream(TrainStream::noise, state_step_)).fill_normal(eps_.data(), eps_.size());
   for (std::size_t b = 0; b < B; ++b) {
     const float* row = data_.samples.data() + static_cast<std::size_t>(rows_[b]) * D;
@@ -99,6 +120,12 @@ TrainStepResult Trainer::step(const Executor& executor) {
   TrainStepResult result;
   draw_batch();
   BatchObjective objective{diffusion_.objective, diffusion_.prediction, nullptr};
+  if (diffusion_.learned_variance) {
+    objective.learned_variance = true;
+    objective.vlb_weight = train_.vlb_weight;
+    objective.levels = data_.normalization.levels;
+    if (train_.t_sampling == TimestepSampling::importance) objective.row_weights = row_weights_.data();
+  }
   if (diffusion_.objective == Objective::flow) {
     // diffusion/flow.hpp: x_s = (1 - s) x_0 + s eps at s = shift((t + 1) / T), network step s T.
     const std::size_t B = t_.size();
@@ -130,6 +157,7 @@ TrainStepResult Trainer::step(const Executor& executor) {
   adam_.step(network_->params().data(), network_->grads().data(), result.learning_rate);
   ema_.update(network_->params().data());
   loss_by_t_.add(t_, loss.per_row);
+  if (train_.t_sampling == TimestepSampling::importance) t_sampler_.add(t_, loss.vlb_per_row);
   result.step = ++state_step_;
   return result;
 }
@@ -143,7 +171,12 @@ std::unique_ptr<NetworkDenoiser> Trainer::make_denoiser(bool use_ema) const {
 }
 
 TrainerState Trainer::state() const {
-  return {state_step_, network_->params(), adam_.state(), ema_.state()};
+  TrainerState out{state_step_, network_->params(), adam_.state(), ema_.state(), {}, {}};
+  if (train_.t_sampling == TimestepSampling::importance) {
+    out.t_history = t_sampler_.history();
+    out.t_history_counts = t_sampler_.counts();
+  }
+  return out;
 }
 
 void Trainer::set_state(TrainerState state) {
@@ -152,6 +185,11 @@ void Trainer::set_state(TrainerState state) {
          network_->params().size());
   }
   if (state.step < 0) fail("saved step = ", state.step, " is invalid: must be >= 0");
+  if (train_.t_sampling == TimestepSampling::importance) {
+    t_sampler_.set_state(std::move(state.t_history), std::move(state.t_history_counts));
+  } else if (!state.t_history.empty() || !state.t_history_counts.empty()) {
+    fail("saved state has a timestep sampler's history but the run samples t uniformly");
+  }
   adam_.set_state(std::move(state.adam));
   ema_.set_state(std::move(state.ema));
   std::copy(state.params.begin(), state.params.end(), network_->params().begin());

@@ -9,6 +9,12 @@
 // index t giving the level s = shift((t + 1) / T); x_s = (1 - s) x_0 + s eps; the network, given
 // s T, learns the velocity eps - x_0.
 //
+// A learned variance (DiffusionConfig::learned_variance): the hybrid loss L_simple + lambda L_vlb
+// (diffusion/hybrid_loss.hpp). With importance-sampled t (TrainConfig::t_sampling), t is uniform
+// until the sampler's history of each row's L_t is full for every t, then drawn from its p_t
+// (diffusion/timestep_sampler.hpp) with the same stream's bits, each row's loss weighted by
+// 1 / (T p_t).
+//
 // Class-conditional models (classifier-free guidance, Ho & Salimans 2022): each row's label is
 // drawn with its row and replaced by the null class K with probability label_dropout, from a
 // stream of its own, so the model also learns the unconditional prediction.
@@ -29,6 +35,7 @@
 #include "diffusion/loss_by_t.hpp"
 #include "diffusion/network_denoiser.hpp"
 #include "diffusion/schedule.hpp"
+#include "diffusion/timestep_sampler.hpp"
 #include "diffusion/train_config.hpp"
 #include "nn/ema.hpp"
 #include "nn/model_config.hpp"
@@ -51,6 +58,10 @@ struct TrainerState {
   AlignedBuffer params;  // (P,) raw weights
   AdamState adam;
   EmaState ema;
+  // Importance-sampled t only (empty otherwise): LossSecondMomentSampler's history (T * 10) and
+  // counts (T,).
+  std::vector<float> t_history;
+  std::vector<std::int32_t> t_history_counts;
 };
 
 class Trainer {
@@ -75,6 +86,9 @@ class Trainer {
   const TrainConfig& train_config() const { return train_; }
   const TrainingData& data() const { return data_; }
   const LossByT& loss_by_t() const { return loss_by_t_; }
+  const LossSecondMomentSampler& t_sampler() const { return t_sampler_; }
+  // (B,) the importance weights 1 / (T p_t) of the last batch's rows (all 1 while t is uniform).
+  const std::vector<double>& last_row_weights() const { return row_weights_; }
 
   const Network& network() const { return *network_; }  // raw weights
   const AlignedBuffer& ema_weights() const { return ema_.weights(); }
@@ -108,6 +122,7 @@ class Trainer {
   Adam adam_;
   Ema ema_;
   LossByT loss_by_t_;
+  LossSecondMomentSampler t_sampler_;
   std::int64_t state_step_ = 0;
 
   // Batch buffers, reused every step.
@@ -117,6 +132,7 @@ class Trainer {
   BatchChunk chunk_;        // forward, loss and backward a chunk of rows at a time
   std::vector<std::int32_t> rows_;                 // (B,) indices into the training set
   std::vector<double> levels_, times_;             // (B,) flow: s of each row and the step s T
+  std::vector<double> row_weights_;                // (B,) importance weights of the rows
 };
 
 // Stream ids of the trainer's counter-based random draws: (purpose << 40) | step.

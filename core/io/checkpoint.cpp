@@ -81,6 +81,7 @@ void checkpoint_write(std::ostream& out, const Checkpoint& c) {
   std::vector<SafetensorsTensorView> views;
   param_tensors_add(views, layout, c.ema_params, "");
   std::vector<float> labels;  // whole numbers, exact in float32 (classes <= 1000)
+  std::vector<float> history_counts;  // whole numbers 0..10
   if (c.training) {
     param_tensors_add(views, layout, c.training->params, prefix_params);
     param_tensors_add(views, layout, c.training->adam.m, prefix_adam_m);
@@ -88,6 +89,13 @@ void checkpoint_write(std::ostream& out, const Checkpoint& c) {
     if (c.data.stored) {
       views.push_back({name_data, {c.train_samples.shape(0), c.train_samples.shape(1)},
                        c.train_samples.data()});
+    }
+    if (!c.training->t_history.empty()) {  // importance-sampled t
+      const std::size_t T = c.training->t_history_counts.size();
+      views.push_back({"training.t_history", {T, static_cast<std::size_t>(loss_history_per_t)},
+                       c.training->t_history.data()});
+      history_counts.assign(c.training->t_history_counts.begin(), c.training->t_history_counts.end());
+      views.push_back({"training.t_history_counts", {T}, history_counts.data()});
     }
     if (c.data.stored && c.train_labels.size() > 0) {
       labels.assign(c.train_labels.begin(), c.train_labels.end());

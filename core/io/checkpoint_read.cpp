@@ -139,6 +139,35 @@ void read_training_set(Checkpoint& c, const Safetensors& file, std::string_view 
   }
 }
 
+// Importance-sampled t: training.t_history (T, 10) and training.t_history_counts (T,) (whole
+// numbers stored as F32); values are checked by LossSecondMomentSampler::set_state on resume.
+void read_t_history(TrainerState& state, const Checkpoint& c, const Safetensors& file,
+                    std::string_view source) {
+  const bool importance = c.train.t_sampling == TimestepSampling::importance;
+  const SafetensorsTensor* history = file.find("training.t_history");
+  const SafetensorsTensor* counts = file.find("training.t_history_counts");
+  if ((history != nullptr) != importance || (counts != nullptr) != importance) {
+    fail(source, ": tensors 'training.t_history' and 'training.t_history_counts' must be present ",
+         "exactly when t sampling is importance");
+  }
+  if (!importance) return;
+  const auto T = static_cast<std::size_t>(c.schedule.timesteps);
+  if (history->shape != std::vector<std::size_t>{T, loss_history_per_t} ||
+      counts->shape != std::vector<std::size_t>{T}) {
+    fail(source, ": tensors 'training.t_history' [T, ", loss_history_per_t,
+         "] and 'training.t_history_counts' [T] must have T = ", T);
+  }
+  state.t_history.assign(history->values.begin(), history->values.end());
+  for (std::size_t t = 0; t < T; ++t) {
+    const float v = counts->values[t];
+    if (!(v >= 0 && v <= loss_history_per_t && v == static_cast<float>(static_cast<int>(v)))) {
+      fail(source, ": tensor 'training.t_history_counts' holds ", v, " at index ", t,
+           ": counts are whole numbers in 0..", loss_history_per_t);
+    }
+    state.t_history_counts.push_back(static_cast<std::int32_t>(v));
+  }
+}
+
 void read_training_state(Checkpoint& c, const Safetensors& file, const ParamLayout& layout,
                          const nlohmann::json& json, std::string_view source) {
   TrainerState state;
@@ -149,6 +178,7 @@ void read_training_state(Checkpoint& c, const Safetensors& file, const ParamLayo
   state.adam.step = config_field<std::int64_t>(json, "adam_step", source);
   state.ema.updates = config_field<std::int64_t>(json, "ema_updates", source);
   state.ema.weights = c.ema_params;
+  read_t_history(state, c, file, source);
   if (state.adam.step < 0 || state.ema.updates < 0) fail(source, ": negative optimizer step counts");
   c.training = std::move(state);
   if (c.data.stored) read_training_set(c, file, source);
@@ -167,6 +197,10 @@ void reject_unknown_tensors(const Safetensors& file, const ParamLayout& layout, 
   if (training && stored_data) {
     known.insert("training.data");
     known.insert("training.labels");
+  }
+  if (training) {
+    known.insert("training.t_history");
+    known.insert("training.t_history_counts");
   }
   for (const SafetensorsTensor& t : file.tensors) {
     if (known.count(t.name) == 0) fail(source, ": unexpected tensor '", t.name, "' for this model configuration");
@@ -219,6 +253,11 @@ void check_consistency(const Checkpoint& c, std::string_view source) {
     fail(source, ": the model has ", K, " classes but its data's labels have ", c.data.classes);
   }
   if (c.step < 0) fail(source, ": step = ", c.step, " is invalid");
+  if (c.diffusion.learned_variance != model_output_doubled(c.model)) {
+    fail(source, ": the diffusion config ", c.diffusion.learned_variance ? "learns" : "does not learn",
+         " a variance but the model's output is ", model_output_doubled(c.model) ? "" : "not ",
+         "doubled");
+  }
 }
 
 // Every configuration field of `json` into c (c.format_version says whether to upgrade it first).

@@ -110,6 +110,13 @@ Checkpoint diffusers_checkpoint(const DiffusersScheduler& scheduler, const UNetC
   if (params.size() != model_param_layout(unet).total()) {
     fail("internal: ", params.size(), " weights for a U-Net of ", model_param_layout(unet).total());
   }
+  const bool doubled = unet_out_channels(unet) == 2 * unet.in_channels;
+  if (scheduler.diffusion.learned_variance != doubled) {
+    fail(doubled ? "the U-Net's out_channels = 2 in_channels (a learned variance) needs the "
+                   "scheduler's variance_type learned_range"
+                 : "the scheduler's variance_type learned_range needs the U-Net's out_channels = "
+                   "2 in_channels (its variance values)");
+  }
   Checkpoint c;
   c.schedule = scheduler.schedule;
   c.diffusion = scheduler.diffusion;

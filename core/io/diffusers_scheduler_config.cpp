@@ -99,7 +99,15 @@ nlohmann::json diffusers_scheduler_config_to_json(const ScheduleConfig& schedule
   json["prediction_type"] = prediction_types.name(diffusion.prediction);
   json["rescale_betas_zero_snr"] = schedule.zero_terminal_snr;
   json["timestep_spacing"] = timestep_spacings.name(sampler_spacing(sampling));
-  json["variance_type"] = reverse_variances.name(sampling.variance);
+  // A learned variance: diffusers' learned_range reads the U-Net's second C channels as diffuse
+  // does (diffusion/learned_variance.hpp); it is also what `diffuse sample` uses by default.
+  if (diffusion.learned_variance) {
+    json["variance_type"] = reverse_variances.name(ReverseVariance::learned_range);
+  } else if (sampling.variance == ReverseVariance::learned_range) {
+    fail("variance learned_range needs a model with a learned variance");
+  } else {
+    json["variance_type"] = reverse_variances.name(sampling.variance);
+  }
   return json;
 }
 
@@ -136,6 +144,7 @@ DiffusersScheduler diffusers_scheduler_config_from_json(const nlohmann::json& fi
   s.diffusion.prediction = named(cfg, "prediction_type", prediction_types);
   s.sampling.kind = SamplerKind::ddpm;
   s.sampling.variance = named(cfg, "variance_type", reverse_variances);
+  s.diffusion.learned_variance = s.sampling.variance == ReverseVariance::learned_range;
   s.sampling.spacing = named(cfg, "timestep_spacing", timestep_spacings);
   s.sampling.clip_sample = flag(cfg, "clip_sample");
   s.sampling.clip_range = number(cfg, "clip_sample_range");

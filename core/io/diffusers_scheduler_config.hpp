@@ -13,8 +13,11 @@
 // Reading, as diffusers does, gives a missing key its DDPMScheduler default (so a file without
 // clip_sample clips, as diffusers would) and ignores keys starting with "_" ("_class_name", if
 // present, must be "DDPMScheduler"). An unknown key, and any value diffuse cannot reproduce
-// (trained_betas, thresholding, steps_offset other than 0, the log and learned variances), is an
-// Error naming the key, the value and what is allowed.
+// (trained_betas, thresholding, steps_offset other than 0, the log variances and "learned"), is an
+// Error naming the key, the value and what is allowed. variance_type "learned_range" is improved
+// DDPM's learned variance (diffusion/learned_variance.hpp): written for a model that has one
+// (whatever the sampling config says), and read as DiffusionConfig::learned_variance (the U-Net
+// must then give 2 C channels: diffusers_checkpoint checks).
 #include <nlohmann/json_fwd.hpp>
 
 #include "diffusion/diffusion_config.hpp"

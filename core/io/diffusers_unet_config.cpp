@@ -109,7 +109,7 @@ nlohmann::json diffusers_unet_config_to_json(const UNetConfig& c) {
   json["layers_per_block"] = c.layers_per_block;
   json["norm_num_groups"] = c.norm_num_groups;
   json["num_class_embeds"] = c.classes > 0 ? nlohmann::json(c.classes + 1) : nlohmann::json(nullptr);
-  json["out_channels"] = c.in_channels;
+  json["out_channels"] = unet_out_channels(c);  // 2 C with a learned variance (learned_range)
   json["sample_size"] = c.sample_size;
   json["up_block_types"] = std::vector<std::string>(n, "UpBlock2D");
   return json;
@@ -139,9 +139,13 @@ UNetConfig diffusers_unet_config_from_json(const nlohmann::json& file) {
   require_blocks("down_block_types", cfg["down_block_types"], "DownBlock2D", n);
   require_blocks("up_block_types", cfg["up_block_types"], "UpBlock2D", n);
   c.in_channels = count_in("in_channels", cfg["in_channels"], unet_in_channels_range);
-  if (cfg["out_channels"] != cfg["in_channels"]) {
-    reject("out_channels", cfg["out_channels"], "in_channels = " + std::to_string(c.in_channels));
+  // out_channels: C, or 2 C for a learned variance (the scheduler's variance_type learned_range).
+  if (cfg["out_channels"] != cfg["in_channels"] && cfg["out_channels"] != 2 * c.in_channels) {
+    reject("out_channels", cfg["out_channels"],
+           "in_channels = " + std::to_string(c.in_channels) + " or 2 in_channels = " +
+               std::to_string(2 * c.in_channels) + " (learned variance)");
   }
+  if (cfg["out_channels"] == 2 * c.in_channels) c.out_channels = 2 * c.in_channels;
   if (!cfg["sample_size"].is_number_integer()) {
     reject("sample_size", cfg["sample_size"], "an integer H (square H x H images)");
   }

@@ -12,7 +12,7 @@ namespace diffuse {
 
 ParamLayout mlp_param_layout(const MlpConfig& c, MlpOffsets* offsets) {
   mlp_config_validate(c);
-  const std::size_t D = c.data_dim, E = c.time_embed, H = c.hidden, L = c.layers;
+  const std::size_t O = mlp_out_dim(c), E = c.time_embed, H = c.hidden, L = c.layers;
   ParamLayout layout;
   MlpOffsets o;
   if (c.time_projection) {
@@ -35,15 +35,15 @@ ParamLayout mlp_param_layout(const MlpConfig& c, MlpOffsets* offsets) {
       o.norm_bias[l] = layout.add(name + ".bias", {H});
     }
   }
-  o.output_weight = layout.add("output.weight", {D, H});
-  o.output_bias = layout.add("output.bias", {D});
+  o.output_weight = layout.add("output.weight", {O, H});
+  o.output_bias = layout.add("output.bias", {O});
   if (c.classes > 0) o.class_embedding = layout.add("class_embedding.weight", {c.classes + 1, E});
   if (offsets != nullptr) *offsets = std::move(o);
   return layout;
 }
 
 Mlp::Mlp(const MlpConfig& config)
-    : Network({config.data_dim}, config.classes, mlp_param_layout(config)),
+    : Network({config.data_dim}, config.classes, mlp_param_layout(config), mlp_out_dim(config)),
       config_(config),
       time_embedding_(config.time_embed) {
   mlp_param_layout(config_, &offsets_);
@@ -56,7 +56,7 @@ std::unique_ptr<Network> Mlp::clone() const {
 }
 
 void Mlp::init_params(Rng& rng) {
-  const std::size_t D = config_.data_dim, E = config_.time_embed, H = config_.hidden;
+  const std::size_t E = config_.time_embed, H = config_.hidden;
   const MlpOffsets& o = offsets_;
   float* base = params().data();
   std::fill(params().begin(), params().end(), 0.0f);
@@ -74,7 +74,7 @@ void Mlp::init_params(Rng& rng) {
       std::fill(base + o.norm_weight[l], base + o.norm_weight[l] + H, 1.0f);  // bias stays 0
     }
   }
-  linear_init(base + o.output_weight, base + o.output_bias, D, H, rng);
+  linear_init(base + o.output_weight, base + o.output_bias, mlp_out_dim(config_), H, rng);
   if (config_.classes > 0) rng.fill_normal(base + o.class_embedding, (config_.classes + 1) * E);
 }
 
@@ -128,10 +128,10 @@ void Mlp::input_forward(MlpWorkspace& ws, const float* x, const double* t,
   }
 }
 
-// Layers 1..L-1 and the output layer, from ws.layer[0].h (B, H) to out (B, D).
+// Layers 1..L-1 and the output layer, from ws.layer[0].h (B, H) to out (B, O).
 void Mlp::hidden_forward(float* out, MlpWorkspace& ws, std::size_t B,
                          const Executor& executor) const {
-  const std::size_t D = config_.data_dim, H = config_.hidden, L = config_.layers;
+  const std::size_t O = output_size(), H = config_.hidden, L = config_.layers;
   const Activation act = config_.activation;
   for (std::size_t l = 1; l < L; ++l) {
     const MlpLayerBuffers& buf = ws.layer[l];
@@ -147,7 +147,7 @@ void Mlp::hidden_forward(float* out, MlpWorkspace& ws, std::size_t B,
     }
   }
   linear_forward(out, nullptr, ws.layer[L - 1].h, param(offsets_.output_weight),
-                 param(offsets_.output_bias), B, H, D, Activation::identity, executor);
+                 param(offsets_.output_bias), B, H, O, Activation::identity, executor);
 }
 
 // The whole network for B rows with per-row steps t, in workspace ws (train keeps the caches).
@@ -159,7 +159,7 @@ void Mlp::full_forward(Tensor2& out, MlpWorkspace& ws, MlpWorkspaceKind kind, co
   linear_forward(ws.layer[0].h, ws.layer[0].dact, ws.h0, param(offsets_.layer_weight[0]),
                  param(offsets_.layer_bias[0]), B, mlp_input_width(config_), config_.hidden,
                  config_.activation, executor);
-  out.resize({B, config_.data_dim});
+  out.resize({B, output_size()});
   hidden_forward(out.data(), ws, B, executor);
 }
 
@@ -174,11 +174,11 @@ void Mlp::forward_train_times(Tensor2& out, const Tensor2& x, const double* t, c
 
 void Mlp::backward(const Tensor2& d_out, const Executor& executor) {
   if (!has_cache_) fail("MLP: backward called before forward_train");
-  const std::size_t B = cached_batch_, D = config_.data_dim, H = config_.hidden;
+  const std::size_t B = cached_batch_, O = output_size(), H = config_.hidden;
   const std::size_t L = config_.layers;
-  if (d_out.shape(0) != B || d_out.shape(1) != D) {
+  if (d_out.shape(0) != B || d_out.shape(1) != O) {
     fail("MLP: d_out is (", d_out.shape(0), ", ", d_out.shape(1),
-         "), the last forward_train output was (", B, ", ", D, ")");
+         "), the last forward_train output was (", B, ", ", O, ")");
   }
   const Activation act = config_.activation;
   MlpWorkspace& ws = train_;
@@ -193,7 +193,7 @@ void Mlp::backward(const Tensor2& d_out, const Executor& executor) {
   // output: dh_L = d_out W_out
   int cur = 0;
   linear_backward(ws.d_h[cur], grad(offsets_.output_weight), grad(offsets_.output_bias), nullptr,
-                  nullptr, d_out.data(), ws.layer[L - 1].h, param(offsets_.output_weight), B, H, D,
+                  nullptr, d_out.data(), ws.layer[L - 1].h, param(offsets_.output_weight), B, H, O,
                   Activation::identity, executor, below(L - 1));
   for (std::size_t l = L - 1; l >= 1; --l) {
     const MlpLayerBuffers& buf = ws.layer[l];
@@ -283,7 +283,7 @@ void Mlp::forward_at(Tensor2& out, const Tensor2& x, double t, const Labels* lab
   const MlpLayerBuffers& first = ws.layer[0];
   linear_forward(first.h, nullptr, x_part, w0_x_.data(), ws.shared_pre0, B, Dx, H,
                  config_.activation, executor);
-  out.resize({B, D});
+  out.resize({B, output_size()});
   hidden_forward(out.data(), ws, B, executor);
 }
 

@@ -35,7 +35,7 @@ bool MlpConfig::operator==(const MlpConfig& o) const {
   return data_dim == o.data_dim && time_embed == o.time_embed &&
          time_projection == o.time_projection && x_embed == o.x_embed && hidden == o.hidden &&
          layers == o.layers && activation == o.activation && residual == o.residual &&
-         classes == o.classes;
+         classes == o.classes && mlp_out_dim(*this) == mlp_out_dim(o);
 }
 
 void mlp_config_validate(const MlpConfig& c) {
@@ -47,6 +47,10 @@ void mlp_config_validate(const MlpConfig& c) {
   check_range("hidden", c.hidden, mlp_hidden_range);
   check_range("layers", c.layers, mlp_layers_range);
   check_range("classes", c.classes, model_classes_range);
+  if (c.out_dim != 0 && c.out_dim != c.data_dim && c.out_dim != 2 * c.data_dim) {
+    fail("model config: out_dim = ", c.out_dim, " is not allowed: must be data_dim = ", c.data_dim,
+         " or 2 data_dim = ", 2 * c.data_dim, " (prediction and learned variance)");
+  }
   if (mlp_input_width(c) > mlp_max_input_width) {
     fail("model config: input width ", mlp_x_width(c), " + ", c.time_embed, " = ",
          mlp_input_width(c), " (data_dim", c.x_embed ? " * x_embed" : "", " + time_embed) exceeds ",
@@ -59,6 +63,10 @@ void mlp_config_validate(const MlpConfig& c) {
   }
 }
 
+std::size_t mlp_out_dim(const MlpConfig& c) {
+  return c.out_dim == 0 ? c.data_dim : c.out_dim;
+}
+
 std::size_t mlp_x_width(const MlpConfig& c) {
   return c.x_embed == 0 ? c.data_dim : c.data_dim * c.x_embed;
 }
@@ -68,7 +76,7 @@ std::size_t mlp_input_width(const MlpConfig& c) {
 }
 
 nlohmann::json mlp_config_to_json(const MlpConfig& c) {
-  return nlohmann::json{{"data_dim", c.data_dim},
+  nlohmann::json out{{"data_dim", c.data_dim},
                         {"time_embed", c.time_embed},
                         {"time_projection", c.time_projection},
                         {"x_embed", c.x_embed},
@@ -77,12 +85,14 @@ nlohmann::json mlp_config_to_json(const MlpConfig& c) {
                         {"activation", kernels::activations.name(c.activation)},
                         {"residual", c.residual},
                         {"classes", c.classes}};
+  if (mlp_out_dim(c) != c.data_dim) out["out_dim"] = mlp_out_dim(c);
+  return out;
 }
 
 MlpConfig mlp_config_from_json(const nlohmann::json& json) {
   const JsonFields f(json, "model config",
                      {"data_dim", "hidden", "layers", "time_embed", "x_embed", "time_projection",
-                      "residual", "activation", "classes"});
+                      "residual", "activation", "classes", "out_dim"});
   MlpConfig c;
   c.data_dim = f.size("data_dim");
   c.time_embed = f.size("time_embed");
@@ -97,6 +107,7 @@ MlpConfig mlp_config_from_json(const nlohmann::json& json) {
   }
   c.residual = f.flag("residual");
   c.classes = f.size("classes");
+  if (f.has("out_dim")) c.out_dim = f.size("out_dim");  // optional: absent in older files
   mlp_config_validate(c);
   return c;
 }
@@ -109,6 +120,7 @@ std::string mlp_config_describe(const MlpConfig& m, std::size_t parameters) {
       << (m.time_projection ? " with a learned projection" : "")
       << (m.x_embed > 0 ? ", input embedding " + std::to_string(m.x_embed) + " per coordinate" : "");
   if (m.classes > 0) out << ", " << m.classes << " classes (class embedding, null class " << m.classes << ")";
+  if (mlp_out_dim(m) != m.data_dim) out << ", " << mlp_out_dim(m) << " outputs (learned variance)";
   return out.str();
 }
 

@@ -23,6 +23,9 @@ struct MlpConfig {
   bool residual = false;         // layers 1.. are h + act(Linear(LayerNorm(h)))
   std::size_t classes = 0;       // K > 0: class-conditional, class_embedding (K + 1, E) added to
                                  // the time features (row K: the null class); 0: unconditional
+  std::size_t out_dim = 0;       // O: the output layer's width; 0 means D (the prediction alone);
+                                 // 2 D: [prediction, variance values] (improved DDPM's learned
+                                 // variance, diffusion/learned_variance.hpp). Files before it: 0.
 
   bool operator==(const MlpConfig& other) const;
   bool operator!=(const MlpConfig& other) const { return !(*this == other); }
@@ -47,13 +50,17 @@ inline const EnumNames<kernels::Activation> mlp_activations{
 // Throws diffuse::Error naming the field, its value and what is allowed.
 void mlp_config_validate(const MlpConfig& config);
 
+// O, the output width: out_dim, or D when it is 0.
+std::size_t mlp_out_dim(const MlpConfig& config);
+
 // Width of the first layer's input h_0 = [x part, time features]: (D or D * W) + E.
 std::size_t mlp_input_width(const MlpConfig& config);
 // Columns of h_0 taken by the data: D, or D * W with the input embedding.
 std::size_t mlp_x_width(const MlpConfig& config);
 
 // {"data_dim": 2, "time_embed": 32, "time_projection": false, "x_embed": 0, "hidden": 128,
-//  "layers": 3, "activation": "silu", "residual": false, "classes": 0}
+//  "layers": 3, "activation": "silu", "residual": false, "classes": 0}, and "out_dim": 2 D when
+// the output is doubled (absent otherwise, as in every file before it; absent reads as D).
 nlohmann::json mlp_config_to_json(const MlpConfig& config);
 // Every field is required, unknown fields and wrong types are errors, and the result is
 // validated: a checkpoint's architecture is never guessed.

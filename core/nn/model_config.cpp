@@ -58,6 +58,21 @@ std::size_t model_classes(const ModelConfig& config) {
   return visit_kind(config, [](const auto& c, auto kind) { return kind.classes(c); });
 }
 
+bool model_output_doubled(const ModelConfig& config) {
+  if (const auto* mlp = std::get_if<MlpConfig>(&config)) return mlp_out_dim(*mlp) != mlp->data_dim;
+  const auto& unet = std::get<UNetConfig>(config);
+  return unet_out_channels(unet) != unet.in_channels;
+}
+
+void model_double_output(ModelConfig& config) {
+  if (auto* mlp = std::get_if<MlpConfig>(&config)) {
+    mlp->out_dim = 2 * mlp->data_dim;
+    return;
+  }
+  auto& unet = std::get<UNetConfig>(config);
+  unet.out_channels = 2 * unet.in_channels;
+}
+
 ParamLayout model_param_layout(const ModelConfig& config) {
   return visit_kind(config, [](const auto& c, auto kind) { return kind.layout(c); });
 }

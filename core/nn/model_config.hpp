@@ -25,6 +25,10 @@ void model_config_validate(const ModelConfig& config);
 SampleShape model_sample_shape(const ModelConfig& config);
 std::size_t model_sample_size(const ModelConfig& config);  // D, the shape's size
 std::size_t model_classes(const ModelConfig& config);
+// The network's output has twice the sample's values (MlpConfig::out_dim, UNetConfig::out_channels).
+bool model_output_doubled(const ModelConfig& config);
+// Doubles the network's output (out_dim = 2 D, out_channels = 2 C): a learned variance's values.
+void model_double_output(ModelConfig& config);
 // The parameters' names, shapes and offsets in a network of this configuration.
 ParamLayout model_param_layout(const ModelConfig& config);
 std::string model_describe(const ModelConfig& config);

@@ -7,13 +7,20 @@
 
 namespace diffuse {
 
-Network::Network(SampleShape shape, std::size_t classes, ParamLayout layout)
+Network::Network(SampleShape shape, std::size_t classes, ParamLayout layout,
+                 std::size_t output_size)
     : shape_(std::move(shape)),
       size_(sample_shape_size(shape_)),
+      output_size_(output_size),
       classes_(classes),
       layout_(std::move(layout)),
       params_(params_allocate(layout_)),
-      grads_(params_allocate(layout_)) {}
+      grads_(params_allocate(layout_)) {
+  if (output_size_ != size_ && output_size_ != 2 * size_) {
+    fail("a network's output has ", output_size_, " values per row: must be D = ", size_,
+         " or 2 D = ", 2 * size_);
+  }
+}
 
 void Network::zero_grad() {
   std::fill(grads_.begin(), grads_.end(), 0.0f);

@@ -6,7 +6,9 @@
 //             numbers for samplers that interpolate between training steps (forward_at)
 //   labels (B,), optional: class labels in 0..K-1, or K, the null class (classifier-free
 //             guidance's "no class"; a missing labels argument means the null class for every row)
-// to an output of x's shape. It knows nothing of diffusion: what the output means (eps, x0 or v)
+// to an output of x's shape, or of twice its channels (output_size() = 2 D: the configs' out_dim /
+// out_channels, which improved DDPM's learned variance reads as [prediction, variance values]; the
+// first D values of each output row are always those of x's shape). It knows nothing of diffusion: what the output means (eps, x0 or v)
 // and how t relates to noise belong to core/diffusion/ (network_denoiser.hpp adapts a network
 // into the denoiser that samplers and the ELBO use).
 //
@@ -38,6 +40,8 @@ class Network {
 
   const SampleShape& sample_shape() const { return shape_; }
   std::size_t sample_size() const { return size_; }  // D
+  // O: values per output row, D or 2 D (a second set of channels after the first D).
+  std::size_t output_size() const { return output_size_; }
   // K: labels are 0..K-1 and K is the null class; 0 for an unconditional network.
   std::size_t classes() const { return classes_; }
   bool conditional() const { return classes_ > 0; }
@@ -52,7 +56,7 @@ class Network {
   virtual void init_params(Rng& rng) = 0;
   void zero_grad();
 
-  // out (B, D) for x (B, D), t (B,) and labels (B,) or nullptr; keeps what backward needs. out
+  // out (B, O) for x (B, D), t (B,) and labels (B,) or nullptr; keeps what backward needs. out
   // may be the same tensor as x in every forward: the input is consumed before out is written.
   // The integer steps are embedded as the real numbers they are (forward_train_times).
   void forward_train(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
@@ -61,13 +65,13 @@ class Network {
   // t = sigma T, fractional when its schedule is shifted (diffusion/flow.hpp).
   virtual void forward_train_times(Tensor2& out, const Tensor2& x, const double* t,
                                    const Labels* labels, const Executor& executor) = 0;
-  // grads += dL/dparams for d_out (B, D) = dL/dout of the last forward_train (same B).
+  // grads += dL/dparams for d_out (B, O) = dL/dout of the last forward_train (same B).
   virtual void backward(const Tensor2& d_out, const Executor& executor) = 0;
   // Rows per forward_train/backward chunk in training (diffusion/batch_gradient.hpp): what keeps
   // a chunk's activations in cache. A constant of the network, never of the thread count.
   virtual std::size_t train_chunk_rows() const = 0;
 
-  // out (B, D) for x (B, D) at steps t (B,), keeping nothing.
+  // out (B, O) for x (B, D) at steps t (B,), keeping nothing.
   virtual void forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
                        const Executor& executor) = 0;
   // The same with every row at one step t, as samplers call it; a network may share the work
@@ -81,7 +85,8 @@ class Network {
   virtual std::unique_ptr<Network> clone() const = 0;
 
  protected:
-  Network(SampleShape shape, std::size_t classes, ParamLayout layout);
+  // output_size: O, D or 2 D (Error otherwise).
+  Network(SampleShape shape, std::size_t classes, ParamLayout layout, std::size_t output_size);
 
   // B, after checking x (B, D), steps (B) and labels (B or null, values 0..K); Error otherwise.
   // who names the network in messages.
@@ -98,6 +103,7 @@ class Network {
   std::vector<double> train_times_;  // forward_train's steps as real numbers
   SampleShape shape_;
   std::size_t size_ = 0;
+  std::size_t output_size_ = 0;
   std::size_t classes_ = 0;
   ParamLayout layout_;
   AlignedBuffer params_;  // (P,)

@@ -30,7 +30,8 @@ std::size_t chunk_rows_for(const UNetConfig& c) {
 
 UNet::UNet(const UNetConfig& config)
     : Network({config.in_channels, config.sample_size, config.sample_size}, config.classes,
-              unet_param_layout(config)),
+              unet_param_layout(config),
+              unet_out_channels(config) * config.sample_size * config.sample_size),
       config_(config),
       train_(std::make_unique<UNetWorkspace>()),
       infer_(std::make_unique<UNetWorkspace>()) {
@@ -166,7 +167,7 @@ void UNet::forward_rows(float* out, UNetWorkspace& ws, const float* x, const dou
                           param(o.norm_out_weight), param(o.norm_out_bias),
                           {R, C0, G, S * S, unet_norm_eps}, executor);
   conv2d_forward(out, ws.out_a, param(o.conv_out_weight), param(o.conv_out_bias),
-                 conv2d_3x3(R, C0, Cin, S, S), ws.scratch, executor);
+                 conv2d_3x3(R, C0, unet_out_channels(c), S, S), ws.scratch, executor);
 }
 
 void UNet::forward_train_times(Tensor2& out, const Tensor2& x, const double* t,
@@ -176,7 +177,7 @@ void UNet::forward_train_times(Tensor2& out, const Tensor2& x, const double* t,
   const std::int32_t* rows = labels_or_null(labels, 0, R, train_labels_);
   // conv_in's weight gradient reads the input again: keep it (it may also be out itself).
   std::copy(x.begin(), x.end(), train_->input);
-  out.resize({R, sample_size()});
+  out.resize({R, output_size()});
   forward_rows(out.data(), *train_, train_->input, t, rows, R, executor);
   cached_rows_ = R;
   has_cache_ = true;
@@ -197,19 +198,19 @@ void UNet::forward_at(Tensor2& out, const Tensor2& x, double t, const Labels* la
 
 void UNet::forward_times(Tensor2& out, const Tensor2& x, const double* t, const Labels* labels,
                          const Executor& executor) {
-  const std::size_t B = x.shape(0), D = sample_size();
+  const std::size_t B = x.shape(0), D = sample_size(), O = output_size();
   const Tensor2* input = &x;
   Tensor2 copy;
   if (&out == &x) {
     copy = x;
     input = &copy;
   }
-  out.resize({B, D});
+  out.resize({B, O});
   for (std::size_t first = 0; first < B; first += chunk_rows_) {
     const std::size_t R = std::min(chunk_rows_, B - first);
     infer_->prepare(config_, chunk_rows_, false);
     const std::int32_t* rows = labels_or_null(labels, first, R, infer_labels_);
-    forward_rows(out.data() + first * D, *infer_, input->data() + first * D, t + first, rows, R,
+    forward_rows(out.data() + first * O, *infer_, input->data() + first * D, t + first, rows, R,
                  executor);
   }
 }
@@ -231,10 +232,10 @@ void UNet::time_backward(UNetWorkspace& ws, std::size_t R, const Executor& execu
 
 void UNet::backward(const Tensor2& d_out, const Executor& executor) {
   if (!has_cache_) fail("U-Net: backward called before forward_train");
-  const std::size_t R = cached_rows_, D = sample_size();
-  if (d_out.shape(0) != R || d_out.shape(1) != D) {
+  const std::size_t R = cached_rows_, O = output_size();
+  if (d_out.shape(0) != R || d_out.shape(1) != O) {
     fail("U-Net: d_out is (", d_out.shape(0), ", ", d_out.shape(1),
-         "), the last forward_train output was (", R, ", ", D, ")");
+         "), the last forward_train output was (", R, ", ", O, ")");
   }
   const UNetConfig& c = config_;
   const UNetOffsets& o = offsets_;
@@ -250,7 +251,8 @@ void UNet::backward(const Tensor2& d_out, const Executor& executor) {
   // out = conv_out(SiLU(conv_norm_out(h))), h the last up tensor.
   const float* h_last = ws.up_y.back();
   conv2d_backward(other(), grad(o.conv_out_weight), grad(o.conv_out_bias), d_out.data(), ws.out_a,
-                  param(o.conv_out_weight), conv2d_3x3(R, C0, Cin, S, S), ws.scratch, executor);
+                  param(o.conv_out_weight), conv2d_3x3(R, C0, unet_out_channels(c), S, S),
+                  ws.scratch, executor);
   cur = 1 - cur;
   group_norm_silu_backward(ws.d_h[cur], grad(o.norm_out_weight), grad(o.norm_out_bias), ws.out_dact,
                            ws.out_mean, ws.out_rstd, ws.d_h[cur], h_last, param(o.norm_out_weight),

@@ -33,11 +33,20 @@ bool UNetConfig::operator==(const UNetConfig& o) const {
   return in_channels == o.in_channels && sample_size == o.sample_size &&
          block_out_channels == o.block_out_channels && layers_per_block == o.layers_per_block &&
          norm_num_groups == o.norm_num_groups && add_attention == o.add_attention &&
-         classes == o.classes;
+         classes == o.classes && unet_out_channels(*this) == unet_out_channels(o);
+}
+
+std::size_t unet_out_channels(const UNetConfig& c) {
+  return c.out_channels == 0 ? c.in_channels : c.out_channels;
 }
 
 void unet_config_validate(const UNetConfig& c) {
   check_range("in_channels", c.in_channels, unet_in_channels_range);
+  if (c.out_channels != 0 && c.out_channels != c.in_channels && c.out_channels != 2 * c.in_channels) {
+    fail("model config: out_channels = ", c.out_channels, " is not allowed: must be in_channels = ",
+         c.in_channels, " or 2 in_channels = ", 2 * c.in_channels,
+         " (prediction and learned variance)");
+  }
   check_range("sample_size", c.sample_size, unet_sample_size_range);
   check_range("levels (the length of block_out_channels)", c.levels(), unet_levels_range);
   for (std::size_t i = 0; i < c.levels(); ++i) {
@@ -71,19 +80,21 @@ void unet_config_validate(const UNetConfig& c) {
 }
 
 nlohmann::json unet_config_to_json(const UNetConfig& c) {
-  return {{"in_channels", c.in_channels},
+  nlohmann::json out{{"in_channels", c.in_channels},
           {"sample_size", c.sample_size},
           {"block_out_channels", c.block_out_channels},
           {"layers_per_block", c.layers_per_block},
           {"norm_num_groups", c.norm_num_groups},
           {"add_attention", c.add_attention},
           {"classes", c.classes}};
+  if (unet_out_channels(c) != c.in_channels) out["out_channels"] = unet_out_channels(c);
+  return out;
 }
 
 UNetConfig unet_config_from_json(const nlohmann::json& json) {
   const JsonFields f(json, "model config",
                      {"in_channels", "sample_size", "block_out_channels", "layers_per_block",
-                      "norm_num_groups", "add_attention", "classes"});
+                      "norm_num_groups", "add_attention", "classes", "out_channels"});
   UNetConfig c;
   c.in_channels = f.size("in_channels");
   c.sample_size = f.size("sample_size");
@@ -92,6 +103,7 @@ UNetConfig unet_config_from_json(const nlohmann::json& json) {
   c.norm_num_groups = f.size("norm_num_groups");
   c.add_attention = f.flag("add_attention");
   c.classes = f.size("classes");
+  if (f.has("out_channels")) c.out_channels = f.size("out_channels");  // absent in older files
   unet_config_validate(c);
   return c;
 }
@@ -128,6 +140,7 @@ std::string unet_config_describe(const UNetConfig& c, std::size_t parameters) {
       << (c.layers_per_block == 1 ? " resnet" : " resnets") << " per down block, " << c.norm_num_groups << " groups, time embedding "
       << c.time_embed_dim() << (c.add_attention ? ", single-head attention in the middle" : "");
   if (c.classes > 0) out << ", " << c.classes << " classes (class embedding, null class " << c.classes << ")";
+  if (unet_out_channels(c) != c.in_channels) out << ", " << unet_out_channels(c) << " output channels (learned variance)";
   return out.str();
 }
 

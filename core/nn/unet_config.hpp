@@ -14,7 +14,10 @@
 namespace diffuse {
 
 struct UNetConfig {
-  std::size_t in_channels = 1;   // C of the images (= out_channels)
+  std::size_t in_channels = 1;   // C of the images
+  std::size_t out_channels = 0;  // C_out of conv_out: 0 means C; 2 C: [prediction, variance
+                                 // values] (improved DDPM's learned variance; diffusers'
+                                 // out_channels). Files before it: 0.
   std::size_t sample_size = 8;   // H = W, a multiple of 2^(levels - 1)
   std::vector<std::size_t> block_out_channels = {32, 64};  // C_i of level i (i = 0: full size)
   std::size_t layers_per_block = 2;  // resnets per down block (up blocks: one more)
@@ -40,12 +43,16 @@ inline constexpr IntRange unet_channels_range{1, 512, 128};
 inline constexpr IntRange unet_layers_per_block_range{1, 4, 3};
 inline constexpr IntRange unet_groups_range{1, 32, 32};
 
+// C_out: out_channels, or in_channels when it is 0.
+std::size_t unet_out_channels(const UNetConfig& config);
+
 // Throws Error naming the field, its value and what is allowed: every GroupNorm's channel count,
 // the concatenated ones of the up blocks included, must be a multiple of norm_num_groups.
 void unet_config_validate(const UNetConfig& config);
 
 // {"in_channels": 1, "sample_size": 8, "block_out_channels": [32, 64], "layers_per_block": 2,
-//  "norm_num_groups": 8, "add_attention": false, "classes": 0}
+//  "norm_num_groups": 8, "add_attention": false, "classes": 0}, and "out_channels": 2 C when the
+// output is doubled (absent otherwise, as in every file before it; absent reads as C).
 nlohmann::json unet_config_to_json(const UNetConfig& config);
 UNetConfig unet_config_from_json(const nlohmann::json& json);
 

@@ -102,8 +102,8 @@ ParamLayout unet_param_layout(const UNetConfig& c, UNetOffsets* offsets) {
   o.mid[1] = add_resnet(layout, "mid_block.resnets.1", top, top, side, E);
   o.norm_out_weight = layout.add("conv_norm_out.weight", {C0});
   o.norm_out_bias = layout.add("conv_norm_out.bias", {C0});
-  o.conv_out_weight = layout.add("conv_out.weight", {Cin, C0, 3, 3});
-  o.conv_out_bias = layout.add("conv_out.bias", {Cin});
+  o.conv_out_weight = layout.add("conv_out.weight", {unet_out_channels(c), C0, 3, 3});
+  o.conv_out_bias = layout.add("conv_out.bias", {unet_out_channels(c)});
   if (offsets != nullptr) *offsets = std::move(o);
   return layout;
 }
@@ -140,7 +140,7 @@ std::vector<UNetConv> unet_convs(const UNetConfig& c, std::size_t B) {
   }
   resnet("mid_block.resnets.0", o.mid[0]);
   resnet("mid_block.resnets.1", o.mid[1]);
-  out.push_back({"conv_out", conv2d_3x3(B, C0, Cin, S, S), true});
+  out.push_back({"conv_out", conv2d_3x3(B, C0, unet_out_channels(c), S, S), true});
   return out;
 }
 

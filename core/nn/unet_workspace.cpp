@@ -74,7 +74,7 @@ std::size_t scratch_floats(const UNetConfig& c, std::size_t R) {
   }
   const std::size_t C0 = c.block_out_channels.front(), S = c.sample_size;
   n = std::max(n, conv2d_scratch_floats(conv2d_3x3(R, c.in_channels, C0, S, S)));
-  n = std::max(n, conv2d_scratch_floats(conv2d_3x3(R, C0, c.in_channels, S, S)));
+  n = std::max(n, conv2d_scratch_floats(conv2d_3x3(R, C0, unet_out_channels(c), S, S)));
   for (std::size_t i = 0; i + 1 < c.levels(); ++i) {
     const std::size_t Ci = c.block_out_channels[i];
     n = std::max(n, conv2d_scratch_floats(conv2d_3x3_stride2(R, Ci, Ci, S >> i, S >> i)));

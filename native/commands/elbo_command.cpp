@@ -24,6 +24,7 @@
 #include "support/datasets.hpp"
 #include "support/image_datasets.hpp"
 #include "support/progress.hpp"
+#include "support/sampler_options.hpp"
 #include "support/test_points.hpp"
 #include "support/thread_pool.hpp"
 
@@ -80,7 +81,7 @@ ElboRun prepare(const ElboOptions& o, const CLI::App& command) {
     run.labels = test.labels;
   }
   if (o.raw && !c.training) fail("--raw: the checkpoint holds no raw weights (it is an export)");
-  run.config.variance = reverse_variances.value(o.variance);
+  run.config.variance = reverse_variance_for(o.variance, command, c);
   run.config.strata = static_cast<int>(
       run.dataset.image() && command.count("--strata") == 0 ? image_default_strata : o.strata);
   run.config.draws = static_cast<int>(o.draws);
@@ -145,7 +146,7 @@ nlohmann::ordered_json to_json(const ElboRun& run, const ElboOptions& o, const E
   j["estimate"] = run.config.strata > 0 ? "stratified" : "exact";
   j["strata"] = run.config.strata;
   j["draws"] = r.draws;
-  j["variance"] = o.variance;
+  j["variance"] = reverse_variances.name(run.config.variance);
   j["weights"] = o.raw ? "raw" : "ema";
   j["seed"] = o.seed;
   j["LT"] = r.prior;
@@ -215,7 +216,7 @@ void print_text(const ElboRun& run, const ElboOptions& o, const ElboResult& r,
                                         : "points of ")
             << o.dataset << (run.labels.size() > 0 ? " given their labels" : "")
             << " (seed " << o.seed << ", " << (o.raw ? "raw" : "EMA") << " weights, variance "
-            << o.variance << ")\n"
+            << reverse_variances.name(run.config.variance) << ")\n"
             << (run.config.strata > 0
                     ? "stratified estimate: one t in each of " + std::to_string(run.config.strata) +
                           " strata of t = 1.." + std::to_string(T - 1)
@@ -291,7 +292,8 @@ void add_elbo_command(CLI::App& app) {
       ->capture_default_str()
       ->type_name("INT");
   c->add_option("--variance", o->variance,
-                "Reverse variance: fixed_small (beta~) | fixed_large (beta)")
+                "Reverse variance: fixed_small (beta~) | fixed_large (beta) | learned_range (the "
+                "model's own; the default for a model trained with --learn-variance)")
       ->check(one_of(reverse_variances.names()))
       ->capture_default_str()
       ->type_name("NAME");

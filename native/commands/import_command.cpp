@@ -69,7 +69,10 @@ nlohmann::json read_json(const ImportOptions& o, const char* file) {
 std::string sampling_flags(const SamplerConfig& s) {
   const SamplerConfig defaults;
   std::string flags;
-  if (s.variance != defaults.variance) flags += " --variance " + reverse_variances.name(s.variance);
+  // learned_range is what sample does without flags for a model with a learned variance.
+  if (s.variance != defaults.variance && s.variance != ReverseVariance::learned_range) {
+    flags += " --variance " + reverse_variances.name(s.variance);
+  }
   if (sampler_spacing(s) != sampler_spacing(defaults)) {
     flags += " --spacing " + timestep_spacings.name(sampler_spacing(s));
   }

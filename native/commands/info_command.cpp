@@ -93,7 +93,7 @@ std::string schedule_text(const ScheduleConfig& s) {
   return out.str();
 }
 
-std::string training_text(const TrainConfig& t) {
+std::string training_text(const TrainConfig& t, bool learned_variance) {
   std::ostringstream out;
   out << t.steps << " steps of batch " << t.batch << ", " << optimizer_kinds.name(t.optimizer.kind)
       << " (beta1 " << t.optimizer.beta1 << ", beta2 " << t.optimizer.beta2 << ", eps "
@@ -105,6 +105,10 @@ std::string training_text(const TrainConfig& t) {
       << (t.grad_clip > 0 ? format_number(t.grad_clip) : "off") << ", EMA " << t.ema_decay
       << ", loss " << predictions.name(t.loss.space);
   if (t.loss.weighting == LossWeighting::min_snr) out << " with min_snr gamma " << t.loss.snr_gamma;
+  if (learned_variance) {
+    out << " + " << format_number(t.vlb_weight) << " L_vlb (hybrid), t "
+        << timestep_samplings.name(t.t_sampling);
+  }
   out << ", seed " << t.seed;
   return out.str();
 }
@@ -140,7 +144,7 @@ void print_text(const InfoOptions& o, const Checkpoint& c, const Safetensors& fi
                            " is the null class of classifier-free guidance)"
                      : classes_text(c));
   row("schedule", schedule_text(c.schedule));
-  row("training", imported ? unrecorded : training_text(c.train));
+  row("training", imported ? unrecorded : training_text(c.train, c.diffusion.learned_variance));
   row("data", imported ? c.data.source + ", " + shape_text(c.data.shape) + " images; levels 0.." +
                              std::to_string(c.data.normalization.levels - 1) + " mapped to [-1, 1]"
                        : data_text(c.data));

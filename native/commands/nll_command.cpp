@@ -79,16 +79,14 @@ OdeLikelihoodConfig ode_config(const NllOptions& o, const CLI::App& command, std
 NllRun prepare(const NllOptions& o, const CLI::App& command) {
   NllRun run;
   run.checkpoint = checkpoint_load("--model", o.model);
-  if (run.checkpoint.diffusion.objective == Objective::flow) {
-    fail("--model ", o.model, " is a flow-matching model: diffuse nll integrates the diffusion ",
-         "probability-flow ODE; the flow objective's own ODE likelihood is not implemented yet");
-  }
   run.dataset = dataset_resolve("--dataset", o.dataset);
   run.seed = parse_seed(o.seed);
   if (o.raw && !run.checkpoint.training)
     fail("--raw: the checkpoint holds no raw weights (it is an export)");
   const std::size_t D = model_sample_size(run.checkpoint.model);
   run.config = ode_config(o, command, D, run.dataset.image());
+  // A flow-matching model: its own ODE dx/ds = u from s = 0 to 1 (diffusion/ode_likelihood.hpp).
+  run.config.flow = run.checkpoint.diffusion.objective == Objective::flow;
   const TestPointsRequest request{o.dataset, static_cast<std::size_t>(o.n), command.count("--n") > 0,
                                   static_cast<std::size_t>(image_default_n), run.seed, false};
   run.points = test_points_load(run.checkpoint, run.dataset, request).points;
@@ -188,8 +186,10 @@ nlohmann::ordered_json to_json(const NllRun& run, const NllOptions& o, const Ode
   j["probe_standard_error"] = number_or_null(r.probe_standard_error);
   j["dequantized"] = run.checkpoint.data.normalization.discrete();
   j["levels"] = run.checkpoint.data.normalization.levels;
-  j["sigma_min"] = r.sigma_min;
-  j["sigma_max"] = r.sigma_max;
+  j["objective"] = objectives.name(run.checkpoint.diffusion.objective);
+  // A flow integrates s from 0 to 1 (no sigma): null there.
+  j["sigma_min"] = run.config.flow ? nlohmann::json() : nlohmann::json(r.sigma_min);
+  j["sigma_max"] = run.config.flow ? nlohmann::json() : nlohmann::json(r.sigma_max);
   j["rtol"] = run.config.rtol;
   j["atol"] = run.config.atol;
   j["nfe"] = r.nfe;
@@ -225,9 +225,11 @@ void print_text(const NllRun& run, const NllOptions& o, const OdeLikelihoodResul
                 : run.dataset.image()   ? "held-out images (dequantized) of "
                                         : "points of ")
             << o.dataset << " (seed " << o.seed << ", " << (o.raw ? "raw" : "EMA") << " weights)\n"
-            << "Dormand-Prince 5(4), rtol " << format_number(run.config.rtol) << ", sigma "
-            << format_number(std::round(r.sigma_min * 1e4) / 1e4) << " .. "
-            << format_number(std::round(r.sigma_max * 10) / 10) << "; divergence "
+            << "Dormand-Prince 5(4), rtol " << format_number(run.config.rtol)
+            << (run.config.flow ? ", the flow's s 0 .. 1" : ", sigma " +
+                    format_number(std::round(r.sigma_min * 1e4) / 1e4) + " .. " +
+                    format_number(std::round(r.sigma_max * 10) / 10))
+            << "; divergence "
             << divergence_methods.name(r.divergence)
             << (r.divergence == DivergenceMethod::hutchinson
                     ? " (" + std::to_string(r.probes) + (r.probes == 1 ? " probe)" : " probes)")
@@ -238,9 +240,14 @@ void print_text(const NllRun& run, const NllOptions& o, const OdeLikelihoodResul
   const std::size_t D = r.dims;
   const std::string se =
       "  +- " + format_number(std::round(r.standard_error * 1e4) / 1e4) + " (s.e.)";
-  print_row("prior", "-log N(y(sigma_max); 0, (1 + sigma_max^2) I)", r.prior, D);
-  print_row("flow", "-integral of div_y over log sigma: sigma_min -> sigma_max",
-            -r.divergence_integral, D);
+  if (run.config.flow) {
+    print_row("prior", "-log N(x(1); 0, I)", r.prior, D);
+    print_row("flow", "-integral of div_x u over s: 0 -> 1", -r.divergence_integral, D);
+  } else {
+    print_row("prior", "-log N(y(sigma_max); 0, (1 + sigma_max^2) I)", r.prior, D);
+    print_row("flow", "-integral of div_y over log sigma: sigma_min -> sigma_max",
+              -r.divergence_integral, D);
+  }
   print_row("total", "NLL, normalized space", r.nll_nats, D, se);
   print_row("scale",
             discrete ? "D log((L - 1) / 2): normalized -> levels"

@@ -54,6 +54,8 @@ void set_defaults(TrainOptions& o) {
   o.lr_schedule = lr_schedule_kinds.name(t.lr_schedule);
   o.loss_weighting = loss_weightings.name(t.loss.weighting);
   o.snr_gamma = t.loss.snr_gamma;
+  o.vlb_weight = t.vlb_weight;
+  o.t_sampling = timestep_samplings.name(t.t_sampling);
 }
 
 void add_data_options(CLI::App& c, TrainOptions& o) {
@@ -177,6 +179,20 @@ void add_training_options(CLI::App& c, TrainOptions& o) {
       ->check(positive_number())
       ->capture_default_str()
       ->group("Training");
+  c.add_flag("--learn-variance", o.learn_variance,
+             "Improved DDPM's learned variance: the network's output doubles, trained with "
+             "L_simple + lambda L_vlb (diffusers' variance_type learned_range)")
+      ->group("Training");
+  c.add_option("--vlb-weight", o.vlb_weight, "lambda of the hybrid loss (with --learn-variance)")
+      ->check(number_range(vlb_weight_range))
+      ->capture_default_str()
+      ->group("Training");
+  c.add_option("--t-sampling", o.t_sampling,
+               "uniform | importance (t ~ p_t from the L_vlb history; with --learn-variance)")
+      ->check(one_of(timestep_samplings.names()))
+      ->capture_default_str()
+      ->group("Training")
+      ->type_name("NAME");
 }
 
 void add_run_options(CLI::App& c, TrainOptions& o) {
@@ -251,6 +267,15 @@ TrainConfig train_config_from(const TrainOptions& o, const CLI::App& command) {
   t.label_dropout = o.label_dropout;
   if (command.count("--label-dropout") > 0 && !o.conditional) {
     fail("--label-dropout needs --conditional");
+  }
+  t.vlb_weight = o.vlb_weight;
+  t.t_sampling = timestep_samplings.value(o.t_sampling);
+  if (!o.learn_variance && command.count("--vlb-weight") > 0) {
+    fail("--vlb-weight needs --learn-variance (it weighs the L_vlb term that trains the variance)");
+  }
+  if (!o.learn_variance && t.t_sampling != TimestepSampling::uniform) {
+    fail("--t-sampling ", o.t_sampling, " needs --learn-variance (its history is of the L_vlb ",
+         "terms)");
   }
   return t;
 }
@@ -351,9 +376,15 @@ void prepare_fresh(TrainRun& run, TrainOptions o, const CLI::App& command) {
   } else if (command.count("--shift") > 0) {
     fail("--shift applies to --objective flow");
   }
+  if (o.learn_variance && run.diffusion.objective == Objective::flow) {
+    fail("--learn-variance applies to --objective diffusion: the flow objective has no reverse ",
+         "variance");
+  }
+  run.diffusion.learned_variance = o.learn_variance;
   run.train = train_config_from(o, command);
   run.data = training_data_from(o, command, run.train);
   run.model = model_config_from(o.model, command, run.data, spec.image());
+  if (o.learn_variance) model_double_output(run.model);
   train_setup_validate(run.schedule, run.diffusion, run.model, run.train);
   run.total_steps = run.train.steps;
 }

@@ -42,6 +42,10 @@ struct TrainOptions {
   std::string loss;  // empty: the prediction's own space
   std::string loss_weighting;
   double snr_gamma = 0;
+  // improved DDPM's learned variance
+  bool learn_variance = false;
+  double vlb_weight = 0;
+  std::string t_sampling;
   // run
   std::string resume, out;
   std::int64_t threads = 1, save_every = 0, stop_at = 0;

@@ -36,7 +36,8 @@ void sampler_options_add(CLI::App& c, SamplerOptions& o, const std::string& grou
              "dpmpp_2m_sde, unipc")
       ->group(group);
   c.add_option("--variance", o.variance,
-               "DDPM's reverse variance: fixed_small (beta~) | fixed_large (beta)")
+               "DDPM's reverse variance: fixed_small (beta~) | fixed_large (beta) | learned_range "
+               "(the model's own; the default for a model trained with --learn-variance)")
       ->check(one_of(reverse_variances.names()))
       ->capture_default_str()
       ->group(group)
@@ -112,6 +113,20 @@ std::string classes_description(const SamplerOptions& o, const Checkpoint& check
   return "class " + o.class_label + guidance;
 }
 
+ReverseVariance reverse_variance_for(const std::string& flag, const CLI::App& command,
+                                     const Checkpoint& checkpoint) {
+  const bool learned = checkpoint.diffusion.learned_variance;
+  if (command.count("--variance") == 0) {
+    return learned ? ReverseVariance::learned_range : reverse_variances.value(flag);
+  }
+  const ReverseVariance variance = reverse_variances.value(flag);
+  if (variance == ReverseVariance::learned_range && !learned) {
+    fail("--variance learned_range needs a model trained with --learn-variance; this one's ",
+         "variance is fixed: allowed are fixed_small, fixed_large");
+  }
+  return variance;
+}
+
 SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& command,
                                   const Checkpoint& checkpoint) {
   SamplerConfig config;
@@ -127,7 +142,7 @@ SamplerConfig sampler_config_from(const SamplerOptions& o, const CLI::App& comma
   config.eta = o.eta;
   if (!o.spacing.empty()) config.spacing = timestep_spacings.value(o.spacing);
   config.karras = o.karras;
-  config.variance = reverse_variances.value(o.variance);
+  config.variance = reverse_variance_for(o.variance, command, checkpoint);
   config.clip_sample = o.clip_sample;
   config.clip_range = o.clip_range;
   if (config.kind != SamplerKind::ddim && command.count("--eta") > 0) {

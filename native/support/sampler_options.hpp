@@ -34,6 +34,11 @@ void sampler_options_add(CLI::App& command, SamplerOptions& options, const std::
 // Validates the flags against the checkpoint (T, the prediction type, raw weights present) and
 // rejects flags that would have no effect (--eta other than with DDIM, --variance other than with
 // DDPM, --karras where diffusers does not offer it). Throws Error.
+// --variance as given, or learned_range for a model with a learned variance when it is not given;
+// Error (exit 2) for learned_range and a model without one.
+ReverseVariance reverse_variance_for(const std::string& flag, const CLI::App& command,
+                                     const Checkpoint& checkpoint);
+
 SamplerConfig sampler_config_from(const SamplerOptions& options, const CLI::App& command,
                                   const Checkpoint& checkpoint);
 

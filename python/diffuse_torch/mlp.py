@@ -48,7 +48,7 @@ class MlpDenoiser(nn.Module):
         if cfg["residual"]:
             # No norm before layers.0: an Identity keeps the indices (norms.1 ..) of the spec.
             self.norms = nn.ModuleList([nn.Identity()] + [nn.LayerNorm(H) for _ in range(1, L)])
-        self.output = nn.Linear(H, D)
+        self.output = nn.Linear(H, cfg.get("out_dim", D))  # 2 D with a learned variance
         # Class-conditional: K + 1 rows, the last the null class (diffusers' num_class_embeds).
         self.classes = cfg.get("classes", 0)
         if self.classes:

@@ -123,6 +123,9 @@ def resolve_config(config):
     cfg = {**UNET2D_DEFAULTS, **public}
 
     for key, want in _FIXED.items():
+        # out_channels may be twice in_channels: a learned variance (variance_type learned_range).
+        if key == "out_channels" and _same_value(cfg[key], 2 * cfg["in_channels"]):
+            continue
         if not _same_value(cfg[key], want):
             raise ValueError(f"{key} = {cfg[key]!r}: our family requires {want!r}")
 

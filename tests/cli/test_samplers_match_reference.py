@@ -68,7 +68,7 @@ def step_noise(seed, n, D):
     return noise
 
 
-def reference(name, setup, z, steps, spacing, karras, seed=0, eta=0.0):
+def reference(name, setup, z, steps, spacing, karras, seed=0, eta=0.0, variance="fixed_small"):
     model, acp, config, mean, std = setup
 
     def network(x, t):
@@ -78,7 +78,7 @@ def reference(name, setup, z, steps, spacing, karras, seed=0, eta=0.0):
 
     out = samplers_ref.run_sampler(name, network, acp, z, steps, spacing=spacing, karras=karras,
                                    prediction=PREDICTION[config["diffusion"]["prediction"]],
-                                   step_noise=step_noise(seed, *z.shape), eta=eta,
+                                   step_noise=step_noise(seed, *z.shape), eta=eta, variance=variance,
                                    beta_schedule=BETA_SCHEDULE[config["schedule"]["schedule"]])
     # The reference's latents are in each scheduler's own space; diffuse reports x_t, what the
     # network is given (latents / sqrt(1 + sigma^2) for the sigma-space samplers).
@@ -169,6 +169,17 @@ for key in ("eps", "v-zero-snr"):
             count += 1
 print(f"ok: {count} stochastic runs (ddpm, euler_a, dpmpp_2m_sde, ddim eta 1) agree frame by frame "
       "with the reference given the same noise")
+
+# A learned variance (train --learn-variance): ddpm draws with the model's own sigma by default,
+# as DDPMScheduler with variance_type learned_range does, frame by frame.
+learned = train("lv.safetensors", "--learn-variance")
+for steps, spacing in ((20, "trailing"), (8, "leading")):
+    frames, _ = reference("ddpm", learned, z64, steps, spacing, False, seed=5, variance="learned_range")
+    got, trajectory = diffuse("lv.safetensors", "ddpm", "z.npy", steps, spacing, False, seed=5, trajectory=True)
+    for f, (g, w) in enumerate(zip(trajectory, frames)):
+        check(f"ddpm-learned frame {f}", g, w)
+    check("ddpm-learned sample", got, frames[-1])
+print("ok: ddpm with a learned variance agrees frame by frame with DDPMScheduler's learned_range")
 
 # --print-timesteps is the reference's plan.
 model, acp, config, mean, std = models["eps"]

@@ -28,7 +28,8 @@ steps_offset 0, no clipping or thresholding):
     unipc         UniPCMultistepScheduler(solver_type "bh2", solver_order 2, predict_x0 True,
                   lower_order_final True, final_sigmas_type "zero", disable_corrector [])
     ddim          DDIMScheduler(set_alpha_to_one True, clip_sample False), step(eta=eta)
-    ddpm          DDPMScheduler(variance_type fixed_small | fixed_large, clip_sample False)
+    ddpm          DDPMScheduler(variance_type fixed_small | fixed_large | learned_range, clip_sample
+                  False); learned_range: the model's output is (n, 2 D), [prediction, o]
 
 `karras` (use_karras_sigmas) is offered by euler, heun, dpmpp_2m, dpmpp_2m_sde and unipc.
 Zero terminal SNR: pass the rescaled table (alphas_cumprod[-1] == 0 exactly). The sigma-based
@@ -52,7 +53,7 @@ KARRAS_SAMPLERS = ("euler", "heun", "dpmpp_2m", "dpmpp_2m_sde", "unipc")
 SIGMA_SAMPLERS = ("euler", "euler_a", "heun", "dpmpp_2m", "dpmpp_2m_sde", "unipc")
 PREDICTIONS = ("epsilon", "sample", "v_prediction")
 SPACINGS = ("linspace", "leading", "trailing")
-VARIANCES = ("fixed_small", "fixed_large")
+VARIANCES = ("fixed_small", "fixed_large", "learned_range")
 
 # What diffusers puts in place of alphas_cumprod[-1] == 0 (rescale_betas_zero_snr) so that the
 # first sigma stays finite: 2**-24, the smallest positive float16 subnormal.
@@ -460,11 +461,14 @@ def _run_ddim(rec, plan, x, pred, acp, eta):
 
 def _run_ddpm(rec, plan, x, pred, acp, variance):
     """Ancestral DDPM step (Ho et al. 2020 eq. 7) between consecutive timesteps of the plan;
-    noise is drawn when t > 0, with variance the clamped posterior variance (fixed_small) or
-    1 - abar_t / abar_prev (fixed_large)."""
+    noise is drawn when t > 0, with variance the clamped posterior variance (fixed_small),
+    1 - abar_t / abar_prev (fixed_large), or learned_range's log-domain interpolation between the
+    two, frac = (o + 1) / 2 (DDPMScheduler._get_variance: the model output's second half o)."""
     ts = [int(t) for t in plan["timesteps"]]
     for k, t in enumerate(ts):
         m = rec.call(x)
+        if variance == "learned_range":
+            m, o = m[:, : m.shape[1] // 2], m[:, m.shape[1] // 2:]
         prev = ts[k + 1] if k + 1 < len(ts) else -1
         a = float(acp[t])
         a_prev = float(acp[prev]) if prev >= 0 else 1.0
@@ -474,11 +478,15 @@ def _run_ddpm(rec, plan, x, pred, acp, variance):
         ct = math.sqrt(a / a_prev) * (1.0 - a_prev) / (1.0 - a)
         x = c0 * x0 + ct * x
         if t > 0:
+            small = max((1.0 - a_prev) / (1.0 - a) * beta_t, 1e-20)
             if variance == "fixed_small":
-                v = max((1.0 - a_prev) / (1.0 - a) * beta_t, 1e-20)
-            else:
+                v = small
+            elif variance == "fixed_large":
                 v = beta_t
-            x = x + math.sqrt(v) * rec.noise()
+            else:
+                frac = (o + 1.0) / 2.0
+                v = np.exp(frac * math.log(beta_t) + (1.0 - frac) * math.log(small))
+            x = x + np.sqrt(v) * rec.noise()
         rec.done()
     return x
 

@@ -516,7 +516,7 @@ def test_validation():
     print("(e) config validation")
     base = config(EXAMPLE)
     bad = {
-        "in_channels": 3, "out_channels": 2, "norm_eps": 1e-6, "act_fn": "gelu", "dropout": 0.1,
+        "in_channels": 3, "out_channels": 3, "norm_eps": 1e-6, "act_fn": "gelu", "dropout": 0.1,
         "time_embedding_type": "fourier", "flip_sin_to_cos": False, "freq_shift": 1,
         "center_input_sample": True, "downsample_padding": 0, "mid_block_scale_factor": 2,
         "resnet_time_scale_shift": "scale_shift", "class_embed_type": "timestep",
@@ -529,6 +529,8 @@ def test_validation():
     for key, value in bad.items():
         check(raises(lambda: unet2d.UNet2D({**base, key: value})), f"{key} = {value!r} raises")
     check(not raises(lambda: unet2d.UNet2D({**base, "attention_head_dim": None})), "attention_head_dim null is accepted")
+    check(not raises(lambda: unet2d.UNet2D({**base, "out_channels": 2})),
+          "out_channels = 2 in_channels is accepted (a learned variance)")
     check(not raises(lambda: unet2d.UNet2D({**base, "norm_eps": 1e-05, "dropout": 0, "mid_block_scale_factor": 1.0})),
           "numerically equal JSON numbers are accepted")
     minimal = {k: base[k] for k in ("block_out_channels", "layers_per_block", "norm_num_groups", "sample_size")}

@@ -49,6 +49,8 @@ def check(path):
     config = diffusers_unet_config(cfg["block_out_channels"], cfg["layers_per_block"], cfg["norm_num_groups"],
                                    cfg["add_attention"], cfg["classes"] + 1 if cfg["classes"] else None,
                                    cfg["sample_size"])
+    if "out_channels" in cfg:  # a learned variance's doubled output
+        config["out_channels"] = cfg["out_channels"]
     model = UNet2D(config).double()
     names = [n for n, _ in model.state_dict().items()]
     assert names == case["order"], "state_dict order differs from diffuse's layout"

@@ -127,3 +127,33 @@ test('a native flow-matching checkpoint samples in WASM on its own levels: euler
     assert.ok(worst < 1e-3, `largest difference ${worst}`);
     for (const o of [loaded.trainer, loaded.model]) o?.delete();
   });
+
+const haveLearned = existsSync(cli) && /--learn-variance/.test(execFileSync(cli, ['train', '--help'], { encoding: 'utf8' }));
+
+test('a native learned-variance checkpoint loads in WASM and samples its mean as natively (the page offers fixed variances)',
+  { skip: !haveLearned && `no ${cli} with train --learn-variance` }, () => {
+    const file = path.join(dir, 'learned.safetensors'), csv = path.join(dir, 'learned.csv');
+    execFileSync(cli, ['train', '--dataset', 'moons', '--learn-variance', '--hidden', '32', '--layers', '2',
+      '--steps', '200', '--out', file, '-q']);
+    const loaded = diffuse.checkpointLoad(new Uint8Array(readFileSync(file)), 'learned.safetensors');
+    assert.equal(loaded.ok, true, loaded.error);
+    const created = loaded.model.sampler({ sampler: 'ddim', samplerSteps: 10, n: 100, seed: 4 });
+    assert.equal(created.ok, true, created.error);
+    while (!created.sampler.advance(5).done);
+    const wasm = created.sampler.current().x;
+    created.sampler.delete();
+    execFileSync(cli, ['sample', '--model', file, '--sampler', 'ddim', '--steps', '10', '--n', '100', '--seed', '4',
+      '--out', csv, '-q']);
+    const native = readFileSync(csv, 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').map(Number));
+    assert.equal(native.length, wasm.length);
+    let worst = 0;
+    for (let i = 0; i < wasm.length; i++) worst = Math.max(worst, Math.abs(wasm[i] - native[i]));
+    assert.ok(worst < 1e-3, `largest difference ${worst}`);
+    const ddpm = loaded.model.sampler({ sampler: 'ddpm', samplerSteps: 20, n: 50, seed: 1, variance: 'fixed_small' });
+    assert.equal(ddpm.ok, true, ddpm.error);
+    while (!ddpm.sampler.advance(10).done);
+    assert.ok(ddpm.sampler.current().x.every(Number.isFinite));
+    ddpm.sampler.delete();
+    if (loaded.trainer) assert.equal(loaded.trainer.train(5).step, 200, 'a finished run takes no more steps');
+    for (const o of [loaded.trainer, loaded.model]) o?.delete();
+  });

@@ -47,3 +47,17 @@ TEST_CASE("a flow config round-trips as {objective: flow, shift}; diffusion conf
   CHECK_THROWS_WITH(diffusion_config_from_json({{"objective", "score"}, {"prediction", "eps"}}),
                     Catch::Contains("objective 'score'"));
 }
+
+TEST_CASE("a learned variance is recorded as variance learned_range; its absence reads as fixed") {
+  DiffusionConfig learned;
+  learned.learned_variance = true;
+  const json j = diffusion_config_to_json(learned);
+  CHECK(j == json::parse(R"({"prediction": "eps", "variance": "learned_range"})"));
+  CHECK(diffusion_config_from_json(j) == learned);
+  CHECK_FALSE(diffusion_config_from_json(json::parse(R"({"prediction": "v"})")).learned_variance);
+  CHECK_THROWS_WITH(diffusion_config_from_json(json::parse(R"({"prediction": "eps", "variance": "learned"})")),
+                    Contains("variance 'learned' is unknown") && Contains("learned_range"));
+  DiffusionConfig flow = learned;
+  flow.objective = Objective::flow;
+  CHECK_THROWS_WITH(diffusion_config_validate(flow), Contains("flow objective has no reverse variance"));
+}

@@ -123,6 +123,27 @@ TEST_CASE("setups that cannot work are rejected with the reason") {
   bad.learning_rate = -1;
   CHECK_THROWS_WITH(Trainer(ScheduleConfig{}, DiffusionConfig{}, small_model(), bad, moons(100, 4)),
                     Catch::Matchers::Contains("learning rate = -1"));
+  // A learned variance needs the doubled output, and the doubled output needs it.
+  DiffusionConfig learned;
+  learned.learned_variance = true;
+  CHECK_THROWS_WITH(Trainer(ScheduleConfig{}, learned, small_model(), short_run(10), moons(100, 4)),
+                    Catch::Matchers::Contains("needs the model's output doubled"));
+  MlpConfig doubled = small_model();
+  doubled.out_dim = 4;
+  CHECK_THROWS_WITH(Trainer(ScheduleConfig{}, DiffusionConfig{}, doubled, short_run(10), moons(100, 4)),
+                    Catch::Matchers::Contains("learns no variance"));
+  TrainConfig importance = short_run(10);
+  importance.t_sampling = TimestepSampling::importance;
+  CHECK_THROWS_WITH(Trainer(ScheduleConfig{}, DiffusionConfig{}, small_model(), importance, moons(100, 4)),
+                    Catch::Matchers::Contains("importance needs a learned variance"));
+  TrainConfig negative = short_run(10);
+  negative.vlb_weight = -0.5;
+  CHECK_THROWS_WITH(Trainer(ScheduleConfig{}, learned, doubled, negative, moons(100, 4)),
+                    Catch::Matchers::Contains("vlb weight = -0.5"));
+  DiffusionConfig flow = learned;
+  flow.objective = Objective::flow;
+  CHECK_THROWS_WITH(Trainer(ScheduleConfig{}, flow, doubled, short_run(10), moons(100, 4)),
+                    Catch::Matchers::Contains("flow objective has no reverse variance"));
 }
 
 TEST_CASE("training configuration survives a JSON round trip") {

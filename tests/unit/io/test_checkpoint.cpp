@@ -6,6 +6,7 @@
 
 #include "support/allocation_counter.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -24,9 +25,10 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-std::unique_ptr<Trainer> small_trainer(std::int64_t steps = 40, std::size_t classes = 0) {
+std::unique_ptr<Trainer> small_trainer(std::int64_t steps = 40, std::size_t classes = 0,
+                                       bool importance = false) {
   ScheduleConfig schedule;
-  schedule.timesteps = 50;
+  schedule.timesteps = importance ? 8 : 50;  // 8 steps: the importance warm-up ends early
   MlpConfig model;
   model.hidden = 16;
   model.layers = 2;
@@ -39,6 +41,12 @@ std::unique_ptr<Trainer> small_trainer(std::int64_t steps = 40, std::size_t clas
   train.seed = 11;
   DiffusionConfig diffusion;
   diffusion.prediction = Prediction::v;
+  if (importance) {  // a learned variance with importance-sampled t
+    diffusion.learned_variance = true;
+    model.out_dim = 2 * model.data_dim;
+    train.t_sampling = TimestepSampling::importance;
+    train.vlb_weight = 0.01;
+  }
   Rng rng(3, toy2d_rng_stream);
   Labels labels;
   const Tensor2 points = toy2d_sample("moons", 200, rng, classes ? &labels : nullptr);
@@ -249,6 +257,36 @@ TEST_CASE("resuming from a checkpoint file ends exactly where an uninterrupted r
   const bool same_ema = resumed->ema_weights() == straight->ema_weights();
   CHECK(same_params);
   CHECK(same_ema);
+}
+
+TEST_CASE("a learned variance with importance-sampled t resumes exactly: the history is saved") {
+  auto straight = small_trainer(40, 0, true);
+  while (!straight->finished()) straight->step(serial_executor());
+  REQUIRE(straight->t_sampler().warmed_up());
+
+  auto first = small_trainer(40, 0, true);
+  for (int i = 0; i < 17; ++i) first->step(serial_executor());
+  REQUIRE(first->t_sampler().warmed_up());  // 8 steps x 10 values in 17 batches of 32
+  const Checkpoint loaded = from_bytes(to_bytes(checkpoint_from_trainer(*first)));
+  CHECK(loaded.diffusion.learned_variance);
+  CHECK(std::get<MlpConfig>(loaded.model).out_dim == 4);
+  CHECK(loaded.train.t_sampling == TimestepSampling::importance);
+  auto resumed = checkpoint_resume(loaded);
+  while (!resumed->finished()) resumed->step(serial_executor());
+  const bool same_params = resumed->network().params() == straight->network().params();
+  CHECK(same_params);
+  // The importance weights were in use: not all 1.
+  bool weighted = false;
+  for (double w : straight->last_row_weights()) weighted = weighted || w != 1.0;
+  CHECK(weighted);
+  // Without its history, such a checkpoint is refused.
+  const std::string bytes = to_bytes(checkpoint_from_trainer(*first));
+  const std::string stripped = rewrite(bytes, [](Safetensors& f) {
+    f.tensors.erase(std::remove_if(f.tensors.begin(), f.tensors.end(),
+                                   [](const auto& t) { return t.name == "training.t_history"; }),
+                    f.tensors.end());
+  });
+  CHECK_THROWS_WITH(from_bytes(stripped), Contains("training.t_history"));
 }
 
 TEST_CASE("tensor names and shapes are PyTorch's") {

@@ -116,7 +116,7 @@ TEST_CASE("diffusers scheduler config: what diffuse cannot reproduce is refused 
       {with("beta_schedule", "laplace"), "beta_schedule = \"laplace\" is not supported: allowed is linear | scaled_linear | squaredcos_cap_v2 | sigmoid"},
       {with("beta_schedule", "cosine"), "beta_schedule = \"cosine\""},
       {with("prediction_type", "eps"), "prediction_type = \"eps\" is not supported: allowed is epsilon | sample | v_prediction"},
-      {with("variance_type", "learned_range"), "variance_type = \"learned_range\" is not supported: allowed is fixed_small | fixed_large"},
+      {with("variance_type", "learned"), "variance_type = \"learned\" is not supported: allowed is fixed_small | fixed_large | learned_range"},
       {with("timestep_spacing", "karras"), "timestep_spacing = \"karras\""},
       {with("trained_betas", {0.1, 0.2}), "trained_betas = [0.1,0.2] is not supported: allowed is null"},
       {with("thresholding", true), "thresholding = true is not supported: allowed is false"},

@@ -152,7 +152,7 @@ inline Vec ref_mlp_forward(const MlpConfig& c, const ParamLayout& layout, const 
     }
   }
   if (min_abs_pre != nullptr) *min_abs_pre = closest;
-  return ref_linear(h, theta, theta, B, H, D, off("output.weight"), off("output.bias"));
+  return ref_linear(h, theta, theta, B, H, mlp_out_dim(c), off("output.weight"), off("output.bias"));
 }
 
 // sum_i w_i y_i: the scalar whose gradient backward computes when given d_out = w.

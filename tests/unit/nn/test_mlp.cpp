@@ -85,6 +85,9 @@ std::vector<MlpConfig> variants() {
   MlpConfig conditional_all = small(true, true, 4, Activation::gelu);  // with everything else
   conditional_all.classes = 2;
   out.push_back(conditional_all);
+  MlpConfig doubled = small(true, true, 0, Activation::silu);  // a learned variance's 2 D outputs
+  doubled.out_dim = 2 * doubled.data_dim;
+  out.push_back(doubled);
   return out;
 }
 
@@ -92,7 +95,8 @@ std::string describe(const MlpConfig& c) {
   return kernels::activations.name(c.activation) + (c.residual ? " residual" : " plain") +
          (c.time_projection ? " +time_proj" : "") +
          (c.x_embed ? " +x_embed " + std::to_string(c.x_embed) : "") + " layers " +
-         std::to_string(c.layers) + (c.classes ? " classes " + std::to_string(c.classes) : "");
+         std::to_string(c.layers) + (c.classes ? " classes " + std::to_string(c.classes) : "") +
+         (c.out_dim ? " out_dim " + std::to_string(c.out_dim) : "");
 }
 
 }  // namespace
@@ -240,7 +244,7 @@ TEST_CASE("the whole model's backward matches central differences for every vari
     double closest = 0;
     model_reference(m, b, &closest);
     if (c.activation == Activation::relu) REQUIRE(closest > 1e-4);  // off ReLU's kink
-    Tensor2 out, d_out = Tensor2::from_shape({6, c.data_dim});
+    Tensor2 out, d_out = Tensor2::from_shape({6, mlp_out_dim(c)});
     Rng(13).fill_normal(d_out.data(), d_out.size());
     const std::vector<float> w = as_vector(d_out);
     m.zero_grad();

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
+#include "nn/mlp.hpp"
 #include "nn/mlp_config.hpp"
 
 using namespace diffuse;
@@ -135,4 +136,20 @@ TEST_CASE("the limits are IntRanges: the CLI's and the page's bounds, the page's
   CHECK_NOTHROW(mlp_config_validate(c));
   c.hidden += 1;
   CHECK_THROWS_AS(mlp_config_validate(c), Error);
+}
+
+TEST_CASE("out_dim: absent means D (older files), 2 D is a learned variance's output, others refused") {
+  MlpConfig c;
+  c.data_dim = 3;
+  json j = mlp_config_to_json(c);
+  CHECK_FALSE(j.contains("out_dim"));  // files stay as every earlier version wrote them
+  CHECK(mlp_out_dim(mlp_config_from_json(j)) == 3);
+  c.out_dim = 6;
+  j = mlp_config_to_json(c);
+  CHECK(j.at("out_dim") == 6);
+  CHECK(mlp_config_from_json(j) == c);
+  CHECK(mlp_param_layout(c).slices().back().name == "output.bias");
+  CHECK(mlp_param_layout(c).slices().back().shape == std::vector<std::size_t>{6});
+  j["out_dim"] = 5;
+  CHECK_THROWS_WITH(mlp_config_from_json(j), Catch::Contains("out_dim = 5") && Catch::Contains("2 data_dim = 6"));
 }

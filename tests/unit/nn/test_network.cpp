@@ -16,7 +16,7 @@ namespace {
 // out = x * scale + t + label (label: the null class K without labels).
 class Affine final : public Network {
  public:
-  explicit Affine(std::size_t classes) : Network({1, 2, 2}, classes, layout()) {}
+  explicit Affine(std::size_t classes) : Network({1, 2, 2}, classes, layout(), 4) {}
   static ParamLayout layout() {
     ParamLayout l;
     l.add("scale", {1});

@@ -2,7 +2,7 @@
 // diffusers' UNet2DModel, checked against diffusers itself: docs/diffusers-unet.md): random weights
 // and inputs, loaded into the PyTorch module by name with strict=True, forward to 1e-4 absolute and
 // every parameter gradient (tests/reference/unet_check.py), with and without class labels and
-// attention, on one, two and three levels.
+// attention, on one, two and three levels, and with a doubled output (a learned variance).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -31,7 +31,7 @@ json dump_case(const UNetConfig& config, std::size_t B, std::uint64_t seed) {
     }
   }
   const std::size_t D = m.sample_size();
-  Tensor2 x = Tensor2::from_shape({B, D}), out, d_out = Tensor2::from_shape({B, D});
+  Tensor2 x = Tensor2::from_shape({B, D}), out, d_out = Tensor2::from_shape({B, m.output_size()});
   Steps t = Steps::from_shape({B});
   rng.fill_normal(x.data(), x.size());
   rng.fill_below(t.data(), B, 1000);
@@ -86,10 +86,12 @@ TEST_CASE("the U-Net matches the PyTorch UNet2D loaded by name: output to 1e-4, 
   one.layers_per_block = 1;
   one.norm_num_groups = 2;
   one.sample_size = 4;
+  UNetConfig learned = one;  // a learned variance: conv_out gives 2 C channels
+  learned.out_channels = 2;
   std::string args;
   int index = 0;
   for (const auto& [config, B] : std::vector<std::pair<UNetConfig, std::size_t>>{
-           {digits, 3}, {attention, 2}, {three, 2}, {one, 5}}) {
+           {digits, 3}, {attention, 2}, {three, 2}, {one, 5}, {learned, 3}}) {
     const std::string path =
         std::string(DIFFUSE_BINARY_DIR) + "/tests/unet_torch_case_" + std::to_string(index) + ".json";
     std::ofstream(path) << dump_case(config, B, 200 + index).dump();
