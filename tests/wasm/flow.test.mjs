@@ -1,6 +1,5 @@
 // Flow matching through the bindings (issue 13): the page's settings make a flow run whose training
-// is the native CLI's (`diffuse train --objective flow`), its views read the flow's own path, and
-// its sampling paths are straighter than a diffusion model's.
+// is the native CLI's (`diffuse train --objective flow`), and its views read the flow's own path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -106,41 +105,8 @@ test('a flow run in WebAssembly trains as `diffuse train --objective flow` does'
 // different batch, noise, level or learning rate) fails it.
 const WEIGHT_BOUND = 1e-4;
 
-// Path length over chord, averaged over points: 1 for straight paths.
-function bend({ x, frames, n }) {
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    let length = 0;
-    const at = (f) => [x[(f * n + i) * 2], x[(f * n + i) * 2 + 1]];
-    for (let f = 1; f < frames; f++) length += Math.hypot(at(f)[0] - at(f - 1)[0], at(f)[1] - at(f - 1)[1]);
-    const [a, b] = [at(0), at(frames - 1)];
-    sum += length / Math.hypot(b[0] - a[0], b[1] - a[1]);
-  }
-  return sum / n;
-}
-
-function trajectory(settings, sampler) {
-  const t = diffuse.trainerCreate(settings, { dataset: 'moons' }).trainer;
-  t.train(settings.steps);
-  const model = t.model(true).model;
-  const s = model.sampler({ sampler, samplerSteps: 20, n: 200, seed: 3, recordEvery: 1 }).sampler;
-  while (!s.advance(50).done);
-  const tr = s.trajectory(200);
-  for (const o of [s, model, t]) o.delete();
-  return tr;
-}
-
-test('the paths of a flow model\'s Euler sampler are straighter than a diffusion model\'s DDIM paths', () => {
-  const common = { hidden: 64, layers: 3, batch: 128, steps: 1500, trainSize: 2000, seed: 5 };
-  const flow = bend(trajectory({ ...common, objective: 'flow' }, 'euler'));
-  const ddim = bend(trajectory({ ...common, objective: 'diffusion' }, 'ddim'));
-  console.log(`path length / chord, 200 points, 20 steps: flow (Euler) ${flow.toFixed(4)}, diffusion (DDIM) ${ddim.toFixed(4)}`);
-  assert.ok(flow >= 1 && ddim >= 1);
-  assert.ok(flow < ddim, `flow ${flow} vs diffusion ${ddim}`);
-});
-
 test('a flow model\'s views: the forward process is its straight path, the schedule its levels; no ELBO', () => {
-  const t = diffuse.trainerCreate({ ...flowSettings, shift: 1, steps: 10, timesteps: 100 }, { dataset: 'moons' }).trainer;
+  const t = diffuse.trainerCreate({ ...flowSettings, shift: 1, steps: 10, warmup: 0, timesteps: 100 }, { dataset: 'moons' }).trainer;
   t.train(10);
   const points = new Float32Array([0, 0, 1, 0.5, -1, 0.25, 0.5, -0.5]);
   const f = diffuse.forwardCreate({ objective: 'flow', shift: 1, timesteps: 100 }, points, 0).forward;

@@ -251,7 +251,7 @@ worker
   .on(TO_PAGE.forward, ({ t, points, alphaBar, level }) => {
     if (points.length) plots.forwardAt(points, t);
     $('forward-caption').textContent = !points.length ? '(no training data in this run)'
-      : level !== null ? `(s = ${level.toPrecision(3)} at t = ${t})` : `(ᾱ_t = ${alphaBar.toPrecision(3)} at t = ${t})`;
+      : level != null ? `(s = ${level.toPrecision(3)} at t = ${t})` : `(ᾱ_t = ${alphaBar.toPrecision(3)} at t = ${t})`;
     requestForward.answered();
   })
   .on(TO_PAGE.field, (field) => {

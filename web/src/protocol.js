@@ -44,7 +44,8 @@ export const TO_PAGE = Object.freeze({
   configureFailed: 'configureFailed',  // { error }: the settings cannot make a run; the current
                                   //   run (if any) goes on unchanged
   schedule: 'schedule',           // { tables: { alpha_bar, snr, beta, ... (Float64Array) } }
-  forward: 'forward',             // { t, points (x_t in data units: points or images), alphaBar }
+  forward: 'forward',             // { t, points (x_t in data units: points or images), alphaBar
+                                  //   (null for a flow run), level (a flow run's s, else null) }
   progress: 'progress',           // { step, losses (this slice), loss, lr, stepsPerSec, running,
                                   //   finished, memoryBytes }
   lossByT: 'lossByT',             // { values, starts }

@@ -11,8 +11,8 @@ import { theme } from './theme.js';
 const FRAME_MS = 45;
 const HOLD_MS = 1200;  // pause on the last frame before looping
 const TRAIL = 3;       // earlier frames drawn faintly behind the current one
-const PATHS = 150;     // points whose whole path so far is drawn as a line: a flow model's are
-                       // nearly straight, a diffusion model's bend (x_t frames only)
+const PATHS = 150;     // points whose whole path so far is drawn as a line (x_t frames only): how
+                       // each objective's sampler carries noise to data
 
 // A frame's t: an integer step, or (Euler and Heun evaluate the model between steps) one decimal.
 export const formatT = (t) => (Number.isInteger(t) ? String(t) : t.toFixed(1));

@@ -110,9 +110,9 @@ const handlers = {
   [TO_WORKER.step]({ n }) { startTraining(Math.max(1, n | 0)); },
   [TO_WORKER.forward]({ t }) {
     // Always answered (the page asks again only after an answer): no data, no points.
-    if (!run.forwardProcess) return post({ type: TO_PAGE.forward, t, points: new Float32Array(0), alphaBar: null });
+    if (!run.forwardProcess) return post({ type: TO_PAGE.forward, t, points: new Float32Array(0), alphaBar: null, level: null });
     const r = check(run.forwardProcess.at(t));
-    post({ type: TO_PAGE.forward, t: r.t, points: r.points, alphaBar: r.alphaBar }, [r.points.buffer]);
+    post({ type: TO_PAGE.forward, t: r.t, points: r.points, alphaBar: r.alphaBar, level: r.level }, [r.points.buffer]);
   },
   [TO_WORKER.sample]({ settings }) { scheduler.start('sample', new SampleJob(run, post, settings)); },
   [TO_WORKER.field]({ t, grid, weights }) {
