@@ -45,7 +45,7 @@ test('flow matching beside diffusion: trains, samples near the data, charts qual
         /Objective changed|ready/.test(document.querySelector('[data-testid=status]').textContent));
       const s0 = (await state(page)).settings;
       assert.deepEqual([s0.objective, s0.sampler, s0.shift], ['flow', 'euler', 1]);
-      assert.equal(await page.evaluate(() => location.hash), `#steps=${TRAIN_STEPS}&objective=flow&sampler=euler`);
+      assert.equal(await page.evaluate(() => location.hash), `#objective=flow&steps=${TRAIN_STEPS}&sampler=euler`);
       const enabled = await page.$$eval('[data-testid=sampler] option', (os) => os.filter((o) => !o.disabled).map((o) => o.value));
       assert.deepEqual(enabled, ['euler', 'heun']);
       for (const id of ['setting-prediction', 'setting-lossWeighting', 'setting-schedule', 'karras']) {

@@ -74,7 +74,7 @@ export const SETTINGS = [
   // diffusers' shift of the levels. Each keeps its own settings while the other is chosen: a flow run
   // reads no prediction, a diffusion run no shift (web/bindings/settings.cpp).
   { name: 'objective', type: 'enum', ...core('objective'), values: ['diffusion', 'flow'], effect: reset,
-    label: 'Objective', names: { diffusion: 'diffusion', flow: 'flow matching' }, testid: 'objective' },
+    label: 'Objective', names: { diffusion: 'diffusion', flow: 'flow' }, testid: 'objective' },
   { name: 'shift', type: 'number', ...core('shift'), choices: [0.5, 1, 2, 3, 5], effect: reset,
     label: 'Flow shift', testid: 'shift' },
   { name: 'prediction', type: 'enum', ...core('prediction'), values: ['eps', 'x0', 'v'], effect: reset,
