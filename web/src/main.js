@@ -51,9 +51,9 @@ showSettings();
 const worker = new WorkerClient(adoptWorker(), {  // started by boot.js
   onCrash: (message) => recover(message),
 });
-// The settings of the current run (those that define it: the `reset` ones), from when it was made:
-// a new run that cannot be made (a CSV of garbage) leaves the run, and so these, as they were.
-let runSettings = { ...settings };
+// The data set control before a file was loaded as data: a file that cannot be (a CSV of garbage)
+// leaves the run, and so the control, as it was.
+let dataBefore = null;
 
 // ---- settings: controls and the URL hash ----------------------------------------------------------
 
@@ -196,18 +196,15 @@ worker
   .on(TO_PAGE.configureFailed, ({ error }) => {
     toolbar.enable(run.ready, { trainable: run.resumable });
     toolbar.status(run.ready ? `${error} (the current run goes on)` : error, 'error');
-    if (!run.ready) return;
-    // The controls and the address show the run that goes on.
-    const back = Object.fromEntries(SETTINGS.filter((d) => d.effect === 'reset').map((d) => [d.name, runSettings[d.name]]));
-    settings = { ...settings, ...back };
-    setKind(kindOf(settings.dataset));
+    if (!run.ready || dataBefore === null) return;
+    settings = { ...settings, dataset: dataBefore };
+    dataBefore = null;
     showSettings();
-    history.replaceState(null, '', toHash(settings) || location.pathname + location.search);
   })
   .on(TO_PAGE.fatal, ({ error }) => toolbar.status(`cannot start: ${error}`, 'error'))
   .on(TO_PAGE.status, ({ text, level }) => toolbar.status(text, level))
   .on(TO_PAGE.configured, ({ run: described, points, labels, reason }) => {
-    runSettings = { ...settings };
+    dataBefore = null;
     keepState();
     Object.assign(run, { step: described.step, loss: recovering ? run.loss : null, running: false, samples: null, sampleLabels: null,
       sampleShape: described.shape, levels: described.levels, source: described.source,
@@ -354,7 +351,6 @@ worker
     $('cli-train').textContent = cliCommand();
     const extra = adopted.problems.length ? ` Note: ${adopted.problems.join('; ')}.` : '';
     const sampling = note ?? 'an export: sampling only';
-    runSettings = { ...settings };
     if (recovering) {
       toolbar.status(`${recovering.text}; it was restarted and the model is back at step ${step}`, 'warn');
       recovering = null;
@@ -481,6 +477,7 @@ $('csv').addEventListener('change', async (event) => {
   event.target.value = '';
   if (!file) return;
   const text = await readText(file);
+  dataBefore = settings.dataset;
   settings = { ...settings, dataset: CUSTOM_DATASET };
   controls.set(settings);
   configure(`loading ${file.name}: a new run`, { csv: text, source: file.name });
