@@ -265,7 +265,9 @@ worker
     }
     run.step = step;
     run.running = running;
-    if (!running) keepState();  // training stopped: the state the page restores if the worker fails
+    // The state the page restores if the worker fails: when training stops, and every KEEP_EVERY_MS
+    // while it runs.
+    if (!running || performance.now() - run.keptAt > KEEP_EVERY_MS) keepState();
     toolbar.setStep(step, settings.steps);
     toolbar.setRunning(running);
     if (stepsPerSec) toolbar.setRate(stepsPerSec);
@@ -361,7 +363,9 @@ worker
 
 // The worker's state, kept by the page (as checkpoint bytes) whenever a run is made or loaded and
 // whenever training stops, so that a failed worker can be replaced without losing the model.
+const KEEP_EVERY_MS = 30000;
 function keepState() {
+  run.keptAt = performance.now();
   worker.send(TO_WORKER.checkpointSave, { keep: true });
 }
 
