@@ -163,3 +163,21 @@ test('bad image bytes, settings and checkpoints are refused with a message', () 
   assert.equal(garbage.ok, false);
   assert.match(garbage.error, /x\.safetensors/);
 });
+
+test('a flow-matching U-Net (the page\'s objective setting) trains on the digits and samples with Euler', () => {
+  const created = diffuse.trainerCreateImages({ ...small, objective: 'flow', shift: 3, modelKind: 'unet' }, images);
+  assert.equal(created.ok, true, created.error);
+  assert.deepEqual([created.settings.objective, created.settings.shift], ['flow', 3]);
+  const r = created.trainer.train(10);
+  assert.equal(r.ok, true, r.error);
+  assert.ok(Array.from(r.losses).every(Number.isFinite));
+  const model = created.trainer.model(true).model;
+  assert.match(model.sampler({ sampler: 'ddpm', n: 2 }).error, /ddpm is for diffusion models/);
+  const s = model.sampler({ sampler: 'euler', samplerSteps: 5, n: 10, seed: 1, classLabel: 'all', guidance: 2 });
+  assert.equal(s.ok, true, s.error);
+  while (!s.sampler.advance(10).done);
+  const x = s.sampler.current().x;
+  assert.equal(x.length, 10 * 64);
+  assert.ok(x.every((v) => v >= 0 && v <= 16), 'clipped to the grey levels');
+  for (const o of [s.sampler, model, created.trainer]) o.delete();
+});

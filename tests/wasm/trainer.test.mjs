@@ -118,6 +118,11 @@ test('a finite blow-up stops training as the CLI does: a loss above 100x the med
   assert.equal(r.finite, true);
   assert.equal(r.losses.length, 1);  // the first step's loss; the second diverged
   assert.ok(r.loss > 100 * r.losses[0], `${r.loss} against ${r.losses[0]}`);
+  // The weights that produced the blow-up are bad: the run is back at its last good state (the
+  // initial one, as no 100-step mark was passed), as `diffuse train` saves it.
+  assert.equal(r.restoredStep, 0);
+  assert.equal(r.step, 0);
+  assert.equal(created.trainer.info().step, 0);
   const healthy = diffuse.trainerCreate({ steps: 300, trainSize: 1000 }, { dataset: 'moons' }).trainer;
   const h = healthy.train(300);
   assert.equal(h.diverged, false);

@@ -3,7 +3,7 @@
 // the defaults but keeps what the user chose; each setting applies to its kind only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SETTINGS, adopt, appliesTo, byName, defaults, fromHash, kindOf, switchKind, toHash } from '../../web/src/state.js';
+import { SETTINGS, adopt, appliesTo, byName, consistent, defaults, fromHash, kindOf, switchKind, toHash } from '../../web/src/state.js';
 
 test('the digits are images; the 2D sets and custom points are points', () => {
   assert.equal(kindOf('digits'), 'images');
@@ -94,5 +94,53 @@ test('a link asking for Karras sigmas with a sampler that has none is rolled bac
   // the default sampler (DDIM) with karras alone, too; a bad value is the usual problem
   assert.equal(fromHash('#karras=true').values.karras, false);
   assert.deepEqual(fromHash('#sampler=dpm&spacing=karras').problems,
-    ['sampler = "dpm" is not allowed', 'spacing = "karras" is not allowed']);
+    ['sampler = "dpm" is not allowed (one of ddpm, ddim, euler, euler_a, heun, dpmpp_2m, dpmpp_2m_sde, unipc)',
+      'spacing = "karras" is not allowed (one of default, leading, trailing, linspace)']);
+});
+
+test('the flow objective: its settings round-trip; its samplers only; diffusion-only settings roll back', () => {
+  assert.deepEqual(byName.objective.values, ['diffusion', 'flow']);
+  assert.equal(defaults('points').objective, 'diffusion');
+  assert.equal(defaults('points').shift, 1);
+  // the core's range of the shift (core/diffusion/flow.hpp flow_shift_range)
+  assert.deepEqual([byName.shift.min, byName.shift.max], [0.01, 100]);
+  // A flow link: the page's default sampler (DDIM) is not a flow model's, so Euler, without a problem
+  // (the link did not ask for DDIM).
+  const { values, problems } = fromHash('#objective=flow&shift=3');
+  assert.deepEqual(problems, []);
+  assert.deepEqual([values.objective, values.shift, values.sampler], ['flow', 3, 'euler']);
+  assert.equal(toHash(values), '#objective=flow&shift=3&sampler=euler');
+  assert.deepEqual(fromHash(toHash(values)), { values, problems: [] });
+  const heun = { ...values, sampler: 'heun', samplerSteps: 10 };
+  assert.deepEqual(fromHash(toHash(heun)), { values: heun, problems: [] });
+  // What a link asks for that a flow model cannot take rolls back, and says so.
+  const asked = fromHash('#objective=flow&sampler=dpmpp_2m&karras=true&spacing=trailing&lossWeighting=min_snr&zeroSnr=true');
+  assert.deepEqual([asked.values.sampler, asked.values.karras, asked.values.spacing, asked.values.lossWeighting,
+    asked.values.zeroSnr], ['euler', false, 'default', 'none', false]);
+  assert.deepEqual(asked.problems, [
+    'sampler = dpmpp_2m does not apply to the flow objective (its samplers: euler, heun)',
+    'karras = true does not apply to the flow objective (its samplers step on the model\'s own shifted levels)',
+    'spacing = trailing does not apply to the flow objective (its samplers step on the model\'s own shifted levels)',
+    'lossWeighting = min_snr does not apply to the flow objective (its loss is the plain velocity MSE)',
+    'zeroSnr = true does not apply to the flow objective (it has no noise schedule)',
+  ]);
+  // A diffusion link keeps everything; a shift outside the core's range is refused.
+  assert.deepEqual(fromHash('#sampler=dpmpp_2m&shift=3').problems, []);
+  assert.deepEqual(fromHash('#objective=flow&shift=0').problems, ['shift = "0" is not allowed (a number in [0.01, 100])']);
+  assert.deepEqual(fromHash('#objective=score').problems, ['objective = "score" is not allowed (one of diffusion, flow)']);
+  // consistent() without names: the rollback alone (a control's change)
+  const made = consistent({ ...defaults('points'), objective: 'flow', sampler: 'unipc', karras: true });
+  assert.deepEqual([made.values.sampler, made.values.karras], ['euler', false]);
+});
+
+test('absurd values in a link are refused by name, saying what is allowed; the defaults stay (issue 14)', () => {
+  const { values, problems } = fromHash('#timesteps=0&hidden=100000&batch=NaN&steps=-1&seed=1.5&sampleN=Infinity');
+  assert.deepEqual(values, defaults('points'));
+  // lr = 1e9 is a learning rate the core accepts, (0, ∞), as the CLI's --lr does: training then
+  // diverges and the run goes back to its last good state (tests/e2e/bad_input.test.mjs).
+  assert.equal(fromHash('#lr=1e9').values.lr, 1e9);
+  assert.deepEqual(problems, ['timesteps = "0" is not allowed (an integer in [2, 4000])',
+    'hidden = "100000" is not allowed (an integer in [1, 1024])', 'batch = "NaN" is not allowed (an integer in [1, 65536])',
+    'steps = "-1" is not allowed (an integer in [1, 1000000000])', 'seed = "1.5" is not allowed (an integer in [0, 2147483647])',
+    'sampleN = "Infinity" is not allowed (an integer in [2, 20000])']);
 });

@@ -17,6 +17,12 @@ using emscripten::val;
 // draws averaged per example and term, default 1) }.
 val ModelHandle::elbo(val points, val options) const {
   return guarded([&] {
+    // The bound is of the diffusion chain's Gaussian steps (seed 004); a flow-matching model has no
+    // such chain, and its likelihood would come from its own ODE, which the core does not have yet.
+    if (diffusion.objective == Objective::flow) {
+      fail("the ELBO bounds a diffusion model's likelihood; this is a flow-matching model, which has no ",
+           "diffusion chain to bound");
+    }
     const SettingsReader o(options);
     ElboConfig config;
     config.strata = static_cast<int>(o.integer("strata", 0, 0, schedule.T - 1));

@@ -8,6 +8,7 @@
 #include <emscripten/val.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -127,13 +128,17 @@ struct ImageDataHandle : NonCopyable {
 
 // A training run (core/diffusion/trainer.hpp).
 struct TrainerHandle : NonCopyable {
+  static constexpr std::int64_t good_every = 100;  // as `diffuse train` keeps its last good state
+
   std::unique_ptr<Trainer> trainer;
   DivergenceWatch watch;  // the CLI's rule: a loss above 100x the median of the last 1,000
+  std::optional<TrainerState> good;  // the last state the watch passed, every good_every steps
 
   // trainer.train(n) -> { step, losses: Float32Array(k), loss, lr, gradNorm, finished, finite,
-  // diverged }: up to n steps, fewer if the run finishes, a step is not finite, or its loss jumps
-  // above 100x the median of the last 1,000 (diffusion/divergence.hpp; diverged: true, the loss
-  // in `loss`, the weights already bad: the page resets).
+  // diverged, restoredStep }: up to n steps, fewer if the run finishes, a step is not finite (not
+  // applied), or its loss jumps above 100x the median of the last 1,000 (diffusion/divergence.hpp;
+  // diverged: true, the loss in `loss`). Either way the weights that produced that loss are bad, so
+  // the run goes back to its last good state, at step restoredStep (else restoredStep = -1).
   emscripten::val train(int n);
   // trainer.lossByT() -> { values: Float64Array(buckets) (NaN: no example yet), starts: Int32Array }
   emscripten::val loss_by_t() const;

@@ -2,6 +2,7 @@
 // factories of samplers and ELBO evaluations (sampler_bindings.cpp, elbo_bindings.cpp).
 #include <emscripten/bind.h>
 
+#include "diffusion/flow.hpp"
 #include "diffusion/parameterization.hpp"
 #include "guard.hpp"
 #include "handles.hpp"
@@ -33,7 +34,7 @@ SamplingModel sampling_model(const ModelHandle& model, const val& options, std::
   return out;
 }
 
-// At every grid point x_t the model's eps_theta(x_t, t) (whatever it predicts, converted; for a
+// At every grid point x_t the model's eps_theta(x_t, t) (a flow model: its velocity, below) (whatever it predicts, converted; for a
 // conditional model, of grid.classLabel guided by grid.guidance, else the null class), so
 // -eps_theta / sqrt(1 - alpha_bar_t) is its estimate of the score grad log q(x_t), and its x_0
 // estimate x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps_theta) / sqrt(alpha_bar_t) (seed 004).
@@ -57,12 +58,24 @@ val ModelHandle::field(int t, val grid) {
     const Tensor2 x_t = normalization_apply(normalization, points);
     Tensor2 output, eps, x0_hat;
     SamplingModel guided = sampling_model(*this, grid, nx * ny);
-    guided.model().predict_at(output, x_t, t, guided.labels.size() ? &guided.labels : nullptr,
-                              serial_executor());
-    Steps steps = Steps::from_shape({nx * ny});
-    steps.fill(t);
-    predicted_eps(eps, output, diffusion.prediction, x_t, steps, schedule);
-    predicted_x0(x0_hat, output, diffusion.prediction, x_t, steps, schedule);
+    const Labels* labels = guided.labels.size() ? &guided.labels : nullptr;
+    if (diffusion.objective == Objective::flow) {
+      // A flow model at the training level s of index t (diffusion/flow.hpp), given s T: its output
+      // is the velocity v, returned as `eps` so the plot's arrows along -v point where Euler's step
+      // x' = x + (s' - s) v (s' < s) moves each point; x0_hat = x - s v.
+      const double s = flow_train_level(t, schedule.T, diffusion.flow_shift);
+      const double signal = (1 - s) * (1 - s);  // alpha_bar of x_s / sqrt((1 - s)^2 + s^2) (sampler_plan.cpp)
+      guided.model().predict_at_level(output, x_t, NoiseLevel{s * schedule.T, signal / (signal + s * s)}, labels,
+                                      serial_executor());
+      eps = output;
+      x0_hat = x_t - static_cast<float>(s) * output;
+    } else {
+      guided.model().predict_at(output, x_t, t, labels, serial_executor());
+      Steps steps = Steps::from_shape({nx * ny});
+      steps.fill(t);
+      predicted_eps(eps, output, diffusion.prediction, x_t, steps, schedule);
+      predicted_x0(x0_hat, output, diffusion.prediction, x_t, steps, schedule);
+    }
     val out = val::object();
     out.set("points", points_to_js(points));
     out.set("eps", points_to_js(eps));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "diffusion/flow.hpp"
 #include "diffusion/guidance.hpp"
 #include "diffusion/loss.hpp"
 #include "diffusion/reverse_step.hpp"
@@ -128,6 +129,15 @@ ScheduleConfig schedule_settings(const val& settings) {
 DiffusionConfig diffusion_settings(const val& settings) {
   const SettingsReader s(settings);
   DiffusionConfig c;
+  c.objective = objectives.value(s.text("objective", objectives.name(c.objective)));
+  // The page sends every setting and keeps each objective's own while the other is chosen: a flow
+  // run reads shift and not prediction (its network predicts the velocity), a diffusion run the
+  // reverse (as the CLI's --prediction and --shift each belong to one --objective).
+  if (c.objective == Objective::flow) {
+    c.flow_shift = s.number("shift", c.flow_shift);
+    diffusion_config_validate(c);
+    return c;
+  }
   const std::string name = s.text("prediction", predictions.name(c.prediction));
   if (name != "eps" && name != "x0" && name != "v") {
     fail("prediction = \"", name, "\" is unknown: allowed are eps, x0, v");
@@ -260,6 +270,8 @@ val settings_to_js(const ScheduleConfig& schedule, const DiffusionConfig& diffus
   out.set("betaEnd", schedule.beta_end);
   out.set("zeroSnr", schedule.zero_terminal_snr);
   out.set("prediction", predictions.name(diffusion.prediction));
+  out.set("objective", objectives.name(diffusion.objective));
+  out.set("shift", diffusion.flow_shift);
   out.set("modelKind", model_kind(model));
   out.set("conditional", model_classes(model) > 0);
   if (const UNetConfig* u = std::get_if<UNetConfig>(&model)) {
@@ -327,9 +339,21 @@ val default_spec(const T& fallback) {
   return out;
 }
 
+// Whether the core samples a flow-matching model with this sampler (sampler_config_validate
+// refuses the others by name: euler and heun, FlowMatchEuler/HeunDiscreteScheduler).
+bool sampler_takes_flow(SamplerConfig c) {
+  c.flow = true;
+  try {
+    sampler_config_validate(c, schedule_timesteps_range.max);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 // { default, values: [names], samplers: { name: { name (for display), karras (offered), stochastic
-// (draws noise after x_T), spacing (its default), steps (its default; 0: all T) } } }: what the
-// page's sampler controls offer.
+// (draws noise after x_T), spacing (its default), steps (its default; 0: all T), flow (samples a
+// flow-matching model) } } }: what the page's sampler controls offer.
 val sampler_spec(const SamplerConfig& fallback) {
   val samplers = val::object();
   for (const std::string& name : sampler_kinds.names()) {
@@ -341,6 +365,7 @@ val sampler_spec(const SamplerConfig& fallback) {
     one.set("stochastic", sampler_is_stochastic(c.kind, c.eta));  // DDIM: with its default eta 0
     one.set("spacing", timestep_spacings.name(sampler_default_spacing(c.kind)));
     one.set("steps", sampler_steps(c, 0));  // with T = 0: 0 where the default is all T (ddpm)
+    one.set("flow", sampler_takes_flow(c));
     samplers.set(name, one);
   }
   val out = val::object();
@@ -366,6 +391,8 @@ val settings_spec() {
   out.set("betaEnd", number_spec(schedule.beta_end, schedule_beta_range));
   out.set("zeroSnr", default_spec(schedule.zero_terminal_snr));
   out.set("prediction", default_spec(predictions.name(diffusion.prediction)));
+  out.set("objective", default_spec(objectives.name(diffusion.objective)));
+  out.set("shift", number_spec(diffusion.flow_shift, flow_shift_range));
   out.set("hidden", range_spec(static_cast<double>(mlp.hidden), mlp_hidden_range));
   out.set("layers", range_spec(static_cast<double>(mlp.layers), mlp_layers_range));
   out.set("timeEmbed", range_spec(static_cast<double>(mlp.time_embed), mlp_time_embed_range));

@@ -39,7 +39,7 @@ class SettingsReader {
 
 // schedule, timesteps, betaStart, betaEnd, zeroSnr
 ScheduleConfig schedule_settings(const emscripten::val& settings);
-// prediction
+// objective (diffusion | flow); prediction (diffusion only), shift (flow only)
 DiffusionConfig diffusion_settings(const emscripten::val& settings);
 // The network of a run: modelKind ("mlp" for points, "unet" for images: the default follows the
 // data's shape) and that kind's settings (the MLP's hidden, layers, activation, timeEmbed, xEmbed,

@@ -111,16 +111,24 @@ val TrainerHandle::train(int n) {
     losses.reserve(static_cast<std::size_t>(n));
     TrainStepResult last;
     bool diverged = false;
+    if (!good) good = trainer->state();
     for (int i = 0; i < n && !trainer->finished(); ++i) {
       last = trainer->step(serial_executor());
-      if (!last.finite) break;
+      if (!last.finite) break;  // not applied: the weights are those of the last step
       if (watch.diverged(last.loss)) {
         diverged = true;
         break;
       }
       losses.push_back(static_cast<float>(last.loss));
+      if (last.step % good_every == 0) good = trainer->state();
     }
+    // A blow-up: the weights that produced it are already bad (a step that is not finite was not
+    // applied, but the weights before it gave that loss), so the run goes back to the last state
+    // the watch passed, as `diffuse train` saves a finite blow-up's (native/commands/train_command.cpp).
+    const bool restore = diverged || !last.finite;
+    if (restore) trainer->set_state(*good);
     val out = val::object();
+    out.set("restoredStep", restore ? static_cast<double>(good->step) : -1.0);
     out.set("step", static_cast<double>(trainer->steps_done()));
     out.set("losses", to_typed_array(losses));
     out.set("loss", last.loss);

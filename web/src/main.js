@@ -1,7 +1,7 @@
 // Wiring only: settings (state.js) <-> controls and the URL; page events -> worker messages
 // (protocol.js); worker messages -> plots, the top bar and the run's state. No training happens here.
-import { fromHash, toHash, changes, adopt, byName, appliesTo, kindOf, switchKind, SETTINGS, DATASETS, IMAGE_DATASETS,
-  CUSTOM_DATASET } from './state.js';
+import { fromHash, toHash, changes, adopt, byName, appliesTo, consistent, kindOf, switchKind, SETTINGS, DATASETS,
+  IMAGE_DATASETS, CUSTOM_DATASET } from './state.js';
 import { TO_PAGE, TO_WORKER } from './protocol.js';
 import { Controls } from './ui/controls.js';
 import { WorkerClient } from './ui/worker_client.js';
@@ -11,8 +11,8 @@ import { RunState } from './ui/run_state.js';
 import { Toolbar } from './ui/toolbar.js';
 import { PlotSet } from './ui/plots.js';
 import { installTestHooks } from './ui/testing.js';
-import { SAMPLER_NAMES, defaultSpacing, displayName, offersKarras, samplerConsistent, samplerDescription,
-  samplerSteps } from './samplers.js';
+import { SAMPLER_NAMES, defaultSpacing, displayName, offersKarras, samplerDescription, samplerSteps,
+  takesFlow } from './samplers.js';
 
 const $ = (id) => document.getElementById(id);
 // Budgets of model calls of the quality chart, for every sampler: `diffuse sweep`'s defaults. The
@@ -32,7 +32,7 @@ const initial = fromHash(location.hash);
 let settings = initial.values;
 // What an edited address asked for and did not get (apply() reports it).
 const ignored = [];
-installTestHooks({ settings: () => settings, run });
+installTestHooks({ settings: () => settings, run, fail: () => worker.send(TO_WORKER.fail) });
 
 const plots = new PlotSet({
   onDrawn: (points) => drawnPoints(points),
@@ -41,15 +41,19 @@ const plots = new PlotSet({
     $('frame').value = frame;
   },
 });
-const controls = new Controls(document, { onChange: (name, value) => apply({ ...settings, [name]: value }, name) });
+const controls = new Controls(document, { onChange: (name, value) => apply({ ...settings, [name]: value }, name),
+  onInvalid: (text) => toolbar.status(text, 'error') });
 // The kind of data the page shows ('points' or 'images'): the data set's, until a run says
 // otherwise (an uploaded Fashion-MNIST model is images whatever the data set control says).
 let kind = kindOf(settings.dataset);
 setKind(kind);
 showSettings();
 const worker = new WorkerClient(adoptWorker(), {  // started by boot.js
-  onCrash: (message) => toolbar.status(`the worker stopped: ${message}`, 'error'),
+  onCrash: (message) => recover(message),
 });
+// The data set control before a file was loaded as data: a file that cannot be (a CSV of garbage)
+// leaves the run, and so the control, as it was.
+let dataBefore = null;
 
 // ---- settings: controls and the URL hash ----------------------------------------------------------
 
@@ -62,20 +66,34 @@ function setKind(next) {
 // The controls show the settings; those that the current choices ignore are disabled (the cosine
 // schedule has no beta range, eta is DDIM's, the reverse variance DDPM's, Karras sigmas belong to
 // the samplers that offer them).
+// The flow objective has no β schedule, prediction type, loss weighting, Karras sigmas or spacing,
+// and samples with Euler or Heun only: those controls are disabled and say why.
 function showSettings() {
+  const flow = settings.objective === 'flow';
+  document.body.dataset.objective = settings.objective;
   controls.set(settings);
-  controls.enable('betaStart', settings.schedule !== 'cosine');
-  controls.enable('betaEnd', settings.schedule !== 'cosine');
+  const why = (on, text) => (on ? '' : text);
+  const noSchedule = why(!flow, 'flow matching has no β schedule: its levels are s = shift((t + 1)/T)');
+  controls.enable('schedule', !flow, noSchedule);
+  controls.enable('betaStart', !flow && settings.schedule !== 'cosine', noSchedule);
+  controls.enable('betaEnd', !flow && settings.schedule !== 'cosine', noSchedule);
+  controls.enable('zeroSnr', !flow, noSchedule);
+  controls.enable('prediction', !flow, why(!flow, 'a flow-matching network predicts the velocity ε − x₀'));
+  controls.enable('lossWeighting', !flow, why(!flow, 'the flow objective\'s loss is the plain velocity MSE'));
+  controls.enable('shift', flow, why(flow, 'diffusers\' shift of the flow levels: for the flow objective'));
+  for (const sampler of SAMPLER_NAMES) controls.enableOption('sampler', sampler, !flow || takesFlow(sampler));
   controls.enable('eta', settings.sampler === 'ddim');
   controls.enable('variance', settings.sampler === 'ddpm');
-  controls.enable('karras', offersKarras(settings.sampler));
+  controls.enable('karras', !flow && offersKarras(settings.sampler));
+  controls.enable('spacing', !flow, why(!flow, 'a flow model\'s samplers step on its own shifted levels'));
+  $('elbo').disabled = flow;
   // Heun's N steps are 2N − 1 model calls: its step choices say so.
   for (const k of byName.samplerSteps.choices) {
     const text = k === 0 ? 'default' : String(k);
     const K = k > 0 ? k : samplerSteps({ ...settings, samplerSteps: 0 });
     controls.setOptionText('samplerSteps', String(k), settings.sampler === 'heun' ? `${text} (${2 * K - 1} calls)` : text);
   }
-  controls.setTitle('spacing', `default: the sampler's own (${defaultSpacing(settings.sampler)} for ${displayName(settings.sampler)})`);
+  if (!flow) controls.setTitle('spacing', `default: the sampler's own (${defaultSpacing(settings.sampler)} for ${displayName(settings.sampler)})`);
 }
 
 function apply(next, changedName) {
@@ -85,8 +103,9 @@ function apply(next, changedName) {
     next = switchKind(next, kindOf(settings.dataset), kindOf(next.dataset));
     setKind(kindOf(next.dataset));
   }
-  // A sampler without Karras sigmas turns them off (its checkbox is disabled).
-  next = samplerConsistent(next).values;
+  // A sampler without Karras sigmas turns them off (its checkbox is disabled); the flow objective
+  // takes its own samplers and no diffusion loss settings (state.js consistent()).
+  next = consistent(next).values;
   const diff = changes(settings, next);
   settings = next;
   showSettings();
@@ -177,11 +196,17 @@ worker
   .on(TO_PAGE.configureFailed, ({ error }) => {
     toolbar.enable(run.ready, { trainable: run.resumable });
     toolbar.status(run.ready ? `${error} (the current run goes on)` : error, 'error');
+    if (!run.ready || dataBefore === null) return;
+    settings = { ...settings, dataset: dataBefore };
+    dataBefore = null;
+    showSettings();
   })
   .on(TO_PAGE.fatal, ({ error }) => toolbar.status(`cannot start: ${error}`, 'error'))
   .on(TO_PAGE.status, ({ text, level }) => toolbar.status(text, level))
   .on(TO_PAGE.configured, ({ run: described, points, labels, reason }) => {
-    Object.assign(run, { step: described.step, loss: null, running: false, samples: null, sampleLabels: null,
+    dataBefore = null;
+    keepState();
+    Object.assign(run, { step: described.step, loss: recovering ? run.loss : null, running: false, samples: null, sampleLabels: null,
       sampleShape: described.shape, levels: described.levels, source: described.source,
       resumable: described.resumable, ready: true, stepsPerSec: 0 });
     const images = described.shape.length === 3;
@@ -192,12 +217,12 @@ worker
       plots.setImages(points, labels, { shape: described.shape, levels: described.levels,
         darkInk: described.source === 'digits', classNames: described.classNames });
     } else {
-      plots.setData(points, described.normalization, { keepDrawing: plots.data.drawing });
+      plots.setData(points, described.normalization, { keepDrawing: plots.data.drawing, keepLoss: recovering !== null });
     }
     toolbar.enable(true, { trainable: described.resumable });
     toolbar.setRunning(false);
     toolbar.setStep(described.step, settings.steps);
-    toolbar.setLoss(null);
+    toolbar.setLoss(run.loss);
     toolbar.setRate(0);
     $('sample').disabled = false;
     $('download').disabled = false;
@@ -206,7 +231,10 @@ worker
       `a ${images ? 'U-Net' : 'model'} of ${described.params.toLocaleString('en')} parameters`;
     $('cli-train').textContent = cliCommand();
     const ignored = initial.problems.splice(0).join('; ');
-    if (reason !== 'checkpoint') {
+    if (reason === 'recovered') {
+      toolbar.status(`${recovering.text}; it was restarted with a new run (no state was kept to restore)`, 'warn');
+      recovering = null;
+    } else if (reason !== 'checkpoint') {
       toolbar.status(`ready: ${described.source}, step ${described.step}. Press Train.` +
         (ignored ? ` (Ignored from the link: ${ignored}.)` : ''), ignored ? 'warn' : 'info');
     }
@@ -217,10 +245,10 @@ worker
     plots.schedule.update({ tables, t: Math.min(settings.forwardT, tables.timesteps - 1) });
     for (const name of ['forwardT', 'fieldT']) controls.setMax(name, tables.timesteps - 1);
   })
-  .on(TO_PAGE.forward, ({ t, points, alphaBar }) => {
+  .on(TO_PAGE.forward, ({ t, points, alphaBar, level }) => {
     if (points.length) plots.forwardAt(points, t);
-    $('forward-caption').textContent = alphaBar === null ? '(no training data in this run)'
-      : `(ᾱ_t = ${alphaBar.toPrecision(3)} at t = ${t})`;
+    $('forward-caption').textContent = !points.length ? '(no training data in this run)'
+      : level != null ? `(s = ${level.toPrecision(3)} at t = ${t})` : `(ᾱ_t = ${alphaBar.toPrecision(3)} at t = ${t})`;
     requestForward.answered();
   })
   .on(TO_PAGE.field, (field) => {
@@ -237,6 +265,9 @@ worker
     }
     run.step = step;
     run.running = running;
+    // The state the page restores if the worker fails: when training stops, and every KEEP_EVERY_MS
+    // while it runs.
+    if (!running || performance.now() - run.keptAt > KEEP_EVERY_MS) keepState();
     toolbar.setStep(step, settings.steps);
     toolbar.setRunning(running);
     if (stepsPerSec) toolbar.setRate(stepsPerSec);
@@ -258,7 +289,8 @@ worker
     run.memoryBytes = Math.max(run.memoryBytes, memoryBytes);
     Object.assign(run, { samples: points, sampleLabels: labels, sampleShape: shape });
     run.samplings += 1;
-    plots.samplesDrawn(points, trajectory, settings.frameSpace, labels);
+    const flowT = used.objective === 'flow' ? used.timesteps : null;
+    plots.samplesDrawn(points, { ...trajectory, flowT }, settings.frameSpace, labels);
     endJob('sample');
     $('play').disabled = $('frame').disabled = false;
     const classes = labels ? `, ${used.classLabel === 'all' ? 'every class' : `class ${used.classLabel}`}, w = ${used.guidance}` : '';
@@ -280,7 +312,8 @@ worker
     const seconds = (elapsedMs / 1000).toFixed(1);
     const gaps = skipped.length ? ` Not measured: ${skipped.join('; ')}.` : '';
     $('quality-made').textContent = ` ${described}; ${seconds} s.${gaps}`;
-    toolbar.status(`measured sample quality of ${SAMPLER_NAMES.length} samplers in ${seconds} s`);
+    const samplers = new Set(run.quality.map((p) => p.sampler)).size;
+    toolbar.status(`measured sample quality of ${samplers} samplers in ${seconds} s`);
   })
   .on(TO_PAGE.elbo, ({ result, elapsedMs }) => {
     const { perT, ...terms } = result;
@@ -301,7 +334,11 @@ worker
     endJob(job);
     if (job === 'quality') $('quality-made').textContent = ' stopped before the end (the points shown are measured).';
   })
-  .on(TO_PAGE.checkpoint, ({ bytes, step }) => {
+  .on(TO_PAGE.checkpoint, ({ bytes, step, keep }) => {
+    if (keep) {
+      run.kept = { bytes, step };
+      return;
+    }
     const name = `diffuse-${settings.dataset}-step${step}.safetensors`;
     downloadBytes(bytes, name);
     toolbar.status(`saved ${name} (${(bytes.length / 1024).toFixed(0)} KiB)`);
@@ -309,15 +346,57 @@ worker
   .on(TO_PAGE.loaded, ({ name, step, settings: incoming, source, resumable, note }) => {
     const named = DATASETS.includes(source) || IMAGE_DATASETS.includes(source);
     const adopted = adopt(settings, { ...incoming, dataset: named ? source : CUSTOM_DATASET });
-    settings = adopted.values;
+    settings = consistent(adopted.values).values;
     showSettings();
     history.replaceState(null, '', toHash(settings) || location.pathname);
     toolbar.setStep(step, settings.steps);
     $('cli-train').textContent = cliCommand();
     const extra = adopted.problems.length ? ` Note: ${adopted.problems.join('; ')}.` : '';
     const sampling = note ?? 'an export: sampling only';
+    if (recovering) {
+      toolbar.status(`${recovering.text}; it was restarted and the model is back at step ${step}`, 'warn');
+      recovering = null;
+      return;
+    }
     toolbar.status(`loaded ${name}: ${source}, step ${step}${resumable ? '' : ` (${sampling})`}.${extra}`);
   });
+
+// The worker's state, kept by the page (as checkpoint bytes) whenever a run is made or loaded and
+// whenever training stops, so that a failed worker can be replaced without losing the model.
+const KEEP_EVERY_MS = 30000;
+function keepState() {
+  run.keptAt = performance.now();
+  worker.send(TO_WORKER.checkpointSave, { keep: true });
+}
+
+// A worker that failed (an exception nothing caught: its state is unknown) is replaced by a fresh
+// one, which loads the kept state: the model as it was when training last stopped (or, with none
+// kept, a new run of the same settings). Not before the first run (a worker that cannot start says
+// so), and at most MAX_RESTARTS times.
+const MAX_RESTARTS = 5;
+let restarts = 0;
+let recovering = null;  // { text } while a replacement worker restores the run
+function recover(message) {
+  if (!run.ready || restarts >= MAX_RESTARTS) {
+    toolbar.status(`the worker stopped: ${message}${run.ready ? ' (it failed too often to restart; reload the page)' : ''}`, 'error');
+    return;
+  }
+  restarts += 1;
+  recovering = { text: `the worker failed (${message})` };
+  for (const job of ['sample', 'quality', 'elbo']) endJob(job);
+  Object.assign(run, { running: false });
+  toolbar.setRunning(false);
+  toolbar.enable(false);
+  toolbar.status(`${recovering.text}: restarting it…`, 'error');
+  worker.restart();
+  worker.send(TO_WORKER.init);
+  if (run.kept) {
+    const bytes = run.kept.bytes.slice();
+    worker.send(TO_WORKER.checkpointLoad, { bytes, name: 'the kept state' }, [bytes.buffer]);
+  } else {
+    worker.send(TO_WORKER.configure, { settings, reason: 'recovered' });
+  }
+}
 
 // The first run is asked for with init, not after its answer: the worker handles messages in order,
 // so it builds the run as soon as the module is ready, without a round trip through this thread.
@@ -346,11 +425,12 @@ function cliCommand() {
   const source = kind === 'images' && !named ? run.source : s.dataset;
   const data = named || kind === 'images' ? `--dataset ${source}` : '--data points.csv';
   const conditional = s.conditional ? ' --conditional' : '';
+  const objective = s.objective === 'flow' ? ` --objective flow${s.shift !== 1 ? ` --shift ${s.shift}` : ''}` : '';
   const unet = kind === 'images'
     ? ` --channels ${s.channels} --layers-per-block ${s.layersPerBlock} --groups ${s.groups}${s.attention ? ' --attention' : ''}` +
       ` --warmup ${s.warmup} --ema ${s.emaDecay}`
     : '';
-  return `diffuse train ${data}${conditional}${unet} --steps ${s.steps} --batch ${s.batch} --lr ${s.lr} --seed ${s.seed} --out run.safetensors`;
+  return `diffuse train ${data}${objective}${conditional}${unet} --steps ${s.steps} --batch ${s.batch} --lr ${s.lr} --seed ${s.seed} --out run.safetensors`;
 }
 
 $('train').addEventListener('click', () => {
@@ -362,9 +442,16 @@ $('step').addEventListener('click', (e) => worker.send(TO_WORKER.step, { n: e.sh
 $('reset').addEventListener('click', () => configure('reset: a fresh model, training restarts from step 0'));
 $('sample').addEventListener('click', () => startJob('sample'));
 $('quality').addEventListener('click', () => {
+  // The last chart of the other objective on the same data stays, faint, for comparison (flow
+  // Euler beside diffusion's samplers at the same model calls).
+  const last = run.quality.length ? { ...run.qualityOf, points: run.quality } : null;
+  run.qualityOther = [last, run.qualityOther].find((c) => c && c.objective !== settings.objective &&
+    c.dataset === settings.dataset && c.metric === settings.metric) ?? null;
+  run.qualityOf = { objective: settings.objective, dataset: settings.dataset, metric: settings.metric };
   run.quality = [];
   run.qualityDone = null;
   plots.quality.reset();
+  if (run.qualityOther && kind === 'points') plots.quality.update({ comparison: run.qualityOther });
   $('quality-made').textContent = ' measuring…';
   if (kind === 'images') {
     plots.quality.update({ metric: 'agreement', budgets: IMAGE_QUALITY_BUDGETS });
@@ -394,6 +481,7 @@ $('csv').addEventListener('change', async (event) => {
   event.target.value = '';
   if (!file) return;
   const text = await readText(file);
+  dataBefore = settings.dataset;
   settings = { ...settings, dataset: CUSTOM_DATASET };
   controls.set(settings);
   configure(`loading ${file.name}: a new run`, { csv: text, source: file.name });

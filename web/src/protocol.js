@@ -25,8 +25,11 @@ export const TO_WORKER = Object.freeze({
                                   //   sampler against model calls (n samples each)
   elbo: 'elbo',                   // { settings }: the ELBO's terms on settings.elboN examples
   cancel: 'cancel',               // { job }: stop a sampling / quality / ELBO job
-  checkpointSave: 'checkpointSave',  // {}: the run as safetensors bytes
+  checkpointSave: 'checkpointSave',  // { keep }: the run as safetensors bytes (keep: for the page to
+                                  //   hold, to restore the run if the worker fails; else to download)
   checkpointLoad: 'checkpointLoad',  // { bytes: Uint8Array, name }: a checkpoint file
+  fail: 'fail',                   // {}: a test hook (ui/testing.js): the worker throws an exception
+                                  //   nothing catches, as a bug would; the page restarts it
 });
 
 // Worker -> page.
@@ -41,7 +44,8 @@ export const TO_PAGE = Object.freeze({
   configureFailed: 'configureFailed',  // { error }: the settings cannot make a run; the current
                                   //   run (if any) goes on unchanged
   schedule: 'schedule',           // { tables: { alpha_bar, snr, beta, ... (Float64Array) } }
-  forward: 'forward',             // { t, points (x_t in data units: points or images), alphaBar }
+  forward: 'forward',             // { t, points (x_t in data units: points or images), alphaBar
+                                  //   (null for a flow run), level (a flow run's s, else null) }
   progress: 'progress',           // { step, losses (this slice), loss, lr, stepsPerSec, running,
                                   //   finished, memoryBytes }
   lossByT: 'lossByT',             // { values, starts }
@@ -60,6 +64,6 @@ export const TO_PAGE = Object.freeze({
                                   //   (no plan at that budget) and what produced the chart
   elbo: 'elbo',                   // { result: { prior, diffusion, decoder, nllNats, ..., perT } }
   jobStopped: 'jobStopped',       // { job }: a job ended without a result (cancelled or failed)
-  checkpoint: 'checkpoint',       // { bytes: Uint8Array, step, name }
+  checkpoint: 'checkpoint',       // { bytes: Uint8Array, step, keep }
   loaded: 'loaded',               // { settings, step, source, resumable, name, note }
 });

@@ -21,6 +21,12 @@ export const isStochastic = (sampler, eta = 0) => spec.samplers[sampler]?.stocha
   (sampler === 'ddim' && eta > 0);
 // The spacing a sampler uses when the page's spacing is 'default'.
 export const defaultSpacing = (sampler) => spec.samplers[sampler]?.spacing;
+// Whether it samples a flow-matching model (euler and heun: FlowMatchEuler/HeunDiscreteScheduler).
+export const takesFlow = (sampler) => spec.samplers[sampler]?.flow === true;
+// The samplers of an objective's models ('diffusion': all; 'flow': those that take flow).
+export const samplersFor = (objective) => (objective === 'flow' ? SAMPLER_NAMES.filter(takesFlow) : SAMPLER_NAMES);
+// A flow model's sampler when the page's is not one of its own: Euler, the CLI's default for flow.
+export const FLOW_SAMPLER = 'euler';
 
 // The page's spacing setting: 'default' (the sampler's own) or a spacing the core names.
 export const SPACING_DEFAULT = 'default';
@@ -41,11 +47,13 @@ export function samplerSteps(settings) {
 // The bindings' sampler options for page settings: the sampler's own options only (eta is DDIM's,
 // the variance DDPM's, Karras sigmas where offered; the bindings refuse the others), and no spacing
 // for 'default'. `overrides` ({ sampler, samplerSteps, eta, ... }) replace settings first.
+// A flow model's samplers take neither (they step on the model's own shifted levels).
 export function samplerOptions(settings, overrides = {}) {
   const s = { ...settings, ...overrides };
   const out = { sampler: s.sampler, samplerSteps: s.samplerSteps };
-  if (s.spacing !== undefined && s.spacing !== SPACING_DEFAULT) out.spacing = s.spacing;
-  if (offersKarras(s.sampler)) out.karras = Boolean(s.karras);
+  const flow = s.objective === 'flow';
+  if (!flow && s.spacing !== undefined && s.spacing !== SPACING_DEFAULT) out.spacing = s.spacing;
+  if (!flow && offersKarras(s.sampler)) out.karras = Boolean(s.karras);
   if (s.sampler === 'ddim') out.eta = s.eta;
   if (s.sampler === 'ddpm') out.variance = s.variance;
   return out;
@@ -64,6 +72,10 @@ export function samplerConsistent(values) {
 // run as the bindings made it ({ steps, spacing, stepsTotal } of model.sampler()).
 export function samplerDescription(settings, { steps, spacing, stepsTotal }) {
   const s = settings;
+  if (s.objective === 'flow') {
+    const calls = stepsTotal !== steps ? ` (${stepsTotal} model calls)` : '';
+    return `${displayName(s.sampler)}, ${steps} steps${calls}, flow matching (shift ${s.shift})`;
+  }
   let text = `${displayName(s.sampler)}, ${steps}${steps < s.timesteps ? ` ${spacing}` : ''} steps`;
   if (stepsTotal !== steps) text += ` (${stepsTotal} model calls)`;
   if (s.sampler === 'ddim') text += `, η = ${s.eta}`;

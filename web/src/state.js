@@ -8,7 +8,8 @@
 // page offers exactly what the core accepts. What is written here is the page's own: labels,
 // suggested choices, and the page's few deliberate departures (named where they are).
 import { CORE_SETTINGS } from './core_settings.js';
-import { SAMPLER_NAMES, SPACING_DEFAULT, displayName, samplerConsistent } from './samplers.js';
+import { FLOW_SAMPLER, SAMPLER_NAMES, SPACING_DEFAULT, displayName, samplerConsistent, samplersFor,
+  takesFlow } from './samplers.js';
 //
 // Effects:
 //   reset   the run changes meaning (data, schedule, model shape, seed): training restarts
@@ -68,6 +69,14 @@ export const SETTINGS = [
   { name: 'attention', type: 'bool', ...core('attention'), effect: reset, label: 'Middle attention', only: 'images' },
   { name: 'groups', type: 'int', ...core('groups'), choices: [1, 2, 4, 8, 16], effect: reset,
     label: 'GroupNorm groups', advanced: true, only: 'images' },
+  // The training objective (issue 13): diffusion's forward process, or flow matching's straight path
+  // x_s = (1 − s) x₀ + s ε, whose network predicts the velocity ε − x₀ (core/diffusion/flow.hpp), with
+  // diffusers' shift of the levels. Each keeps its own settings while the other is chosen: a flow run
+  // reads no prediction, a diffusion run no shift (web/bindings/settings.cpp).
+  { name: 'objective', type: 'enum', ...core('objective'), values: ['diffusion', 'flow'], effect: reset,
+    label: 'Objective', names: { diffusion: 'diffusion', flow: 'flow' }, testid: 'objective' },
+  { name: 'shift', type: 'number', ...core('shift'), choices: [0.5, 1, 2, 3, 5], effect: reset,
+    label: 'Flow shift', testid: 'shift' },
   { name: 'prediction', type: 'enum', ...core('prediction'), values: ['eps', 'x0', 'v'], effect: reset,
     label: 'Predicts', names: { eps: 'ε (noise)', x0: 'x₀ (data)', v: 'v' } },
   { name: 'activation', type: 'enum', ...core('activation'), values: ['silu', 'relu', 'gelu'], effect: reset,
@@ -172,6 +181,21 @@ export function parseValue(decl, text) {
   }
 }
 
+// What a setting allows, for a message: "one of linear, cosine", "an integer in [1, 1024]", "a
+// number in (0, ∞)".
+export function allowedText(decl) {
+  switch (decl.type) {
+    case 'enum': return `one of ${decl.values.join(', ')}`;
+    case 'bool': return 'true or false';
+    case 'class': return 'all or a class 0, 1, …';
+    default: {
+      const lo = decl.min === undefined ? '(−∞' : `${decl.minOpen ? '(' : '['}${decl.min}`;
+      const hi = decl.max === undefined ? '∞)' : `${decl.max}${decl.maxOpen ? ')' : ']'}`;
+      return `${decl.type === 'int' ? 'an integer' : 'a number'} in ${lo}, ${hi}`;
+    }
+  }
+}
+
 export function formatValue(decl, value) {
   return decl.type === 'bool' ? (value ? 'true' : 'false') : String(value);
 }
@@ -210,17 +234,46 @@ export function fromHash(hash) {
     const decl = byName[name];
     if (!decl) { problems.push(`unknown setting "${name}"`); continue; }
     const value = parseValue(decl, text);
-    if (value === undefined) problems.push(`${name} = "${text}" is not allowed`);
+    if (value === undefined) problems.push(`${name} = "${text}" is not allowed (${allowedText(decl)})`);
     else values[name] = value;
   }
   if (values.dataset === CUSTOM_DATASET) {
     values.dataset = byName.dataset.default;
     problems.push('custom data cannot travel in a link');
   }
-  // Settings that are valid alone but not together (Karras sigmas with a sampler that has none)
-  // roll back to what the sampler takes.
-  const consistent = samplerConsistent(values);
-  return { values: consistent.values, problems: [...problems, ...consistent.problems] };
+  // Settings that are valid alone but not together (Karras sigmas with a sampler that has none, a
+  // diffusion sampler with the flow objective) roll back; those the link named say so.
+  const made = consistent(values, new Set(params.keys()));
+  return { values: made.values, problems: [...problems, ...made.problems] };
+}
+
+// Settings made consistent: with the flow objective, a sampler of flow models (Euler unless Heun),
+// no Karras sigmas or spacing (its samplers step on the model's own shifted levels), and none of
+// the diffusion loss's weighting or zero terminal SNR (the core refuses them for flow:
+// train_setup_validate); then samplerConsistent. Returns { values, problems }: a problem for each
+// rolled-back setting in `named` (all when null) saying what applies instead.
+export function consistent(values, named = null) {
+  const out = { ...values };
+  const problems = [];
+  const rollBack = (name, value, why) => {
+    if (out[name] === value) return;
+    if (!named || named.has(name)) problems.push(`${name} = ${formatValue(byName[name], out[name])} ${why}`);
+    out[name] = value;
+  };
+  if (out.objective === 'flow') {
+    const flowSamplers = samplersFor('flow').join(', ');
+    if (!takesFlow(out.sampler)) {
+      rollBack('sampler', FLOW_SAMPLER, `does not apply to the flow objective (its samplers: ${flowSamplers})`);
+    }
+    const levels = 'does not apply to the flow objective (its samplers step on the model\'s own shifted levels)';
+    rollBack('karras', false, levels);
+    rollBack('spacing', SPACING_DEFAULT, levels);
+    rollBack('lossWeighting', 'none', 'does not apply to the flow objective (its loss is the plain velocity MSE)');
+    rollBack('zeroSnr', false, 'does not apply to the flow objective (it has no noise schedule)');
+  }
+  const sampler = samplerConsistent(out);
+  const samplerProblems = sampler.problems.filter(() => !named || named.has('karras'));
+  return { values: sampler.values, problems: [...problems, ...samplerProblems] };
 }
 
 // The hash for these settings: only those that apply to the data's kind and differ from its

@@ -3,7 +3,9 @@
 // sets the calls the x axis spans, update({ baseline }) the data-vs-data score (dashed: what a
 // perfect model scores at the same n). Both axes logarithmic but for class agreement (a fraction);
 // values at or below zero (the unbiased estimates can dip below 0 when samples match the data) sit
-// on the floor. Stochastic samplers are dashed lines.
+// on the floor. Stochastic samplers are dashed lines. update({ comparison: { objective, points } })
+// adds another model's measurement (the other objective's, on the same data) as faint lines, so that
+// a flow model's Euler stands beside a diffusion model's samplers at the same model calls.
 import { Plot } from './plot.js';
 import { theme } from './theme.js';
 import { chartFrame, drawAxes, formatNumber, linearScale, logScale } from './axes.js';
@@ -19,9 +21,10 @@ const LABELS = { energy: 'energy distance D² (log)', mmd: 'MMD² (log)', agreem
 const BASELINE_LABELS = { energy: 'data vs data (rms)', mmd: 'data vs data (rms)', frechet: 'held-out images' };
 
 export class QualityChart extends Plot {
-  empty() { return { points: [], metric: 'energy', baseline: null, budgets: [5, 10, 20, 50, 100] }; }
+  empty() { return { points: [], metric: 'energy', baseline: null, budgets: [5, 10, 20, 50, 100], comparison: null }; }
 
-  update({ point, metric, baseline, budgets }) {
+  update({ point, metric, baseline, budgets, comparison }) {
+    if (comparison !== undefined) this.data.comparison = comparison;
     if (metric) this.data.metric = metric;
     if (baseline !== undefined) this.data.baseline = baseline;
     if (budgets) this.data.budgets = budgets;
@@ -30,13 +33,14 @@ export class QualityChart extends Plot {
   }
 
   draw(ctx, width, height) {
-    const { points, metric, baseline, budgets } = this.data;
+    const { points, metric, baseline, budgets, comparison } = this.data;
+    const others = comparison?.points ?? [];
     const legendWidth = Math.max(...SAMPLER_NAMES.map((n) => ctx.measureText(displayName(n)).width)) + 44;
     const frame = chartFrame(width, height, { left: 44, right: 12 + legendWidth });
-    const values = points.map((p) => Math.max(p.value, FLOOR)).concat(baseline > 0 ? [baseline] : []);
+    const values = [...points, ...others].map((p) => Math.max(p.value, FLOOR)).concat(baseline > 0 ? [baseline] : []);
     const hi = values.length ? Math.max(...values) * 1.5 : 1;
     const lo = values.length ? Math.min(...values) / 1.5 : FLOOR;
-    const calls = points.map((p) => p.calls);
+    const calls = [...points, ...others].map((p) => p.calls);
     const x = logScale(Math.min(...budgets, ...calls), Math.max(...budgets, ...calls), frame.left, frame.right);
     const y = metric === 'agreement' ? linearScale(0, 1, frame.bottom, frame.top)
       : logScale(Math.min(lo, hi / 10), hi, frame.bottom, frame.top);
@@ -50,14 +54,25 @@ export class QualityChart extends Plot {
     ctx.beginPath();
     ctx.rect(frame.left - 4, frame.top - 4, frame.width + 8, frame.height + 8);
     ctx.clip();
+    const at = (p) => [x(p.calls), y(metric === 'agreement' ? p.value : Math.max(p.value, FLOOR))];
+    ctx.globalAlpha = 0.3;
+    this.lines(ctx, others, at, 1.2);
+    ctx.globalAlpha = 1;
+    this.lines(ctx, points, at, 1.8);
+    ctx.restore();
+    if (showBaseline) this.baselineLabel(ctx, frame, baselineY, baseline, metric);
+    if (others.length) this.comparisonLabel(ctx, frame, comparison.objective);
+  }
+
+  // One line per sampler through its points, with a dot at each.
+  lines(ctx, points, at, lineWidth) {
     for (const sampler of SAMPLER_NAMES) {
       const mine = points.filter((p) => p.sampler === sampler).sort((a, b) => a.calls - b.calls);
       if (!mine.length) continue;
       const color = theme.samplers[sampler] ?? theme.text;
-      const at = (p) => [x(p.calls), y(metric === 'agreement' ? p.value : Math.max(p.value, FLOOR))];
       ctx.strokeStyle = color;
       ctx.fillStyle = color;
-      ctx.lineWidth = 1.8;
+      ctx.lineWidth = lineWidth;
       ctx.setLineDash(isStochastic(sampler) ? DASH : []);
       ctx.beginPath();
       mine.forEach((p, i) => (i ? ctx.lineTo(...at(p)) : ctx.moveTo(...at(p))));
@@ -65,12 +80,21 @@ export class QualityChart extends Plot {
       ctx.setLineDash([]);
       for (const p of mine) {
         ctx.beginPath();
-        ctx.arc(...at(p), 2.6, 0, 2 * Math.PI);
+        ctx.arc(...at(p), lineWidth + 0.8, 0, 2 * Math.PI);
         ctx.fill();
       }
     }
+  }
+
+  // Says what the faint lines are, at the frame's top right.
+  comparisonLabel(ctx, frame, objective) {
+    const text = `faint: the last ${objective === 'flow' ? 'flow-matching' : 'diffusion'} model's`;
+    ctx.save();
+    ctx.fillStyle = theme.muted;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'top';
+    ctx.fillText(text, frame.right - 4, frame.top + 2);
     ctx.restore();
-    if (showBaseline) this.baselineLabel(ctx, frame, baselineY, baseline, metric);
   }
 
   // The data-vs-data score, dotted; an estimate at or below zero has no place on a log axis: it is

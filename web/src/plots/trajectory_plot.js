@@ -1,7 +1,7 @@
 // The reverse process as an animation: recorded frames of the sampler, from x_T ~ N(0, I) to the
 // samples, showing either x_t or the model's running estimate x0_hat of where each point ends.
 // play() / pause() / seek(frame); onFrame(frame, frames, t) reports the position (t real: Euler and
-// Heun's are fractional). For images
+// Heun's are fractional; a flow model's trajectory has flowT = T, its frames at t = s T). For images
 // (update({ images: { shape, levels, darkInk, labels, classNames } })) each frame is a row of the
 // animated images instead of points.
 import { PointsPlot, drawPoints } from './points.js';
@@ -11,6 +11,8 @@ import { theme } from './theme.js';
 const FRAME_MS = 45;
 const HOLD_MS = 1200;  // pause on the last frame before looping
 const TRAIL = 3;       // earlier frames drawn faintly behind the current one
+const PATHS = 150;     // points whose whole path so far is drawn as a line (x_t frames only): how
+                       // each objective's sampler carries noise to data
 
 // A frame's t: an integer step, or (Euler and Heun evaluate the model between steps) one decimal.
 export const formatT = (t) => (Number.isInteger(t) ? String(t) : t.toFixed(1));
@@ -80,6 +82,7 @@ export class TrajectoryPlot extends PointsPlot {
     if (!trajectory || !trajectory.frames) return;
     const color = space === 'x0' ? theme.predicted : theme.sample;
     ctx.save();
+    if (space !== 'x0') this.drawPaths(ctx, map, frame, color);
     for (let f = Math.max(0, frame - TRAIL); f < frame; f++) {
       ctx.globalAlpha = 0.12 * (1 + f - (frame - TRAIL));
       drawPoints(ctx, map, this.framePoints(f), color, 2);
@@ -90,11 +93,30 @@ export class TrajectoryPlot extends PointsPlot {
     this.frameLabel(ctx, width);
   }
 
+  // The first PATHS points' positions in frames 0..frame, joined.
+  drawPaths(ctx, map, frame, color) {
+    const { trajectory } = this.data;
+    const n = Math.min(PATHS, trajectory.n);
+    ctx.globalAlpha = 0.25;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 0.8;
+    ctx.beginPath();
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f <= frame; f++) {
+        const at = trajectory.x.subarray((f * trajectory.n + i) * 2, (f * trajectory.n + i) * 2 + 2);
+        if (f === 0) ctx.moveTo(map.toX(at[0]), map.toY(at[1])); else ctx.lineTo(map.toX(at[0]), map.toY(at[1]));
+      }
+    }
+    ctx.stroke();
+  }
+
   frameLabel(ctx, width) {
     const { trajectory, frame, space } = this.data;
     const t = trajectory.timesteps[frame];
-    const shown = formatT(t);
-    const label = t < 0 ? 'x₀: the samples' : space === 'x0' ? `x̂₀ predicted at t = ${shown}` : `x_t at t = ${shown}`;
+    // A flow model's frames are at levels s, given to the network as s T (trajectory.flowT = T).
+    const [name, shown] = trajectory.flowT ? ['s', (t / trajectory.flowT).toFixed(3)] : ['t', formatT(t)];
+    const label = t < 0 ? 'x₀: the samples' : space === 'x0' ? `x̂₀ predicted at ${name} = ${shown}`
+      : `x_${name} at ${name} = ${shown}`;
     ctx.fillStyle = theme.text;
     ctx.textAlign = 'right';
     ctx.textBaseline = 'top';

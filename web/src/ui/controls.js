@@ -1,8 +1,9 @@
 // Renders the controls of the settings that each container names in its data-settings attribute
 // ("hidden,layers"), from their declarations in state.js: a select for enumerations and suggested
 // values, a checkbox for flags, a slider for the views' t, a number field otherwise. Every control
-// is labelled; onChange(name, value) receives valid values only (an invalid entry is reverted).
-import { byName, formatValue, parseValue } from '../state.js';
+// is labelled; onChange(name, value) receives valid values only (an invalid entry is reverted, and
+// onInvalid(text) says what was refused and what is allowed).
+import { allowedText, byName, formatValue, parseValue } from '../state.js';
 
 function option(value, text) {
   const o = document.createElement('option');
@@ -12,8 +13,9 @@ function option(value, text) {
 }
 
 export class Controls {
-  constructor(root, { onChange }) {
+  constructor(root, { onChange, onInvalid = () => {} }) {
     this.onChange = onChange;
+    this.onInvalid = onInvalid;
     this.inputs = new Map();
     this.fields = new Map();
     this.values = {};
@@ -71,7 +73,11 @@ export class Controls {
   changed(decl, input) {
     const value = decl.type === 'bool' ? input.checked : parseValue(decl, input.value);
     if (value === undefined) {
+      // A number field that holds no number ("NaN", "1e") reads as "": the browser says it was bad.
+      const entered = input.validity?.badInput ? 'not a number' : `"${input.value}"`;
       this.show(decl.name, this.values[decl.name]);  // revert an invalid entry
+      this.onInvalid(`${decl.label} = ${entered} is not allowed: it must be ${allowedText(decl)}; ` +
+        `it stays ${formatValue(decl, this.values[decl.name])}`);
       return;
     }
     this.show(decl.name, value);
@@ -115,9 +121,19 @@ export class Controls {
     if (o) o.textContent = text;
   }
 
-  enable(name, on) {
+  // title: why a disabled control is (its tooltip; '' clears it).
+  enable(name, on, title) {
     const input = this.inputs.get(name);
-    if (input) input.disabled = !on;
+    if (!input) return;
+    input.disabled = !on;
+    if (title !== undefined) input.title = title;
+  }
+
+  // One option of a select (the samplers a flow model has not).
+  enableOption(name, value, on) {
+    const input = this.inputs.get(name);
+    const o = input?.tagName === 'SELECT' ? [...input.options].find((x) => x.value === value) : null;
+    if (o) o.disabled = !on;
   }
 
   // Shows or hides a setting's whole field (label and control).

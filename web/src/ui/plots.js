@@ -72,7 +72,8 @@ export class PlotSet {
   }
 
   // A new run's data: every 2D plot shows its region, with the data behind the model's points.
-  setData(points, normalization, { keepDrawing = false } = {}) {
+  // keepLoss: the loss charts stay (the same run, restored after its worker failed).
+  setData(points, normalization, { keepDrawing = false, keepLoss = false } = {}) {
     this.imageLook = null;
     this.trajectory.update({ images: null });
     this.view = viewFor(points, normalization);
@@ -89,6 +90,7 @@ export class PlotSet {
     this.trajectory.update({ message: 'press Sample' });
     this.samples.update({ message: 'press Sample' });
     this.density.update({ message: 'press Sample' });
+    if (keepLoss) return;
     this.loss.reset();
     this.lossByT.reset();
   }

@@ -19,6 +19,10 @@ export class RunState {
     this.quality = [];         // the last quality measurement: { sampler, steps, calls, metric, value }
     this.qualityDone = null;   // when it has finished: { elapsedMs, skipped: [text] }, else null
     this.elbo = null;          // the last ELBO: { prior, diffusion, decoder, nllNats, bitsPerDim, ... }
+    this.kept = null;          // the run as checkpoint bytes ({ bytes, step }), to restore a failed worker
+    this.keptAt = 0;           // when it was asked for (performance.now())
+    this.qualityOf = null;     // what the last quality measurement was of: { objective, dataset, metric }
+    this.qualityOther = null;  // the last one of the other objective on the same data (and its points)
   }
 
   // The last samples in the data's units: [[x, y], ...] for 2D points; otherwise

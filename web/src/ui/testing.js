@@ -3,13 +3,18 @@
 // units: [[x, y], ...] for 2D points, { shape, data } otherwise) and window.diffuse.labels() (their
 // classes, [] for an unconditional model). state().quality lists the last quality measurement's
 // points ({ sampler, steps, calls, metric, value }), state().qualityDone says when it finished
-// ({ elapsedMs, skipped }, else null), state().elbo the last ELBO's terms.
-export function installTestHooks({ settings, run }) {
+// ({ elapsedMs, skipped }, else null), state().elbo the last ELBO's terms, state().qualityOther the
+// other objective's measurement the chart shows faint ({ objective, dataset, metric, points } or null).
+// window.diffuse.failWorker() makes the worker throw an exception nothing catches (the page restarts
+// it and restores the run).
+export function installTestHooks({ settings, run, fail }) {
   window.diffuse = {
+    failWorker: () => fail(),
     state: () => ({
       settings: { ...settings() }, step: run.step, loss: run.loss, running: run.running, ready: run.ready,
       samplings: run.samplings, stepsPerSec: run.stepsPerSec, memoryBytes: run.memoryBytes,
       classes: run.classes, quality: run.quality, qualityDone: run.qualityDone, elbo: run.elbo,
+      qualityOther: run.qualityOther,
     }),
     samples: () => run.sampleValues(),
     labels: () => run.sampleClasses(),

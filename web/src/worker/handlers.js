@@ -10,6 +10,12 @@ import { TrainJob, PreviewJob, SampleJob, QualityJob, ImageQualityJob, ElboJob }
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 const status = (text, level = 'info') => post({ type: TO_PAGE.status, text, level });
 
+// A trap in the WebAssembly module (out of bounds, unreachable, out of memory) leaves its state
+// unknown: the error is thrown out of the worker, uncaught, so that the page restarts it.
+function failIfTrapped(error) {
+  if (error instanceof WebAssembly.RuntimeError) setTimeout(() => { throw error; });
+}
+
 let loading = null;  // the WebAssembly module (a promise), from serve()
 let failed = false;  // init failed: the page shows that, as a fatal error
 let run = null;
@@ -23,6 +29,7 @@ const scheduler = new Scheduler({
   sliceMs: 20,
   onError: (job, error) => {
     status(`${job}: ${error.message ?? error}`, 'error');
+    failIfTrapped(error);
     if (['sample', 'quality', 'elbo'].includes(job)) post({ type: TO_PAGE.jobStopped, job });
     if (job === 'train') post({ type: TO_PAGE.progress, running: false, step: run?.step ?? 0, losses: new Float32Array(0) });
   },
@@ -103,9 +110,9 @@ const handlers = {
   [TO_WORKER.step]({ n }) { startTraining(Math.max(1, n | 0)); },
   [TO_WORKER.forward]({ t }) {
     // Always answered (the page asks again only after an answer): no data, no points.
-    if (!run.forwardProcess) return post({ type: TO_PAGE.forward, t, points: new Float32Array(0), alphaBar: null });
+    if (!run.forwardProcess) return post({ type: TO_PAGE.forward, t, points: new Float32Array(0), alphaBar: null, level: null });
     const r = check(run.forwardProcess.at(t));
-    post({ type: TO_PAGE.forward, t: r.t, points: r.points, alphaBar: r.alphaBar }, [r.points.buffer]);
+    post({ type: TO_PAGE.forward, t: r.t, points: r.points, alphaBar: r.alphaBar, level: r.level }, [r.points.buffer]);
   },
   [TO_WORKER.sample]({ settings }) { scheduler.start('sample', new SampleJob(run, post, settings)); },
   [TO_WORKER.field]({ t, grid, weights }) {
@@ -124,9 +131,13 @@ const handlers = {
   [TO_WORKER.cancel]({ job }) {
     if (scheduler.stop(job)) post({ type: TO_PAGE.jobStopped, job });
   },
-  [TO_WORKER.checkpointSave]() {
+  [TO_WORKER.checkpointSave]({ keep = false }) {
+    if (keep && !run.trainer && !run.fixedBytes) return;  // nothing to keep yet
     const { bytes, step } = run.checkpointBytes();
-    post({ type: TO_PAGE.checkpoint, bytes, step }, [bytes.buffer]);
+    post({ type: TO_PAGE.checkpoint, bytes, step, keep }, [bytes.buffer]);
+  },
+  [TO_WORKER.fail]() {
+    setTimeout(() => { throw new Error('the test hook made the worker throw'); });
   },
   async [TO_WORKER.checkpointLoad]({ bytes, name }) {
     let described;
@@ -160,6 +171,7 @@ export function serve(moduleLoading, early) {
       try {
         await handler(data);
       } catch (error) {
+        failIfTrapped(error);
         if (data.type !== TO_WORKER.init) return status(String(error.message ?? error), 'error');
         failed = true;
         post({ type: TO_PAGE.fatal, error: String(error.message ?? error) });

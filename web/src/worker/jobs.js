@@ -5,8 +5,8 @@
 //   QualityJob  sample quality against the data for every sampler at several budgets of model calls
 //   ElboJob     the ELBO's terms, exactly (every t) on a few examples
 import { TO_PAGE } from '../protocol.js';
-import { SAMPLER_NAMES, SPACING_DEFAULT, displayName, modelCalls, offersKarras, samplerOptions, samplerSteps,
-  stepsWithin } from '../samplers.js';
+import { FLOW_SAMPLER, SAMPLER_NAMES, SPACING_DEFAULT, displayName, modelCalls, offersKarras, samplerOptions,
+  samplerSteps, samplersFor, stepsWithin } from '../samplers.js';
 import { check } from './run.js';
 
 const now = () => performance.now();
@@ -46,12 +46,15 @@ export class TrainJob {
       this.post({ type: TO_PAGE.lossByT, values: byT.values, starts: byT.starts });
     }
     if (!r.finite) {
+      const back = r.restoredStep >= 0 ? `; the model is back at its last good state, step ${r.restoredStep}` : '';
       this.post({ type: TO_PAGE.status, level: 'error',
-        text: `the loss became NaN or infinite at step ${r.step}: lower the learning rate and reset` });
+        text: `the loss became NaN or infinite (learning rate ${r.lr.toPrecision(3)})${back}. Lower the learning ` +
+          'rate to go on' });
     } else if (r.diverged) {
       this.post({ type: TO_PAGE.status, level: 'error',
-        text: `training diverged at step ${r.step}: the loss ${r.loss.toPrecision(3)} jumped above 100× its recent ` +
-          'median; lower the learning rate and reset' });
+        text: `training diverged: the loss ${r.loss.toPrecision(3)} jumped above 100× its recent median (learning ` +
+          `rate ${r.lr.toPrecision(3)}); the model is back at its last good state, step ${r.restoredStep}. Lower the ` +
+          'learning rate to go on' });
     } else if (r.finished) {
       this.post({ type: TO_PAGE.status, level: 'info',
         text: `finished all ${r.step.toLocaleString('en')} steps (raise “Training steps” to go on)` });
@@ -103,8 +106,10 @@ export class PreviewJob {
     // in turn, unguided.
     const picked = run.isImages && run.previewClass.classLabel !== 'all' ? run.previewClass : null;
     const classes = picked ? { classLabel: picked.classLabel, guidance: picked.guidance } : { classLabel: 'all', guidance: 1 };
-    const options = { sampler: 'ddim', samplerSteps: Math.min(steps, described.settings.timesteps),
-      eta: 0, n, seed, chunkRows: run.isImages ? imageChunkRows(run.shape) : 256,
+    // DDIM with eta = 0; a flow model's own deterministic sampler, Euler.
+    const sampler = described.settings.objective === 'flow' ? { sampler: FLOW_SAMPLER } : { sampler: 'ddim', eta: 0 };
+    const options = { ...sampler, samplerSteps: Math.min(steps, described.settings.timesteps),
+      n, seed, chunkRows: run.isImages ? imageChunkRows(run.shape) : 256,
       ...(described.classes ? classes : {}) };
     this.samplers = ['raw', 'ema'].map((w) => run.withModel(w, (m) => check(m.sampler(options)).sampler));
   }
@@ -133,7 +138,8 @@ export class SampleJob {
     // About 100 frames: a frame every so many model calls (Heun's K steps are 2K - 1 calls).
     const calls = modelCalls(settings.sampler, samplerSteps(settings));
     const recordEvery = Math.max(1, Math.ceil(calls / 100));
-    const options = { ...samplerOptions(settings), n: run.isImages ? settings.imageN : settings.sampleN,
+    const objective = run.describe().settings.objective;  // the model's, whatever the controls say
+    const options = { ...samplerOptions({ ...settings, objective }), n: run.isImages ? settings.imageN : settings.sampleN,
       seed: settings.sampleSeed, recordEvery, chunkRows: run.isImages ? imageChunkRows(run.shape) : 1024,
       ...classOptions(run, settings) };
     const created = run.withModel(settings.weights, (m) => check(m.sampler(options)));
@@ -181,14 +187,17 @@ export const QUALITY_REFERENCE = 2000;
 export const QUALITY_BASELINE_DRAWS = 10;
 
 export class QualityJob {
-  // budgets: model calls; every sampler runs at each with the most steps that fit (Heun: N steps
-  // are 2N - 1 calls) and at most T steps; a budget whose steps a sampler cannot take (a multistep
-  // solver whose rounded timesteps repeat) is skipped and reported. n: samples per point.
+  // budgets: model calls; every sampler of the model's objective (a flow model's: Euler and Heun)
+  // runs at each with the most steps that fit (Heun: N steps are 2N - 1 calls) and at most T
+  // steps; a budget whose steps a sampler cannot take (a multistep solver whose rounded timesteps
+  // repeat) is skipped and reported. n: samples per point.
   constructor(run, post, settings, { budgets, n }) {
     Object.assign(this, { run, post, settings, n, started: now(), token: run.token });
+    this.flow = run.describe().settings.objective === 'flow';
+    this.settings = { ...settings, objective: this.flow ? 'flow' : 'diffusion' };
     this.queue = [];
     for (const budget of budgets) {
-      for (const sampler of SAMPLER_NAMES) {
+      for (const sampler of samplersFor(this.settings.objective)) {
         const K = Math.min(stepsWithin(sampler, budget), settings.timesteps);
         // (a budget above T repeats the point of T steps: measured once)
         if (K >= 1 && !this.queue.some((q) => q.sampler === sampler && q.K === K)) this.queue.push({ sampler, K, budget });
@@ -244,6 +253,10 @@ export class QualityJob {
 
   samplingDescription() {
     const s = this.settings;
+    if (this.flow) {
+      return `${s.weights === 'raw' ? 'raw' : 'EMA'} weights, seed ${s.sampleSeed}, a flow-matching model (shift ` +
+        `${this.run.describe().settings.shift}): Euler and Heun on its own shifted levels; Heun's N steps are 2N − 1 calls`;
+    }
     const spacing = s.spacing === SPACING_DEFAULT ? 'each sampler\'s default spacing' : `${s.spacing} spacing`;
     const karras = s.karras ? `Karras sigmas (${SAMPLER_NAMES.filter(offersKarras).map(displayName).join(', ')})`
       : 'no Karras sigmas';
