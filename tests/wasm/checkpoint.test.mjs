@@ -103,6 +103,23 @@ test('native checkpoint -> WASM: loads, resumes and samples what native samples'
 const cli = process.env.DIFFUSE_NATIVE_BIN ?? path.join(repoRoot, 'build', 'bin', 'diffuse');
 const haveFlow = existsSync(cli) && /--objective/.test(execFileSync(cli, ['train', '--help'], { encoding: 'utf8' }));
 
+// Samples 100 points with `sampler` (10 steps, seed 4) in WASM and with the native CLI from the same
+// checkpoint file: the two agree to float32 rounding of the same arithmetic (bound 1e-3).
+function assertSamplesAsNative(model, file, csv, sampler) {
+  const created = model.sampler({ sampler, samplerSteps: 10, n: 100, seed: 4 });
+  assert.equal(created.ok, true, created.error);
+  while (!created.sampler.advance(5).done);
+  const wasm = created.sampler.current().x;
+  created.sampler.delete();
+  execFileSync(cli, ['sample', '--model', file, '--sampler', sampler, '--steps', '10', '--n', '100', '--seed', '4',
+    '--out', csv, '-q']);
+  const native = readFileSync(csv, 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').map(Number));
+  assert.equal(native.length, wasm.length);
+  let worst = 0;
+  for (let i = 0; i < wasm.length; i++) worst = Math.max(worst, Math.abs(wasm[i] - native[i]));
+  assert.ok(worst < 1e-3, `largest difference ${worst}`);
+}
+
 test('a native flow-matching checkpoint samples in WASM on its own levels: euler as natively, ddim refused',
   { skip: !haveFlow && `no ${cli} with train --objective` }, () => {
     const file = path.join(dir, 'flow.safetensors'), csv = path.join(dir, 'flow.csv');
@@ -113,18 +130,7 @@ test('a native flow-matching checkpoint samples in WASM on its own levels: euler
     const model = loaded.model;
     assert.match(model.sampler({ sampler: 'ddim', n: 4 }).error, /ddim is for diffusion models/);
     assert.match(model.sampler({ sampler: 'euler', karras: true, n: 4 }).error, /karras/);
-    const created = model.sampler({ sampler: 'euler', samplerSteps: 10, n: 100, seed: 4 });
-    assert.equal(created.ok, true, created.error);
-    while (!created.sampler.advance(5).done);
-    const wasm = created.sampler.current().x;
-    created.sampler.delete();
-    execFileSync(cli, ['sample', '--model', file, '--sampler', 'euler', '--steps', '10', '--n', '100', '--seed', '4',
-      '--out', csv, '-q']);
-    const native = readFileSync(csv, 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').map(Number));
-    assert.equal(native.length, wasm.length);
-    let worst = 0;
-    for (let i = 0; i < wasm.length; i++) worst = Math.max(worst, Math.abs(wasm[i] - native[i]));
-    assert.ok(worst < 1e-3, `largest difference ${worst}`);
+    assertSamplesAsNative(model, file, csv, 'euler');
     for (const o of [loaded.trainer, loaded.model]) o?.delete();
   });
 
@@ -137,18 +143,7 @@ test('a native learned-variance checkpoint loads in WASM and samples its mean as
       '--steps', '200', '--out', file, '-q']);
     const loaded = diffuse.checkpointLoad(new Uint8Array(readFileSync(file)), 'learned.safetensors');
     assert.equal(loaded.ok, true, loaded.error);
-    const created = loaded.model.sampler({ sampler: 'ddim', samplerSteps: 10, n: 100, seed: 4 });
-    assert.equal(created.ok, true, created.error);
-    while (!created.sampler.advance(5).done);
-    const wasm = created.sampler.current().x;
-    created.sampler.delete();
-    execFileSync(cli, ['sample', '--model', file, '--sampler', 'ddim', '--steps', '10', '--n', '100', '--seed', '4',
-      '--out', csv, '-q']);
-    const native = readFileSync(csv, 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').map(Number));
-    assert.equal(native.length, wasm.length);
-    let worst = 0;
-    for (let i = 0; i < wasm.length; i++) worst = Math.max(worst, Math.abs(wasm[i] - native[i]));
-    assert.ok(worst < 1e-3, `largest difference ${worst}`);
+    assertSamplesAsNative(loaded.model, file, csv, 'ddim');
     const ddpm = loaded.model.sampler({ sampler: 'ddpm', samplerSteps: 20, n: 50, seed: 1, variance: 'fixed_small' });
     assert.equal(ddpm.ok, true, ddpm.error);
     while (!ddpm.sampler.advance(10).done);
