@@ -8,7 +8,8 @@
 //
 //   node bench/long_run_memory_browser.mjs [--steps 200000] [--every 15] [--json out.json]
 import { chromium } from 'playwright-core';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/serve.mjs';
@@ -39,10 +40,15 @@ function treeRss(rootPid) {
 }
 
 const server = await startServer({ dir: path.join(root, 'web', 'dist'), listenPort: 0 });
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
-const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-const cdp = await page.context().newCDPSession(page);
+// A fresh user-data dir, which also marks this browser's main process among any others running.
+const profile = mkdtempSync(path.join(os.tmpdir(), 'diffuse-long-run-'));
+const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'], viewport: { width: 1280, height: 800 } });
+const browserPid = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b).find((pid) => {
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(profile); } catch { return false; }
+});
+const page = context.pages()[0] ?? await context.newPage();
+const cdp = await context.newCDPSession(page);
 await cdp.send('Performance.enable');
 await page.goto(`http://127.0.0.1:${server.address().port}/#steps=${steps}`);
 await page.waitForFunction(() => window.diffuse?.state().ready, null, { timeout: 120000 });
@@ -54,13 +60,14 @@ for (;;) {
   const { metrics } = await cdp.send('Performance.getMetrics');
   const heap = metrics.find((m) => m.name === 'JSHeapUsedSize').value;
   const reading = { seconds: (Date.now() - start) / 1000, step: s.step, wasm: s.memoryBytes, heap,
-    rss: treeRss(browser.process().pid) };
+    rss: treeRss(browserPid) };
   readings.push(reading);
   console.error(`page: ${reading.seconds.toFixed(0)} s  step ${s.step}  WASM ${(reading.wasm / MiB).toFixed(1)} MiB  ` +
     `page heap ${(heap / MiB).toFixed(1)} MiB  browser RSS ${(reading.rss / MiB).toFixed(0)} MiB`);
   if (s.step >= steps || (!s.running && s.step > 0)) break;
 }
-await browser.close();
+await context.close();
+rmSync(profile, { recursive: true, force: true });
 await new Promise((resolve) => server.close(resolve));
 
 const tenth = readings.filter((r) => r.seconds >= readings.at(-1).seconds / 10);
