@@ -47,12 +47,23 @@ LossResult rows_gradient(Network& network, const BatchObjective& objective, cons
   return result;
 }
 
-// dst (P,) += the chunks' gradient buffers in chunk order, over the parameters [p0, p1).
-void add_chunk_grads(float* dst, const std::vector<AlignedBuffer>& chunk_grads,
-                     std::size_t chunks, std::size_t p0, std::size_t p1) {
-  for (std::size_t c = 0; c < chunks; ++c) {
-    const float* src = chunk_grads[c].data();
-    for (std::size_t p = p0; p < p1; ++p) dst[p] += src[p];
+// dst (P,) += the chunks' gradient buffers in chunk order, over the parameters [p0, p1), zeroing
+// each buffer once read (ready for the next call's accumulation). Blocked, so that a block of dst
+// stays in registers or L1 while every buffer is added to it: each buffer is read once, dst read
+// and written once, and each parameter's sum still runs in chunk order.
+void add_and_clear(float* dst, std::vector<AlignedBuffer>& chunk_grads, std::size_t chunks,
+                   std::size_t p0, std::size_t p1) {
+  constexpr std::size_t block = 512;
+  float sum[block];
+  for (std::size_t q0 = p0; q0 < p1; q0 += block) {
+    const std::size_t n = std::min(block, p1 - q0);
+    std::copy(dst + q0, dst + q0 + n, sum);
+    for (std::size_t c = 0; c < chunks; ++c) {
+      float* src = chunk_grads[c].data() + q0;
+      for (std::size_t i = 0; i < n; ++i) sum[i] += src[i];
+      std::fill(src, src + n, 0.0f);
+    }
+    std::copy(sum, sum + n, dst + q0);
   }
 }
 
@@ -115,7 +126,14 @@ LossResult batch_gradient(Network& network, const BatchObjective& objective, con
     std::copy(network.params().begin(), network.params().end(),
               chunk.replicas[w - 1]->params().begin());
   }
-  chunk.chunk_grads.resize(std::max(chunk.chunk_grads.size(), chunks - 1));
+  // The chunks' buffers start at zero: new ones, and any an interrupted call left unread (the
+  // reduction below zeroes each buffer it reads).
+  if (chunk.chunk_grads.size() < chunks - 1 || !chunk.cleared ||
+      chunk.chunk_grads[0].size() != P) {
+    chunk.chunk_grads.resize(std::max(chunk.chunk_grads.size(), chunks - 1));
+    for (AlignedBuffer& g : chunk.chunk_grads) g.assign(P, 0.0f);
+  }
+  chunk.cleared = false;
   std::vector<LossResult> parts(chunks);
   executor.run(workers, [&](std::size_t w) {
     Network& net = w == 0 ? network : *chunk.replicas[w - 1];
@@ -124,7 +142,6 @@ LossResult batch_gradient(Network& network, const BatchObjective& objective, con
       const std::size_t r0 = c * chunk_rows, n = std::min(chunk_rows, B - r0);
       // Chunk c >= 1 accumulates into a zeroed buffer of its own, lent to net for the chunk.
       AlignedBuffer* own = c == 0 ? nullptr : &chunk.chunk_grads[c - 1];
-      if (own != nullptr) own->assign(P, 0.0f);
       const LentGradients lent(net, own);
       copy_chunk(rows, x_t, x0, eps, t, labels, r0, n);
       parts[c] = rows_gradient(net, objective, rows.x_t, rows.x0, rows.eps, rows.t,
@@ -137,8 +154,9 @@ LossResult batch_gradient(Network& network, const BatchObjective& objective, con
   const std::size_t slice = (P + workers - 1) / workers;
   executor.run(workers, [&](std::size_t w) {
     const std::size_t p0 = std::min(P, w * slice), p1 = std::min(P, p0 + slice);
-    add_chunk_grads(grads, chunk.chunk_grads, chunks - 1, p0, p1);
+    add_and_clear(grads, chunk.chunk_grads, chunks - 1, p0, p1);
   });
+  chunk.cleared = true;
   LossResult result;
   result.per_row.reserve(B);
   for (const LossResult& part : parts) {

@@ -50,7 +50,8 @@ struct ChunkRows {
 struct BatchChunk {
   std::vector<ChunkRows> rows;                      // [workers]
   std::vector<std::unique_ptr<Network>> replicas;   // [workers - 1]: workers 1..W-1
-  std::vector<AlignedBuffer> chunk_grads;           // [chunks - 1]: chunks 1..C-1
+  std::vector<AlignedBuffer> chunk_grads;           // [chunks - 1]: chunks 1..C-1, (P,) each
+  bool cleared = false;  // every chunk_grads buffer is zero (the last call completed)
 };
 
 // What the loss of a batch compares the network's output with.
