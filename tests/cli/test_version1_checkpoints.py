@@ -3,8 +3,9 @@ make_fixtures.sh) under this build:
 
 - `info` reports the same configuration values (new lines may be added; the model line no longer
   calls the network a "denoiser");
-- `predict` (EMA and raw weights), `sample` (DDIM and DDPM) and a resumed run give 0.1.0's numbers
-  bit for bit, when this build runs on the SIMD arch the fixtures were made on (arch.txt: the GEMM
+- `predict` (EMA and raw weights) and `sample` (DDIM and DDPM) give 0.1.0's numbers bit for bit,
+  and a resumed run within 1e-3 (training's order of additions has since changed), when this build
+  runs on the SIMD arch the fixtures were made on (arch.txt: the GEMM
   tiles and vector widths decide the last bits); on another arch within float32 rounding of them.
 
 The bound off the recorded arch: outputs of a few small layers agree to a few float32 units of
@@ -29,10 +30,10 @@ same_arch = arch(version) == arch(recorded)
 print(f"this build: {arch(version)}; fixtures: {arch(recorded)}; bit for bit: {same_arch}")
 
 
-def same(got_path, want_path, label, rtol):
+def same(got_path, want_path, label, rtol, exact=True):
     got, want = read_csv(got_path), read_csv(want_path)
     assert got.shape == want.shape, (label, got.shape, want.shape)
-    if same_arch:
+    if same_arch and exact:
         assert open(got_path).read() == open(want_path).read(), f"{label}: not bit for bit"
     else:
         scale = np.abs(want) + np.sqrt((want ** 2).mean())
@@ -85,7 +86,11 @@ run("train", "--resume", "v1.safetensors", "--steps", 220, "--threads", 1, "-q",
     check=True)
 run("predict", "--model", "resumed.safetensors", "--raw", "--t", 57, "--in", x_csv, "--out", "resumed.csv",
     check=True)
-same("resumed.csv", os.path.join(FIXTURES, "mlp_eps.resumed_raw_t57.csv"), "mlp_eps resumed 20 steps", 1e-3)
+# Not bit for bit since training changed its order of float additions on purpose (the reference
+# MLP's chunks of 128 rows, each chunk's gradient summed on its own: diffusion/batch_gradient.hpp),
+# so within the bound of 20 training steps off the recorded arch.
+same("resumed.csv", os.path.join(FIXTURES, "mlp_eps.resumed_raw_t57.csv"), "mlp_eps resumed 20 steps", 1e-3,
+     exact=False)
 resumed = run("info", "resumed.safetensors", check=True).stdout
 assert "format version 2" in resumed and "step       220 of 220" in resumed, resumed
 assert open("v1.safetensors", "rb").read() == open(eps, "rb").read(), "the version-1 file was changed"

@@ -15,7 +15,7 @@
 //              clipping), "grad_clipped" (the one Adam used), "params", "adam_m", "adam_v",
 //              "ema" (the state after the step); "adam_step", "ema_updates"}]
 // The gradient before clipping is recomputed here from the step's batch and the weights before the
-// step with the same calls as Trainer::step (forward_train, loss_evaluate, backward, serial
+// step with the same call as Trainer::step (batch_gradient in the network's chunks, serial
 // executor); the loss must come out bit for bit the trainer's, else the tool fails. Errors go to
 // stderr with exit code 1.
 #include <cstdint>
@@ -31,6 +31,7 @@
 #include "base/error.hpp"
 #include "base/rng.hpp"
 #include "data/toy2d.hpp"
+#include "diffusion/batch_gradient.hpp"
 #include "diffusion/forward_process.hpp"
 #include "diffusion/loss.hpp"
 #include "diffusion/trainer.hpp"
@@ -120,13 +121,14 @@ nlohmann::json trace(const std::map<std::string, std::string>& o, Blob& blob) {
     const Tensor2& x0 = trainer.last_x0();
     const Tensor2& eps = trainer.last_eps();
     const Steps& t = trainer.last_t();
-    Tensor2 x_t, output, grad_output;
+    Tensor2 x_t;
     q_sample(x_t, x0, eps, t, noise);
     before->zero_grad();
-    before->forward_train(output, x_t, t, nullptr, executor);
-    const LossResult loss = loss_evaluate(grad_output, output, before_model->prediction(), x_t, x0, eps, t,
-                                          noise, trainer.train_config().loss);
-    before->backward(grad_output, executor);
+    BatchChunk chunk;
+    const LossResult loss = batch_gradient(
+        *before, BatchObjective{Objective::diffusion, before_model->prediction(), nullptr}, x_t, x0,
+        eps, t, nullptr, noise, trainer.train_config().loss, before->train_chunk_rows(), chunk,
+        executor);
     if (loss.loss != r.loss) {
       fail("step ", r.step, ": the recomputed loss ", loss.loss, " is not the trainer's ", r.loss);
     }
