@@ -30,3 +30,5 @@ classifier fashion /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 [ -f build-wasm/CMakeCache.txt ] || cmake --preset wasm
 cmake --build --preset wasm -j "$jobs"
 node scripts/assemble_web.mjs
+# The threaded page module, after the page works without it (scripts/build_extra_wasm.sh).
+bash scripts/build_extra_wasm.sh
