@@ -37,7 +37,9 @@ async function trainAndSample(page, steps) {
 async function runWith(query, hash, steps) {
   const { page, problems, close } = await openPage({ hash: `${query}${hash}` });
   try {
-    await waitReady(page, 120000);
+    await waitReady(page, 120000).catch(async (error) => {
+      throw new Error(`${query}: ${error.message}; status: ${await page.textContent('[data-testid=status]')}; problems: ${problems.join(' / ')}`);
+    });
     const build = await page.evaluate(() => window.diffuse.build());
     const shown = await page.textContent('[data-testid=wasm-build]');
     const result = await trainAndSample(page, steps);

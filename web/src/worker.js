@@ -23,10 +23,13 @@ const fetchWasm = (name) => {
 };
 const loadSingle = () => Promise.all([import('../wasm/diffuse.mjs'), fetchWasm('diffuse')])
   .then(([{ default: createDiffuseModule }, bytes]) => createDiffuseModule({ wasmBinary: bytes }));
-// The threaded module with `threads` threads: n - 1 pthread workers, started before it resolves.
+// The threaded module with `threads` threads: threads - 1 pthread workers, started before it
+// resolves, and at least one (Emscripten 3.1.6 waits for the pool's workers to load before the
+// module resolves, and with none it never does).
 const loadThreaded = () => fetchWasm('diffuse-threads')
   .then((bytes) => Promise.all([import('../wasm/diffuse-threads.mjs'), bytes]))
-  .then(([{ default: createDiffuseModule }, bytes]) => createDiffuseModule({ wasmBinary: bytes, pthreadPoolSize: threads - 1 }))
+  .then(([{ default: createDiffuseModule }, bytes]) =>
+    createDiffuseModule({ wasmBinary: bytes, pthreadPoolSize: Math.max(threads - 1, 1) }))
   .then((module) => {
     const set = module.setThreads(threads);
     if (!set.ok) throw new Error(set.error);
