@@ -80,6 +80,39 @@ test('digits: the U-Net trains and samples exactly alike on 2 threads and on the
   assert.deepEqual(two.samples, single.samples);
 });
 
+// Regression: Emscripten 3.1.6 cannot catch native wasm exceptions in a -pthread build (every
+// C++ exception escaped to JavaScript as a WebAssembly.Exception, so a bad checkpoint read
+// "cannot load this checkpoint: [object WebAssembly.Exception]"); the threaded module uses
+// Emscripten's JavaScript exceptions instead. Both modules, loaded in the page itself, must turn
+// a C++ error into { ok: false, error } naming it.
+test('both modules turn a C++ error into an error result (the threaded module catches exceptions)', { timeout: 5 * 60000 }, async () => {
+  const { page, problems, close } = await openPage({ hash: '?build=single' });
+  try {
+    await waitReady(page, 120000);
+    for (const name of ['diffuse', 'diffuse-threads']) {
+      const result = await page.evaluate(async (file) => {
+        const { default: create } = await import(`./wasm/${file}.mjs`);
+        const module = await create({ pthreadPoolSize: 1 });
+        try {
+          const load = module.checkpointLoad(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]), 'bad.safetensors');
+          const set = module.setThreads(0);
+          return { load: { ok: load.ok, error: load.error }, set: { ok: set.ok, error: set.error } };
+        } catch (error) {
+          return { threw: String(error) };
+        }
+      }, name);
+      assert.equal(result.threw, undefined, `${name}: a C++ exception escaped: ${result.threw}`);
+      assert.equal(result.load.ok, false);
+      assert.match(result.load.error, /^bad\.safetensors: /, name);
+      assert.equal(result.set.ok, false);
+      assert.match(result.set.error, /^setThreads\(n\): n = 0 is invalid/, name);
+    }
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
 // A static host without the headers: `isolate: false`.
 async function openStatic(init) {
   const server = await startServer({ dir: path.join(repoRoot, 'web', 'dist'), listenPort: 0, isolate: false });
