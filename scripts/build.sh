@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Builds the native CLI (build/bin/diffuse), the WebAssembly modules (build-wasm/bin: the page's
-# diffuse.{mjs,wasm} and diffuse_bench.{mjs,wasm} for benchmarks and kernel tests) and the static
-# page (web/dist, with the page's module only), and the image data sets' quality classifiers
-# (data/{digits,fashion}-classifier.safetensors). Incremental: a second run only rebuilds what
-# changed.
+# Builds what `npm start` serves: the native CLI (build/bin/diffuse), the page's WebAssembly module
+# (build-wasm/bin/diffuse.{mjs,wasm}), the image data sets' quality classifiers
+# (data/{digits,fashion}-classifier.safetensors) and the static page (web/dist). With --all (as
+# `npm test` runs it) also every test and benchmark executable and the benchmark module
+# (build-wasm/bin/diffuse_bench.{mjs,wasm}), which a first start does not need. Incremental: a
+# second run only rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # Emscripten's optimizer needs node-acorn
 
+native_targets=(--target diffuse) wasm_targets=(--target diffuse_wasm)
+if [ "${1:-}" = "--all" ]; then native_targets=() wasm_targets=(); fi
+
 jobs=$(nproc)
 [ -f build/CMakeCache.txt ] || cmake --preset release
-cmake --build --preset release -j "$jobs"
+cmake --build --preset release -j "$jobs" "${native_targets[@]}"
 
 # The quality classifiers (docs/datasets.md, "The quality classifier"), trained by the CLI just
 # built when missing, or trained by another classifier version or recipe (--if-outdated: a
@@ -28,7 +32,7 @@ classifier() {  # data set name, a file it needs
 classifier digits "${DIFFUSE_DATA_DIR:-data}/digits.csv.gz"
 classifier fashion /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 [ -f build-wasm/CMakeCache.txt ] || cmake --preset wasm
-cmake --build --preset wasm -j "$jobs"
+cmake --build --preset wasm -j "$jobs" "${wasm_targets[@]}"
 node scripts/assemble_web.mjs
 # The threaded page module, after the page works without it (scripts/build_extra_wasm.sh).
 bash scripts/build_extra_wasm.sh

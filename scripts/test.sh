@@ -16,8 +16,8 @@ stage() {
   if [ -n "$stage_name" ]; then echo "== $stage_name"; fi
 }
 
-stage "build (native release, WebAssembly, page)"
-bash scripts/build.sh
+stage "build (native release, WebAssembly, page, every test and benchmark)"
+bash scripts/build.sh --all
 
 stage "native unit and CLI tests (ctest)"
 ctest --preset release -j "$jobs"

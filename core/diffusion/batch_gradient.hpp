@@ -12,10 +12,22 @@
 // every backward pass a trip to L3 or memory.
 //
 // chunk_rows is the network's (Network::train_chunk_rows), never derived from the executor, so
-// results do not depend on the thread count. Chunking changes only the order of float additions into the gradient (each chunk's sum is
-// added once); batch_gradient with chunk_rows >= B is the unchunked computation.
+// results do not depend on the thread count.
+//
+// Threads: the chunks are also the unit of parallel work. With W = min(executor threads, chunks)
+// workers, worker w computes chunks w, w + W, ... on its own copy of the network (the network
+// itself for worker 0, clones with the same weights for the others), each chunk's gradient into
+// a buffer of its own; the buffers are then added to the network's gradient in chunk order, each
+// parameter's sum in the same order whatever W is. So the result is bit-identical for any thread
+// count, and the work a thread does between two synchronizations is a whole chunk's forward and
+// backward (tens of GEMMs), not one small GEMM (docs/threads.md). The first chunk accumulates
+// straight into the network's gradient, as a single chunk (B <= chunk_rows) always does; a single
+// chunk gives the executor to the network instead, which splits its large products.
 #include <cstddef>
+#include <memory>
+#include <vector>
 
+#include "base/aligned.hpp"
 #include "base/executor.hpp"
 #include "base/tensor.hpp"
 #include "diffusion/diffusion_config.hpp"
@@ -26,11 +38,20 @@
 
 namespace diffuse {
 
-// Per-chunk copies of the batch's rows, reused across calls (a steady-state step allocates nothing).
-struct BatchChunk {
+// One worker's copies of a chunk's rows, reused across calls.
+struct ChunkRows {
   Tensor2 x_t, x0, eps, output, grad_output;  // (n, D)
   Steps t;                                    // (n,)
   Labels labels;                              // (n,)
+};
+
+// What batch_gradient keeps between calls, so that a steady-state step allocates nothing: each
+// worker's rows, the other workers' copies of the network, and the chunks' gradient buffers.
+struct BatchChunk {
+  std::vector<ChunkRows> rows;                      // [workers]
+  std::vector<std::unique_ptr<Network>> replicas;   // [workers - 1]: workers 1..W-1
+  std::vector<AlignedBuffer> chunk_grads;           // [chunks - 1]: chunks 1..C-1, (P,) each
+  bool cleared = false;  // every chunk_grads buffer is zero (the last call completed)
 };
 
 // What the loss of a batch compares the network's output with.

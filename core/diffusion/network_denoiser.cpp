@@ -23,8 +23,8 @@ void NetworkDenoiser::split(Tensor2& out, Tensor2* o) const {
 
 void NetworkDenoiser::predict(Tensor2& out, const Tensor2& x_t, const Steps& t,
                               const Labels* labels, const Executor& executor) {
-  if (!learned_variance()) return network_->forward(out, x_t, t, labels, executor);
-  network_->forward(whole_, x_t, t, labels, executor);
+  if (!learned_variance()) return chunked_.forward(*network_, out, x_t, t, labels, executor);
+  chunked_.forward(*network_, whole_, x_t, t, labels, executor);
   split(out, nullptr);
 }
 
@@ -32,22 +32,24 @@ void NetworkDenoiser::predict_with_variance(Tensor2& out, Tensor2& o, const Tens
                                             const Steps& t, const Labels* labels,
                                             const Executor& executor) {
   if (!learned_variance()) return Denoiser::predict_with_variance(out, o, x_t, t, labels, executor);
-  network_->forward(whole_, x_t, t, labels, executor);
+  chunked_.forward(*network_, whole_, x_t, t, labels, executor);
   split(out, &o);
 }
 
 void NetworkDenoiser::predict_at(Tensor2& out, const Tensor2& x_t, int t, const Labels* labels,
                                  const Executor& executor) {
-  if (!learned_variance()) return network_->forward_at(out, x_t, t, labels, executor);
-  network_->forward_at(whole_, x_t, t, labels, executor);
+  if (!learned_variance()) return chunked_.forward_at(*network_, out, x_t, t, labels, executor);
+  chunked_.forward_at(*network_, whole_, x_t, t, labels, executor);
   split(out, nullptr);
 }
 
 void NetworkDenoiser::predict_at_level(Tensor2& out, const Tensor2& x_t, const NoiseLevel& level,
                                        const Labels* labels, const Executor& executor) {
   noise_level_validate(level);
-  if (!learned_variance()) return network_->forward_at(out, x_t, level.t, labels, executor);
-  network_->forward_at(whole_, x_t, level.t, labels, executor);
+  if (!learned_variance()) {
+    return chunked_.forward_at(*network_, out, x_t, level.t, labels, executor);
+  }
+  chunked_.forward_at(*network_, whole_, x_t, level.t, labels, executor);
   split(out, nullptr);
 }
 

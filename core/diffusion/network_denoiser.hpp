@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "diffusion/denoiser.hpp"
+#include "nn/chunked_forward.hpp"
 #include "nn/network.hpp"
 
 namespace diffuse {
@@ -51,6 +52,7 @@ class NetworkDenoiser final : public Denoiser {
   std::unique_ptr<Network> network_;
   Prediction prediction_;
   Tensor2 whole_;  // (B, 2 D) a learned-variance network's output
+  ChunkedForward chunked_;  // the network over many rows, in chunks shared among threads
 };
 
 }  // namespace diffuse

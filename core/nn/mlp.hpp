@@ -49,10 +49,12 @@ class Mlp final : public Network {
   void forward_train_times(Tensor2& out, const Tensor2& x, const double* t, const Labels* labels,
                            const Executor& executor) override;
   void backward(const Tensor2& d_out, const Executor& executor) override;
-  // 256 rows: one block of K of the GEMM (kernels/gemm_pack.hpp), so that a chunk's weight
-  // gradient is exactly one block's product, as in the unchunked computation; the reference
-  // model's activations for 256 rows (1.1 MB) stay in L2.
-  std::size_t train_chunk_rows() const override { return 256; }
+  // 128 rows: the reference model's activations for a chunk (0.55 MB) stay in a 1 MB L2, and a
+  // batch of 256 has two chunks to share between two threads (diffusion/batch_gradient.hpp).
+  std::size_t train_chunk_rows() const override { return 128; }
+  // 512 rows: inference keeps no caches, so a chunk four times longer still fits in L2 (four
+  // (512, 128) activations, 1 MB), with fewer per-chunk overheads (the time features).
+  std::size_t infer_chunk_rows() const override { return 512; }
 
   void forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
                const Executor& executor) override;

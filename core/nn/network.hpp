@@ -70,6 +70,9 @@ class Network {
   // Rows per forward_train/backward chunk in training (diffusion/batch_gradient.hpp): what keeps
   // a chunk's activations in cache. A constant of the network, never of the thread count.
   virtual std::size_t train_chunk_rows() const = 0;
+  // Rows per chunk when many rows are inferred at once (nn/chunked_forward.hpp): the unit of work
+  // a thread takes, and what keeps a chunk's activations in cache. A constant of the network.
+  virtual std::size_t infer_chunk_rows() const { return train_chunk_rows(); }
 
   // out (B, O) for x (B, D) at steps t (B,), keeping nothing.
   virtual void forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,

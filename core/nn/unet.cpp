@@ -15,14 +15,16 @@
 namespace diffuse {
 namespace {
 
-// About this many floats of training activations per chunk (64 MB): the digits model takes 64
-// rows at a time, the Fashion-MNIST model 4 (nn/unet.hpp).
+// About this many floats of training activations per chunk (64 MB) at most, and at most 16 rows:
+// the digits model takes 16 rows at a time, the Fashion-MNIST model 4 (nn/unet.hpp). The chunks
+// are what threads share (diffusion/batch_gradient.hpp), so the default batch of 64 has four.
 constexpr std::size_t chunk_floats = std::size_t{1} << 24;
+constexpr std::size_t max_chunk_rows = 16;
 
 std::size_t chunk_rows_for(const UNetConfig& c) {
   const std::size_t per_row = UNetWorkspace::floats(c, 1, true);
   std::size_t rows = 1;
-  while (rows < 256 && 2 * rows * per_row <= chunk_floats) rows *= 2;
+  while (rows < max_chunk_rows && 2 * rows * per_row <= chunk_floats) rows *= 2;
   return rows;
 }
 

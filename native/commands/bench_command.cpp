@@ -1,7 +1,8 @@
 // diffuse bench: how fast this machine trains and samples the reference workload
 // (docs/reference-workload.md): training steps per second of the default model at batch 256 and
-// 4096 with one thread and with all, the time to sample 10,000 points with DDPM (1000 steps) and
-// DDIM (50 steps), and the peak memory. A benchmark, not a test: each number is the median of a
+// 4096 and the time to sample 10,000 points with DDPM (1000 steps) and DDIM (50 steps), each with
+// one thread and with all (and the speed-up), the float32 FMA peak of one thread and of all
+// (support/fma_peak.hpp) with each training rate as a fraction of it, and the peak memory. A benchmark, not a test: each number is the median of a
 // few repetitions. Quick by default (about a second per repetition; sampling times are the
 // measured time per step times the number of steps, which is exact up to noise because every step
 // costs the same); --full runs longer repetitions and complete sampling runs.
@@ -28,8 +29,10 @@
 #include "data/toy2d.hpp"
 #include "diffusion/sampler.hpp"
 #include "diffusion/trainer.hpp"
+#include "nn/mlp_config.hpp"
 #include "kernels/arch.hpp"
 #include "support/arguments.hpp"
+#include "support/fma_peak.hpp"
 #include "support/thread_pool.hpp"
 
 namespace diffuse::cli {
@@ -55,6 +58,7 @@ struct TrainItem {
 
 struct SampleItem {
   std::string sampler;
+  std::size_t threads;
   int steps;
   double seconds;
   bool extrapolated;
@@ -98,7 +102,8 @@ TrainItem bench_training(std::size_t batch, std::size_t threads, const Plan& pla
   return {batch, threads, 1.0 / seconds};
 }
 
-SampleItem bench_sampling(SamplerKind kind, bool full, const Plan& plan, const Executor& executor) {
+SampleItem bench_sampling(SamplerKind kind, bool full, const Plan& plan, std::size_t threads) {
+  ThreadPool executor(threads);
   NetworkDenoiser model(network_make(MlpConfig{}), Prediction::eps);
   Rng rng(0, 1);
   model.network().init_params(rng);  // timing does not depend on the weights
@@ -106,7 +111,7 @@ SampleItem bench_sampling(SamplerKind kind, bool full, const Plan& plan, const E
   SamplerConfig config;
   config.kind = kind;
   const int K = sampler_steps(config, schedule.T);
-  SampleItem item{sampler_kinds.name(config.kind), K, 0.0, !full};
+  SampleItem item{sampler_kinds.name(config.kind), threads, K, 0.0, !full};
   if (full) {
     item.seconds = median_seconds_per_unit({plan.repetitions, 0.0}, [&] {
       Tensor2 samples;
@@ -129,43 +134,86 @@ double peak_memory_mib() {
   return usage.ru_maxrss / 1024.0;  // Linux reports KiB
 }
 
-void print_text(const BenchOptions& o, const std::vector<TrainItem>& train,
-                const std::vector<SampleItem>& samples) {
+// GEMM flops of one training example of the reference model: forward 2 in out per layer, and
+// backward as much again for dW plus the same for dx in every layer but the first (whose input is
+// data). Elementwise work (activations, loss, Adam) is not counted.
+double train_flops_per_example(const MlpConfig& c) {
+  const double D_in = static_cast<double>(mlp_input_width(c)), H = static_cast<double>(c.hidden);
+  const double out = static_cast<double>(mlp_out_dim(c));
+  const double first = D_in * H, rest = (static_cast<double>(c.layers) - 1) * H * H + H * out;
+  return 2 * (first + rest) + 2 * (first + rest) + 2 * rest;
+}
+
+struct Results {
+  std::vector<TrainItem> train;
+  std::vector<SampleItem> samples;
+  double peak_one = 0, peak_all = 0;  // FMA peak GFLOP/s on one thread and on all
+};
+
+// The one-thread item this item's speed-up is against (nullptr: none, or itself).
+template <typename Item, typename Same>
+const Item* one_thread_twin(const std::vector<Item>& items, const Item& item, Same same) {
+  if (item.threads == 1) return nullptr;
+  for (const Item& other : items) {
+    if (other.threads == 1 && same(other)) return &other;
+  }
+  return nullptr;
+}
+
+void print_text(const BenchOptions& o, const Results& r) {
   std::printf("%s\n%s mode: median of %s repetitions%s\n\n", version_text().c_str(),
               o.full ? "full" : "quick", o.full ? "5" : "3",
               o.full ? "" : " (--full for longer ones and complete sampling runs)");
-  std::printf("training, reference model (37,762 parameters) on moons:\n");
-  for (const TrainItem& t : train) {
-    std::printf("  batch %4zu, %zu thread%s  %9.1f steps/s  %10.0f examples/s\n", t.batch,
+  const auto all = static_cast<std::size_t>(o.threads);
+  std::printf("float32 FMA peak: %.1f GFLOP/s on 1 thread", r.peak_one);
+  if (all > 1) {
+    std::printf(", %.1f on %zu threads (%.2fx)", r.peak_all, all, r.peak_all / r.peak_one);
+  }
+  std::printf("\n\ntraining, reference model (37,762 parameters) on moons:\n");
+  const double flops = train_flops_per_example(MlpConfig{});
+  for (const TrainItem& t : r.train) {
+    std::printf("  batch %4zu, %zu thread%s  %9.1f steps/s  %10.0f examples/s", t.batch,
                 t.threads, t.threads == 1 ? " " : "s", t.steps_per_second,
                 t.steps_per_second * t.batch);
+    const TrainItem* one =
+        one_thread_twin(r.train, t, [&](const TrainItem& x) { return x.batch == t.batch; });
+    if (one != nullptr) std::printf("  %.2fx", t.steps_per_second / one->steps_per_second);
+    const double peak = t.threads == 1 ? r.peak_one : r.peak_all;
+    std::printf("  %3.0f%% of peak\n", 100.0 * t.steps_per_second * t.batch * flops * 1e-9 / peak);
   }
-  std::printf("\nsampling %zu points, %lld thread%s:\n", sample_points,
-              static_cast<long long>(o.threads), o.threads == 1 ? "" : "s");
-  for (const SampleItem& s : samples) {
-    std::printf("  %s, %4d steps  %9.2f s%s\n", s.sampler == "ddpm" ? "DDPM" : "DDIM", s.steps,
-                s.seconds, s.extrapolated ? "  (time per step x steps)" : "");
+  std::printf("  (%% of the FMA peak of as many threads, counting %.0f GEMM flops per example)\n",
+              flops);
+  std::printf("\nsampling %zu points:\n", sample_points);
+  for (const SampleItem& s : r.samples) {
+    std::printf("  %s, %4d steps, %zu thread%s  %7.2f s", s.sampler == "ddpm" ? "DDPM" : "DDIM",
+                s.steps, s.threads, s.threads == 1 ? " " : "s", s.seconds);
+    const SampleItem* one = one_thread_twin(
+        r.samples, s, [&](const SampleItem& x) { return x.sampler == s.sampler; });
+    if (one != nullptr) std::printf("  %.2fx", one->seconds / s.seconds);
+    std::printf("%s\n", s.extrapolated ? "  (time per step x steps)" : "");
   }
   std::printf("\npeak memory (max RSS): %.1f MiB\n", peak_memory_mib());
 }
 
-void print_json(const BenchOptions& o, const std::vector<TrainItem>& train,
-                const std::vector<SampleItem>& samples) {
+void print_json(const BenchOptions& o, const Results& r) {
   nlohmann::ordered_json j;
   j["version"] = version_text();
   j["simd"] = kernels::simd_arch_name();
   j["mode"] = o.full ? "full" : "quick";
   j["threads"] = o.threads;
+  j["fma_peak_gflops"] = {{"one_thread", r.peak_one}, {"all_threads", r.peak_all}};
+  j["train_flops_per_example"] = train_flops_per_example(MlpConfig{});
   j["train"] = nlohmann::ordered_json::array();
-  for (const TrainItem& t : train) {
+  for (const TrainItem& t : r.train) {
     j["train"].push_back({{"batch", t.batch},
                           {"threads", t.threads},
                           {"steps_per_second", t.steps_per_second},
                           {"examples_per_second", t.steps_per_second * t.batch}});
   }
   j["sample"] = nlohmann::ordered_json::array();
-  for (const SampleItem& s : samples) {
+  for (const SampleItem& s : r.samples) {
     j["sample"].push_back({{"sampler", s.sampler},
+                           {"threads", s.threads},
                            {"steps", s.steps},
                            {"n", sample_points},
                            {"seconds", s.seconds},
@@ -179,26 +227,34 @@ void run_bench(const BenchOptions& o) {
   run_work([&] {
     const Plan plan = o.full ? Plan{5, 3.0} : Plan{3, 0.5};
     const auto all = static_cast<std::size_t>(o.threads);
-    std::vector<TrainItem> train;
+    const auto say = [&](const char* what, const std::string& which, std::size_t threads) {
+      if (!o.json) {
+        std::fprintf(stderr, "bench: %s, %s, %zu thread(s)...\n", what, which.c_str(), threads);
+      }
+    };
+    // Each item on one thread, then on all (once when all = 1).
+    std::vector<std::size_t> counts{1};
+    if (all > 1) counts.push_back(all);
+    Results r;
     for (std::size_t batch : {256, 4096}) {
-      for (std::size_t threads : {std::size_t{1}, all}) {
-        if (threads == 1 && all == 1 && !train.empty() && train.back().batch == batch) continue;
-        if (!o.json)
-          std::fprintf(stderr, "bench: training, batch %zu, %zu thread(s)...\n", batch, threads);
-        train.push_back(bench_training(batch, threads, plan));
+      for (std::size_t threads : counts) {
+        say("training", "batch " + std::to_string(batch), threads);
+        r.train.push_back(bench_training(batch, threads, plan));
       }
     }
-    ThreadPool pool(all);
-    std::vector<SampleItem> samples;
     for (SamplerKind kind : {SamplerKind::ddpm, SamplerKind::ddim}) {
-      if (!o.json)
-        std::fprintf(stderr, "bench: sampling, %s...\n", sampler_kinds.name(kind).c_str());
-      samples.push_back(bench_sampling(kind, o.full, o.full ? Plan{3, 0.0} : plan, pool));
+      for (std::size_t threads : counts) {
+        say("sampling", sampler_kinds.name(kind), threads);
+        r.samples.push_back(bench_sampling(kind, o.full, o.full ? Plan{3, 0.0} : plan, threads));
+      }
     }
+    if (!o.json) std::fprintf(stderr, "bench: the FMA peak...\n");
+    r.peak_one = fma_peak_gflops(1);
+    r.peak_all = all > 1 ? fma_peak_gflops(all) : r.peak_one;
     if (o.json) {
-      print_json(o, train, samples);
+      print_json(o, r);
     } else {
-      print_text(o, train, samples);
+      print_text(o, r);
     }
   });
 }

@@ -21,9 +21,9 @@
 #include "commands/image_defaults.hpp"
 #include "diffusion/trainer.hpp"
 #include "kernels/arch.hpp"
-#include "kernels/fma_probe.hpp"
 #include "kernels/group_norm.hpp"
 #include "nn/unet.hpp"
+#include "support/fma_peak.hpp"
 #include "support/image_datasets.hpp"
 #include "support/thread_pool.hpp"
 
@@ -231,17 +231,6 @@ StepTiming time_steps(Trainer& trainer, const Plan& plan, const Executor& execut
   return out;
 }
 
-double fma_peak_gflops() {
-  constexpr std::size_t iterations = 200000;
-  volatile float sink = 0;
-  std::vector<double> rates;
-  for (int r = 0; r < 7; ++r) {
-    const double t0 = now();
-    sink = sink + kernels::fma_probe(iterations, 1.0f, 0.999f, 0.001f);
-    rates.push_back(iterations * kernels::fma_probe_flops_per_iteration() / (now() - t0) * 1e-9);
-  }
-  return *std::max_element(rates.begin(), rates.end());  // the peak: the best of the rounds
-}
 
 // The process's peak resident set: VmHWM of /proc/self/status. (getrusage's ru_maxrss is no
 // good here: Linux carries it across exec, so a bench started by a large parent, such as the
@@ -419,7 +408,7 @@ void run_bench_unet(const UNetBenchOptions& o) {
       if (o.layers) r.layers.push_back(t);
     }
     say("the FMA peak");
-    r.fma_peak = fma_peak_gflops();
+    r.fma_peak = fma_peak_gflops(1);
     r.peak_rss = peak_rss_mib();
     r.load_after = load_average();
     if (o.json) {
