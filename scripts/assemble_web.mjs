@@ -1,10 +1,16 @@
 // Assembles the static site into web/dist: the page's files from web/ plus the WebAssembly module.
 // The folder works from any static host (no server-side code, relative URLs only).
 //
+// It also copies coi-serviceworker.js (npm's coi-serviceworker, a devDependency) to the folder's
+// root: on a host that cannot send the COOP/COEP headers the threaded module needs (GitHub Pages),
+// it makes the page cross-origin isolated (docs/threads.md). The threaded module itself,
+// build-wasm-threads/bin/diffuse-threads.*, is built after this by scripts/build_extra_wasm.sh,
+// which copies it into web/dist/wasm; this script copies it too when it is there and current.
+//
 // First it writes web/src/core_settings.js (git-ignored): the core's default and limits of every
 // setting, read from the module's settingsSpec() binding, so that the page's controls and its URL
 // parsing use the very numbers the core validates with, from the first paint on.
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -40,5 +46,19 @@ for (const entry of ['index.html', 'styles.css', 'src']) {
 }
 mkdirSync(path.join(dist, 'wasm'), { recursive: true });
 for (const file of ['diffuse.mjs', 'diffuse.wasm']) cpSync(path.join(wasm, file), path.join(dist, 'wasm', file));
+const shim = path.join(root, 'node_modules', 'coi-serviceworker', 'coi-serviceworker.min.js');
+if (!existsSync(shim)) {
+  console.error(`assemble_web: ${shim} is missing: run scripts/setup.sh (npm ci)`);
+  process.exit(1);
+}
+cpSync(shim, path.join(dist, 'coi-serviceworker.js'));
+// The threaded module, if built and not older than the page's module (else the page uses the
+// single-thread module until scripts/build_extra_wasm.sh has built and copied it).
+const threads = path.join(root, 'build-wasm-threads', 'bin');
+const THREADED = ['diffuse-threads.mjs', 'diffuse-threads.wasm', 'diffuse-threads.worker.js'];
+const threadedCurrent = THREADED.every((file) => existsSync(path.join(threads, file))) &&
+  statSync(path.join(threads, 'diffuse-threads.wasm')).mtimeMs >= statSync(path.join(wasm, 'diffuse.wasm')).mtimeMs;
+if (threadedCurrent) for (const file of THREADED) cpSync(path.join(threads, file), path.join(dist, 'wasm', file));
 const assets = writeWebAssets(root, path.join(dist, 'data'));
-console.log(`assemble_web: wrote ${path.relative(root, dist)} (${assets.join('; ')})`);
+console.log(`assemble_web: wrote ${path.relative(root, dist)} (${assets.join('; ')}; ` +
+  `${threadedCurrent ? 'with' : 'without'} the threaded module)`);

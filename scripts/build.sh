@@ -2,8 +2,9 @@
 # Builds what `npm start` serves: the native CLI (build/bin/diffuse), the page's WebAssembly module
 # (build-wasm/bin/diffuse.{mjs,wasm}), the image data sets' quality classifiers
 # (data/{digits,fashion}-classifier.safetensors) and the static page (web/dist). With --all (as
-# `npm test` runs it) also every test and benchmark executable and the benchmark module
-# (build-wasm/bin/diffuse_bench.{mjs,wasm}), which a first start does not need. Incremental: a
+# `npm test` runs it) also every test and benchmark executable, the benchmark module
+# (build-wasm/bin/diffuse_bench.{mjs,wasm}) and the threaded page module
+# (scripts/build_extra_wasm.sh), which a first start does not need. Incremental: a
 # second run only rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,3 +35,6 @@ classifier fashion /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 [ -f build-wasm/CMakeCache.txt ] || cmake --preset wasm
 cmake --build --preset wasm -j "$jobs" "${wasm_targets[@]}"
 node scripts/assemble_web.mjs
+# The threaded page module (scripts/build_extra_wasm.sh): with --all here; `npm start` builds it
+# after the page is served (scripts/start.sh), so that it never delays the first start.
+if [ "${1:-}" = "--all" ]; then bash scripts/build_extra_wasm.sh; fi

@@ -1,4 +1,7 @@
 // A static file server for web/dist on 127.0.0.1 (PORT, default 8000). No dependencies.
+// It makes the page cross-origin isolated (COOP/COEP headers), so that the page can run its threaded
+// WebAssembly module (SharedArrayBuffer; docs/threads.md); startServer({ isolate: false }) serves
+// without them, as a plain static host would.
 import { createServer } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +17,12 @@ const types = {
   '.svg': 'image/svg+xml', '.csv': 'text/csv', '.safetensors': 'application/octet-stream',
 };
 
-export function startServer({ dir = root, listenPort = port, listenHost = host } = {}) {
+const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+export function startServer({ dir = root, listenPort = port, listenHost = host, isolate = true } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
     let file = path.normalize(path.join(dir, decodeURIComponent(url.pathname)));
@@ -30,6 +38,7 @@ export function startServer({ dir = root, listenPort = port, listenHost = host }
     res.writeHead(200, {
       'content-type': types[path.extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-cache',
+      ...(isolate ? ISOLATION_HEADERS : {}),
     });
     createReadStream(file).pipe(res);
   });

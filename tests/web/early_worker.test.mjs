@@ -26,7 +26,7 @@ class FakeWorker extends EventTarget {
   }
 }
 globalThis.Worker = FakeWorker;
-const { startWorker, adoptWorker } = await import('../../web/src/ui/early_worker.js');
+const { startWorker, adoptWorker, workerUrl } = await import('../../web/src/ui/early_worker.js');
 const { WorkerClient } = await import('../../web/src/ui/worker_client.js');
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -63,4 +63,16 @@ test('adoptWorker starts the worker when boot.js did not', () => {
   assert.equal(FakeWorker.made.length, before + 1);
   assert.equal(worker, FakeWorker.made.at(-1));
   assert.deepEqual(events, []);
+});
+
+test('the worker URL carries the page address\'s build choices (?threads, ?build) and nothing else', () => {
+  globalThis.location = { search: '?threads=2&build=single&other=1' };
+  try {
+    const url = new URL(workerUrl());
+    assert.match(url.pathname, /\/web\/src\/worker\.js$/);
+    assert.deepEqual([...url.searchParams], [['threads', '2'], ['build', 'single']]);
+  } finally {
+    delete globalThis.location;
+  }
+  assert.equal(new URL(workerUrl()).search, '');
 });

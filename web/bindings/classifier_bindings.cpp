@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "executor.hpp"
 #include "guard.hpp"
 #include "handles.hpp"
 #include "io/classifier_checkpoint.hpp"
@@ -50,8 +51,8 @@ struct ClassifierHandle : NonCopyable {
     auto& slot = references[{&images, n}];
     if (slot.features.size() == 0) {
       const ImageSet& test = images.split.test;
-      slot.features = classifier_image_features(*model, image_set_subset(test, index_range(0, n)), serial_executor());
-      const Tensor2 next = classifier_image_features(*model, image_set_subset(test, index_range(n, n)), serial_executor());
+      slot.features = classifier_image_features(*model, image_set_subset(test, index_range(0, n)), page_executor());
+      const Tensor2 next = classifier_image_features(*model, image_set_subset(test, index_range(n, n)), page_executor());
       slot.baseline = frechet_distance(next, slot.features).distance;
     }
     return slot;
@@ -77,7 +78,7 @@ struct ClassifierHandle : NonCopyable {
       }
       const ImageSet sampled = image_set_quantize(values, requested, test);
       const Reference& ref = reference(images, static_cast<std::size_t>(n_reference));
-      const FrechetDistance fd = frechet_distance(classifier_image_features(*model, sampled, serial_executor()),
+      const FrechetDistance fd = frechet_distance(classifier_image_features(*model, sampled, page_executor()),
                                                   ref.features);
       val out = val::object();
       out.set("frechet", fd.distance);
@@ -89,7 +90,7 @@ struct ClassifierHandle : NonCopyable {
         out.set("perClass", val::null());
         return out;
       }
-      const Labels predicted = classifier_classify(*model, sampled, serial_executor());
+      const Labels predicted = classifier_classify(*model, sampled, page_executor());
       Labels asked = Labels::from_shape({requested.size()});
       std::copy(requested.begin(), requested.end(), asked.begin());
       const ClassAgreement a = class_agreement(asked, predicted, checkpoint.model.classes);

@@ -3,6 +3,7 @@
 // per unit of work) so the worker can run it in slices.
 #include <emscripten/bind.h>
 
+#include "executor.hpp"
 #include "guard.hpp"
 #include "handles.hpp"
 #include "settings.hpp"
@@ -51,7 +52,7 @@ val ModelHandle::elbo(val points, val options) const {
 val ElboHandle::advance(int units) {
   return guarded([&] {
     if (units < 1) fail("advance(units): units = ", units, " is invalid: must be >= 1");
-    evaluator->advance(units, serial_executor());
+    evaluator->advance(units, page_executor());
     val out = val::object();
     out.set("unitsDone", evaluator->units_done());
     out.set("unitsTotal", evaluator->units_total());

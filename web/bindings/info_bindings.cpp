@@ -7,6 +7,7 @@
 
 #include "base/rng.hpp"
 #include "base/version.hpp"
+#include "executor.hpp"
 #include "guard.hpp"
 #include "kernels/arch.hpp"
 #include "settings.hpp"
@@ -22,6 +23,8 @@ val build_info() {
   out.set("version", std::string(version_string));
   out.set("simd", kernels::simd_arch_name());
   out.set("floatLanes", static_cast<int>(kernels::simd_float_lanes()));
+  out.set("threaded", page_threaded());                         // the -pthread module (executor.hpp)
+  out.set("threads", static_cast<int>(page_threads()));         // what core work is split over
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include "diffusion/flow.hpp"
 #include "diffusion/parameterization.hpp"
+#include "executor.hpp"
 #include "guard.hpp"
 #include "handles.hpp"
 #include "settings.hpp"
@@ -66,11 +67,11 @@ val ModelHandle::field(int t, val grid) {
       const double s = flow_train_level(t, schedule.T, diffusion.flow_shift);
       const double signal = (1 - s) * (1 - s);  // alpha_bar of x_s / sqrt((1 - s)^2 + s^2) (sampler_plan.cpp)
       guided.model().predict_at_level(output, x_t, NoiseLevel{s * schedule.T, signal / (signal + s * s)}, labels,
-                                      serial_executor());
+                                      page_executor());
       eps = output;
       x0_hat = x_t - static_cast<float>(s) * output;
     } else {
-      guided.model().predict_at(output, x_t, t, labels, serial_executor());
+      guided.model().predict_at(output, x_t, t, labels, page_executor());
       Steps steps = Steps::from_shape({nx * ny});
       steps.fill(t);
       predicted_eps(eps, output, diffusion.prediction, x_t, steps, schedule);

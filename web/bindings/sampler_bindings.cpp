@@ -11,6 +11,7 @@
 
 #include <xtensor/xview.hpp>
 
+#include "executor.hpp"
 #include "guard.hpp"
 #include "handles.hpp"
 #include "settings.hpp"
@@ -102,7 +103,7 @@ val SamplerHandle::advance(int units) {
   return guarded([&] {
     if (units < 1) fail("advance(units): units = ", units, " is invalid: must be >= 1");
     for (int i = 0; i < units && !done(); ++i, ++units_done) {
-      chunks[units_done % chunks.size()]->step(serial_executor());
+      chunks[units_done % chunks.size()]->step(page_executor());
     }
     const Sampler& last = *chunks.back();
     val out = val::object();

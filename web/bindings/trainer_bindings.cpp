@@ -10,6 +10,7 @@
 
 #include "base/rng.hpp"
 #include "data/toy2d.hpp"
+#include "executor.hpp"
 #include "guard.hpp"
 #include "handles.hpp"
 #include "settings.hpp"
@@ -113,7 +114,7 @@ val TrainerHandle::train(int n) {
     bool diverged = false;
     if (!good) good = trainer->state();
     for (int i = 0; i < n && !trainer->finished(); ++i) {
-      last = trainer->step(serial_executor());
+      last = trainer->step(page_executor());
       if (!last.finite) break;  // not applied: the weights are those of the last step
       if (watch.diverged(last.loss)) {
         diverged = true;

@@ -187,11 +187,16 @@ function showClasses(K, names = []) {
 }
 showClasses(0);
 
+// "single-thread" or "threaded (N threads)": the module the worker runs (docs/threads.md).
+const buildName = ({ threaded, threads }) => (threaded ? `threaded (${threads} thread${threads === 1 ? '' : 's'})` : 'single-thread');
+
 // ---- worker messages -------------------------------------------------------------------------------
 
 worker
-  .on(TO_PAGE.ready, ({ version, simd }) => {
-    $('build-info').textContent = `Version ${version}, ${simd}.`;
+  .on(TO_PAGE.ready, ({ version, simd, build }) => {
+    run.build = build;
+    $('build-info').textContent = `Version ${version}, ${simd}, `;
+    $('wasm-build').textContent = buildName(build);
   })
   .on(TO_PAGE.configureFailed, ({ error }) => {
     toolbar.enable(run.ready, { trainable: run.resumable });

@@ -34,7 +34,7 @@ export const TO_WORKER = Object.freeze({
 
 // Worker -> page.
 export const TO_PAGE = Object.freeze({
-  ready: 'ready',                 // { version, simd, datasets }
+  ready: 'ready',                 // { version, simd, datasets, build: { threaded, threads } }
   fatal: 'fatal',                 // { error }: the module cannot run at all
   status: 'status',               // { text, level: 'info' | 'warn' | 'error' }
   configured: 'configured',       // { run: { step, params, trainSize, source, normalization, settings,

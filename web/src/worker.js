@@ -2,13 +2,40 @@
 // loaded, and requests everything else at once: diffuse.wasm (the largest file), diffuse.mjs (its
 // loader) and the worker's own modules. The module is instantiated as soon as its two files have
 // arrived, without waiting for the page's init message.
-const wasmUrl = new URL('../wasm/diffuse.wasm', import.meta.url);
-const wasmBinary = fetch(wasmUrl).then((response) => {
-  if (!response.ok) throw new Error(`cannot load ${wasmUrl}: HTTP ${response.status}`);
-  return response.arrayBuffer();
-});
-const loading = Promise.all([import('../wasm/diffuse.mjs'), wasmBinary])
+//
+// Which module (docs/threads.md): where the page is cross-origin isolated (SharedArrayBuffer), the
+// threaded one, diffuse-threads.{mjs,wasm,worker.js}, if it was built (scripts/build_extra_wasm.sh
+// builds it after the page), else the single-thread diffuse.{mjs,wasm}. Both give the same bits.
+// The page address may say ?threads=N (1..64) and ?build=single (early_worker.js passes them on).
+const MAX_DEFAULT_THREADS = 8;
+const params = new URL(self.location.href).searchParams;
+const asked = Number.parseInt(params.get('threads') ?? '', 10);
+const threads = asked >= 1 && asked <= 64 ? asked : Math.min(navigator.hardwareConcurrency || 1, MAX_DEFAULT_THREADS);
+const wantThreads = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function' &&
+  params.get('build') !== 'single' && (threads > 1 || params.has('threads'));
+
+const fetchWasm = (name) => {
+  const url = new URL(`../wasm/${name}.wasm`, import.meta.url);
+  return fetch(url).then((response) => {
+    if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
+    return response.arrayBuffer();
+  });
+};
+const loadSingle = () => Promise.all([import('../wasm/diffuse.mjs'), fetchWasm('diffuse')])
   .then(([{ default: createDiffuseModule }, bytes]) => createDiffuseModule({ wasmBinary: bytes }));
+// The threaded module with `threads` threads: threads - 1 pthread workers, started before it
+// resolves, and at least one (Emscripten 3.1.6 waits for the pool's workers to load before the
+// module resolves, and with none it never does).
+const loadThreaded = () => fetchWasm('diffuse-threads')
+  .then((bytes) => Promise.all([import('../wasm/diffuse-threads.mjs'), bytes]))
+  .then(([{ default: createDiffuseModule }, bytes]) =>
+    createDiffuseModule({ wasmBinary: bytes, pthreadPoolSize: Math.max(threads - 1, 1) }))
+  .then((module) => {
+    const set = module.setThreads(threads);
+    if (!set.ok) throw new Error(set.error);
+    return module;
+  });
+const loading = wantThreads ? loadThreaded().catch(loadSingle) : loadSingle();
 loading.catch(() => {});  // not unhandled: the init message awaits it and reports the failure
 
 // worker/handlers.js and every module it imports, breadth first. Importing only the first would

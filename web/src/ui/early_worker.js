@@ -8,9 +8,21 @@
 // with the worker, in order.
 let started = null;  // { worker, events, keep } until adopted
 
+// The worker's URL, carrying the page address's build choices (docs/threads.md) to worker.js:
+// ?threads=N (the threads the threaded module uses, default min(cores, 8)) and ?build=single (the
+// single-thread module even where the threaded one could run).
+export function workerUrl() {
+  const url = new URL('../worker.js', import.meta.url);
+  const page = new URLSearchParams(globalThis.location?.search ?? '');
+  for (const name of ['threads', 'build']) {
+    if (page.has(name)) url.searchParams.set(name, page.get(name));
+  }
+  return url;
+}
+
 export function startWorker() {
   if (started) return started.worker;
-  const worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
+  const worker = new Worker(workerUrl(), { type: 'module' });
   const events = [];
   const keep = (event) => {
     if (event.type === 'error') event.preventDefault();  // reported when adopted, not as uncaught

@@ -1,7 +1,10 @@
 // What the page knows about the run, from the worker's messages: whether training runs, the step,
 // the last loss, the last samples (for window.diffuse.samples()), and whether the run can train.
 export class RunState {
-  constructor() { this.clear(); }
+  constructor() {
+    this.build = null;  // the worker's module, from its ready message: { threaded, threads }
+    this.clear();
+  }
 
   clear() {
     this.running = false;

@@ -5,6 +5,7 @@
 // points ({ sampler, steps, calls, metric, value }), state().qualityDone says when it finished
 // ({ elapsedMs, skipped }, else null), state().elbo the last ELBO's terms, state().qualityOther the
 // other objective's measurement the chart shows faint ({ objective, dataset, metric, points } or null).
+// window.diffuse.build() is the module the worker runs: { threaded, threads } (null before ready).
 // window.diffuse.failWorker() makes the worker throw an exception nothing catches (the page restarts
 // it and restores the run).
 export function installTestHooks({ settings, run, fail }) {
@@ -18,5 +19,6 @@ export function installTestHooks({ settings, run, fail }) {
     }),
     samples: () => run.sampleValues(),
     labels: () => run.sampleClasses(),
+    build: () => run.build ?? null,
   };
 }

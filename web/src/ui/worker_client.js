@@ -8,6 +8,8 @@
 //
 // A worker that fails (an exception nothing caught, which leaves its state unknown) is reported
 // through onCrash; restart() replaces it with a fresh one that keeps the same handlers.
+import { workerUrl } from './early_worker.js';
+
 export class WorkerClient {
   constructor({ worker, events = [] }, { onCrash = () => {} } = {}) {
     this.handlers = new Map();
@@ -34,7 +36,7 @@ export class WorkerClient {
   restart() {
     this.worker.onmessage = this.worker.onerror = null;
     this.worker.terminate();
-    this.attach(new Worker(new URL('../worker.js', import.meta.url), { type: 'module' }));
+    this.attach(new Worker(workerUrl(), { type: 'module' }));
   }
 
   on(type, handler) {

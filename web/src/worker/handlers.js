@@ -79,7 +79,8 @@ const handlers = {
     const module = await loading;
     run = new Run(module);
     const info = module.buildInfo();
-    post({ type: TO_PAGE.ready, version: info.version, simd: info.simd, datasets: module.datasetNames() });
+    post({ type: TO_PAGE.ready, version: info.version, simd: info.simd, datasets: module.datasetNames(),
+      build: { threaded: info.threaded, threads: info.threads } });
   },
   async [TO_WORKER.configure]({ settings, data, reason }) {
     let described;
