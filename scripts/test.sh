@@ -27,7 +27,7 @@ ctest --preset release -j "$jobs"
 # run build-asan/bin/diffuse (CTest passes each its target's file). The preset's test environment
 # makes every sanitizer report abort the process (ASAN_OPTIONS, UBSAN_OPTIONS: leaks included), so
 # a CLI test that expects exit 1 or 2 sees a signal instead. The checkpoint mutation fuzz runs
-# 40 MLP mutants here instead of 300 (DIFFUSE_MUTANTS). Skipped here, and only here (docs/ci.md, "The
+# 40 MLP mutants here instead of 200 (DIFFUSE_MUTANTS). Skipped here, and only here (docs/ci.md, "The
 # sanitizer stage"), as they add nothing under the sanitizers or are long quality runs:
 # - reference/*: the Python references' self-tests, which run no diffuse code at all;
 # - repo/*: lint of the repository's layout, no diffuse code either;

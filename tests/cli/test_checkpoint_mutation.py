@@ -26,7 +26,8 @@ For every call:
   1 and writes the last good state: that output must then be a checkpoint info accepts.
 
 DIFFUSE_MUTATION_SEED replays a seed (default 14); DIFFUSE_MUTANTS sets the MLP mutant count
-(default 300; the export and the U-Net get a third as many each), which the sanitizer stage lowers (scripts/test.sh).
+(default 200, so 332 mutants in all with digits present; the export and the U-Net get a
+third as many each), which the sanitizer stage lowers (scripts/test.sh).
 The outcome counts per command and per mutation kind are printed."""
 import json
 import os
@@ -43,7 +44,7 @@ from cli_support import BINARY, enter_temp_dir, read_safetensors, snapshot, stra
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("DIFFUSE_SOURCE_DIR", os.path.join(HERE, "..", ".."))
 SEED = int(os.environ.get("DIFFUSE_MUTATION_SEED", "14"))
-MLP_MUTANTS = int(os.environ.get("DIFFUSE_MUTANTS", "300"))
+MLP_MUTANTS = int(os.environ.get("DIFFUSE_MUTANTS", "200"))
 UNET_MUTANTS = EXPORT_MUTANTS = max(1, MLP_MUTANTS // 3)
 HANG_TIMEOUT = 60  # seconds: hang detection only; every call here takes well under a second or two
 
