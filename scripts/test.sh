@@ -31,13 +31,13 @@ ctest --preset release -j "$jobs"
 # sanitizer stage"), as they add nothing under the sanitizers or are long quality runs:
 # - reference/*: the Python references' self-tests, which run no diffuse code at all;
 # - repo/*: lint of the repository's layout, no diffuse code either;
-# - diffusion/test_training_quality: *: training runs judged by their result (minutes of the
+# - diffusion/test_training_quality:*: training runs judged by their result (minutes of the
 #   same trainer code that the short training tests already run under the sanitizers);
 # - cli/test_train_sample_eval, cli/test_conditional, cli/test_classifier, cli/test_images: the
 #   same, through the CLI (thousands of training steps each, judged by sample quality), while
 #   the short runs of every command (train, resume, sample, eval, elbo, nll, export, import,
 #   predict, classifier) run in the other CLI tests.
-asan_skip='^(reference/|repo/|diffusion/test_training_quality: |cli/test_(train_sample_eval|conditional|classifier|images)$)'
+asan_skip='^(reference/|repo/|diffusion/test_training_quality:|cli/test_(train_sample_eval|conditional|classifier|images)$)'
 stage "native unit and CLI tests under ASan + UBSan (build-asan; long quality tests skipped)"
 [ -f build-asan/CMakeCache.txt ] || cmake --preset asan
 cmake --build --preset asan -j "$jobs"
