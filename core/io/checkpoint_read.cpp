@@ -175,6 +175,18 @@ void read_training_state(Checkpoint& c, const Safetensors& file, const ParamLayo
   state.params = param_tensors_read(file, layout, training_prefixes[0], source);
   state.adam.m = param_tensors_read(file, layout, training_prefixes[1], source);
   state.adam.v = param_tensors_read(file, layout, training_prefixes[2], source);
+  // Adam's second moments are running means of squared gradients: a negative one would make
+  // the first resumed step's sqrt(v) NaN, and its weights with it (found by the checkpoint
+  // mutation fuzz, tests/cli/test_checkpoint_mutation.py).
+  for (const ParamSlice& slice : layout.slices()) {
+    for (std::size_t i = 0; i < slice.size; ++i) {
+      const float v = state.adam.v[slice.offset + i];
+      if (v < 0) {
+        fail(source, ": tensor '", training_prefixes[2], slice.name, "' holds a negative second moment (",
+             v, ") at index ", i, ": Adam's second moments are never negative");
+      }
+    }
+  }
   state.adam.step = config_field<std::int64_t>(json, "adam_step", source);
   state.ema.updates = config_field<std::int64_t>(json, "ema_updates", source);
   state.ema.weights = c.ema_params;

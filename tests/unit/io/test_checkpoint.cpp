@@ -311,6 +311,23 @@ TEST_CASE("an export samples but cannot resume") {
   CHECK(same);
 }
 
+// Regression (tests/cli/test_checkpoint_mutation.py, seed 14, MLP mutant 23): a run of bytes
+// inside training.adam_v made one second moment negative; resuming took sqrt of it, every weight
+// went NaN, and the "last good state" written on divergence was a file diffuse could not read.
+TEST_CASE("checkpoint reader refuses a negative Adam second moment") {
+  auto trainer = small_trainer();
+  trainer->step(serial_executor());
+  const std::string good = to_bytes(checkpoint_from_trainer(*trainer));
+  const std::string bad = rewrite(good, [](Safetensors& f) {
+    for (auto& t : f.tensors) {
+      if (t.name == "training.adam_v.layers.0.weight") t.values[5] = -0.5f;
+    }
+  });
+  CHECK_THROWS_WITH(from_bytes(bad), Contains("training.adam_v.layers.0.weight") && Contains("(-0.5)") &&
+                                         Contains("index 5") && Contains("negative"));
+  CHECK_NOTHROW(from_bytes(good));
+}
+
 TEST_CASE("each kind of bad checkpoint gives a clear error") {
   auto trainer = small_trainer();
   const std::string good = to_bytes(checkpoint_from_trainer(*trainer));
