@@ -139,18 +139,19 @@ int main(int argc, char** argv) {
       const Batch b = make_batch(B, schedule);
       BatchChunk chunk;
       const BatchObjective objective;
+      const std::size_t R = net->train_chunk_rows(B);
       const double gradient = bench::time_calls(reps, ms, [&] {
                                 net->zero_grad();
                                 batch_gradient(*net, objective, b.x_t, b.x0, b.eps, b.t, nullptr,
-                                               schedule, LossConfig{}, net->train_chunk_rows(),
+                                               schedule, LossConfig{}, R,
                                                chunk, pool);
                               }).median;
       const std::string name = "batch " + std::to_string(B);
       row((name + ": batch_gradient").c_str(), threads, gradient,
-          std::to_string((B + 127) / 128) + " chunks");
+          std::to_string((B + R - 1) / R) + " chunks of " + std::to_string(R));
 
       // The reduction alone: chunks - 1 buffers of P floats added in order.
-      const std::size_t P = net->params().size(), C = (B + 127) / 128;
+      const std::size_t P = net->params().size(), C = (B + R - 1) / R;
       std::vector<AlignedBuffer> buffers(C - 1, AlignedBuffer(P, 1.0f));
       AlignedBuffer sum(P, 0.0f);
       const double reduction = bench::time_calls(reps, ms, [&] {

@@ -183,7 +183,7 @@ val bench_unet_train(const val& settings, int warmup_steps, int steps) {
     out.set("steps", steps);
     out.set("loss", loss);
     out.set("parameters", static_cast<double>(trainer.network().layout().count()));
-    out.set("chunkRows", static_cast<double>(trainer.network().train_chunk_rows()));
+    out.set("chunkRows", static_cast<double>(trainer.network().train_chunk_rows(trainer.train_config().batch)));
     out.set("model", model_describe(model));
     return out;
   });

@@ -145,7 +145,7 @@ TrainStepResult Trainer::step(const Executor& executor) {
   const LossResult loss = batch_gradient(
       *network_, objective, x_t_, x0_, eps_, t_,
       network_->conditional() ? &labels_ : nullptr, schedule_, train_.loss,
-      network_->train_chunk_rows(), chunk_, executor);
+      network_->train_chunk_rows(train_.batch), chunk_, executor);
   result.loss = loss.loss;
   result.grad_norm = clip_grad_norm(network_->grads().data(), network_->grads().size(), train_.grad_clip);
   result.learning_rate = lr_schedule_at(train_.lr(), state_step_);

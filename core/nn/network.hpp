@@ -67,12 +67,13 @@ class Network {
                                    const Labels* labels, const Executor& executor) = 0;
   // grads += dL/dparams for d_out (B, O) = dL/dout of the last forward_train (same B).
   virtual void backward(const Tensor2& d_out, const Executor& executor) = 0;
-  // Rows per forward_train/backward chunk in training (diffusion/batch_gradient.hpp): what keeps
-  // a chunk's activations in cache. A constant of the network, never of the thread count.
-  virtual std::size_t train_chunk_rows() const = 0;
+  // Rows per forward_train/backward chunk in training a batch of `batch` rows
+  // (diffusion/batch_gradient.hpp): what keeps a chunk's activations in cache, and the unit of
+  // work threads share. A function of the network and the batch size, never of the thread count.
+  virtual std::size_t train_chunk_rows(std::size_t batch) const = 0;
   // Rows per chunk when many rows are inferred at once (nn/chunked_forward.hpp): the unit of work
   // a thread takes, and what keeps a chunk's activations in cache. A constant of the network.
-  virtual std::size_t infer_chunk_rows() const { return train_chunk_rows(); }
+  virtual std::size_t infer_chunk_rows() const { return train_chunk_rows(0); }
 
   // out (B, O) for x (B, D) at steps t (B,), keeping nothing.
   virtual void forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,

@@ -100,7 +100,7 @@ class UNet final : public Network {
   void forward_train_times(Tensor2& out, const Tensor2& x, const double* t, const Labels* labels,
                            const Executor& executor) override;
   void backward(const Tensor2& d_out, const Executor& executor) override;
-  std::size_t train_chunk_rows() const override { return chunk_rows_; }
+  std::size_t train_chunk_rows(std::size_t) const override { return chunk_rows_; }
 
   void forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
                const Executor& executor) override;

@@ -387,7 +387,7 @@ void run_bench_unet(const UNetBenchOptions& o) {
     r.channels = defaults.channels;
     r.parameters = trainer.network().layout().count();
     r.batch = train.batch;
-    r.chunk_rows = trainer.network().train_chunk_rows();
+    r.chunk_rows = trainer.network().train_chunk_rows(trainer.train_config().batch);
     ThreadPool pool(o.threads);
     say("training steps");
     r.step = time_steps(trainer, plan, pool);

@@ -127,7 +127,7 @@ nlohmann::json trace(const std::map<std::string, std::string>& o, Blob& blob) {
     BatchChunk chunk;
     const LossResult loss = batch_gradient(
         *before, BatchObjective{Objective::diffusion, before_model->prediction(), nullptr}, x_t, x0,
-        eps, t, nullptr, noise, trainer.train_config().loss, before->train_chunk_rows(), chunk,
+        eps, t, nullptr, noise, trainer.train_config().loss, before->train_chunk_rows(x_t.shape(0)), chunk,
         executor);
     if (loss.loss != r.loss) {
       fail("step ", r.step, ": the recomputed loss ", loss.loss, " is not the trainer's ", r.loss);

@@ -30,7 +30,7 @@ class Affine final : public Network {
     forward(out, x, steps, labels, executor);
   }
   void backward(const Tensor2&, const Executor&) override { grads()[0] += 1.0f; }
-  std::size_t train_chunk_rows() const override { return 64; }
+  std::size_t train_chunk_rows(std::size_t) const override { return 64; }
   void forward(Tensor2& out, const Tensor2& x, const Steps& t, const Labels* labels,
                const Executor&) override {
     const std::size_t B = check_batch("affine", x, t.size(), labels);

@@ -95,7 +95,7 @@ TEST_CASE("inference on a batch equals each sample alone, across chunks") {
   c.sample_size = 32;
   const std::unique_ptr<UNet> net_owner = make_net(c, 1);
   UNet& net = *net_owner;
-  const std::size_t chunk = net.train_chunk_rows();
+  const std::size_t chunk = net.train_chunk_rows(0);
   INFO("chunk rows " << chunk);
   const std::size_t B = chunk < 64 ? 2 * chunk + 1 : 5;  // the last chunk partial
   const Inputs in = random_inputs(net, B, 2);
