@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM_ARGS, median } from './browser_support.mjs';
 import { digitsJudge, energyDistance, gaussianLike, moons } from '../tests/e2e/helpers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,14 +40,7 @@ const seconds = Number(option('--seconds', 15));
 const repeat = Number(option('--repeat', 3));
 const ddpm = args.includes('--ddpm');
 const digitsVariants = option('--digits-variants', '').split('|').filter(Boolean);
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return undefined;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const QUALITY_AFTER_MS = 10000;  // the "10 seconds" of "good samples within 10 seconds"
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 // ---- native builds --------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM_ARGS, median } from './browser_support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -25,13 +26,6 @@ const seconds = Number(option('--seconds', 10));
 const repeat = Number(option('--repeat', 3));
 const threadCounts = option('--threads', String(Math.max(2, Math.min(os.cpus().length, 8)))).split(',').map(Number);
 const BATCHES = [256, 4096];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return undefined;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 if (!existsSync(path.join(root, 'web', 'dist', 'wasm', 'diffuse-threads.wasm'))) {
   console.error('web/dist/wasm/diffuse-threads.wasm is missing: run scripts/build.sh (scripts/build_extra_wasm.sh)');

@@ -28,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM_ARGS, median } from './browser_support.mjs';
 import { DIGITS_MODEL, DIGITS_TRAIN } from './tfjs_unet/trainer.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,13 +38,6 @@ const rounds = Number(option('--rounds', 5));
 const seconds = Number(option('--seconds', 5));  // TF.js's stock step takes ~0.35 s: >= 14 steps a round
 const variants = option('--tfjs-variants', 'stock,conv2d').split(',').filter(Boolean);
 const withNative = !args.includes('--no-native');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return undefined;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 // ---- the one config every side trains --------------------------------------------------------------
 

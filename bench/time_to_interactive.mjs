@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM_ARGS } from './browser_support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -29,8 +30,6 @@ const option = (name, fallback) => {
 const loads = Number(option('--loads', 9));
 const jsonOut = option('--json', null);
 const dirs = (args.length ? args : [path.join(root, 'web', 'dist')]).map((d) => path.resolve(d));
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
 const WATCHED = { 'main.js': /\/src\/main\.js$/, 'worker.js': /\/src\/worker\.js$/,
   'diffuse.mjs': /\/wasm\/diffuse\.mjs$/, 'diffuse.wasm': /\/wasm\/diffuse\.wasm$/ };
 
