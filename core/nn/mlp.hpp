@@ -51,9 +51,9 @@ class Mlp final : public Network {
   void backward(const Tensor2& d_out, const Executor& executor) override;
   // 128 rows up to a batch of 512, so that a batch of 256 has two chunks to share between two
   // threads (diffusion/batch_gradient.hpp); 256 rows for larger batches, which have chunks to
-  // spare: on one thread the reference model's batch of 4096 trains about 20% faster in 16
-  // chunks of 256 than in 32 of 128 (fewer, longer weight-gradient products and half the gradient
-  // buffers to add), docs/threads.md.
+  // spare: on one thread the reference model's batch of 4096 trains about 12% faster in 16
+  // chunks of 256 than in 32 of 128 (9.9 against 11.1 ms a step: fewer, longer weight-gradient
+  // products and half the gradient buffers to add), docs/threads.md.
   std::size_t train_chunk_rows(std::size_t batch) const override {
     return batch > 512 ? 256 : 128;
   }
